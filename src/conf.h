@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The configuration file (libconfig syntax, see gtpud.conf(5)) parsed into a
+ * plain struct. Every error is collected, each as "FILE:LINE: message". */
+#ifndef GTPUD_CONF_H
+#define GTPUD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONF_NAME_MAX 63          /* peer, tunnel and device names */
+#define CONF_MAX_LISTEN 16
+#define CONF_MAX_PEERS 4096
+#define CONF_MAX_TUNNELS (1u << 24)
+#define CONF_MAX_UE 16            /* ue addresses of one tunnel */
+#define CONF_MAX_TUN_ADDRS 16
+#define CONF_MAX_ERRORS 100       /* further errors are counted, not kept */
+
+enum conf_log_level { CONF_LOG_ERROR = 3, CONF_LOG_WARNING = 4, CONF_LOG_INFO = 6, CONF_LOG_DEBUG = 7 };
+enum conf_down_action { CONF_DOWN_FORWARD = 0, CONF_DOWN_DROP = 1 };
+
+/* An IP address, network byte order; port in host order (0 when not given). */
+struct conf_addr {
+	int family;               /* AF_INET or AF_INET6 */
+	uint8_t addr[16];         /* 4 bytes used for AF_INET */
+	uint16_t port;
+};
+
+struct conf_prefix {
+	struct conf_addr addr;
+	uint8_t plen;
+};
+
+struct conf_peer {
+	char name[CONF_NAME_MAX + 1];
+	struct conf_addr addr;    /* port defaults to 2152 */
+	bool echo;
+	int line;
+};
+
+struct conf_tunnel {
+	char *name;               /* owned */
+	uint32_t from_peer;       /* index into conf.peers */
+	uint32_t from_teid;       /* 1 .. 0xffffffff */
+	uint32_t to_peer;
+	uint32_t to_teid;         /* 0 .. 0xffffffff */
+	uint8_t n_ue;
+	struct conf_addr ue[CONF_MAX_UE];
+	int qfi;                  /* -1: no PDU Session Container; else 0..63 */
+	uint64_t rate;            /* bits per second, 0 = unlimited */
+	uint64_t burst;           /* bytes; 0 = default (rate / 8 / 10, at least 3000) */
+	int line;
+};
+
+struct conf_tun {
+	bool present;
+	char name[16];            /* IFNAMSIZ */
+	unsigned mtu;             /* 576 (IPv4) / 1280 (IPv6) .. 65535 */
+	unsigned n_addrs;
+	struct conf_prefix addrs[CONF_MAX_TUN_ADDRS];
+};
+
+struct conf {
+	char *file;               /* owned copy of the file name */
+	unsigned n_listen;
+	struct conf_addr listen[CONF_MAX_LISTEN];
+	struct {
+		char *path;       /* owned */
+		char *group;      /* owned, NULL = none */
+		mode_t mode;
+		unsigned max_clients;
+		unsigned idle_timeout;   /* seconds */
+	} control;
+	enum conf_log_level log_level;
+	unsigned workers;         /* 1 .. 64 */
+	struct {
+		unsigned interval;        /* seconds, 0 = no Echo */
+		unsigned t3;              /* seconds */
+		unsigned n3;
+		enum conf_down_action on_down;
+	} echo;
+	struct {
+		bool enabled;
+		unsigned rate;            /* per peer per second */
+		unsigned quiet;           /* seconds after start with none sent */
+		bool remove_tunnel;       /* a valid one received removes a runtime tunnel */
+	} error_indication;
+	struct {
+		bool enabled;
+		struct conf_addr listen;
+	} metrics;
+	uint32_t n_peers;
+	struct conf_peer *peers;  /* owned */
+	struct conf_tun tun;
+	uint32_t n_tunnels;
+	struct conf_tunnel *tunnels;  /* owned */
+};
+
+struct conf_errors {
+	unsigned count;           /* every error, kept or not */
+	unsigned n;               /* kept in msg[] */
+	char *msg[CONF_MAX_ERRORS];  /* "FILE:LINE: message", owned */
+};
+
+/* Parse a file or a string into a new struct conf. Returns 0 and sets *out,
+ * or -EINVAL with every error in errs (and *out NULL). file names the source
+ * in messages. Missing values take the defaults of gtpud.conf(5). */
+int conf_read_file(const char *file, struct conf **out, struct conf_errors *errs);
+int conf_read_string(const char *text, const char *file, struct conf **out,
+		     struct conf_errors *errs);
+void conf_free(struct conf *c);
+void conf_errors_fini(struct conf_errors *errs);
+
+/* Helpers shared with the control protocol (tunnel add). */
+int conf_parse_addr(const char *s, struct conf_addr *a);            /* "1.2.3.4", "2001:db8::1" */
+int conf_parse_endpoint(const char *s, uint16_t defport, struct conf_addr *a); /* "1.2.3.4:2152", "[::]:2152" */
+int conf_parse_prefix(const char *s, struct conf_prefix *p);        /* "10.45.0.1/16" */
+/* Format an address (without port) into buf; returns buf. */
+const char *conf_addr_str(const struct conf_addr *a, char *buf, size_t len);
+/* Index of the peer called name, or -1. */
+int conf_peer_index(const struct conf *c, const char *name);
+
+#endif
