@@ -1,1 +1,60 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The commands of the control socket, implemented by the daemon on its live
+ * state. The transport (ctl.c) looks a command up by name in ctl_cmds[],
+ * checks privilege for mutating ones, and sends what the function returns.
+ *
+ * The JSON each command returns as "data" is the one data model shared by the
+ * daemon, gtpuctl's tables and --json, and the Prometheus exposition. Keys are
+ * stable and documented in gtpuctl(8):
+ *
+ * status:  {"version":"0.1.0","pid":N,"uptime":SECONDS,"config":"FILE",
+ *           "workers":N,"peers":N,"peers_up":N,"tunnels":N,"runtime_tunnels":N,
+ *           "reloads":N,"last_reload":"ok"|"failed"|null}
+ * stats:   {"rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
+ *           "forwarded":N,"answered":N,"dropped":N,
+ *           "drops":{"REASON":N,...},          every reason, also when 0
+ *           "echo_requests_sent":N,"echo_requests_received":N,
+ *           "echo_responses_sent":N,"echo_responses_received":N,
+ *           "error_indications_sent":N,"error_indications_received":N,
+ *           "supp_ext_notifs_sent":N,"end_markers":N,
+ *           "tun_rx_packets":N,"tun_tx_packets":N,
+ *           "log_lines":N,"log_lines_suppressed":N}
+ * peers:   [{"name":S,"address":S,"port":N,"echo":B,
+ *            "state":"up"|"down"|"unknown","rtt_us":N|null,"recovery":N|null,
+ *            "rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
+ *            "echo_requests_sent":N,"echo_timeouts":N,"down_count":N,
+ *            "error_indications_received":N}, ...]
+ * tunnels: [{"name":S,"runtime":B,"from":{"peer":S,"teid":N},"to":{"peer":S,"teid":N},
+ *            "ue":[S,...],"qfi":N|null,"rate":N|null,"burst":N|null,
+ *            "rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
+ *            "drops":N,"error_indications_received":N}, ...]
+ *          ("tunnels NAME" returns the same array with one element)
+ * metrics: {"text":"...Prometheus exposition 0.0.4..."}
+ * tunnel add / tunnel del / reload: null data on success.
+ */
+#ifndef GTPUD_CTL_CMDS_H
+#define GTPUD_CTL_CMDS_H
+
+#include <stdbool.h>
+#include <json-c/json.h>
+
+struct daemon;
+
+/* args is a JSON array of the words after the command name (may be empty).
+ * On success returns CTL_OK (0) and sets *data (NULL allowed). On failure
+ * returns a result code of enum ctl_result (ctl_proto.h) and sets *errors to
+ * a JSON array of strings (config errors are "FILE:LINE: message"). The
+ * caller owns *data and *errors. */
+typedef int (*ctl_cmd_fn)(struct daemon *d, json_object *args,
+			  json_object **data, json_object **errors);
+
+struct ctl_cmd {
+	const char *name;       /* "status", "tunnel add", ... */
+	bool mutating;          /* needs root or the control group */
+	ctl_cmd_fn fn;
+};
+
+extern const struct ctl_cmd ctl_cmds[];
+const struct ctl_cmd *ctl_cmd_find(const char *name);
+
+#endif
