@@ -46,7 +46,8 @@ struct conf_tunnel {
 	uint32_t to_peer;
 	uint32_t to_teid;         /* 0 .. 0xffffffff */
 	uint8_t n_ue;
-	struct conf_addr ue[CONF_MAX_UE];
+	struct conf_addr *ue;     /* owned, malloc'd with n_ue entries; NULL when n_ue == 0
+				     (a pointer, not an array: a million tunnels must stay small) */
 	int qfi;                  /* -1: no PDU Session Container; else 0..63 */
 	uint64_t rate;            /* bits per second, 0 = unlimited */
 	uint64_t burst;           /* bytes; 0 = default (rate / 8 / 10, at least 3000) */
