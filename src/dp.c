@@ -1,1 +1,801 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Datapath workers: recvmmsg a batch, classify each datagram once (forward,
+ * answer, or drop with a reason), queue replies and relayed packets per
+ * socket, sendmmsg them. No locks, no logging, no allocation per packet. */
+#include "dp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gtpu.h"
+
+#define SLOT (GTPU_HEADROOM + DP_BUF)
+#define SIG_MAX 96                /* largest signalling message we build */
+#define TXQ (DP_BATCH * 2)        /* a datagram can cause a relay and a reply */
+
+enum tx_kind { TX_FWD, TX_ANSWER, TX_EXTRA };
+
+struct txmeta {
+	uint8_t kind;
+	uint32_t tunnel;              /* TUNNEL_NONE when not a tunnel's packet */
+	struct peer *to;
+	uint64_t *ok_ctr;             /* bumped on success (echo_rsp_tx...) */
+};
+
+struct txq {
+	unsigned n;
+	struct mmsghdr m[TXQ];
+	struct iovec iov[TXQ];
+	struct txmeta meta[TXQ];
+	struct sockaddr_storage addr[TXQ];
+};
+
+struct scratch {
+	struct mmsghdr rx[DP_BATCH];
+	struct iovec rxiov[DP_BATCH];
+	struct sockaddr_storage rxaddr[DP_BATCH];
+	uint8_t rxctl[DP_BATCH][64];
+	uint8_t sig[TXQ][SIG_MAX];
+	unsigned n_sig;
+	struct txq *txq;              /* [n_socks] */
+	uint8_t *bufs;                /* [DP_BATCH][SLOT] */
+	uint8_t *tunbufs;             /* [DP_BATCH][SLOT] */
+};
+
+uint64_t dp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Counters are written by one worker only: plain adds, atomic-sized stores. */
+#define INC(x, v) __atomic_store_n(&(x), (x) + (v), __ATOMIC_RELAXED)
+
+static void drop(struct dp_worker *w, enum drop_reason r)
+{
+	INC(w->st.drops[r], 1);
+}
+
+static enum drop_reason err_reason(enum gtpu_err e)
+{
+	switch (e) {
+	case GTPU_E_VERSION:
+	case GTPU_E_PT:
+		return DROP_VERSION;
+	case GTPU_E_EXT_ZERO:
+	case GTPU_E_EXT_TRUNC:
+	case GTPU_E_EXT_TOO_MANY:
+	case GTPU_E_EXT_BAD:
+		return DROP_EXT_HEADER;
+	case GTPU_OK:
+	case GTPU_E_SHORT:
+	case GTPU_E_LEN_LONG:
+	case GTPU_E_LEN_SHORT:
+	case GTPU_E_IE_TRUNC:
+	case GTPU_E_IE_BAD:
+	case GTPU_E_IE_MISSING:
+	case GTPU_E__COUNT:
+		break;
+	}
+	return DROP_MALFORMED;
+}
+
+/* The socket of worker w to send to family from, preferring `pref`. */
+static unsigned out_sock(const struct dp_worker *w, unsigned pref, int family)
+{
+	if (w->sock_family[pref] == family)
+		return pref;
+	for (unsigned i = 0; i < w->n_socks; i++)
+		if (w->sock_family[i] == family)
+			return i;
+	return pref;
+}
+
+static void tx_add(struct scratch *sc, unsigned sock, void *buf, size_t len,
+		   const struct sockaddr *sa, socklen_t salen, struct txmeta meta)
+{
+	struct txq *q = &sc->txq[sock];
+	unsigned i = q->n++;
+
+	q->iov[i].iov_base = buf;
+	q->iov[i].iov_len = len;
+	memcpy(&q->addr[i], sa, salen);
+	q->m[i].msg_hdr = (struct msghdr){ .msg_name = &q->addr[i], .msg_namelen = salen,
+					   .msg_iov = &q->iov[i], .msg_iovlen = 1 };
+	q->meta[i] = meta;
+}
+
+static void tx_done(struct dp_worker *w, const struct state *s, const struct txq *q,
+		    unsigned i, bool ok)
+{
+	const struct txmeta *m = &q->meta[i];
+	size_t len = q->iov[i].iov_len;
+
+	if (!ok) {
+		if (m->kind != TX_EXTRA)
+			drop(w, DROP_SEND_ERROR);
+		return;
+	}
+	INC(w->st.tx_pkts, 1);
+	INC(w->st.tx_bytes, len);
+	if (m->ok_ctr)
+		INC(*m->ok_ctr, 1);
+	if (m->kind == TX_FWD)
+		INC(w->st.forwarded, 1);
+	else if (m->kind == TX_ANSWER)
+		INC(w->st.answered, 1);
+	if (m->to) {
+		INC(m->to->ctr[w->id].tx_pkts, 1);
+		INC(m->to->ctr[w->id].tx_bytes, len);
+	}
+	if (m->tunnel != TUNNEL_NONE) {
+		struct ctr *c = &s->ctr[(size_t)w->id * s->n_tunnels + m->tunnel];
+
+		INC(c->tx_pkts, 1);
+		INC(c->tx_bytes, len);
+	}
+}
+
+static void tx_flush(struct dp_worker *w, const struct state *s, struct scratch *sc)
+{
+	for (unsigned k = 0; k < w->n_socks; k++) {
+		struct txq *q = &sc->txq[k];
+		unsigned done = 0;
+
+		while (done < q->n) {
+			int r = sendmmsg(w->socks[k], q->m + done, q->n - done, MSG_DONTWAIT);
+
+			w->syscalls++;
+			if (r <= 0) {
+				/* The first message failed: count it and go on with the rest. */
+				tx_done(w, s, q, done++, false);
+				continue;
+			}
+			for (int i = 0; i < r; i++)
+				tx_done(w, s, q, done + (unsigned)i, true);
+			done += (unsigned)r;
+		}
+		q->n = 0;
+	}
+	sc->n_sig = 0;
+}
+
+static void poke(struct dp *dp)
+{
+	uint64_t one = 1;
+
+	if (write(dp->notify_fd, &one, sizeof(one)) < 0) {
+		/* The counter is saturated: the control thread has enough to read. */
+	}
+}
+
+static void peer_seen(struct dp *dp, struct peer *p)
+{
+	if (__atomic_load_n(&p->state, __ATOMIC_RELAXED) != PEER_UP &&
+	    !__atomic_exchange_n(&p->seen, 1, __ATOMIC_RELAXED))
+		poke(dp);
+}
+
+static void push_event(struct dp_worker *w, const struct dp_event *ev)
+{
+	uint32_t head = __atomic_load_n(&w->ev_head, __ATOMIC_RELAXED);
+	uint32_t tail = __atomic_load_n(&w->ev_tail, __ATOMIC_ACQUIRE);
+
+	if (head - tail >= DP_EVQ) {
+		INC(w->st.events_lost, 1);
+		return;
+	}
+	w->evq[head % DP_EVQ] = *ev;
+	__atomic_store_n(&w->ev_head, head + 1, __ATOMIC_RELEASE);
+	poke(w->dp);
+}
+
+/* Local address a datagram was sent to, from IP_PKTINFO, for Error Indication. */
+static size_t local_addr(const struct msghdr *mh, const struct sockaddr *src, uint8_t *out)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(out, &pi.ipi_addr, 4);
+			return 4;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(out, &pi.ipi6_addr, 16);
+			return 16;
+		}
+	}
+	return 0;
+	(void)src;
+}
+
+struct rxctx {
+	struct dp_worker *w;
+	struct state *s;
+	struct scratch *sc;
+	unsigned sock;
+	uint64_t now;
+};
+
+static uint8_t *sig_buf(struct scratch *sc)
+{
+	return sc->n_sig < TXQ ? sc->sig[sc->n_sig++] : NULL;
+}
+
+/* Error Indication and Supported Extension Headers Notification answer what
+ * may be spoofed: each is limited per peer, or globally for non-peers. */
+static bool sig_allowed(struct rxctx *x, struct peer *p)
+{
+	struct dp *dp = x->w->dp;
+	const struct conf *c = x->s->conf;
+
+	if (!c->error_indication.enabled || x->now < dp->quiet_until_ns)
+		return false;
+	if (p)
+		return tbucket_take(&p->ei_tb[x->w->id], 1, x->now);
+	return tbucket_take(&x->w->ei_global, 1, x->now);
+}
+
+static void send_error_ind(struct rxctx *x, struct peer *p, const struct msghdr *mh,
+			   const struct sockaddr *src, uint32_t teid)
+{
+	uint8_t local[16], *b;
+	size_t alen = local_addr(mh, src, local), n;
+	struct sockaddr_storage dst;
+	uint16_t sport;
+
+	if (!alen) {
+		struct sockaddr_storage me;
+		socklen_t ml = sizeof(me);
+
+		if (getsockname(x->w->socks[x->sock], (struct sockaddr *)&me, &ml) < 0)
+			return;
+		if (me.ss_family == AF_INET)
+			memcpy(local, &((struct sockaddr_in *)&me)->sin_addr, alen = 4);
+		else
+			memcpy(local, &((struct sockaddr_in6 *)&me)->sin6_addr, alen = 16);
+	}
+	if (!sig_allowed(x, p) || !(b = sig_buf(x->sc)))
+		return;
+	/* TS 29.281 4.4.2.x: to the user plane port, naming the G-PDU's source port. */
+	memcpy(&dst, src, src->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	if (src->sa_family == AF_INET) {
+		sport = ntohs(((struct sockaddr_in *)&dst)->sin_port);
+		((struct sockaddr_in *)&dst)->sin_port = htons(GTPU_PORT);
+	} else {
+		sport = ntohs(((struct sockaddr_in6 *)&dst)->sin6_port);
+		((struct sockaddr_in6 *)&dst)->sin6_port = htons(GTPU_PORT);
+	}
+	n = gtpu_build_error_ind(b, SIG_MAX, 0, teid, local, alen, sport);
+	if (n)
+		tx_add(x->sc, x->sock, b, n, (struct sockaddr *)&dst, mh->msg_namelen,
+		       (struct txmeta){ TX_EXTRA, TUNNEL_NONE, p, &x->w->st.err_ind_tx });
+}
+
+static void send_sehn(struct rxctx *x, struct peer *p, const struct sockaddr *src,
+		      socklen_t slen, uint8_t type)
+{
+	uint8_t *b;
+	size_t n;
+
+	if (!sig_allowed(x, p) || !(b = sig_buf(x->sc)))
+		return;
+	n = gtpu_build_supp_ext_notif(b, SIG_MAX, 0, (const uint8_t[]){ GTPU_EXT_PDU_SESSION,
+		GTPU_EXT_UDP_PORT, GTPU_EXT_PDCP, GTPU_EXT_LONG_PDCP, GTPU_EXT_SCI,
+		GTPU_EXT_RAN_CONTAINER, GTPU_EXT_NR_RAN_CONTAINER }, 7);
+	(void)type;
+	if (n)
+		tx_add(x->sc, x->sock, b, n, src, slen,
+		       (struct txmeta){ TX_EXTRA, TUNNEL_NONE, p, &x->w->st.sehn_tx });
+}
+
+static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,
+			struct peer *p, const struct sockaddr *src, socklen_t slen)
+{
+	struct gtpu_ies ies;
+	enum gtpu_err e = gtpu_parse_ies(pkt, h, &ies);
+	uint8_t *b;
+	size_t n;
+
+	if (e != GTPU_OK) {
+		drop(x->w, err_reason(e));
+		return;
+	}
+	INC(x->w->st.echo_req_rx, 1);
+	if (!(b = sig_buf(x->sc)) || !(n = gtpu_build_echo_rsp(b, SIG_MAX, h->seq, 0))) {
+		drop(x->w, DROP_SEND_ERROR);
+		return;
+	}
+	if (p)
+		peer_seen(x->w->dp, p);
+	tx_add(x->sc, x->sock, b, n, src, slen,
+	       (struct txmeta){ TX_ANSWER, TUNNEL_NONE, p, &x->w->st.echo_rsp_tx });
+}
+
+static void rx_echo_rsp(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,
+			struct peer *p)
+{
+	struct gtpu_ies ies;
+	enum gtpu_err e = gtpu_parse_ies(pkt, h, &ies);
+
+	if (e != GTPU_OK) {
+		drop(x->w, err_reason(e));
+		return;
+	}
+	if (!p) {
+		drop(x->w, DROP_UNKNOWN_PEER);
+		return;
+	}
+	INC(x->w->st.echo_rsp_rx, 1);
+	INC(x->w->st.answered, 1);
+	__atomic_store_n(&p->rsp_recovery, ies.has_recovery ? ies.recovery : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->rsp_ns, x->now, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->rsp_seq, (uint32_t)h->seq | 0x10000u, __ATOMIC_RELEASE);
+	poke(x->w->dp);
+}
+
+static void rx_error_ind(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,
+			 struct peer *p)
+{
+	struct gtpu_ies ies;
+	enum gtpu_err e = gtpu_parse_ies(pkt, h, &ies);
+	struct dp_event ev = { .kind = DP_EV_ERROR_IND };
+	uint32_t t;
+
+	if (e != GTPU_OK) {
+		drop(x->w, err_reason(e));
+		return;
+	}
+	/* Only the peer we send to, naming its own address and a TEID we use
+	 * towards it, is believed: a spoofed one tears nothing down. */
+	if (!p || ies.peer_addr_len != (p->addr.family == AF_INET ? 4 : 16) ||
+	    memcmp(ies.peer_addr, p->addr.addr, ies.peer_addr_len)) {
+		drop(x->w, DROP_ERROR_IND_IGNORED);
+		return;
+	}
+	for (t = 0; t < x->s->n_peers && x->s->peers[t] != p; t++)
+		;
+	t = state_lookup_to(x->s, t, ies.teid_data);
+	if (t == TUNNEL_NONE) {
+		drop(x->w, DROP_ERROR_IND_IGNORED);
+		return;
+	}
+	INC(x->w->st.err_ind_rx, 1);
+	INC(x->w->st.answered, 1);
+	ev.tunnel = t;
+	ev.gen = x->w->seen_gen;
+	memcpy(ev.peer, p->name, sizeof(ev.peer));
+	ev.teid = ies.teid_data;
+	ev.addr_len = ies.peer_addr_len;
+	memcpy(ev.addr, ies.peer_addr, ies.peer_addr_len);
+	push_event(x->w, &ev);
+}
+
+/* ---- endpoint: the TUN device ---- */
+
+static void tun_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len)
+{
+	(void)ti; (void)pkt; (void)len;
+	drop(x->w, DROP_NO_TUN);
+}
+
+static int tun_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
+{
+	(void)w; (void)s; (void)sc;
+	return 0;
+}
+
+static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu_hdr *h,
+		    struct peer *p, const struct msghdr *mh)
+{
+	const struct sockaddr *src = mh->msg_name;
+	struct state *s = x->s;
+	uint32_t ti = state_lookup_teid(s, h->teid);
+	const struct tunnel *t;
+	struct peer *to;
+	struct ctr *c;
+	size_t start, n;
+
+	if (h->unknown_req_all) {
+		drop(x->w, DROP_EXT_UNSUPPORTED);
+		send_sehn(x, p, src, mh->msg_namelen, h->unknown_req_all);
+		return;
+	}
+	if (ti == TUNNEL_NONE) {
+		drop(x->w, DROP_UNKNOWN_TEID);
+		if (h->type == GTPU_GPDU)
+			send_error_ind(x, p, mh, src, h->teid);
+		return;
+	}
+	t = &s->tunnels[ti];
+	if (!p || s->peers[t->from_peer] != p) {
+		drop(x->w, DROP_WRONG_PEER);
+		return;
+	}
+	peer_seen(x->w->dp, p);
+	c = &s->ctr[(size_t)x->w->id * s->n_tunnels + ti];
+	INC(c->rx_pkts, 1);
+	INC(c->rx_bytes, len);
+	if (h->type == GTPU_END_MARKER)
+		INC(x->w->st.end_markers, 1);
+	if (t->flags & TUNNEL_ENDPOINT) {
+		if (h->unknown_req_endpoint) {
+			drop(x->w, DROP_EXT_UNSUPPORTED);
+			send_sehn(x, p, src, mh->msg_namelen, h->unknown_req_endpoint);
+			return;
+		}
+		if (h->type == GTPU_END_MARKER) {
+			INC(x->w->st.answered, 1);
+			return;
+		}
+		tun_decap(x, ti, pkt + h->hdr_len, h->msg_len - h->hdr_len);
+		return;
+	}
+	to = s->peers[t->to_peer];
+	if (s->conf->echo.on_down == CONF_DOWN_DROP &&
+	    __atomic_load_n(&to->state, __ATOMIC_RELAXED) == PEER_DOWN) {
+		drop(x->w, DROP_PEER_DOWN);
+		return;
+	}
+	n = gtpu_relay_rewrite(pkt, h, t->to_teid, &start);
+	tx_add(x->sc, out_sock(x->w, x->sock, to->sa.ss_family), pkt + start, n,
+	       (struct sockaddr *)&to->sa, to->salen, (struct txmeta){ TX_FWD, ti, to, NULL });
+}
+
+static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m)
+{
+	const struct msghdr *mh = &m->msg_hdr;
+	const struct sockaddr *src = mh->msg_name;
+	size_t len = m->msg_len;
+	struct gtpu_hdr h;
+	enum gtpu_err e;
+	struct peer *p;
+
+	INC(x->w->st.rx_pkts, 1);
+	INC(x->w->st.rx_bytes, len);
+	p = state_lookup_peer(x->s, src);
+	if (p) {
+		INC(p->ctr[x->w->id].rx_pkts, 1);
+		INC(p->ctr[x->w->id].rx_bytes, len);
+	}
+	if (mh->msg_flags & MSG_TRUNC) {
+		drop(x->w, DROP_TOO_LONG);
+		return;
+	}
+	e = gtpu_parse(pkt, len, &h);
+	if (e != GTPU_OK) {
+		drop(x->w, err_reason(e));
+		return;
+	}
+	switch (h.type) {
+	case GTPU_GPDU:
+	case GTPU_END_MARKER:
+		rx_gpdu(x, pkt, len, &h, p, mh);
+		return;
+	case GTPU_ECHO_REQ:
+		rx_echo_req(x, pkt, &h, p, src, mh->msg_namelen);
+		return;
+	case GTPU_ECHO_RSP:
+		rx_echo_rsp(x, pkt, &h, p);
+		return;
+	case GTPU_ERROR_IND:
+		rx_error_ind(x, pkt, &h, p);
+		return;
+	case GTPU_SUPP_EXT_NOTIF:
+		if (p) {
+			INC(x->w->st.answered, 1);
+			return;
+		}
+		break;
+	default:
+		drop(x->w, p ? DROP_UNSUPPORTED_TYPE : DROP_UNKNOWN_PEER);
+		return;
+	}
+	drop(x->w, DROP_UNKNOWN_PEER);
+}
+
+static void rx_prepare(struct dp_worker *w, struct scratch *sc)
+{
+	for (unsigned i = 0; i < DP_BATCH; i++) {
+		sc->rxiov[i].iov_base = sc->bufs + (size_t)i * SLOT + GTPU_HEADROOM;
+		sc->rxiov[i].iov_len = DP_BUF;
+		sc->rx[i].msg_hdr = (struct msghdr){ .msg_name = &sc->rxaddr[i], .msg_namelen = sizeof(sc->rxaddr[i]),
+						     .msg_iov = &sc->rxiov[i], .msg_iovlen = 1,
+						     .msg_control = sc->rxctl[i], .msg_controllen = sizeof(sc->rxctl[i]) };
+	}
+	(void)w;
+}
+
+/* Returns the number of datagrams read (DP_BATCH means: more may wait). */
+static int rx_batch(struct dp_worker *w, struct state *s, struct scratch *sc, unsigned k)
+{
+	struct rxctx x = { w, s, sc, k, dp_now_ns() };
+	int n;
+
+	rx_prepare(w, sc);
+	n = recvmmsg(w->socks[k], sc->rx, DP_BATCH, MSG_DONTWAIT, NULL);
+	w->syscalls++;
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		rx_one(&x, sc->rxiov[i].iov_base, &sc->rx[i]);
+	tx_flush(w, s, sc);
+	return n;
+}
+
+/* QSBR: announce the generation seen, then read the state it published. */
+static struct state *enter(struct dp_worker *w)
+{
+	__atomic_store_n(&w->seen_gen, __atomic_load_n(&w->dp->gen, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&w->dp->cur, __ATOMIC_SEQ_CST);
+}
+
+static void *worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct scratch *sc = w->scratch;
+	struct pollfd pfd[DP_MAX_SOCKS + 2];
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < w->n_socks; k++)
+		pfd[n++] = (struct pollfd){ .fd = w->socks[k], .events = POLLIN };
+	if (w->tun_fd >= 0)
+		pfd[n++] = (struct pollfd){ .fd = w->tun_fd, .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = w->stop_fd, .events = POLLIN };
+	for (;;) {
+		bool busy = true;
+		struct state *s;
+
+		__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_SEQ_CST);
+		if (poll(pfd, n, -1) < 0 && errno != EINTR)
+			break;
+		w->syscalls++;
+		if (pfd[n - 1].revents)
+			break;
+		while (busy) {
+			busy = false;
+			s = enter(w);
+			for (unsigned k = 0; k < w->n_socks; k++)
+				if (rx_batch(w, s, sc, k) == DP_BATCH)
+					busy = true;
+			if (w->tun_fd >= 0 && tun_rx(w, s, sc) == DP_BATCH)
+				busy = true;
+		}
+	}
+	__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* ---- set-up, run by the control thread ---- */
+
+static int open_sock(const struct conf_addr *a, bool reuseport, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1, buf = 8 << 20;
+	char as[64];
+
+	conf_addr_to_sockaddr(a, a->port ? a->port : GTPU_PORT, &ss, &sl);
+	fd = socket(a->family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		goto fail;
+	if (a->family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	/* Bursts: the kernel caps these at net.core.[rw]mem_max unless FORCE works. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if (a->family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	else
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		goto fail;
+	return fd;
+fail:
+	one = errno;
+	snprintf(err, errlen, "cannot bind %s%s%s:%u: %s", a->family == AF_INET6 ? "[" : "",
+		 conf_addr_str(a, as, sizeof(as)), a->family == AF_INET6 ? "]" : "",
+		 a->port ? a->port : GTPU_PORT, strerror(one));
+	if (fd >= 0)
+		close(fd);
+	return -one;
+}
+
+static int sock_family(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return AF_UNSPEC;
+	return ss.ss_family;
+}
+
+int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
+	    const int *inherited, unsigned n_inherited, char *err, size_t errlen)
+{
+	memset(dp, 0, sizeof(*dp));
+	dp->n_workers = n_workers;
+	dp->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dp->w = calloc(n_workers, sizeof(*dp->w));
+	dp->start_ns = dp_now_ns();
+	dp->quiet_until_ns = dp->start_ns + (uint64_t)c->error_indication.quiet * 1000000000u;
+	if (dp->notify_fd < 0 || !dp->w) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < n_workers; i++) {
+		struct dp_worker *w = &dp->w[i];
+		struct scratch *sc;
+		unsigned ei = c->error_indication.rate / n_workers;
+
+		w->id = i;
+		w->dp = dp;
+		w->tun_fd = -1;
+		w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		sc = calloc(1, sizeof(*sc));
+		if (w->stop_fd < 0 || !sc)
+			return -ENOMEM;
+		w->scratch = sc;
+		/* Sources that are not peers share one Error Indication budget. */
+		tbucket_init(&w->ei_global, ei ? ei : 1, ei ? ei : 1, 0);
+		sc->bufs = malloc((size_t)DP_BATCH * SLOT);
+		sc->tunbufs = malloc((size_t)DP_BATCH * SLOT);
+		if (!sc->bufs || !sc->tunbufs)
+			return -ENOMEM;
+		if (i == 0 && n_inherited) {
+			for (unsigned k = 0; k < n_inherited && k < DP_MAX_SOCKS; k++) {
+				w->socks[w->n_socks] = inherited[k];
+				w->sock_family[w->n_socks++] = sock_family(inherited[k]);
+			}
+		} else if (!n_inherited) {
+			for (unsigned k = 0; k < c->n_listen; k++) {
+				int fd = open_sock(&c->listen[k], n_workers > 1, err, errlen);
+
+				if (fd < 0)
+					return fd;
+				w->socks[w->n_socks] = fd;
+				w->sock_family[w->n_socks++] = c->listen[k].family;
+			}
+		}
+		if (!(sc->txq = calloc(w->n_socks ? w->n_socks : 1, sizeof(*sc->txq))))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void dp_set_tun(struct dp *dp, unsigned w, int fd)
+{
+	dp->w[w].tun_fd = fd;
+}
+
+int dp_start(struct dp *dp, struct state *s)
+{
+	dp->cur = s;
+	dp->gen = 1;
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		struct dp_worker *w = &dp->w[i];
+		int r;
+
+		if (!w->n_socks && w->tun_fd < 0) {
+			w->seen_gen = UINT64_MAX;
+			continue;    /* inherited sockets serve worker 0 only */
+		}
+		if ((r = pthread_create(&w->thread, NULL, worker_main, w)) != 0)
+			return -r;
+	}
+	dp->running = true;
+	return 0;
+}
+
+struct state *dp_swap(struct dp *dp, struct state *s)
+{
+	struct state *old = __atomic_exchange_n(&dp->cur, s, __ATOMIC_SEQ_CST);
+	uint64_t g = __atomic_add_fetch(&dp->gen, 1, __ATOMIC_SEQ_CST);
+
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		while (__atomic_load_n(&dp->w[i].seen_gen, __ATOMIC_SEQ_CST) < g) {
+			struct timespec ts = { 0, 50000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	return old;
+}
+
+void dp_stop(struct dp *dp)
+{
+	uint64_t one = 1;
+
+	if (!dp->running)
+		return;
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		if (write(dp->w[i].stop_fd, &one, sizeof(one)) < 0) {
+			/* cannot fail for an eventfd below its maximum */
+		}
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		if (dp->w[i].n_socks || dp->w[i].tun_fd >= 0)
+			pthread_join(dp->w[i].thread, NULL);
+	dp->running = false;
+}
+
+void dp_fini(struct dp *dp)
+{
+	for (unsigned i = 0; dp->w && i < dp->n_workers; i++) {
+		struct dp_worker *w = &dp->w[i];
+		struct scratch *sc = w->scratch;
+
+		for (unsigned k = 0; k < w->n_socks; k++)
+			close(w->socks[k]);
+		if (w->stop_fd >= 0)
+			close(w->stop_fd);
+		if (sc) {
+			free(sc->bufs);
+			free(sc->tunbufs);
+			free(sc->txq);
+			free(sc);
+		}
+	}
+	free(dp->w);
+	if (dp->notify_fd >= 0)
+		close(dp->notify_fd);
+	memset(dp, 0, sizeof(*dp));
+}
+
+void dp_stats(struct dp *dp, struct wstats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		const uint64_t *src = (const uint64_t *)&dp->w[i].st;
+		uint64_t *dst = (uint64_t *)out;
+
+		for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
+			dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+	}
+}
+
+bool dp_event_pop(struct dp *dp, struct dp_event *ev)
+{
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		struct dp_worker *w = &dp->w[i];
+		uint32_t tail = __atomic_load_n(&w->ev_tail, __ATOMIC_RELAXED);
+
+		if (tail == __atomic_load_n(&w->ev_head, __ATOMIC_ACQUIRE))
+			continue;
+		*ev = w->evq[tail % DP_EVQ];
+		__atomic_store_n(&w->ev_tail, tail + 1, __ATOMIC_RELEASE);
+		return true;
+	}
+	return false;
+}
+
+int dp_send(struct dp *dp, const void *buf, size_t len, const struct sockaddr *sa, socklen_t salen)
+{
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		struct dp_worker *w = &dp->w[i];
+
+		for (unsigned k = 0; k < w->n_socks; k++)
+			if (w->sock_family[k] == sa->sa_family)
+				return sendto(w->socks[k], buf, len, MSG_DONTWAIT, sa, salen) < 0 ? -errno : 0;
+	}
+	return -EAFNOSUPPORT;
+}

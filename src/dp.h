@@ -1,1 +1,92 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The datapath: worker threads, each with its own sockets (SO_REUSEPORT when
+ * there are several), a TUN queue, batched recvmmsg/sendmmsg, and its own
+ * counters. Workers read the current state without locks; the control
+ * thread swaps it and waits for every worker to pass a quiescent point. */
+#ifndef GTPUD_DP_H
+#define GTPUD_DP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "table.h"
+
+#define DP_BATCH 64
+#define DP_BUF 9216              /* largest datagram handled */
+#define DP_MAX_SOCKS CONF_MAX_LISTEN
+#define DP_EVQ 256               /* events to the control thread, per worker */
+
+/* Something a worker tells the control thread (Error Indication received). */
+struct dp_event {
+	uint32_t kind;           /* DP_EV_* */
+	uint32_t tunnel;         /* index in the state of gen */
+	uint64_t gen;
+	char peer[CONF_NAME_MAX + 1];
+	uint32_t teid;
+	uint8_t addr_len;
+	uint8_t addr[16];
+};
+enum { DP_EV_ERROR_IND = 1 };
+
+struct dp_worker {
+	unsigned id;
+	pthread_t thread;
+	struct dp *dp;
+	int socks[DP_MAX_SOCKS];
+	int sock_family[DP_MAX_SOCKS];
+	unsigned n_socks;
+	int tun_fd;              /* -1 none */
+	int stop_fd;             /* eventfd */
+	uint64_t seen_gen;       /* QSBR: generation last seen, UINT64_MAX while idle */
+	struct wstats st;
+	struct tbucket ei_global;    /* Error Indications to sources that are not peers */
+	uint64_t syscalls;
+	/* Single-producer single-consumer event ring. */
+	struct dp_event evq[DP_EVQ];
+	uint32_t ev_head, ev_tail;   /* atomic */
+	void *scratch;
+};
+
+struct dp {
+	unsigned n_workers;
+	struct dp_worker *w;
+	struct state *cur;       /* atomic */
+	uint64_t gen;            /* atomic, bumped at each swap */
+	int notify_fd;           /* eventfd the workers poke: echo responses, events */
+	uint64_t start_ns;
+	uint64_t quiet_until_ns; /* no Error Indication before this */
+	const uint8_t *tun_addr4;    /* ICMP errors are sent from these (NULL: none) */
+	const uint8_t *tun_addr6;
+	unsigned tun_mtu;
+	bool running;
+};
+
+/* Open the sockets of every worker for the listen addresses (or take the
+ * inherited fds, used by worker 0, when n_inherited > 0). err gets a
+ * sentence naming the address on failure. Returns 0 or -errno. */
+int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
+	    const int *inherited, unsigned n_inherited, char *err, size_t errlen);
+/* Give worker w the TUN queue fd (taken over). */
+void dp_set_tun(struct dp *dp, unsigned w, int fd);
+int dp_start(struct dp *dp, struct state *s);
+/* Publish s and wait until no worker uses the previous state; returns it. */
+struct state *dp_swap(struct dp *dp, struct state *s);
+void dp_stop(struct dp *dp);
+void dp_fini(struct dp *dp);
+
+static inline struct state *dp_state(struct dp *dp)
+{
+	return __atomic_load_n(&dp->cur, __ATOMIC_ACQUIRE);
+}
+
+/* Sum of the workers' global counters. */
+void dp_stats(struct dp *dp, struct wstats *out);
+/* Pop one event of any worker; false when none. Control thread only. */
+bool dp_event_pop(struct dp *dp, struct dp_event *ev);
+/* Send a datagram from a socket of the right family of worker 0. */
+int dp_send(struct dp *dp, const void *buf, size_t len, const struct sockaddr *sa, socklen_t salen);
+
+uint64_t dp_now_ns(void);
+
+#endif

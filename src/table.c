@@ -1,1 +1,601 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Forwarding tables built from a config: peers (kept across reloads), tunnels
+ * in one array, a TEID index and a UE address index, both open-addressing
+ * hashes sized for a load factor of at most one half. */
+#include "table.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *drop_reason_name(enum drop_reason r)
+{
+	switch (r) {
+	case DROP_MALFORMED: return "malformed";
+	case DROP_VERSION: return "version";
+	case DROP_EXT_HEADER: return "ext_header";
+	case DROP_EXT_UNSUPPORTED: return "ext_unsupported";
+	case DROP_UNSUPPORTED_TYPE: return "unsupported_type";
+	case DROP_UNKNOWN_PEER: return "unknown_peer";
+	case DROP_WRONG_PEER: return "wrong_peer";
+	case DROP_UNKNOWN_TEID: return "unknown_teid";
+	case DROP_PEER_DOWN: return "peer_down";
+	case DROP_ERROR_IND_IGNORED: return "error_ind_ignored";
+	case DROP_TOO_LONG: return "too_long";
+	case DROP_SEND_ERROR: return "send_error";
+	case DROP_INNER_MALFORMED: return "inner_malformed";
+	case DROP_GTP_IN_GTP: return "gtp_in_gtp";
+	case DROP_SPOOFED: return "spoofed";
+	case DROP_NO_ROUTE: return "no_route";
+	case DROP_TOO_BIG: return "too_big";
+	case DROP_RATE_LIMIT: return "rate_limit";
+	case DROP_NO_TUN: return "no_tun";
+	case DROP_TUN_ERROR: return "tun_error";
+	case DROP__COUNT: break;
+	}
+	return "unknown";
+}
+
+void tbucket_init(struct tbucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns)
+{
+	b->rate = rate;
+	b->burst = burst * 1000;
+	b->tokens = b->burst;
+	b->last_ns = now_ns;
+}
+
+bool tbucket_take(struct tbucket *b, uint64_t units, uint64_t now_ns)
+{
+	uint64_t dt = now_ns - b->last_ns;
+
+	/* milli-units per ns = rate / 1e6; avoid overflow on long idle gaps */
+	if (dt > 10000000000ull)
+		b->tokens = b->burst;
+	else
+		b->tokens += dt * b->rate / 1000000;
+	if (b->tokens > b->burst)
+		b->tokens = b->burst;
+	b->last_ns = now_ns;
+	if (b->tokens < units * 1000)
+		return false;
+	b->tokens -= units * 1000;
+	return true;
+}
+
+void conf_addr_to_sockaddr(const struct conf_addr *a, uint16_t port,
+			   struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a->addr, 4);
+		*len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, a->addr, 16);
+		*len = sizeof(*sin6);
+	}
+}
+
+static uint32_t addr_hash(int family, const uint8_t *a)
+{
+	uint32_t h = 2166136261u;
+	size_t n = family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ a[i]) * 16777619u;
+	return hidx_hash(h);
+}
+
+static uint32_t pow2_for(uint32_t n)
+{
+	uint32_t sz = 16;
+
+	while (sz < 2 * (uint64_t)n)
+		sz <<= 1;
+	return sz;
+}
+
+static bool addr_eq(int family, const uint8_t *a, const struct conf_addr *b)
+{
+	return b->family == family && !memcmp(a, b->addr, family == AF_INET ? 4 : 16);
+}
+
+static struct peer *peer_new(const struct conf_peer *cp, unsigned n_workers)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->ctr = calloc(n_workers, sizeof(*p->ctr));
+	p->ei_tb = calloc(n_workers, sizeof(*p->ei_tb));
+	if (!p->ctr || !p->ei_tb) {
+		free(p->ctr);
+		free(p->ei_tb);
+		free(p);
+		return NULL;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", cp->name);
+	p->addr = cp->addr;
+	conf_addr_to_sockaddr(&cp->addr, cp->addr.port ? cp->addr.port : 2152, &p->sa, &p->salen);
+	p->rtt_us = -1;
+	p->recovery = -1;
+	return p;
+}
+
+static void peer_unref(struct peer *p)
+{
+	if (!p || --p->refs)
+		return;
+	free(p->ctr);
+	free(p->ei_tb);
+	free(p);
+}
+
+static struct peer *old_peer(const struct state *old, const struct conf_peer *cp)
+{
+	if (!old)
+		return NULL;
+	for (uint32_t i = 0; i < old->n_peers; i++) {
+		struct peer *p = old->peers[i];
+
+		if (!strcmp(p->name, cp->name) && p->addr.family == cp->addr.family &&
+		    !memcmp(p->addr.addr, cp->addr.addr, 16) &&
+		    (p->addr.port ? p->addr.port : 2152) == (cp->addr.port ? cp->addr.port : 2152))
+			return p;
+	}
+	return NULL;
+}
+
+static int build_peers(struct state *s, const struct state *old)
+{
+	const struct conf *c = s->conf;
+
+	s->peers = calloc(c->n_peers ? c->n_peers : 1, sizeof(*s->peers));
+	s->peer_mask = pow2_for(c->n_peers) - 1;
+	s->peer_hash = calloc(s->peer_mask + 1, sizeof(*s->peer_hash));
+	if (!s->peers || !s->peer_hash)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->n_peers; i++) {
+		const struct conf_peer *cp = &c->peers[i];
+		struct peer *p = old_peer(old, cp);
+		uint32_t h;
+
+		if (p)
+			p->echo = cp->echo;
+		else if (!(p = peer_new(cp, s->n_workers)))
+			return -ENOMEM;
+		p->echo = cp->echo;
+		p->refs++;
+		s->peers[s->n_peers++] = p;
+		/* Several peers may share an address (different ports): the first wins
+		 * the source lookup, which ignores ports. */
+		h = addr_hash(cp->addr.family, cp->addr.addr) & s->peer_mask;
+		while (s->peer_hash[h]) {
+			if (addr_eq(cp->addr.family, cp->addr.addr, &s->peers[s->peer_hash[h] - 1]->addr))
+				break;
+			h = (h + 1) & s->peer_mask;
+		}
+		if (!s->peer_hash[h])
+			s->peer_hash[h] = i + 1;
+	}
+	return 0;
+}
+
+struct peer *state_lookup_peer(const struct state *s, const struct sockaddr *sa)
+{
+	const uint8_t *a;
+	int family = sa->sa_family;
+	uint32_t h;
+
+	if (family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		/* An IPv4 peer reached over a dual-stack socket. */
+		if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+			a += 12;
+			family = AF_INET;
+		}
+	} else {
+		return NULL;
+	}
+	h = addr_hash(family, a) & s->peer_mask;
+	while (s->peer_hash[h]) {
+		struct peer *p = s->peers[s->peer_hash[h] - 1];
+
+		if (addr_eq(family, a, &p->addr))
+			return p;
+		h = (h + 1) & s->peer_mask;
+	}
+	return NULL;
+}
+
+uint32_t state_lookup_ue(const struct state *s, int family, const uint8_t *addr)
+{
+	uint32_t h;
+
+	if (!s->ue_hash)
+		return TUNNEL_NONE;
+	h = addr_hash(family, addr) & s->ue_mask;
+	while (s->ue_hash[h].family) {
+		const struct ue_entry *e = &s->ue_hash[h];
+
+		if (e->family == family && !memcmp(e->addr, addr, family == AF_INET ? 4 : 16))
+			return e->tunnel;
+		h = (h + 1) & s->ue_mask;
+	}
+	return TUNNEL_NONE;
+}
+
+static bool hidx_insert(struct hidx *h, uint32_t key, uint32_t val)
+{
+	uint32_t i = hidx_hash(key) & h->mask;
+
+	while (h->keys[i]) {
+		if (h->keys[i] == key)
+			return false;
+		i = (i + 1) & h->mask;
+	}
+	h->keys[i] = key;
+	h->vals[i] = val;
+	return true;
+}
+
+static void to_insert(struct hidx *h, uint32_t key, uint32_t val)
+{
+	uint32_t i = hidx_hash(key) & h->mask;
+
+	while (h->vals[i] != TUNNEL_NONE)
+		i = (i + 1) & h->mask;
+	h->keys[i] = key;
+	h->vals[i] = val;
+}
+
+uint32_t state_lookup_to(const struct state *s, uint32_t peer, uint32_t teid)
+{
+	const struct hidx *h = &s->to;
+	uint32_t i = hidx_hash(teid) & h->mask;
+
+	for (; h->vals[i] != TUNNEL_NONE; i = (i + 1) & h->mask)
+		if (h->keys[i] == teid && s->tunnels[h->vals[i]].to_peer == peer)
+			return h->vals[i];
+	return TUNNEL_NONE;
+}
+
+/* Name hash used only while building, to find duplicates and for lookups. */
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+struct build {
+	uint32_t name_mask;
+	uint32_t *name_hash;        /* tunnel index + 1 */
+	size_t names_len, names_cap;
+	uint32_t n_ue, cap_ue;
+	uint32_t n_tb;
+};
+
+static int add_name(struct state *s, struct build *b, const char *name, uint32_t *off)
+{
+	size_t n = strlen(name) + 1;
+
+	if (b->names_len + n > b->names_cap) {
+		size_t cap = b->names_cap ? b->names_cap * 2 : 4096;
+		char *p;
+
+		while (cap < b->names_len + n)
+			cap *= 2;
+		if (!(p = realloc(s->names, cap)))
+			return -ENOMEM;
+		s->names = p;
+		b->names_cap = cap;
+	}
+	memcpy(s->names + b->names_len, name, n);
+	*off = (uint32_t)b->names_len;
+	b->names_len += n;
+	return 0;
+}
+
+static uint32_t name_slot(const struct state *s, const struct build *b, const char *name)
+{
+	uint32_t h = str_hash(name) & b->name_mask;
+
+	while (b->name_hash[h] && strcmp(tunnel_name(s, &s->tunnels[b->name_hash[h] - 1]), name))
+		h = (h + 1) & b->name_mask;
+	return h;
+}
+
+/* Adds one tunnel; returns 0, or -EEXIST for a duplicate name or TEID. */
+static int add_tunnel(struct state *s, struct build *b, const struct conf_tunnel *ct,
+		      uint32_t from, uint32_t to, uint8_t flags)
+{
+	struct tunnel *t = &s->tunnels[s->n_tunnels];
+	uint32_t slot = name_slot(s, b, ct->name);
+	int r;
+
+	if (b->name_hash[slot])
+		return -EEXIST;
+	if (state_lookup_teid(s, ct->from_teid) != TUNNEL_NONE)
+		return -EEXIST;
+	memset(t, 0, sizeof(*t));
+	if ((r = add_name(s, b, ct->name, &t->name_off)) < 0)
+		return r;
+	t->from_teid = ct->from_teid;
+	t->to_teid = ct->to_teid;
+	t->from_peer = from;
+	t->to_peer = to;
+	t->qfi = (int8_t)ct->qfi;
+	t->flags = flags | (ct->n_ue ? TUNNEL_ENDPOINT : 0);
+	t->tb = TUNNEL_NONE;
+	if (ct->rate)
+		t->tb = b->n_tb++;
+	t->n_ue = ct->n_ue;
+	if (ct->n_ue) {
+		if (b->n_ue + ct->n_ue > b->cap_ue) {
+			uint32_t cap = b->cap_ue ? b->cap_ue * 2 : 64;
+			struct conf_addr *p;
+
+			while (cap < b->n_ue + ct->n_ue)
+				cap *= 2;
+			if (!(p = realloc(s->ue, cap * sizeof(*p))))
+				return -ENOMEM;
+			s->ue = p;
+			b->cap_ue = cap;
+		}
+		memcpy(s->ue + b->n_ue, ct->ue, ct->n_ue * sizeof(*ct->ue));
+		t->ue_off = b->n_ue;
+		b->n_ue += ct->n_ue;
+	}
+	hidx_insert(&s->teid, ct->from_teid, s->n_tunnels);
+	to_insert(&s->to, ct->to_teid, s->n_tunnels);
+	b->name_hash[slot] = s->n_tunnels + 1;
+	s->n_tunnels++;
+	return 0;
+}
+
+static int append_collide(char **list, const char *name, const char *why)
+{
+	char *n;
+	size_t len = *list ? strlen(*list) : 0;
+
+	if (!(n = realloc(*list, len + strlen(name) + strlen(why) + 24)))
+		return -ENOMEM;
+	if (len)
+		strcpy(n + len, "; "), len += 2;
+	sprintf(n + len, "runtime tunnel \"%s\" %s", name, why);
+	*list = n;
+	return 0;
+}
+
+static int build_ue_index(struct state *s, uint32_t n_ue)
+{
+	if (!n_ue)
+		return 0;
+	s->ue_mask = pow2_for(n_ue) - 1;
+	if (!(s->ue_hash = calloc(s->ue_mask + 1, sizeof(*s->ue_hash))))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->n_tunnels; i++) {
+		const struct tunnel *t = &s->tunnels[i];
+
+		for (unsigned u = 0; u < t->n_ue; u++) {
+			const struct conf_addr *a = &s->ue[t->ue_off + u];
+			uint32_t h = addr_hash(a->family, a->addr) & s->ue_mask;
+
+			/* A UE address named twice: the first tunnel keeps it. */
+			while (s->ue_hash[h].family && !addr_eq(s->ue_hash[h].family, s->ue_hash[h].addr, a))
+				h = (h + 1) & s->ue_mask;
+			if (s->ue_hash[h].family)
+				continue;
+			s->ue_hash[h].family = (uint8_t)a->family;
+			memcpy(s->ue_hash[h].addr, a->addr, 16);
+			s->ue_hash[h].tunnel = i;
+		}
+	}
+	return 0;
+}
+
+static int build_buckets(struct state *s, uint32_t n_tb, const struct conf_tunnel *const *src)
+{
+	if (!n_tb)
+		return 0;
+	if (!(s->tb = calloc((size_t)n_tb * s->n_workers * 2, sizeof(*s->tb))))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->n_tunnels; i++) {
+		const struct tunnel *t = &s->tunnels[i];
+		const struct conf_tunnel *ct = src[i];
+		uint64_t burst, rate;
+
+		if (t->tb == TUNNEL_NONE)
+			continue;
+		/* Each worker gets its share of the rate: no lock on the hot path. */
+		rate = ct->rate / 8 / s->n_workers;
+		burst = ct->burst ? ct->burst : ct->rate / 8 / 10;
+		if (burst < 3000)
+			burst = 3000;
+		burst /= s->n_workers;
+		for (unsigned w = 0; w < s->n_workers * 2; w++)
+			tbucket_init(&s->tb[(size_t)t->tb * s->n_workers * 2 + w], rate, burst, 0);
+	}
+	return 0;
+}
+
+int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt,
+	      const struct state *old, unsigned n_workers, struct state **out,
+	      char **collide)
+{
+	struct state *s = calloc(1, sizeof(*s));
+	struct build b = { 0 };
+	const struct conf_tunnel **src = NULL;
+	uint32_t total = conf->n_tunnels + n_rt;
+	int r = -ENOMEM;
+
+	*out = NULL;
+	if (collide)
+		*collide = NULL;
+	if (!s) {
+		conf_free(conf);
+		return -ENOMEM;
+	}
+	s->conf = conf;
+	s->n_workers = n_workers;
+	if ((r = build_peers(s, old)) < 0)
+		goto out;
+	r = -ENOMEM;
+	s->tunnels = calloc(total ? total : 1, sizeof(*s->tunnels));
+	src = calloc(total ? total : 1, sizeof(*src));
+	s->teid.mask = pow2_for(total) - 1;
+	s->teid.keys = calloc(s->teid.mask + 1, sizeof(uint32_t));
+	s->teid.vals = malloc((s->teid.mask + 1) * sizeof(uint32_t));
+	s->to.mask = s->teid.mask;
+	s->to.keys = malloc((s->to.mask + 1) * sizeof(uint32_t));
+	s->to.vals = malloc((s->to.mask + 1) * sizeof(uint32_t));
+	if (s->to.vals)
+		memset(s->to.vals, 0xff, (s->to.mask + 1) * sizeof(uint32_t));
+	b.name_mask = pow2_for(total) - 1;
+	b.name_hash = calloc(b.name_mask + 1, sizeof(uint32_t));
+	if (!s->tunnels || !src || !s->teid.keys || !s->teid.vals || !s->to.keys || !s->to.vals || !b.name_hash)
+		goto out;
+	for (uint32_t i = 0; i < conf->n_tunnels; i++) {
+		const struct conf_tunnel *ct = &conf->tunnels[i];
+
+		src[s->n_tunnels] = ct;
+		if ((r = add_tunnel(s, &b, ct, ct->from_peer, ct->to_peer, 0)) < 0)
+			goto out;   /* the config loader rejects duplicates already */
+	}
+	for (uint32_t i = 0; i < n_rt; i++) {
+		const struct rt_tunnel *x = &rt[i];
+		int from = conf_peer_index(conf, x->from), to = conf_peer_index(conf, x->to);
+
+		if (from < 0 || to < 0) {
+			if (collide && append_collide(collide, x->t.name, "names a peer that is gone") < 0)
+				goto out;
+			continue;
+		}
+		if ((x->t.n_ue && !conf->tun.present)) {
+			if (collide && append_collide(collide, x->t.name, "has ue but no tun is configured") < 0)
+				goto out;
+			continue;
+		}
+		src[s->n_tunnels] = &x->t;
+		r = add_tunnel(s, &b, &x->t, (uint32_t)from, (uint32_t)to, TUNNEL_RUNTIME);
+		if (r == -EEXIST) {
+			if (collide && append_collide(collide, x->t.name, "collides with the config (name or from.teid)") < 0)
+				goto out;
+			continue;
+		}
+		if (r < 0)
+			goto out;
+		s->n_runtime++;
+	}
+	r = -ENOMEM;
+	s->ctr = calloc((size_t)(s->n_tunnels ? s->n_tunnels : 1) * n_workers, sizeof(*s->ctr));
+	s->base = calloc(s->n_tunnels ? s->n_tunnels : 1, sizeof(*s->base));
+	s->tun_err_ind = calloc(s->n_tunnels ? s->n_tunnels : 1, sizeof(*s->tun_err_ind));
+	if (!s->ctr || !s->base || !s->tun_err_ind)
+		goto out;
+	if ((r = build_ue_index(s, b.n_ue)) < 0 || (r = build_buckets(s, b.n_tb, src)) < 0)
+		goto out;
+	*out = s;
+	s = NULL;
+	r = 0;
+out:
+	free(b.name_hash);
+	free(src);
+	if (s)
+		state_free(s);
+	return r;
+}
+
+uint32_t state_find_tunnel(const struct state *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->n_tunnels; i++)
+		if (!strcmp(tunnel_name(s, &s->tunnels[i]), name))
+			return i;
+	return TUNNEL_NONE;
+}
+
+void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out)
+{
+	*out = s->base[i];
+	for (unsigned w = 0; w < s->n_workers; w++) {
+		const struct ctr *c = &s->ctr[(size_t)w * s->n_tunnels + i];
+
+		out->rx_pkts += __atomic_load_n(&c->rx_pkts, __ATOMIC_RELAXED);
+		out->rx_bytes += __atomic_load_n(&c->rx_bytes, __ATOMIC_RELAXED);
+		out->tx_pkts += __atomic_load_n(&c->tx_pkts, __ATOMIC_RELAXED);
+		out->tx_bytes += __atomic_load_n(&c->tx_bytes, __ATOMIC_RELAXED);
+	}
+}
+
+void state_peer_ctr(const struct state *s, const struct peer *p, struct ctr *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w < s->n_workers; w++) {
+		out->rx_pkts += __atomic_load_n(&p->ctr[w].rx_pkts, __ATOMIC_RELAXED);
+		out->rx_bytes += __atomic_load_n(&p->ctr[w].rx_bytes, __ATOMIC_RELAXED);
+		out->tx_pkts += __atomic_load_n(&p->ctr[w].tx_pkts, __ATOMIC_RELAXED);
+		out->tx_bytes += __atomic_load_n(&p->ctr[w].tx_bytes, __ATOMIC_RELAXED);
+	}
+}
+
+void state_carry_counters(struct state *s, const struct state *old)
+{
+	struct build b = { 0 };
+
+	if (!old || !old->n_tunnels || !s->n_tunnels)
+		return;
+	/* Index the new names once: O(n) for a million tunnels. */
+	b.name_mask = pow2_for(s->n_tunnels) - 1;
+	if (!(b.name_hash = calloc(b.name_mask + 1, sizeof(uint32_t))))
+		return;
+	for (uint32_t i = 0; i < s->n_tunnels; i++)
+		b.name_hash[name_slot(s, &b, tunnel_name(s, &s->tunnels[i]))] = i + 1;
+	for (uint32_t i = 0; i < old->n_tunnels; i++) {
+		uint32_t j = b.name_hash[name_slot(s, &b, tunnel_name(old, &old->tunnels[i]))];
+		struct ctr c;
+
+		if (!j--)
+			continue;
+		state_tunnel_ctr(old, i, &c);
+		s->base[j] = c;
+		s->tun_err_ind[j] = old->tun_err_ind[i];
+	}
+	free(b.name_hash);
+}
+
+void state_free(struct state *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->n_peers; i++)
+		peer_unref(s->peers[i]);
+	free(s->peers);
+	free(s->peer_hash);
+	free(s->tunnels);
+	free(s->names);
+	free(s->ue);
+	free(s->teid.keys);
+	free(s->teid.vals);
+	free(s->to.keys);
+	free(s->to.vals);
+	free(s->ue_hash);
+	free(s->tb);
+	free(s->ctr);
+	free(s->base);
+	free(s->tun_err_ind);
+	conf_free(s->conf);
+	free(s);
+}

@@ -141,6 +141,7 @@ struct state {
 	char *names;
 	struct conf_addr *ue;
 	struct hidx teid;
+	struct hidx to;               /* to_teid -> tunnel, several per key; empty: val TUNNEL_NONE */
 	uint32_t ue_mask;
 	struct ue_entry *ue_hash;
 	struct tbucket *tb;           /* token buckets [n_rated][n_workers][2] (up, down) */
@@ -201,6 +202,9 @@ static inline uint32_t state_lookup_teid(const struct state *s, uint32_t teid)
 		i = (i + 1) & h->mask;
 	}
 }
+
+/* The tunnel that sends to peer p with TEID teid, or TUNNEL_NONE. */
+uint32_t state_lookup_to(const struct state *s, uint32_t peer, uint32_t teid);
 
 /* Peer by source address (port ignored), or NULL. */
 struct peer *state_lookup_peer(const struct state *s, const struct sockaddr *sa);
