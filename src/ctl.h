@@ -1,1 +1,52 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The control socket server: a Unix stream socket served from the sd-event
+ * loop, one JSON request per line (ctl_proto.h), commands from ctl_cmds[],
+ * monitor clients fed with events. A client can never block the loop. */
+#ifndef GTPUD_CTL_H
+#define GTPUD_CTL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+#include <systemd/sd-event.h>
+
+struct daemon;
+struct ctl;
+
+#define CTL_MAX_OUTPUT (4u << 20)   /* bytes queued for one client before it is dropped */
+
+struct ctl_opts {
+	const char *path;         /* socket path (ignored with an inherited fd, except for logs) */
+	const char *group;        /* control group name, NULL = root only */
+	mode_t mode;              /* e.g. 0660 */
+	unsigned max_clients;     /* 0 = 64 */
+	unsigned idle_timeout;    /* seconds without a request; 0 = none. Monitor clients are exempt. */
+};
+
+/* Start serving. inherited_fd >= 0 is a listening socket passed by systemd:
+ * it is used as is (not bound, chmod'ed or unlinked). Otherwise path's
+ * directory is created if missing (0755), a stale socket is removed (a live
+ * one gives -EADDRINUSE; a non-socket file -EEXIST), and the new socket is
+ * chmod'ed to mode and chown'ed to group before it listens. An unknown group
+ * gives -ENOENT (look it up with getgrnam() first for a clear message).
+ * Returns 0 or -errno. */
+int ctl_new(sd_event *ev, struct daemon *d, const struct ctl_opts *o, int inherited_fd,
+	    struct ctl **out);
+/* Close every client and the socket; unlink the path when we bound it. */
+void ctl_free(struct ctl *c);
+
+/* Send {"event":event,"time":now,...fields} to every monitor client. Takes
+ * ownership of fields (an object, or NULL). A client whose output is full is
+ * disconnected. */
+void ctl_event(struct ctl *c, const char *event, json_object *fields);
+
+/* Connected clients (monitor ones included). */
+unsigned ctl_clients(const struct ctl *c);
+
+/* The privilege rule for mutating commands: root, or the control group as
+ * primary group or as one of the supplementary groups of the peer's user.
+ * has_group false means "no control group": root only. Pure, for tests. */
+bool ctl_privileged(uid_t uid, gid_t gid, bool has_group, gid_t group,
+		    const gid_t *groups, int ngroups);
+
+#endif

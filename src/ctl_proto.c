@@ -1,1 +1,554 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The control protocol shared by gtpud and gtpuctl: building and parsing
+ * request, reply and event lines with json-c, and the words of "tunnel add". */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_proto.h"
+
+/* Requests nest two levels (object, args array); anything deeper is junk. */
+#define REQ_MAX_DEPTH 4
+/* Replies carry command data (tunnels: object, array, object, object/array). */
+#define REP_MAX_DEPTH 32
+#define CMD_MAX_LEN 63
+
+const char *ctl_result_name(enum ctl_result r)
+{
+	switch (r) {
+	case CTL_OK: return "ok";
+	case CTL_E_PROTO: return "protocol";
+	case CTL_E_UNKNOWN_CMD: return "unknown-command";
+	case CTL_E_USAGE: return "usage";
+	case CTL_E_PERM: return "permission";
+	case CTL_E_NOT_FOUND: return "not-found";
+	case CTL_E_EXISTS: return "exists";
+	case CTL_E_INVALID: return "invalid";
+	case CTL_E_LIMIT: return "limit";
+	case CTL_E_INTERNAL: return "internal";
+	}
+	return "unknown";
+}
+
+const char *ctl_result_str(enum ctl_result r)
+{
+	switch (r) {
+	case CTL_OK: return "success";
+	case CTL_E_PROTO: return "malformed request";
+	case CTL_E_UNKNOWN_CMD: return "unknown command";
+	case CTL_E_USAGE: return "wrong arguments";
+	case CTL_E_PERM: return "permission denied (needs root or the control group)";
+	case CTL_E_NOT_FOUND: return "not found";
+	case CTL_E_EXISTS: return "already exists";
+	case CTL_E_INVALID: return "invalid configuration";
+	case CTL_E_LIMIT: return "limit reached";
+	case CTL_E_INTERNAL: return "internal error";
+	}
+	return "unknown error";
+}
+
+const char *ctl_result_str_any(int r)
+{
+	if (r < 0 || r > CTL_RESULT_MAX)
+		return "unknown error";
+	return ctl_result_str((enum ctl_result)r);
+}
+
+/* Parse exactly [line, line+len) as one JSON value: strict syntax, valid
+ * UTF-8, bounded depth, nothing but whitespace after it. */
+static json_object *parse_exact(const char *line, size_t len, int depth, const char **why)
+{
+	json_tokener *tok;
+	json_object *o = NULL;
+	size_t end;
+
+	if (len > INT32_MAX) {
+		*why = "request too long";
+		return NULL;
+	}
+	tok = json_tokener_new_ex(depth);
+	if (!tok) {
+		*why = "out of memory";
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	if (!o) {
+		switch (json_tokener_get_error(tok)) {
+		case json_tokener_continue: *why = "incomplete JSON"; break;
+		case json_tokener_error_depth: *why = "JSON nested too deeply"; break;
+		case json_tokener_error_parse_utf8_string: *why = "invalid UTF-8"; break;
+		default: *why = "not valid JSON"; break;
+		}
+		goto out;
+	}
+	for (end = json_tokener_get_parse_end(tok); end < len; end++) {
+		if (!strchr(" \t\r", line[end])) {
+			*why = "junk after the JSON object";
+			json_object_put(o);
+			o = NULL;
+			goto out;
+		}
+	}
+out:
+	json_tokener_free(tok);
+	return o;
+}
+
+/* A JSON string that is really a C string (no embedded "\u0000"). */
+static bool is_c_string(json_object *s)
+{
+	return json_object_is_type(s, json_type_string) &&
+	       strlen(json_object_get_string(s)) == (size_t)json_object_get_string_len(s);
+}
+
+static bool version_ok(json_object *root, const char **why)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(root, "version", &v)) {
+		*why = "missing \"version\"";
+		return false;
+	}
+	if (!json_object_is_type(v, json_type_int)) {
+		*why = "\"version\" is not an integer";
+		return false;
+	}
+	if (json_object_get_int64(v) != CTL_PROTO_VERSION) {
+		*why = "unsupported protocol version";
+		return false;
+	}
+	return true;
+}
+
+int ctl_request_parse(const char *line, size_t len, struct ctl_request *req, const char **why)
+{
+	json_object *root = NULL, *cmd, *args;
+	size_t i, n;
+
+	memset(req, 0, sizeof(*req));
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len > CTL_MAX_REQUEST) {
+		*why = "request too long";
+		goto fail;
+	}
+	if (len == 0) {
+		*why = "empty request";
+		goto fail;
+	}
+	if (memchr(line, '\0', len)) {
+		*why = "request contains a NUL byte";
+		goto fail;
+	}
+	root = parse_exact(line, len, REQ_MAX_DEPTH, why);
+	if (!root)
+		goto fail;
+	if (!json_object_is_type(root, json_type_object)) {
+		*why = "request is not a JSON object";
+		goto fail;
+	}
+	if (!version_ok(root, why))
+		goto fail;
+	if (!json_object_object_get_ex(root, "command", &cmd)) {
+		*why = "missing \"command\"";
+		goto fail;
+	}
+	if (!is_c_string(cmd) || json_object_get_string_len(cmd) == 0 ||
+	    json_object_get_string_len(cmd) > CMD_MAX_LEN) {
+		*why = "\"command\" is not a string of 1 to 63 characters";
+		goto fail;
+	}
+	if (!json_object_object_get_ex(root, "args", &args)) {
+		/* Optional, so that a person can type {"version":1,"command":"stats"}. */
+		args = json_object_new_array();
+		if (!args || json_object_object_add(root, "args", args)) {
+			json_object_put(args);
+			*why = "out of memory";
+			goto fail;
+		}
+	}
+	if (!json_object_is_type(args, json_type_array)) {
+		*why = "\"args\" is not an array";
+		goto fail;
+	}
+	n = json_object_array_length(args);
+	if (n > CTL_MAX_ARGS) {
+		*why = "more than 64 arguments";
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (!is_c_string(json_object_array_get_idx(args, i))) {
+			*why = "\"args\" is not an array of strings";
+			goto fail;
+		}
+	}
+	req->root = root;
+	req->command = json_object_get_string(cmd);
+	req->args = args;
+	return 0;
+fail:
+	json_object_put(root);
+	return -EBADMSG;
+}
+
+void ctl_request_fini(struct ctl_request *req)
+{
+	json_object_put(req->root);
+	memset(req, 0, sizeof(*req));
+}
+
+/* Serialize o plainly and append a newline. Consumes o. */
+static char *to_line(json_object *o)
+{
+	const char *s;
+	size_t len;
+	char *line = NULL;
+
+	if (!o)
+		return NULL;
+	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+					      &len);
+	if (s) {
+		line = malloc(len + 2);
+		if (line) {
+			memcpy(line, s, len);
+			line[len] = '\n';
+			line[len + 1] = '\0';
+		}
+	}
+	json_object_put(o);
+	return line;
+}
+
+/* Add key=val to o; on failure release val and return -1. */
+static int add(json_object *o, const char *key, json_object *val)
+{
+	if (!val && strcmp(key, "data") != 0)
+		return -1;
+	if (json_object_object_add(o, key, val)) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
+char *ctl_request_build(const char *command, const char *const *args, size_t nargs)
+{
+	json_object *o = NULL, *a;
+	size_t i;
+
+	if (nargs > CTL_MAX_ARGS)
+		return NULL;
+	o = json_object_new_object();
+	if (!o || add(o, "version", json_object_new_int(CTL_PROTO_VERSION)) ||
+	    add(o, "command", json_object_new_string(command)))
+		goto fail;
+	a = json_object_new_array_ext((int)nargs);
+	if (add(o, "args", a))
+		goto fail;
+	for (i = 0; i < nargs; i++) {
+		json_object *s = json_object_new_string(args[i]);
+
+		if (!s || json_object_array_add(a, s)) {
+			json_object_put(s);
+			goto fail;
+		}
+	}
+	return to_line(o);
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
+char *ctl_reply_build(int result, json_object *data, const char *error, json_object *errors)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o || add(o, "version", json_object_new_int(CTL_PROTO_VERSION)) ||
+	    add(o, "result", json_object_new_int(result)))
+		goto fail;
+	if (result == CTL_OK) {
+		json_object_put(errors);
+		errors = NULL;
+		if (add(o, "data", data)) {
+			data = NULL;
+			goto fail;
+		}
+		return to_line(o);
+	}
+	json_object_put(data);
+	data = NULL;
+	if (!errors)
+		errors = json_object_new_array();
+	if (add(o, "error", json_object_new_string(error ? error : ctl_result_str_any(result))))
+		goto fail;
+	if (add(o, "errors", errors)) {
+		errors = NULL;
+		goto fail;
+	}
+	return to_line(o);
+fail:
+	json_object_put(data);
+	json_object_put(errors);
+	json_object_put(o);
+	return NULL;
+}
+
+int ctl_reply_parse(const char *line, size_t len, struct ctl_reply *rep, const char **why)
+{
+	json_object *root, *v;
+	int64_t r;
+
+	memset(rep, 0, sizeof(*rep));
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (memchr(line, '\0', len)) {
+		*why = "reply contains a NUL byte";
+		return -EBADMSG;
+	}
+	root = parse_exact(line, len, REP_MAX_DEPTH, why);
+	if (!root)
+		return -EBADMSG;
+	if (!json_object_is_type(root, json_type_object)) {
+		*why = "reply is not a JSON object";
+		goto fail;
+	}
+	if (!version_ok(root, why))
+		goto fail;
+	if (!json_object_object_get_ex(root, "result", &v) || !json_object_is_type(v, json_type_int)) {
+		*why = "reply has no integer \"result\"";
+		goto fail;
+	}
+	r = json_object_get_int64(v);
+	if (r < 0 || r > INT32_MAX) {
+		*why = "reply \"result\" out of range";
+		goto fail;
+	}
+	rep->result = (int)r;
+	if (rep->result == CTL_OK) {
+		json_object_object_get_ex(root, "data", &rep->data);
+	} else {
+		if (json_object_object_get_ex(root, "error", &v) && is_c_string(v))
+			rep->error = json_object_get_string(v);
+		else
+			rep->error = ctl_result_str_any(rep->result);
+		if (json_object_object_get_ex(root, "errors", &v) && json_object_is_type(v, json_type_array))
+			rep->errors = v;
+	}
+	rep->root = root;
+	return 0;
+fail:
+	json_object_put(root);
+	return -EBADMSG;
+}
+
+void ctl_reply_fini(struct ctl_reply *rep)
+{
+	json_object_put(rep->root);
+	memset(rep, 0, sizeof(*rep));
+}
+
+char *ctl_event_build(const char *event, time_t t, json_object *fields)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o || add(o, "event", json_object_new_string(event)) ||
+	    add(o, "time", json_object_new_int64((int64_t)t)))
+		goto fail;
+	if (fields && json_object_is_type(fields, json_type_object)) {
+		json_object_object_foreach(fields, k, v) {
+			if (!strcmp(k, "event") || !strcmp(k, "time"))
+				continue;
+			if (add(o, k, json_object_get(v)))
+				goto fail;
+		}
+	}
+	json_object_put(fields);
+	return to_line(o);
+fail:
+	json_object_put(fields);
+	json_object_put(o);
+	return NULL;
+}
+
+/* ---- tunnel add ---- */
+
+static int fail_msg(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail_msg(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && len) {
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Decimal, or hexadecimal with 0x: no sign, no spaces, no octal surprise. */
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned base = 10, d;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return false;
+		if (v > (max - d) / base)
+			return false;
+		v = v * base + d;
+	}
+	*out = v;
+	return true;
+}
+
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CONF_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == ' ')
+			return false;
+	return true;
+}
+
+static bool is_option(const char *w)
+{
+	return !strcmp(w, "ue") || !strcmp(w, "qfi") || !strcmp(w, "rate") || !strcmp(w, "burst");
+}
+
+#define TADD_USAGE "usage: tunnel add NAME from PEER TEID to PEER TEID [ue ADDR...] [qfi N] [rate BPS] [burst BYTES]"
+
+static int parse_end(const char *const *w, const char *which, char *peer, uint32_t *teid,
+		     uint64_t min, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (strcmp(w[0], which))
+		return fail_msg(err, errlen, "expected '%s', got '%s'; " TADD_USAGE, which, w[0]);
+	if (!name_ok(w[1]))
+		return fail_msg(err, errlen, "%s peer '%s' is not a name of 1 to %d printable characters",
+				which, w[1], CONF_NAME_MAX);
+	strcpy(peer, w[1]);
+	if (!parse_u64(w[2], UINT32_MAX, &v) || v < min)
+		return fail_msg(err, errlen, "%s TEID '%s' is not a number from %s to 0xffffffff",
+				which, w[2], min ? "1" : "0");
+	*teid = (uint32_t)v;
+	return 0;
+}
+
+int ctl_tunnel_spec_parse(const char *const *w, size_t n, struct ctl_tunnel_spec *t,
+			  char *err, size_t errlen)
+{
+	bool seen_ue = false, seen_qfi = false, seen_rate = false, seen_burst = false;
+	uint64_t v;
+	size_t i;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	t->qfi = -1;
+	if (n < 7)
+		return fail_msg(err, errlen, TADD_USAGE);
+	if (!name_ok(w[0]))
+		return fail_msg(err, errlen, "tunnel name '%s' is not 1 to %d printable characters",
+				w[0], CONF_NAME_MAX);
+	strcpy(t->name, w[0]);
+	/* A from TEID of 0 would collide with signalling (Echo, Error Indication). */
+	r = parse_end(w + 1, "from", t->from_peer, &t->from_teid, 1, err, errlen);
+	if (r < 0)
+		return r;
+	r = parse_end(w + 4, "to", t->to_peer, &t->to_teid, 0, err, errlen);
+	if (r < 0)
+		return r;
+	for (i = 7; i < n; i++) {
+		const char *k = w[i];
+
+		if (!strcmp(k, "ue")) {
+			if (seen_ue)
+				return fail_msg(err, errlen, "'ue' given twice");
+			seen_ue = true;
+			for (i++; i < n && !is_option(w[i]); i++) {
+				if (t->n_ue == CONF_MAX_UE)
+					return fail_msg(err, errlen, "more than %d ue addresses", CONF_MAX_UE);
+				if (conf_parse_addr(w[i], &t->ue[t->n_ue]) < 0)
+					return fail_msg(err, errlen, "ue address '%s' is not an IPv4 or IPv6 address",
+							w[i]);
+				t->n_ue++;
+			}
+			if (t->n_ue == 0)
+				return fail_msg(err, errlen, "'ue' needs at least one address");
+			i--;
+			continue;
+		}
+		if (!is_option(k))
+			return fail_msg(err, errlen, "unknown word '%s' (expected ue, qfi, rate or burst)", k);
+		if (i + 1 == n)
+			return fail_msg(err, errlen, "'%s' needs a value", k);
+		if (!strcmp(k, "qfi")) {
+			if (seen_qfi)
+				return fail_msg(err, errlen, "'qfi' given twice");
+			seen_qfi = true;
+			if (!parse_u64(w[++i], 63, &v))
+				return fail_msg(err, errlen, "qfi '%s' is not a number from 0 to 63", w[i]);
+			t->qfi = (int)v;
+		} else if (!strcmp(k, "rate")) {
+			if (seen_rate)
+				return fail_msg(err, errlen, "'rate' given twice");
+			seen_rate = true;
+			if (!parse_u64(w[++i], UINT64_MAX, &v) || v == 0)
+				return fail_msg(err, errlen, "rate '%s' is not a number of bits per second from 1 to %" PRIu64,
+						w[i], UINT64_MAX);
+			t->rate = v;
+		} else {
+			if (seen_burst)
+				return fail_msg(err, errlen, "'burst' given twice");
+			seen_burst = true;
+			if (!parse_u64(w[++i], UINT64_MAX, &v) || v == 0)
+				return fail_msg(err, errlen, "burst '%s' is not a number of bytes from 1 to %" PRIu64,
+						w[i], UINT64_MAX);
+			t->burst = v;
+		}
+	}
+	if (seen_burst && !seen_rate)
+		return fail_msg(err, errlen, "'burst' needs a 'rate'");
+	return 0;
+}
+
+int ctl_tunnel_spec_parse_json(json_object *args, struct ctl_tunnel_spec *t, char *err, size_t errlen)
+{
+	const char *w[CTL_MAX_ARGS];
+	size_t i, n;
+
+	if (!json_object_is_type(args, json_type_array))
+		return fail_msg(err, errlen, TADD_USAGE);
+	n = json_object_array_length(args);
+	if (n > CTL_MAX_ARGS)
+		return fail_msg(err, errlen, "more than %d arguments", CTL_MAX_ARGS);
+	for (i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(args, i);
+
+		if (!is_c_string(s))
+			return fail_msg(err, errlen, "argument %zu is not a string", i + 1);
+		w[i] = json_object_get_string(s);
+	}
+	return ctl_tunnel_spec_parse(w, n, t, err, errlen);
+}

@@ -1,24 +1,697 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* gtpuctl: GTP-U control client. */
+/* gtpuctl: the control client of gtpud. Sends one request over the control
+ * socket (ctl_proto.h) and prints the reply as tables for people or as the
+ * reply's JSON data for scripts (--json). */
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "ctl_proto.h"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,          /* the daemon refused or failed the command */
+	EXIT_USAGE = 2,
+	EXIT_CONNECT = 3,
+	EXIT_PERM = 4,
+	EXIT_PROTO = 5,
+};
+
+#define MAX_COLS 8
+#define MAX_REPLY (1u << 30)
+
+static bool json_out;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: gtpuctl [-s SOCKET] [--json] COMMAND [-V] [-h]\n");
+	fprintf(f,
+		"Usage: gtpuctl [-s SOCKET] [-j|--json] [-c CONFIG] COMMAND [ARGS]\n"
+		"       gtpuctl -V | -h\n"
+		"\n"
+		"Commands:\n"
+		"  status                 version, uptime, config file, workers, counts\n"
+		"  stats                  global counters and drops by reason\n"
+		"  peers                  each peer: address, state, last echo RTT, counters\n"
+		"  tunnels [NAME]         each tunnel: from, to, ue, counters\n"
+		"  tunnel add NAME from PEER TEID to PEER TEID [ue ADDR...] [qfi N] [rate BPS] [burst BYTES]\n"
+		"  tunnel del NAME\n"
+		"  reload                 reload the configuration file\n"
+		"  metrics                Prometheus text exposition\n"
+		"  monitor                print events until interrupted\n"
+		"\n"
+		"Options:\n"
+		"  -s, --socket SOCKET    control socket (default $" CTL_SOCKET_ENV " or " CTL_DEFAULT_SOCKET ")\n"
+		"  -c, --config FILE      take the socket path from gtpud's configuration file\n"
+		"  -j, --json             print the reply's data as JSON\n"
+		"  -V, --version          print the version and exit\n"
+		"  -h, --help             print this help and exit\n");
+}
+
+/* ---- human units ---- */
+
+static const char *fmt_count(uint64_t v, char *buf, size_t len)
+{
+	static const char *const suffix[] = { "k", "M", "G", "T", "P", "E" };
+	double d = (double)v;
+	int i = -1;
+
+	if (v < 1000) {
+		snprintf(buf, len, "%" PRIu64, v);
+		return buf;
+	}
+	while (d >= 999.95 && i < 5) {
+		d /= 1000;
+		i++;
+	}
+	snprintf(buf, len, "%.1f%s", d, suffix[i]);
+	return buf;
+}
+
+static const char *fmt_bytes(uint64_t v, char *buf, size_t len)
+{
+	static const char *const suffix[] = { "kB", "MB", "GB", "TB", "PB", "EB" };
+	double d = (double)v;
+	int i = -1;
+
+	if (v < 1000) {
+		snprintf(buf, len, "%" PRIu64 " B", v);
+		return buf;
+	}
+	while (d >= 999.95 && i < 5) {
+		d /= 1000;
+		i++;
+	}
+	snprintf(buf, len, "%.1f %s", d, suffix[i]);
+	return buf;
+}
+
+static const char *fmt_duration(uint64_t s, char *buf, size_t len)
+{
+	if (s >= 86400)
+		snprintf(buf, len, "%" PRIu64 "d %" PRIu64 "h %" PRIu64 "m", s / 86400, s / 3600 % 24, s / 60 % 60);
+	else if (s >= 3600)
+		snprintf(buf, len, "%" PRIu64 "h %" PRIu64 "m %" PRIu64 "s", s / 3600, s / 60 % 60, s % 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%" PRIu64 "m %" PRIu64 "s", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%" PRIu64 "s", s);
+	return buf;
+}
+
+static const char *fmt_rtt(json_object *v, char *buf, size_t len)
+{
+	uint64_t us;
+
+	if (!v || json_object_is_type(v, json_type_null))
+		return "-";
+	us = json_object_get_uint64(v);
+	if (us < 1000)
+		snprintf(buf, len, "%" PRIu64 "us", us);
+	else if (us < 1000000)
+		snprintf(buf, len, "%.1fms", (double)us / 1e3);
+	else
+		snprintf(buf, len, "%.2fs", (double)us / 1e6);
+	return buf;
+}
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(o, key, &v);
+	return v;
+}
+
+static uint64_t get_u64(json_object *o, const char *key)
+{
+	return json_object_get_uint64(get(o, key));
+}
+
+static const char *get_str(json_object *o, const char *key, const char *dflt)
+{
+	json_object *v = get(o, key);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : dflt;
+}
+
+/* ---- tables ---- */
+
+struct table {
+	unsigned ncols;
+	const char *hdr[MAX_COLS];
+	bool right[MAX_COLS];     /* numbers align right */
+	size_t nrows;
+	char **cells;             /* nrows * ncols, owned */
+};
+
+static void table_add(struct table *t, const char *const *row)
+{
+	char **c = realloc(t->cells, (t->nrows + 1) * t->ncols * sizeof(*c));
+	unsigned i;
+
+	if (!c) {
+		fprintf(stderr, "gtpuctl: out of memory\n");
+		exit(EXIT_FAILED);
+	}
+	t->cells = c;
+	for (i = 0; i < t->ncols; i++) {
+		c[t->nrows * t->ncols + i] = strdup(row[i] ? row[i] : "-");
+		if (!c[t->nrows * t->ncols + i]) {
+			fprintf(stderr, "gtpuctl: out of memory\n");
+			exit(EXIT_FAILED);
+		}
+	}
+	t->nrows++;
+}
+
+static void print_row(const struct table *t, const size_t *w, const char *const *cells)
+{
+	unsigned i;
+
+	for (i = 0; i < t->ncols; i++) {
+		bool last = i + 1 == t->ncols;
+
+		if (t->right[i])
+			printf("%*s", (int)w[i], cells[i]);
+		else if (last)
+			printf("%s", cells[i]);
+		else
+			printf("%-*s", (int)w[i], cells[i]);
+		fputs(last ? "\n" : "  ", stdout);
+	}
+}
+
+static void table_print(struct table *t)
+{
+	size_t w[MAX_COLS], r;
+	unsigned i;
+
+	for (i = 0; i < t->ncols; i++)
+		w[i] = strlen(t->hdr[i]);
+	for (r = 0; r < t->nrows; r++)
+		for (i = 0; i < t->ncols; i++) {
+			size_t l = strlen(t->cells[r * t->ncols + i]);
+
+			if (l > w[i])
+				w[i] = l;
+		}
+	print_row(t, w, t->hdr);
+	for (r = 0; r < t->nrows; r++)
+		print_row(t, w, (const char *const *)&t->cells[r * t->ncols]);
+	for (r = 0; r < t->nrows * t->ncols; r++)
+		free(t->cells[r]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = 0;
+}
+
+/* ---- printers, one per command ---- */
+
+static void print_kv(const char *k, const char *v)
+{
+	printf("%-28s %s\n", k, v);
+}
+
+static void print_status(json_object *d)
+{
+	char b1[64], b2[96];
+	json_object *lr = get(d, "last_reload");
+
+	print_kv("version", get_str(d, "version", "-"));
+	snprintf(b2, sizeof(b2), "%" PRIu64, get_u64(d, "pid"));
+	print_kv("pid", b2);
+	print_kv("uptime", fmt_duration(get_u64(d, "uptime"), b1, sizeof(b1)));
+	print_kv("config", get_str(d, "config", "-"));
+	snprintf(b2, sizeof(b2), "%" PRIu64, get_u64(d, "workers"));
+	print_kv("workers", b2);
+	snprintf(b2, sizeof(b2), "%" PRIu64 " (%" PRIu64 " up)", get_u64(d, "peers"), get_u64(d, "peers_up"));
+	print_kv("peers", b2);
+	snprintf(b2, sizeof(b2), "%" PRIu64 " (%" PRIu64 " runtime)", get_u64(d, "tunnels"),
+		 get_u64(d, "runtime_tunnels"));
+	print_kv("tunnels", b2);
+	snprintf(b2, sizeof(b2), "%" PRIu64 " (last %s)", get_u64(d, "reloads"),
+		 json_object_is_type(lr, json_type_string) ? json_object_get_string(lr) : "none");
+	print_kv("reloads", b2);
+}
+
+static void print_stats(json_object *d)
+{
+	static const struct { const char *key, *label; bool bytes; } rows[] = {
+		{ "rx_packets", "received packets", false },
+		{ "rx_bytes", "received bytes", true },
+		{ "tx_packets", "sent packets", false },
+		{ "tx_bytes", "sent bytes", true },
+		{ "forwarded", "forwarded", false },
+		{ "answered", "signalling answered", false },
+		{ "dropped", "dropped", false },
+		{ "echo_requests_sent", "echo requests sent", false },
+		{ "echo_requests_received", "echo requests received", false },
+		{ "echo_responses_sent", "echo responses sent", false },
+		{ "echo_responses_received", "echo responses received", false },
+		{ "error_indications_sent", "error indications sent", false },
+		{ "error_indications_received", "error indications received", false },
+		{ "supp_ext_notifs_sent", "supp. ext. headers notifs sent", false },
+		{ "end_markers", "end markers", false },
+		{ "tun_rx_packets", "tun received packets", false },
+		{ "tun_tx_packets", "tun sent packets", false },
+		{ "log_lines", "log lines", false },
+		{ "log_lines_suppressed", "log lines suppressed", false },
+	};
+	json_object *drops = get(d, "drops");
+	char buf[64], label[96];
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint64_t v = get_u64(d, rows[i].key);
+
+		print_kv(rows[i].label, rows[i].bytes ? fmt_bytes(v, buf, sizeof(buf)) :
+			 fmt_count(v, buf, sizeof(buf)));
+	}
+	if (!json_object_is_type(drops, json_type_object))
+		return;
+	printf("drops by reason:\n");
+	json_object_object_foreach(drops, k, v) {
+		snprintf(label, sizeof(label), "  %s", k);
+		print_kv(label, fmt_count(json_object_get_uint64(v), buf, sizeof(buf)));
+	}
+}
+
+static void print_peers(json_object *d)
+{
+	struct table t = { 8, { "NAME", "ADDRESS", "STATE", "RTT", "RX-PKTS", "RX-BYTES", "TX-PKTS", "TX-BYTES" },
+			   { false, false, false, true, true, true, true, true }, 0, NULL };
+	size_t i, n = json_object_array_length(d);
+
+	for (i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(d, i);
+		const char *a = get_str(p, "address", "-");
+		char addr[80], rtt[32], c[4][32];
+		const char *row[8];
+
+		snprintf(addr, sizeof(addr), strchr(a, ':') ? "[%s]:%" PRIu64 : "%s:%" PRIu64, a,
+			 get_u64(p, "port"));
+		row[0] = get_str(p, "name", "-");
+		row[1] = addr;
+		row[2] = get_str(p, "state", "-");
+		row[3] = fmt_rtt(get(p, "rtt_us"), rtt, sizeof(rtt));
+		row[4] = fmt_count(get_u64(p, "rx_packets"), c[0], sizeof(c[0]));
+		row[5] = fmt_bytes(get_u64(p, "rx_bytes"), c[1], sizeof(c[1]));
+		row[6] = fmt_count(get_u64(p, "tx_packets"), c[2], sizeof(c[2]));
+		row[7] = fmt_bytes(get_u64(p, "tx_bytes"), c[3], sizeof(c[3]));
+		table_add(&t, row);
+	}
+	table_print(&t);
+}
+
+static const char *fmt_end(json_object *e, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/0x%" PRIx64, get_str(e, "peer", "-"), get_u64(e, "teid"));
+	return buf;
+}
+
+static void print_tunnels(json_object *d)
+{
+	struct table t = { 7, { "NAME", "FROM", "TO", "UE", "QFI", "RX", "TX" },
+			   { false, false, false, false, true, true, true }, 0, NULL };
+	size_t i, j, n = json_object_array_length(d);
+
+	for (i = 0; i < n; i++) {
+		json_object *tu = json_object_array_get_idx(d, i), *ue = get(tu, "ue"), *qfi = get(tu, "qfi");
+		char from[96], to[96], q[16], rx[32], tx[32], ues[CONF_MAX_UE * 48] = "";
+		const char *row[7];
+		size_t nue = json_object_is_type(ue, json_type_array) ? json_object_array_length(ue) : 0;
+
+		for (j = 0; j < nue; j++) {
+			if (j)
+				strncat(ues, ",", sizeof(ues) - strlen(ues) - 1);
+			strncat(ues, json_object_get_string(json_object_array_get_idx(ue, j)),
+				sizeof(ues) - strlen(ues) - 1);
+		}
+		row[0] = get_str(tu, "name", "-");
+		row[1] = fmt_end(get(tu, "from"), from, sizeof(from));
+		row[2] = fmt_end(get(tu, "to"), to, sizeof(to));
+		row[3] = nue ? ues : "-";
+		if (json_object_is_type(qfi, json_type_int)) {
+			snprintf(q, sizeof(q), "%d", json_object_get_int(qfi));
+			row[4] = q;
+		} else {
+			row[4] = "-";
+		}
+		row[5] = fmt_count(get_u64(tu, "rx_packets"), rx, sizeof(rx));
+		row[6] = fmt_count(get_u64(tu, "tx_packets"), tx, sizeof(tx));
+		table_add(&t, row);
+	}
+	table_print(&t);
+}
+
+static void print_event(json_object *ev)
+{
+	char when[32] = "-";
+	time_t t;
+	struct tm tm;
+
+	t = (time_t)json_object_get_int64(get(ev, "time"));
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	printf("%s %s", when, get_str(ev, "event", "?"));
+	json_object_object_foreach(ev, k, v) {
+		if (!strcmp(k, "event") || !strcmp(k, "time"))
+			continue;
+		if (json_object_is_type(v, json_type_string))
+			printf(" %s=%s", k, json_object_get_string(v));
+		else
+			printf(" %s=%s", k, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	}
+	printf("\n");
+}
+
+/* ---- the connection ---- */
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "gtpuctl: cannot connect to %s: %s\n", path, strerror(ENAMETOOLONG));
+		exit(EXIT_CONNECT);
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "gtpuctl: socket: %s\n", strerror(errno));
+		exit(EXIT_CONNECT);
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		if (e == EACCES || e == EPERM) {
+			fprintf(stderr, "gtpuctl: cannot connect to %s: %s\n", path, strerror(e));
+			exit(EXIT_PERM);
+		}
+		fprintf(stderr, "gtpuctl: cannot connect to %s: %s%s\n", path, strerror(e),
+			e == ENOENT || e == ECONNREFUSED ? " (is gtpud running?)" : "");
+		exit(EXIT_CONNECT);
+	}
+	return fd;
+}
+
+static void send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "gtpuctl: cannot send the request: %s\n", strerror(errno));
+			exit(EXIT_PROTO);
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* A buffered line reader on the socket. */
+struct reader {
+	int fd;
+	char *buf;
+	size_t len, cap, start;
+};
+
+/* Returns the next line (without '\n', NUL-terminated) and its length, or
+ * NULL at end of stream. */
+static char *read_line(struct reader *r, size_t *len)
+{
+	for (;;) {
+		char *nl = memchr(r->buf + r->start, '\n', r->len - r->start);
+		ssize_t n;
+
+		if (nl) {
+			char *line = r->buf + r->start;
+
+			*nl = '\0';
+			*len = (size_t)(nl - line);
+			r->start = (size_t)(nl - r->buf) + 1;
+			return line;
+		}
+		if (r->start) {
+			memmove(r->buf, r->buf + r->start, r->len - r->start);
+			r->len -= r->start;
+			r->start = 0;
+		}
+		if (r->len + 65536 > r->cap) {
+			size_t cap = r->cap ? r->cap * 2 : 65536 * 2;
+			char *p;
+
+			if (cap > MAX_REPLY) {
+				fprintf(stderr, "gtpuctl: reply larger than %u bytes\n", MAX_REPLY);
+				exit(EXIT_PROTO);
+			}
+			p = realloc(r->buf, cap);
+			if (!p) {
+				fprintf(stderr, "gtpuctl: out of memory\n");
+				exit(EXIT_FAILED);
+			}
+			r->buf = p;
+			r->cap = cap;
+		}
+		n = recv(r->fd, r->buf + r->len, r->cap - r->len - 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "gtpuctl: cannot read the reply: %s\n", strerror(errno));
+			exit(EXIT_PROTO);
+		}
+		if (n == 0)
+			return NULL;
+		r->len += (size_t)n;
+	}
+}
+
+static const char *socket_path(const char *opt, const char *config)
+{
+	static char *from_conf;
+	const char *env;
+
+	if (opt)
+		return opt;
+	if (config) {
+		struct conf *c = NULL;
+		struct conf_errors errs = { 0 };
+		unsigned i;
+
+		if (conf_read_file(config, &c, &errs) < 0) {
+			for (i = 0; i < errs.n; i++)
+				fprintf(stderr, "%s\n", errs.msg[i]);
+			fprintf(stderr, "gtpuctl: cannot read the socket path from %s\n", config);
+			exit(EXIT_USAGE);
+		}
+		from_conf = strdup(c->control.path);
+		conf_free(c);
+		conf_errors_fini(&errs);
+		if (!from_conf)
+			exit(EXIT_FAILED);
+		return from_conf;
+	}
+	env = getenv(CTL_SOCKET_ENV);
+	if (env && *env)
+		return env;
+	return CTL_DEFAULT_SOCKET;
+}
+
+/* Map the words of the command line to a protocol command and check the
+ * arguments here, so that usage errors need no daemon. */
+static const char *command_of(int argc, char **argv, int *first_arg)
+{
+	static const struct { const char *name; int min, max; } cmds[] = {
+		{ "status", 0, 0 }, { "stats", 0, 0 }, { "peers", 0, 0 }, { "tunnels", 0, 1 },
+		{ "reload", 0, 0 }, { "metrics", 0, 0 }, { "monitor", 0, 0 },
+	};
+	int nargs;
+	size_t i;
+
+	if (argc < 1) {
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+	if (!strcmp(argv[0], "tunnel")) {
+		if (argc >= 2 && !strcmp(argv[1], "add")) {
+			struct ctl_tunnel_spec spec;
+			char err[256];
+
+			if (ctl_tunnel_spec_parse((const char *const *)argv + 2, (size_t)argc - 2, &spec,
+						  err, sizeof(err)) < 0) {
+				fprintf(stderr, "gtpuctl: tunnel add: %s\n", err);
+				exit(EXIT_USAGE);
+			}
+			*first_arg = 2;
+			return "tunnel add";
+		}
+		if (argc == 3 && !strcmp(argv[1], "del")) {
+			*first_arg = 2;
+			return "tunnel del";
+		}
+		fprintf(stderr, "gtpuctl: usage: tunnel add NAME from PEER TEID to PEER TEID [ue ADDR...] "
+			"[qfi N] [rate BPS] [burst BYTES] | tunnel del NAME\n");
+		exit(EXIT_USAGE);
+	}
+	nargs = argc - 1;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[0], cmds[i].name))
+			continue;
+		if (nargs < cmds[i].min || nargs > cmds[i].max) {
+			fprintf(stderr, "gtpuctl: %s: wrong number of arguments\n", argv[0]);
+			exit(EXIT_USAGE);
+		}
+		*first_arg = 1;
+		return cmds[i].name;
+	}
+	fprintf(stderr, "gtpuctl: unknown command '%s'\n", argv[0]);
+	usage(stderr);
+	exit(EXIT_USAGE);
+}
+
+static int exit_of(int result)
+{
+	switch (result) {
+	case CTL_E_USAGE:
+	case CTL_E_UNKNOWN_CMD:
+		return EXIT_USAGE;
+	case CTL_E_PERM:
+		return EXIT_PERM;
+	case CTL_E_PROTO:
+		return EXIT_PROTO;
+	default:
+		return EXIT_FAILED;
+	}
+}
+
+static void print_data(const char *cmd, json_object *data)
+{
+	if (json_out) {
+		printf("%s\n", json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
+		return;
+	}
+	if (!strcmp(cmd, "status"))
+		print_status(data);
+	else if (!strcmp(cmd, "stats"))
+		print_stats(data);
+	else if (!strcmp(cmd, "peers"))
+		print_peers(data);
+	else if (!strcmp(cmd, "tunnels"))
+		print_tunnels(data);
+	else if (!strcmp(cmd, "metrics"))
+		fputs(get_str(data, "text", ""), stdout);
+	/* tunnel add/del, reload: success is silent, as with other Unix tools. */
+}
+
+static int monitor(struct reader *r)
+{
+	char *line;
+	size_t len;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((line = read_line(r, &len))) {
+		json_object *ev;
+
+		if (json_out) {
+			printf("%s\n", line);
+			continue;
+		}
+		ev = json_tokener_parse(line);
+		if (!json_object_is_type(ev, json_type_object)) {
+			json_object_put(ev);
+			fprintf(stderr, "gtpuctl: bad event from gtpud\n");
+			return EXIT_PROTO;
+		}
+		print_event(ev);
+		json_object_put(ev);
+	}
+	fprintf(stderr, "gtpuctl: gtpud closed the connection\n");
+	return EXIT_FAILED;
 }
 
 int main(int argc, char **argv)
 {
-	int c;
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock_opt = NULL, *config = NULL, *path, *cmd, *why = NULL;
+	struct reader rd = { -1, NULL, 0, 0, 0 };
+	struct ctl_reply rep;
+	char *req, *line;
+	size_t len, i;
+	int c, first, ret;
 
-	while ((c = getopt(argc, argv, "s:Vh")) != -1) {
+	/* '+': words after the command are its arguments, even "-1". */
+	while ((c = getopt_long(argc, argv, "+s:c:jVh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'V': printf("gtpuctl %s\n", PACKAGE_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 's': sock_opt = optarg; break;
+		case 'c': config = optarg; break;
+		case 'j': json_out = true; break;
+		case 'V': printf("gtpuctl %s\n", PACKAGE_VERSION); return EXIT_OK;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	return 0;
+	cmd = command_of(argc - optind, argv + optind, &first);
+	path = socket_path(sock_opt, config);
+	signal(SIGPIPE, SIG_IGN);
+	req = ctl_request_build(cmd, (const char *const *)argv + optind + first,
+				(size_t)(argc - optind - first));
+	if (!req) {
+		fprintf(stderr, "gtpuctl: too many arguments\n");
+		return EXIT_USAGE;
+	}
+	rd.fd = connect_to(path);
+	send_all(rd.fd, req, strlen(req));
+	free(req);
+	line = read_line(&rd, &len);
+	if (!line) {
+		fprintf(stderr, "gtpuctl: gtpud closed the connection without replying\n");
+		return EXIT_PROTO;
+	}
+	if (ctl_reply_parse(line, len, &rep, &why) < 0) {
+		fprintf(stderr, "gtpuctl: bad reply from gtpud: %s\n", why);
+		return EXIT_PROTO;
+	}
+	if (rep.result != CTL_OK) {
+		fprintf(stderr, "gtpuctl: %s: %s\n", cmd, rep.error);
+		for (i = 0; rep.errors && i < json_object_array_length(rep.errors); i++)
+			fprintf(stderr, "%s\n", json_object_get_string(json_object_array_get_idx(rep.errors, i)));
+		ret = exit_of(rep.result);
+		ctl_reply_fini(&rep);
+		return ret;
+	}
+	if (!strcmp(cmd, "monitor")) {
+		ctl_reply_fini(&rep);
+		ret = monitor(&rd);
+	} else {
+		print_data(cmd, rep.data);
+		ctl_reply_fini(&rep);
+		ret = EXIT_OK;
+	}
+	close(rd.fd);
+	free(rd.buf);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "gtpuctl: cannot write the output: %s\n", strerror(errno));
+		return EXIT_FAILED;
+	}
+	return ret;
 }
