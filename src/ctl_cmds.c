@@ -1,1 +1,320 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The control commands on the daemon's live state: one JSON data model for
+ * gtpuctl's tables, --json and the Prometheus exposition (ctl_cmds.h). */
+#include "ctl_cmds.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl_proto.h"
+#include "daemon.h"
+#include "log.h"
+#include "metrics.h"
+
+#define ADD(o, k, v) json_object_object_add((o), (k), (v))
+#define U64(v) json_object_new_int64((int64_t)(v))
+
+static json_object *errors1(const char *msg)
+{
+	json_object *a = json_object_new_array();
+
+	json_object_array_add(a, json_object_new_string(msg));
+	return a;
+}
+
+static int cmd_status(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+{
+	json_object *o = json_object_new_object();
+	unsigned up = 0;
+
+	for (uint32_t i = 0; i < d->st->n_peers; i++)
+		up += __atomic_load_n(&d->st->peers[i]->state, __ATOMIC_RELAXED) == PEER_UP;
+	ADD(o, "version", json_object_new_string(PACKAGE_VERSION));
+	ADD(o, "pid", U64(getpid()));
+	ADD(o, "uptime", U64((dp_now_ns() - d->start_ns) / 1000000000u));
+	ADD(o, "config", json_object_new_string(d->conf_file));
+	ADD(o, "workers", U64(d->n_workers));
+	ADD(o, "peers", U64(d->st->n_peers));
+	ADD(o, "peers_up", U64(up));
+	ADD(o, "tunnels", U64(d->st->n_tunnels));
+	ADD(o, "runtime_tunnels", U64(d->st->n_runtime));
+	ADD(o, "reloads", U64(d->reloads));
+	ADD(o, "last_reload", d->last_reload < 0 ? NULL :
+	    json_object_new_string(d->last_reload ? "failed" : "ok"));
+	ADD(o, "tun", d->has_tun ? json_object_new_string(d->tun.name) : NULL);
+	*data = o;
+	return CTL_OK;
+}
+
+static int cmd_stats(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+{
+	json_object *o = json_object_new_object(), *drops = json_object_new_object();
+	struct wstats st;
+	uint64_t dropped = 0;
+
+	dp_stats(&d->dp, &st);
+	for (int r = 0; r < DROP__COUNT; r++) {
+		ADD(drops, drop_reason_name(r), U64(st.drops[r]));
+		dropped += st.drops[r];
+	}
+	ADD(o, "rx_packets", U64(st.rx_pkts));
+	ADD(o, "rx_bytes", U64(st.rx_bytes));
+	ADD(o, "tx_packets", U64(st.tx_pkts));
+	ADD(o, "tx_bytes", U64(st.tx_bytes));
+	ADD(o, "forwarded", U64(st.forwarded));
+	ADD(o, "answered", U64(st.answered));
+	ADD(o, "dropped", U64(dropped));
+	ADD(o, "drops", drops);
+	ADD(o, "echo_requests_sent", U64(d->echo_req_tx));
+	ADD(o, "echo_requests_received", U64(st.echo_req_rx));
+	ADD(o, "echo_responses_sent", U64(st.echo_rsp_tx));
+	ADD(o, "echo_responses_received", U64(st.echo_rsp_rx));
+	ADD(o, "error_indications_sent", U64(st.err_ind_tx));
+	ADD(o, "error_indications_received", U64(st.err_ind_rx));
+	ADD(o, "supp_ext_notifs_sent", U64(st.sehn_tx));
+	ADD(o, "end_markers", U64(st.end_markers));
+	ADD(o, "tun_rx_packets", U64(st.tun_rx));
+	ADD(o, "tun_tx_packets", U64(st.tun_tx));
+	ADD(o, "icmp_sent", U64(st.icmp_tx));
+	ADD(o, "events_lost", U64(st.events_lost));
+	ADD(o, "log_lines", U64(log_lines_written()));
+	ADD(o, "log_lines_suppressed", U64(log_lines_suppressed()));
+	*data = o;
+	return CTL_OK;
+}
+
+static json_object *peer_json(const struct state *s, const struct peer *p)
+{
+	json_object *o = json_object_new_object();
+	struct ctr c;
+	char a[64];
+
+	state_peer_ctr(s, p, &c);
+	ADD(o, "name", json_object_new_string(p->name));
+	ADD(o, "address", json_object_new_string(conf_addr_str(&p->addr, a, sizeof(a))));
+	ADD(o, "port", U64(p->addr.port ? p->addr.port : 2152));
+	ADD(o, "echo", json_object_new_boolean(p->echo));
+	ADD(o, "state", json_object_new_string(daemon_peer_state(p)));
+	ADD(o, "rtt_us", p->rtt_us < 0 ? NULL : U64(p->rtt_us));
+	ADD(o, "recovery", p->recovery < 0 ? NULL : U64(p->recovery));
+	ADD(o, "rx_packets", U64(c.rx_pkts));
+	ADD(o, "rx_bytes", U64(c.rx_bytes));
+	ADD(o, "tx_packets", U64(c.tx_pkts));
+	ADD(o, "tx_bytes", U64(c.tx_bytes));
+	ADD(o, "echo_requests_sent", U64(p->echo_req_tx));
+	ADD(o, "echo_timeouts", U64(p->echo_timeouts));
+	ADD(o, "down_count", U64(p->down_count));
+	ADD(o, "error_indications_received", U64(p->err_ind_rx));
+	return o;
+}
+
+static int cmd_peers(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+{
+	json_object *a = json_object_new_array();
+
+	for (uint32_t i = 0; i < d->st->n_peers; i++)
+		json_object_array_add(a, peer_json(d->st, d->st->peers[i]));
+	*data = a;
+	return CTL_OK;
+}
+
+static json_object *end_json(const struct state *s, uint32_t peer, uint32_t teid)
+{
+	json_object *o = json_object_new_object();
+
+	ADD(o, "peer", json_object_new_string(s->peers[peer]->name));
+	ADD(o, "teid", U64(teid));
+	return o;
+}
+
+static json_object *tunnel_json(const struct state *s, uint32_t i)
+{
+	const struct tunnel *t = &s->tunnels[i];
+	json_object *o = json_object_new_object(), *ue = json_object_new_array();
+	const struct conf_tunnel *ct = NULL;
+	struct ctr c;
+	char a[64];
+
+	if (!(t->flags & TUNNEL_RUNTIME) && i < s->conf->n_tunnels)
+		ct = &s->conf->tunnels[i];
+	state_tunnel_ctr(s, i, &c);
+	for (unsigned u = 0; u < t->n_ue; u++)
+		json_object_array_add(ue, json_object_new_string(conf_addr_str(&s->ue[t->ue_off + u], a, sizeof(a))));
+	ADD(o, "name", json_object_new_string(tunnel_name(s, t)));
+	ADD(o, "runtime", json_object_new_boolean(t->flags & TUNNEL_RUNTIME));
+	ADD(o, "from", end_json(s, t->from_peer, t->from_teid));
+	ADD(o, "to", end_json(s, t->to_peer, t->to_teid));
+	ADD(o, "ue", ue);
+	ADD(o, "qfi", t->qfi < 0 ? NULL : U64(t->qfi));
+	ADD(o, "rate", ct && ct->rate ? U64(ct->rate) : NULL);
+	ADD(o, "burst", ct && ct->burst ? U64(ct->burst) : NULL);
+	ADD(o, "rx_packets", U64(c.rx_pkts));
+	ADD(o, "rx_bytes", U64(c.rx_bytes));
+	ADD(o, "tx_packets", U64(c.tx_pkts));
+	ADD(o, "tx_bytes", U64(c.tx_bytes));
+	ADD(o, "error_indications_received", U64(s->tun_err_ind[i]));
+	return o;
+}
+
+/* Listing a million tunnels would build a reply too big for a client:
+ * beyond this, name one. */
+#define TUNNELS_LIST_MAX 100000
+
+static int cmd_tunnels(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+{
+	const struct state *s = d->st;
+	json_object *a;
+
+	if (json_object_array_length(args) > 1) {
+		*errors = errors1("usage: tunnels [NAME]");
+		return CTL_E_USAGE;
+	}
+	if (json_object_array_length(args) == 1) {
+		const char *name = json_object_get_string(json_object_array_get_idx(args, 0));
+		uint32_t i = state_find_tunnel(s, name);
+
+		if (i == TUNNEL_NONE) {
+			char m[128];
+
+			snprintf(m, sizeof(m), "no tunnel named \"%s\"", name);
+			*errors = errors1(m);
+			return CTL_E_NOT_FOUND;
+		}
+		a = json_object_new_array();
+		json_object_array_add(a, tunnel_json(s, i));
+		*data = a;
+		return CTL_OK;
+	}
+	if (s->n_tunnels > TUNNELS_LIST_MAX) {
+		*errors = errors1("too many tunnels to list: name one (tunnels NAME) or use metrics");
+		return CTL_E_LIMIT;
+	}
+	a = json_object_new_array();
+	for (uint32_t i = 0; i < s->n_tunnels; i++)
+		json_object_array_add(a, tunnel_json(s, i));
+	*data = a;
+	return CTL_OK;
+}
+
+static int cmd_tunnel_add(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+{
+	struct ctl_tunnel_spec sp;
+	struct rt_tunnel rt = { 0 };
+	char err[256];
+	int r;
+
+	if (ctl_tunnel_spec_parse_json(args, &sp, err, sizeof(err)) < 0) {
+		*errors = errors1(err);
+		return CTL_E_USAGE;
+	}
+	rt.t.name = sp.name;
+	rt.t.from_teid = sp.from_teid;
+	rt.t.to_teid = sp.to_teid;
+	rt.t.n_ue = (uint8_t)sp.n_ue;
+	rt.t.ue = sp.ue;
+	rt.t.qfi = sp.qfi;
+	rt.t.rate = sp.rate;
+	rt.t.burst = sp.burst;
+	snprintf(rt.from, sizeof(rt.from), "%s", sp.from_peer);
+	snprintf(rt.to, sizeof(rt.to), "%s", sp.to_peer);
+	r = daemon_tunnel_add(d, &rt, err, sizeof(err));
+	if (r < 0) {
+		*errors = errors1(err);
+		return r == -EEXIST ? CTL_E_EXISTS : r == -ENOENT ? CTL_E_NOT_FOUND :
+		       r == -ENOSPC ? CTL_E_LIMIT : r == -EINVAL ? CTL_E_INVALID : CTL_E_INTERNAL;
+	}
+	return CTL_OK;
+}
+
+static int cmd_tunnel_del(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+{
+	char err[256];
+
+	if (json_object_array_length(args) != 1) {
+		*errors = errors1("usage: tunnel del NAME");
+		return CTL_E_USAGE;
+	}
+	if (daemon_tunnel_del(d, json_object_get_string(json_object_array_get_idx(args, 0)), err, sizeof(err)) < 0) {
+		*errors = errors1(err);
+		return CTL_E_NOT_FOUND;
+	}
+	return CTL_OK;
+}
+
+static int cmd_reload(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+{
+	json_object *warnings = NULL;
+
+	if (daemon_reload(d, errors, &warnings) < 0) {
+		json_object_put(warnings);
+		return CTL_E_INVALID;
+	}
+	if (warnings) {
+		json_object *o = json_object_new_object();
+
+		ADD(o, "warnings", warnings);
+		*data = o;
+	}
+	return CTL_OK;
+}
+
+char *ctl_cmds_metrics_text(struct daemon *d)
+{
+	json_object *st = NULL, *sa = NULL, *pe = NULL, *tu = NULL, *e = NULL;
+	json_object *none = json_object_new_array();
+	char *text;
+
+	cmd_status(d, none, &st, &e);
+	cmd_stats(d, none, &sa, &e);
+	cmd_peers(d, none, &pe, &e);
+	/* Per-tunnel series only while their number stays reasonable. */
+	if (d->st->n_tunnels <= 10000)
+		cmd_tunnels(d, none, &tu, &e);
+	else
+		tu = json_object_new_array();
+	text = metrics_render(st, sa, pe, tu);
+	json_object_put(st);
+	json_object_put(sa);
+	json_object_put(pe);
+	json_object_put(tu);
+	json_object_put(none);
+	return text;
+}
+
+static int cmd_metrics(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+{
+	char *text = ctl_cmds_metrics_text(d);
+	json_object *o;
+
+	if (!text) {
+		*errors = errors1("out of memory");
+		return CTL_E_INTERNAL;
+	}
+	o = json_object_new_object();
+	ADD(o, "text", json_object_new_string(text));
+	free(text);
+	*data = o;
+	return CTL_OK;
+}
+
+const struct ctl_cmd ctl_cmds[] = {
+	{ "status", false, cmd_status },
+	{ "stats", false, cmd_stats },
+	{ "peers", false, cmd_peers },
+	{ "tunnels", false, cmd_tunnels },
+	{ "metrics", false, cmd_metrics },
+	{ "tunnel add", true, cmd_tunnel_add },
+	{ "tunnel del", true, cmd_tunnel_del },
+	{ "reload", true, cmd_reload },
+	{ NULL, false, NULL },
+};
+
+const struct ctl_cmd *ctl_cmd_find(const char *name)
+{
+	for (const struct ctl_cmd *c = ctl_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}

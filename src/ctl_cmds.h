@@ -9,7 +9,8 @@
  *
  * status:  {"version":"0.1.0","pid":N,"uptime":SECONDS,"config":"FILE",
  *           "workers":N,"peers":N,"peers_up":N,"tunnels":N,"runtime_tunnels":N,
- *           "reloads":N,"last_reload":"ok"|"failed"|null}
+ *           "reloads":N,"last_reload":"ok"|"failed"|null,"tun":S|null}
+ * reload:  null, or {"warnings":[S,...]} naming runtime tunnels that collide
  * stats:   {"rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
  *           "forwarded":N,"answered":N,"dropped":N,
  *           "drops":{"REASON":N,...},          every reason, also when 0
@@ -18,6 +19,7 @@
  *           "error_indications_sent":N,"error_indications_received":N,
  *           "supp_ext_notifs_sent":N,"end_markers":N,
  *           "tun_rx_packets":N,"tun_tx_packets":N,
+ *           "icmp_sent":N,"events_lost":N,
  *           "log_lines":N,"log_lines_suppressed":N}
  * peers:   [{"name":S,"address":S,"port":N,"echo":B,
  *            "state":"up"|"down"|"unknown","rtt_us":N|null,"recovery":N|null,
@@ -27,7 +29,7 @@
  * tunnels: [{"name":S,"runtime":B,"from":{"peer":S,"teid":N},"to":{"peer":S,"teid":N},
  *            "ue":[S,...],"qfi":N|null,"rate":N|null,"burst":N|null,
  *            "rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
- *            "drops":N,"error_indications_received":N}, ...]
+ *            "error_indications_received":N}, ...]
  *          ("tunnels NAME" returns the same array with one element)
  * metrics: {"text":"...Prometheus exposition 0.0.4..."}
  * tunnel add / tunnel del / reload: null data on success.
@@ -54,7 +56,9 @@ struct ctl_cmd {
 	ctl_cmd_fn fn;
 };
 
-extern const struct ctl_cmd ctl_cmds[];
+extern const struct ctl_cmd ctl_cmds[];   /* ended by a NULL name */
 const struct ctl_cmd *ctl_cmd_find(const char *name);
+/* The Prometheus text of the live state (malloc'd), for metrics and HTTP. */
+char *ctl_cmds_metrics_text(struct daemon *d);
 
 #endif

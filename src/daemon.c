@@ -1,1 +1,598 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The control plane of gtpud on one sd-event loop: start-up in order and
+ * shutdown in reverse, SIGHUP reload, Echo path supervision, events from the
+ * workers, the control socket, the metrics endpoint and systemd notification. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "ctl_cmds.h"
+#include "ctl_proto.h"
+#include "gtpu.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "sd.h"
+
+#define TICK_USEC 50000          /* Echo supervision resolution */
+#define STATUS_USEC 5000000      /* STATUS= refresh */
+
+const char *daemon_peer_state(const struct peer *p)
+{
+	switch ((enum peer_state)__atomic_load_n(&p->state, __ATOMIC_RELAXED)) {
+	case PEER_UP: return "up";
+	case PEER_DOWN: return "down";
+	case PEER_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
+void daemon_event(struct daemon *d, const char *event, json_object *fields)
+{
+	if (d->ctl)
+		ctl_event(d->ctl, event, fields);
+	else
+		json_object_put(fields);
+}
+
+static json_object *errors_json(const struct conf_errors *errs)
+{
+	json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; i < errs->n; i++)
+		json_object_array_add(a, json_object_new_string(errs->msg[i]));
+	if (errs->count > errs->n) {
+		char m[96];
+
+		snprintf(m, sizeof(m), "%u more errors not shown", errs->count - errs->n);
+		json_object_array_add(a, json_object_new_string(m));
+	}
+	return a;
+}
+
+static void log_conf_errors(const struct conf_errors *errs)
+{
+	for (unsigned i = 0; i < errs->n; i++)
+		log_err("%s", errs->msg[i]);
+	if (errs->count > errs->n)
+		log_err("%u more errors not shown", errs->count - errs->n);
+}
+
+/* Error Indication budgets follow the config; new peers start full. */
+static void init_peer_buckets(struct daemon *d, struct state *s)
+{
+	unsigned rate = s->conf->error_indication.rate / d->n_workers;
+
+	if (!rate)
+		rate = 1;
+	for (uint32_t i = 0; i < s->n_peers; i++)
+		for (unsigned w = 0; w < d->n_workers; w++)
+			if (s->peers[i]->ei_tb[w].rate != rate)
+				tbucket_init(&s->peers[i]->ei_tb[w], rate, rate, 0);
+}
+
+/* Build a state from c (taken over; NULL: the running config) and the
+ * runtime tunnels, publish it, and carry the tunnel counters over. */
+static int apply(struct daemon *d, struct conf *c, char **collide)
+{
+	struct state *s, *old;
+	int r;
+
+	if (c)
+		r = state_new(c, d->rt, d->n_rt, d->st, d->n_workers, &s, collide);
+	else
+		r = state_rebuild(d->st, d->rt, d->n_rt, &s, collide);
+	if (r < 0)
+		return r;
+	init_peer_buckets(d, s);
+	old = dp_swap(&d->dp, s);
+	state_carry_counters(s, old);
+	d->st = s;
+	state_free(old);
+	return 0;
+}
+
+/* Settings that only a restart changes: warn, keep the running ones. */
+static void warn_static(const struct conf *old, struct conf *c)
+{
+	if (c->workers != old->workers)
+		log_warn("workers changed from %u to %u: applies after a restart, ignoring", old->workers, c->workers);
+	if (c->n_listen != old->n_listen || memcmp(c->listen, old->listen, sizeof(c->listen[0]) * c->n_listen))
+		log_warn("listen changed: applies after a restart, ignoring");
+	if (c->tun.present != old->tun.present || strcmp(c->tun.name, old->tun.name))
+		log_warn("tun changed: applies after a restart, ignoring");
+	if (strcmp(c->control.path, old->control.path))
+		log_warn("control.path changed: applies after a restart, ignoring");
+}
+
+int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings)
+{
+	struct conf_errors errs = { 0 };
+	struct conf *c = NULL;
+	char *collide = NULL;
+	int r;
+
+	*errors = NULL;
+	if (warnings)
+		*warnings = NULL;
+	sysd_reloading();
+	log_info("reloading %s", d->conf_file);
+	r = conf_read_file(d->conf_file, &c, &errs);
+	if (r < 0) {
+		log_conf_errors(&errs);
+		log_err("reload failed: the running configuration stays");
+		*errors = errors_json(&errs);
+		conf_errors_fini(&errs);
+		d->last_reload = 1;
+		d->reloads++;
+		sysd_ready();
+		daemon_event(d, CTL_EV_RELOAD, json_object_new_object());
+		return -EINVAL;
+	}
+	conf_errors_fini(&errs);
+	warn_static(d->st->conf, c);
+	log_set_level(c->log_level);
+	if (d->has_tun && c->tun.present) {
+		char err[256];
+
+		if (tun_configure(&d->tun, &c->tun, err, sizeof(err)) < 0)
+			log_warn("%s, ignoring", err);
+	}
+	r = apply(d, c, &collide);
+	d->reloads++;
+	d->last_reload = r < 0;
+	if (collide) {
+		log_warn("%s", collide);
+		if (warnings) {
+			*warnings = json_object_new_array();
+			json_object_array_add(*warnings, json_object_new_string(collide));
+		}
+		free(collide);
+	}
+	if (r < 0) {
+		log_err("reload failed: %s", strerror(-r));
+		*errors = json_object_new_array();
+		json_object_array_add(*errors, json_object_new_string(strerror(-r)));
+	} else {
+		log_info("configuration reloaded: %u peers, %u tunnels", d->st->n_peers, d->st->n_tunnels);
+	}
+	sysd_ready();
+	{
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "result", json_object_new_string(r < 0 ? "failed" : "ok"));
+		daemon_event(d, CTL_EV_RELOAD, f);
+	}
+	return r;
+}
+
+static void rt_free(struct rt_tunnel *t)
+{
+	free(t->t.name);
+	free(t->t.ue);
+}
+
+int daemon_tunnel_add(struct daemon *d, const struct rt_tunnel *t, char *err, size_t errlen)
+{
+	struct rt_tunnel *rt, *x;
+	char *collide = NULL;
+	int r;
+
+	if (d->n_rt >= DAEMON_MAX_RUNTIME) {
+		snprintf(err, errlen, "too many runtime tunnels (at most %d)", DAEMON_MAX_RUNTIME);
+		return -ENOSPC;
+	}
+	if (state_find_tunnel(d->st, t->t.name) != TUNNEL_NONE) {
+		snprintf(err, errlen, "a tunnel named \"%s\" exists", t->t.name);
+		return -EEXIST;
+	}
+	if (state_lookup_teid(d->st, t->t.from_teid) != TUNNEL_NONE) {
+		snprintf(err, errlen, "from TEID 0x%x is in use", t->t.from_teid);
+		return -EEXIST;
+	}
+	if (conf_peer_index(d->st->conf, t->from) < 0 || conf_peer_index(d->st->conf, t->to) < 0) {
+		snprintf(err, errlen, "unknown peer \"%s\"",
+			 conf_peer_index(d->st->conf, t->from) < 0 ? t->from : t->to);
+		return -ENOENT;
+	}
+	if (t->t.n_ue && !d->st->conf->tun.present) {
+		snprintf(err, errlen, "ue needs a tun device in the config");
+		return -EINVAL;
+	}
+	if (!(rt = realloc(d->rt, (d->n_rt + 1) * sizeof(*rt))))
+		return -ENOMEM;
+	d->rt = rt;
+	x = &rt[d->n_rt];
+	*x = *t;
+	x->t.name = strdup(t->t.name);
+	x->t.ue = t->t.n_ue ? malloc(t->t.n_ue * sizeof(*x->t.ue)) : NULL;
+	if (!x->t.name || (t->t.n_ue && !x->t.ue)) {
+		rt_free(x);
+		return -ENOMEM;
+	}
+	if (t->t.n_ue)
+		memcpy(x->t.ue, t->t.ue, t->t.n_ue * sizeof(*x->t.ue));
+	d->n_rt++;
+	if ((r = apply(d, NULL, &collide)) < 0) {
+		rt_free(&d->rt[--d->n_rt]);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	free(collide);
+	{
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "tunnel", json_object_new_string(t->t.name));
+		daemon_event(d, CTL_EV_TUNNEL_ADDED, f);
+	}
+	log_info("tunnel %s added", t->t.name);
+	return 0;
+}
+
+int daemon_tunnel_del(struct daemon *d, const char *name, char *err, size_t errlen)
+{
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < d->n_rt && strcmp(d->rt[i].t.name, name); i++)
+		;
+	if (i == d->n_rt) {
+		snprintf(err, errlen, state_find_tunnel(d->st, name) != TUNNEL_NONE ?
+			 "tunnel \"%s\" comes from the config file: edit it and reload" :
+			 "no runtime tunnel named \"%s\"", name);
+		return -ENOENT;
+	}
+	{
+		json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "tunnel", json_object_new_string(name));
+		daemon_event(d, CTL_EV_TUNNEL_REMOVED, f);
+	}
+	log_info("tunnel %s removed", name);
+	rt_free(&d->rt[i]);
+	d->rt[i] = d->rt[--d->n_rt];
+	if ((r = apply(d, NULL, NULL)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- Echo path supervision (TS 29.281 7.2) ---- */
+
+static void peer_set(struct daemon *d, struct peer *p, enum peer_state st, const char *why)
+{
+	json_object *f;
+
+	if (__atomic_load_n(&p->state, __ATOMIC_RELAXED) == (int)st)
+		return;
+	__atomic_store_n(&p->state, st, __ATOMIC_RELAXED);
+	f = json_object_new_object();
+	json_object_object_add(f, "peer", json_object_new_string(p->name));
+	json_object_object_add(f, "reason", json_object_new_string(why));
+	if (st == PEER_DOWN) {
+		p->down_count++;
+		log_warn("peer %s is down: %s", p->name, why);
+		daemon_event(d, CTL_EV_PEER_DOWN, f);
+	} else {
+		log_info("peer %s is up: %s", p->name, why);
+		daemon_event(d, CTL_EV_PEER_UP, f);
+	}
+}
+
+static void echo_send(struct daemon *d, struct peer *p, uint64_t now)
+{
+	uint8_t b[16];
+	size_t n = gtpu_build_echo_req(b, sizeof(b), p->echo_seq);
+
+	p->echo_sent_ns = now;
+	if (n && dp_send(&d->dp, b, n, (struct sockaddr *)&p->sa, p->salen) == 0) {
+		p->echo_req_tx++;
+		d->echo_req_tx++;
+	}
+}
+
+static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
+{
+	const struct conf *c = d->st->conf;
+	uint32_t rs = __atomic_load_n(&p->rsp_seq, __ATOMIC_ACQUIRE);
+
+	if (rs) {
+		__atomic_store_n(&p->rsp_seq, 0, __ATOMIC_RELAXED);
+		if (p->echo_pending && (rs & 0xffff) == p->echo_seq) {
+			uint64_t at = __atomic_load_n(&p->rsp_ns, __ATOMIC_RELAXED);
+
+			p->rtt_us = at > p->echo_sent_ns ? (int64_t)(at - p->echo_sent_ns) / 1000 : 0;
+			p->echo_pending = false;
+		}
+		p->recovery = (int)__atomic_load_n(&p->rsp_recovery, __ATOMIC_RELAXED);
+		peer_set(d, p, PEER_UP, "echo response");
+	}
+	if (__atomic_exchange_n(&p->seen, 0, __ATOMIC_RELAXED))
+		peer_set(d, p, PEER_UP, "traffic");
+	if (!p->echo || !c->echo.interval)
+		return;
+	if (p->echo_pending && now >= p->echo_sent_ns + (uint64_t)c->echo.t3 * 1000000000u) {
+		/* n3 is the number of attempts: the first and its retransmissions. */
+		if (++p->echo_tries < (c->echo.n3 ? c->echo.n3 : 1)) {
+			echo_send(d, p, now);
+		} else {
+			p->echo_pending = false;
+			p->echo_timeouts++;
+			peer_set(d, p, PEER_DOWN, "no echo response");
+		}
+	}
+	if (!p->echo_pending && now >= p->echo_next_ns) {
+		p->echo_seq++;
+		p->echo_tries = 0;
+		p->echo_pending = true;
+		p->echo_next_ns = now + (uint64_t)c->echo.interval * 1000000000u;
+		echo_send(d, p, now);
+	}
+}
+
+static void peers_check(struct daemon *d)
+{
+	uint64_t now = dp_now_ns();
+
+	for (uint32_t i = 0; i < d->st->n_peers; i++)
+		peer_check(d, d->st->peers[i], now);
+}
+
+static void error_ind_event(struct daemon *d, const struct dp_event *ev)
+{
+	struct state *s = d->st;
+	int pi = conf_peer_index(s->conf, ev->peer);
+	uint32_t t = pi < 0 ? TUNNEL_NONE : state_lookup_to(s, (uint32_t)pi, ev->teid);
+	json_object *f;
+	char name[CONF_NAME_MAX + 1] = "";
+
+	if (t == TUNNEL_NONE)
+		return;   /* the tunnel went away since */
+	s->tun_err_ind[t]++;
+	s->peers[pi]->err_ind_rx++;
+	snprintf(name, sizeof(name), "%s", tunnel_name(s, &s->tunnels[t]));
+	f = json_object_new_object();
+	json_object_object_add(f, "peer", json_object_new_string(ev->peer));
+	json_object_object_add(f, "teid", json_object_new_int64(ev->teid));
+	json_object_object_add(f, "tunnel", json_object_new_string(name));
+	daemon_event(d, CTL_EV_ERROR_INDICATION, f);
+	log_ratelimited(LOG_LVL_NOTICE, "error indication from %s for tunnel %s (TEID 0x%x)",
+			ev->peer, name, ev->teid);
+	if (s->conf->error_indication.remove_tunnel && (s->tunnels[t].flags & TUNNEL_RUNTIME)) {
+		char err[128];
+
+		daemon_tunnel_del(d, name, err, sizeof(err));
+	}
+}
+
+static int on_notify(sd_event_source *src, int fd, uint32_t revents, void *ud)
+{
+	struct daemon *d = ud;
+	struct dp_event ev;
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: a spurious wake-up */
+	}
+	peers_check(d);
+	for (unsigned n = 0; n < 1024 && dp_event_pop(&d->dp, &ev); n++)
+		if (ev.kind == DP_EV_ERROR_IND)
+			error_ind_event(d, &ev);
+	return 0;
+}
+
+static int on_tick(sd_event_source *src, uint64_t usec, void *ud)
+{
+	struct daemon *d = ud;
+
+	peers_check(d);
+	sd_event_source_set_time_relative(src, TICK_USEC);
+	return 0;
+}
+
+static void update_status(struct daemon *d)
+{
+	struct wstats st;
+	uint64_t now = dp_now_ns();
+	unsigned up = 0;
+
+	dp_stats(&d->dp, &st);
+	if (d->last_rx_ns && now > d->last_rx_ns)
+		d->pps = (double)(st.rx_pkts - d->last_rx) * 1e9 / (double)(now - d->last_rx_ns);
+	d->last_rx = st.rx_pkts;
+	d->last_rx_ns = now;
+	for (uint32_t i = 0; i < d->st->n_peers; i++)
+		up += __atomic_load_n(&d->st->peers[i]->state, __ATOMIC_RELAXED) == PEER_UP;
+	sysd_status("%u/%u peers up, %u tunnels, %.1f kpps", up, d->st->n_peers,
+		    d->st->n_tunnels, d->pps / 1000);
+}
+
+static int on_status(sd_event_source *src, uint64_t usec, void *ud)
+{
+	update_status(ud);
+	sd_event_source_set_time_relative(src, STATUS_USEC);
+	return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	json_object *errors, *warnings;
+
+	daemon_reload(ud, &errors, &warnings);
+	json_object_put(errors);
+	json_object_put(warnings);
+	return 0;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	log_info("signal %d: shutting down", si->ssi_signo);
+	sysd_stopping();
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+/* ---- start-up ---- */
+
+static char *render_metrics(void *ud);
+
+static int start_control(struct daemon *d, const struct conf *c, int inherited, char *err, size_t errlen)
+{
+	struct ctl_opts o = { c->control.path, c->control.group, c->control.mode,
+			      c->control.max_clients, c->control.idle_timeout };
+	int r;
+
+	if (c->control.group && !getgrnam(c->control.group)) {
+		log_warn("control group \"%s\" does not exist: the socket is root-only, ignoring", c->control.group);
+		o.group = NULL;
+	}
+	r = ctl_new(d->ev, d, &o, inherited, &d->ctl);
+	if (r < 0)
+		snprintf(err, errlen, "control socket %s: %s", c->control.path, strerror(-r));
+	return r;
+}
+
+static int start_tun(struct daemon *d, const struct conf *c, char *err, size_t errlen)
+{
+	uint8_t a[16];
+	static uint8_t a4[4], a6[16];
+	int r;
+
+	if (!c->tun.present)
+		return 0;
+	r = tun_open(&c->tun, d->n_workers, &d->tun, err, errlen);
+	if (r < 0)
+		return r;
+	d->has_tun = true;
+	for (unsigned w = 0; w < d->n_workers; w++) {
+		dp_set_tun(&d->dp, w, d->tun.fds[w]);
+		d->tun.fds[w] = -1;   /* the datapath owns them now */
+	}
+	d->dp.tun_mtu = d->tun.mtu;
+	if (tun_first_addr(&d->tun, AF_INET, a) == 0)
+		memcpy(a4, a, 4), d->dp.tun_addr4 = a4;
+	if (tun_first_addr(&d->tun, AF_INET6, a) == 0)
+		memcpy(a6, a, 16), d->dp.tun_addr6 = a6;
+	return 0;
+}
+
+static int fail(int status, int r, const char *msg)
+{
+	log_err("%s", msg);
+	sysd_fatal(r, msg);
+	return status;
+}
+
+static int run(struct daemon *d, struct conf *c)
+{
+	int gtpu_fds[DP_MAX_SOCKS], ctl_fd = -1, r;
+	unsigned n_gtpu = 0;
+	char err[512];
+	sigset_t ss;
+
+	d->n_workers = c->workers;
+	r = sysd_listen_fds(gtpu_fds, DP_MAX_SOCKS, &n_gtpu, &ctl_fd, err, sizeof(err));
+	if (r < 0)
+		return conf_free(c), fail(EXIT_STARTUP, r, err);
+	if (n_gtpu && d->n_workers > 1) {
+		log_warn("sockets passed by systemd serve one worker: workers = %u, ignoring", d->n_workers);
+		d->n_workers = 1;
+	}
+	r = dp_init(&d->dp, c, d->n_workers, gtpu_fds, n_gtpu, err, sizeof(err));
+	if (r < 0)
+		return conf_free(c), fail(EXIT_STARTUP, r, err);
+	if ((r = start_tun(d, c, err, sizeof(err))) < 0)
+		return conf_free(c), fail(EXIT_STARTUP, r, err);
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = sd_event_default(&d->ev)) < 0)
+		return conf_free(c), fail(EXIT_STARTUP, r, "sd_event_default failed");
+	if ((r = start_control(d, c, ctl_fd, err, sizeof(err))) < 0)
+		return conf_free(c), fail(EXIT_STARTUP, r, err);
+	if (c->metrics.enabled) {
+		r = http_start(d->ev, &c->metrics.listen, render_metrics, d, &d->http);
+		if (r < 0) {
+			snprintf(err, sizeof(err), "metrics endpoint: %s", strerror(-r));
+			return conf_free(c), fail(EXIT_STARTUP, r, err);
+		}
+	}
+	r = state_new(c, NULL, 0, NULL, d->n_workers, &d->st, NULL);
+	if (r < 0)
+		return fail(EXIT_STARTUP, r, "out of memory building the tables");
+	init_peer_buckets(d, d->st);
+	if ((r = dp_start(&d->dp, d->st)) < 0)
+		return fail(EXIT_STARTUP, r, "cannot start the workers");
+	sd_event_add_signal(d->ev, NULL, SIGTERM, on_exit_signal, d);
+	sd_event_add_signal(d->ev, NULL, SIGINT, on_exit_signal, d);
+	sd_event_add_signal(d->ev, NULL, SIGHUP, on_sighup, d);
+	sd_event_add_io(d->ev, &d->notify_src, d->dp.notify_fd, EPOLLIN, on_notify, d);
+	sd_event_add_time_relative(d->ev, &d->tick, CLOCK_MONOTONIC, TICK_USEC, 0, on_tick, d);
+	sd_event_source_set_enabled(d->tick, SD_EVENT_ON);
+	sd_event_add_time_relative(d->ev, &d->status_timer, CLOCK_MONOTONIC, 0, 0, on_status, d);
+	sd_event_source_set_enabled(d->status_timer, SD_EVENT_ON);
+	sysd_watchdog(d->ev);
+	log_info("gtpud %s started: %u peers, %u tunnels, %u workers", PACKAGE_VERSION,
+		 d->st->n_peers, d->st->n_tunnels, d->n_workers);
+	sysd_ready();
+	r = sd_event_loop(d->ev);
+	return r < 0 ? fail(EXIT_STARTUP, r, "event loop failed") : EXIT_OK;
+}
+
+int daemon_main(const char *conf_file)
+{
+	struct daemon d = { 0 };
+	struct conf_errors errs = { 0 };
+	struct conf *c = NULL;
+	int r, status;
+
+	d.conf_file = conf_file;
+	d.last_reload = -1;
+	d.start_time = time(NULL);
+	d.start_ns = dp_now_ns();
+	d.tun.n_fds = 0;
+	r = conf_read_file(conf_file, &c, &errs);
+	if (r < 0) {
+		log_conf_errors(&errs);
+		conf_errors_fini(&errs);
+		/* An unreadable file is a start-up failure, an invalid one a config error. */
+		status = r == -EINVAL ? EXIT_CONFIG : EXIT_STARTUP;
+		sysd_fatal(r, "invalid configuration");
+		return status;
+	}
+	conf_errors_fini(&errs);
+	log_set_level(c->log_level);
+	status = run(&d, c);
+	sysd_stopping();
+	dp_stop(&d.dp);
+	http_free(d.http);
+	ctl_free(d.ctl);
+	sd_event_source_unref(d.tick);
+	sd_event_source_unref(d.status_timer);
+	sd_event_source_unref(d.notify_src);
+	sd_event_unref(d.ev);
+	dp_fini(&d.dp);
+	state_free(d.st);
+	for (uint32_t i = 0; i < d.n_rt; i++)
+		rt_free(&d.rt[i]);
+	free(d.rt);
+	if (d.has_tun)
+		tun_close(&d.tun);
+	log_info("stopped");
+	return status;
+}
+
+static char *render_metrics(void *ud)
+{
+	return ctl_cmds_metrics_text(ud);
+}

@@ -432,9 +432,9 @@ static int build_buckets(struct state *s, uint32_t n_tb, const struct conf_tunne
 	return 0;
 }
 
-int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt,
-	      const struct state *old, unsigned n_workers, struct state **out,
-	      char **collide)
+static int build(struct conf *conf, unsigned *refs, const struct rt_tunnel *rt, uint32_t n_rt,
+		 const struct state *old, unsigned n_workers, struct state **out,
+		 char **collide)
 {
 	struct state *s = calloc(1, sizeof(*s));
 	struct build b = { 0 };
@@ -446,10 +446,14 @@ int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt,
 	if (collide)
 		*collide = NULL;
 	if (!s) {
-		conf_free(conf);
+		if (!--*refs) {
+			conf_free(conf);
+			free(refs);
+		}
 		return -ENOMEM;
 	}
 	s->conf = conf;
+	s->conf_refs = refs;
 	s->n_workers = n_workers;
 	if ((r = build_peers(s, old)) < 0)
 		goto out;
@@ -517,6 +521,27 @@ out:
 	if (s)
 		state_free(s);
 	return r;
+}
+
+int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt,
+	      const struct state *old, unsigned n_workers, struct state **out,
+	      char **collide)
+{
+	unsigned *refs = malloc(sizeof(*refs));
+
+	if (!refs) {
+		conf_free(conf);
+		return -ENOMEM;
+	}
+	*refs = 1;
+	return build(conf, refs, rt, n_rt, old, n_workers, out, collide);
+}
+
+int state_rebuild(const struct state *old, const struct rt_tunnel *rt, uint32_t n_rt,
+		  struct state **out, char **collide)
+{
+	++*old->conf_refs;
+	return build(old->conf, old->conf_refs, rt, n_rt, old, old->n_workers, out, collide);
 }
 
 uint32_t state_find_tunnel(const struct state *s, const char *name)
@@ -596,6 +621,9 @@ void state_free(struct state *s)
 	free(s->ctr);
 	free(s->base);
 	free(s->tun_err_ind);
-	conf_free(s->conf);
+	if (s->conf_refs && !--*s->conf_refs) {
+		conf_free(s->conf);
+		free(s->conf_refs);
+	}
 	free(s);
 }

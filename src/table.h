@@ -148,7 +148,8 @@ struct state {
 	struct ctr *ctr;              /* [n_workers][n_tunnels] */
 	struct ctr *base;             /* [n_tunnels] counts carried over from earlier states */
 	uint64_t *tun_err_ind;        /* [n_tunnels] Error Indications received (control thread) */
-	struct conf *conf;            /* owned: settings other than the tables */
+	struct conf *conf;            /* settings other than the tables, shared */
+	unsigned *conf_refs;          /* states sharing conf (control thread) */
 };
 
 /* A tunnel added through the control socket: peers by name, since peer
@@ -167,6 +168,10 @@ struct rt_tunnel {
 int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt,
 	      const struct state *old, unsigned n_workers, struct state **out,
 	      char **collide);
+/* The same with the config of old (shared, not copied): for runtime
+ * tunnel changes. */
+int state_rebuild(const struct state *old, const struct rt_tunnel *rt, uint32_t n_rt,
+		  struct state **out, char **collide);
 /* Carry tunnel counters of old into s by tunnel name (after old is quiescent). */
 void state_carry_counters(struct state *s, const struct state *old);
 void state_free(struct state *s);
