@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "gtpu.h"
+#include "inner.h"
 
 #define SLOT (GTPU_HEADROOM + DP_BUF)
 #define SIG_MAX 96                /* largest signalling message we build */
@@ -45,6 +46,7 @@ struct scratch {
 	struct sockaddr_storage rxaddr[DP_BATCH];
 	uint8_t rxctl[DP_BATCH][64];
 	uint8_t sig[TXQ][SIG_MAX];
+	uint8_t icmp[INNER_ICMP6_MAX];
 	unsigned n_sig;
 	struct txq *txq;              /* [n_socks] */
 	uint8_t *bufs;                /* [DP_BATCH][SLOT] */
@@ -388,16 +390,145 @@ static void rx_error_ind(struct rxctx *x, const uint8_t *pkt, const struct gtpu_
 
 /* ---- endpoint: the TUN device ---- */
 
-static void tun_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len)
+static struct tbucket *tunnel_bucket(const struct state *s, const struct tunnel *t,
+				     unsigned w, unsigned dir)
 {
-	(void)ti; (void)pkt; (void)len;
-	drop(x->w, DROP_NO_TUN);
+	return &s->tb[((size_t)t->tb * s->n_workers + w) * 2 + dir];
 }
 
+static enum drop_reason inner_reason(enum inner_err e)
+{
+	return e == INNER_E_GTP_IN_GTP ? DROP_GTP_IN_GTP : DROP_INNER_MALFORMED;
+}
+
+static bool ue_match(const struct state *s, const struct tunnel *t, const struct inner_pkt *ip)
+{
+	for (unsigned u = 0; u < t->n_ue; u++) {
+		const struct conf_addr *a = &s->ue[t->ue_off + u];
+
+		if (a->family == ip->family && !memcmp(a->addr, ip->src, ip->addr_len))
+			return true;
+	}
+	return false;
+}
+
+/* A G-PDU of an endpoint tunnel: validate the inner packet, check that its
+ * source is one of the tunnel's UEs, and write it to the TUN device. */
+static void tun_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len)
+{
+	const struct tunnel *t = &x->s->tunnels[ti];
+	struct dp_worker *w = x->w;
+	struct inner_pkt ip;
+	enum inner_err e;
+
+	if (w->tun_fd < 0) {
+		drop(w, DROP_NO_TUN);
+		return;
+	}
+	if ((e = inner_parse(pkt, len, &ip)) != INNER_OK) {
+		drop(w, inner_reason(e));
+		return;
+	}
+	if (!ue_match(x->s, t, &ip)) {
+		drop(w, DROP_SPOOFED);
+		return;
+	}
+	if (t->tb != TUNNEL_NONE && !tbucket_take(tunnel_bucket(x->s, t, w->id, 0), ip.len, x->now)) {
+		drop(w, DROP_RATE_LIMIT);
+		return;
+	}
+	w->syscalls++;
+	if (write(w->tun_fd, pkt, ip.len) != (ssize_t)ip.len) {
+		drop(w, DROP_TUN_ERROR);
+		return;
+	}
+	INC(w->st.forwarded, 1);
+	INC(w->st.tun_tx, 1);
+}
+
+/* A packet too big for the tunnel: ICMP back into the device. */
+static void tun_too_big(struct dp_worker *w, struct scratch *sc, const uint8_t *pkt, size_t len,
+			const struct inner_pkt *ip)
+{
+	const uint8_t *src = ip->family == AF_INET ? w->dp->tun_addr4 : w->dp->tun_addr6;
+	size_t n;
+
+	drop(w, DROP_TOO_BIG);
+	if (!src)
+		return;
+	n = inner_icmp_too_big(sc->icmp, sizeof(sc->icmp), pkt, len, w->dp->tun_mtu, src);
+	w->syscalls++;
+	if (n && write(w->tun_fd, sc->icmp, n) == (ssize_t)n)
+		INC(w->st.icmp_tx, 1);
+}
+
+static void tun_encap(struct dp_worker *w, struct state *s, struct scratch *sc, uint8_t *slot,
+		      size_t len, uint64_t now)
+{
+	uint8_t *pkt = slot + GTPU_HEADROOM;
+	const struct tunnel *t;
+	struct inner_pkt ip;
+	enum inner_err e;
+	struct peer *to;
+	uint32_t ti;
+	size_t hl;
+
+	INC(w->st.rx_pkts, 1);
+	INC(w->st.rx_bytes, len);
+	INC(w->st.tun_rx, 1);
+	if ((e = inner_parse(pkt, len, &ip)) != INNER_OK) {
+		drop(w, inner_reason(e));
+		return;
+	}
+	if ((ti = state_lookup_ue(s, ip.family, ip.dst)) == TUNNEL_NONE) {
+		drop(w, DROP_NO_ROUTE);
+		return;
+	}
+	t = &s->tunnels[ti];
+	if (w->dp->tun_mtu && ip.len > w->dp->tun_mtu &&
+	    (ip.family == AF_INET6 || ip.df)) {
+		tun_too_big(w, sc, pkt, ip.len, &ip);
+		return;
+	}
+	to = s->peers[t->to_peer];
+	if (s->conf->echo.on_down == CONF_DOWN_DROP &&
+	    __atomic_load_n(&to->state, __ATOMIC_RELAXED) == PEER_DOWN) {
+		drop(w, DROP_PEER_DOWN);
+		return;
+	}
+	if (t->tb != TUNNEL_NONE && !tbucket_take(tunnel_bucket(s, t, w->id, 1), ip.len, now)) {
+		drop(w, DROP_RATE_LIMIT);
+		return;
+	}
+	hl = gtpu_encap(slot, GTPU_HEADROOM, ip.len, &(struct gtpu_encap){
+		.teid = t->to_teid, .with_pdu_session = t->qfi >= 0, .pdu_type = GTPU_PDU_DL,
+		.qfi = t->qfi >= 0 ? (uint8_t)t->qfi : 0 });
+	if (!hl) {
+		drop(w, DROP_TOO_BIG);
+		return;
+	}
+	tx_add(sc, out_sock(w, 0, to->sa.ss_family), pkt - hl, hl + ip.len,
+	       (struct sockaddr *)&to->sa, to->salen, (struct txmeta){ TX_FWD, ti, to, NULL });
+}
+
+/* Read a batch of packets from the TUN device; returns how many. */
 static int tun_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 {
-	(void)w; (void)s; (void)sc;
-	return 0;
+	uint64_t now = dp_now_ns();
+	int n;
+
+	for (n = 0; n < DP_BATCH; n++) {
+		uint8_t *slot = sc->tunbufs + (size_t)n * SLOT;
+		ssize_t len = read(w->tun_fd, slot + GTPU_HEADROOM, DP_BUF);
+
+		w->syscalls++;
+		if (len <= 0)
+			break;
+		tun_encap(w, s, sc, slot, (size_t)len, now);
+	}
+	if (n)
+		tx_flush(w, s, sc);
+	return n;
 }
 
 static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu_hdr *h,
