@@ -472,8 +472,10 @@ rewrite_remove(uint8_t *buf, const struct gtpu_hdr *h, uint32_t teid, size_t *st
 	dst -= GTPU_HDR_LEN + GTPU_OPT_LEN;
 	memmove(buf + dst, buf, GTPU_HDR_LEN + GTPU_OPT_LEN);
 	buf[dst + 11] = next;
-	if (!next)
-		buf[dst] &= (uint8_t)~GTPU_FLAG_E;  /* the optional word stays */
+	/* No header left: clear E, but only while S or PN still announces the
+	 * optional word, which stays; with E alone, E=1 and next type 0 it is. */
+	if (!next && (buf[dst] & (GTPU_FLAG_S | GTPU_FLAG_PN)))
+		buf[dst] &= (uint8_t)~GTPU_FLAG_E;
 	put16(buf + dst + 2, (uint16_t)(h->msg_len - dst - GTPU_HDR_LEN));
 	put32(buf + dst + 4, teid);
 	*start = dst;

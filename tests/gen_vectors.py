@@ -73,6 +73,9 @@ VECTORS = [
     # gpdu_udp_port_seq: the class-01 UDP Port header goes, E is cleared, the
     # optional word (seq 99) stays.
     ("relay_udp_port_seq_out", "GTP_U_Header(gtp_type=255, teid=0xa0a0a0a2, S=1, seq=99)/" + INNER),
+    # gpdu_udp_port: with E alone, E must stay set (next type 0) or the
+    # optional word would turn into payload (found by tests/fuzz/fuzz_gtpu).
+    ("relay_udp_port_out", "GTP_U_Header(gtp_type=255, teid=0xa0a0a0a5, E=1, next_ex=0)/" + INNER),
     # gpdu_chain: UDP Port (01) removed; PDCP (11) and PDU Session (10) kept.
     ("relay_chain_out", "GTP_U_Header(gtp_type=255, teid=0xa0a0a0a3, E=1, S=1, seq=5, next_ex=0xc0)/"
      "GTP_PDCP_PDU_ExtensionHeader(pdcp_pdu=0x0102, next_ex=0x85)/"

@@ -549,6 +549,9 @@ static const struct relay_row relay_rows[] = {
 	{ R(gpdu_seq, relay_seq_out), 0xa0a0a0a0, 0 },
 	{ R(gpdu_pdu_dl, relay_pdu_dl_out), 0xa0a0a0a1, 0 },
 	{ R(gpdu_udp_port_seq, relay_udp_port_seq_out), 0xa0a0a0a2, 4 },
+	/* Fuzz-found (tests/fuzz/crashes/fuzz_gtpu-crash-e2684abf...): E alone
+	 * was cleared and the optional word became payload. */
+	{ R(gpdu_udp_port, relay_udp_port_out), 0xa0a0a0a5, 4 },
 	{ R(gpdu_chain, relay_chain_out), 0xa0a0a0a3, 4 },
 	{ R(gpdu_unknown, relay_unknown_out), 0xa0a0a0a4, 4 },
 };
@@ -635,9 +638,19 @@ static void replay(const uint8_t *data, size_t len)
 
 	memcpy(b, data, len);
 	if (gtpu_parse(b, len, &h) == GTPU_OK) {
+		struct gtpu_hdr h2;
+		size_t n;
+
+		assert_int_equal(h.msg_len, len);
 		(void)gtpu_parse_ies(b, &h, &ies);
-		(void)gtpu_relay_rewrite(b, &h, 0x01020304, &start);
-		assert_true(start <= len);
+		n = gtpu_relay_rewrite(b, &h, 0x01020304, &start);
+		assert_int_equal(start + n, len);
+		/* The rewritten message parses, with the same payload. */
+		assert_int_equal(gtpu_parse(b + start, n, &h2), GTPU_OK);
+		assert_int_equal(h2.teid, 0x01020304);
+		assert_int_equal(h2.has_opt, h.has_opt);
+		assert_int_equal(n - h2.hdr_len, len - h.hdr_len);
+		assert_memory_equal(b + start + h2.hdr_len, data + h.hdr_len, len - h.hdr_len);
 	}
 	free(b);
 }
