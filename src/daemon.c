@@ -521,7 +521,7 @@ static int run(struct daemon *d, struct conf *c)
 	if ((r = start_control(d, c, ctl_fd, err, sizeof(err))) < 0)
 		return conf_free(c), fail(EXIT_STARTUP, r, err);
 	if (c->metrics.enabled) {
-		r = http_start(d->ev, &c->metrics.listen, render_metrics, d, &d->http);
+		r = http_new(d->ev, &c->metrics.listen, render_metrics, d, &d->http);
 		if (r < 0) {
 			snprintf(err, sizeof(err), "metrics endpoint: %s", strerror(-r));
 			return conf_free(c), fail(EXIT_STARTUP, r, err);
