@@ -183,7 +183,9 @@ size_t gtpu_encap(uint8_t *buf, size_t headroom, size_t payload_len,
 /* Rewrite a parsed G-PDU or End Marker in place for relaying: new TEID, the
  * optional word kept, extension headers of class 01 removed, the others kept,
  * Length fixed. Removing headers moves the header, not the payload: the
- * message then starts at buf + *start. Returns the new message length. */
+ * message then starts at buf + *start. Returns the new message length.
+ * When no extension header remains, E is cleared if S or PN still announces
+ * the optional word; with E alone it stays set, next type 0. */
 size_t gtpu_relay_rewrite(uint8_t *buf, const struct gtpu_hdr *h, uint32_t teid,
 			  size_t *start);
 
