@@ -218,7 +218,7 @@ static void table_print(struct table *t)
 
 static void print_kv(const char *k, const char *v)
 {
-	printf("%-28s %s\n", k, v);
+	printf("%-32s %s\n", k, v);
 }
 
 static void print_status(json_object *d)
@@ -259,7 +259,7 @@ static void print_stats(json_object *d)
 		{ "echo_responses_received", "echo responses received", false },
 		{ "error_indications_sent", "error indications sent", false },
 		{ "error_indications_received", "error indications received", false },
-		{ "supp_ext_notifs_sent", "supp. ext. headers notifs sent", false },
+		{ "supp_ext_notifs_sent", "ext. headers notifications sent", false },
 		{ "end_markers", "end markers", false },
 		{ "tun_rx_packets", "tun received packets", false },
 		{ "tun_tx_packets", "tun sent packets", false },
@@ -556,8 +556,7 @@ static const char *command_of(int argc, char **argv, int *first_arg)
 		*first_arg = 1;
 		return cmds[i].name;
 	}
-	fprintf(stderr, "gtpuctl: unknown command '%s'\n", argv[0]);
-	usage(stderr);
+	fprintf(stderr, "gtpuctl: unknown command '%s' (see gtpuctl -h)\n", argv[0]);
 	exit(EXIT_USAGE);
 }
 
