@@ -12,6 +12,7 @@
 #include <linux/if_addr.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 const char *tun_dev_path = "/dev/net/tun";
+
+#define TUN_V6_WAIT_MS 1000
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -45,12 +48,12 @@ struct nl {
 	char buf[8192];           /* MNL_SOCKET_BUFFER_SIZE at most; replies here are small */
 };
 
-static int nl_open(struct nl *nl)
+static int nl_open_groups(struct nl *nl, unsigned groups)
 {
-	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK * !!groups);
 	if (!nl->sock)
 		return -errno;
-	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(nl->sock, groups, MNL_SOCKET_AUTOPID) < 0) {
 		int r = -errno;
 
 		mnl_socket_close(nl->sock);
@@ -60,6 +63,11 @@ static int nl_open(struct nl *nl)
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = (unsigned)time(NULL);
 	return 0;
+}
+
+static int nl_open(struct nl *nl)
+{
+	return nl_open_groups(nl, 0);
 }
 
 static void nl_close(struct nl *nl)
@@ -165,7 +173,6 @@ static int addr_add(struct nl *nl, int ifindex, const struct conf_prefix *p)
 	struct nlmsghdr *h = nl_msg(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(h, sizeof(*ifa));
 	size_t alen = p->addr.family == AF_INET ? 4 : 16;
-	int r;
 
 	ifa->ifa_family = (uint8_t)p->addr.family;
 	ifa->ifa_prefixlen = p->plen;
@@ -179,8 +186,70 @@ static int addr_add(struct nl *nl, int ifindex, const struct conf_prefix *p)
 		ifa->ifa_flags = IFA_F_NODAD;
 		mnl_attr_put_u32(h, IFA_FLAGS, IFA_F_NODAD);
 	}
-	r = nl_talk(nl, h, NULL, NULL);
-	return r == -EEXIST ? 0 : r;
+	return nl_talk(nl, h, NULL, NULL);
+}
+
+/* IPv6 addresses announced ready, out of those tun_configure added. */
+struct v6_wait {
+	int ifindex;
+	unsigned n;
+	const struct conf_prefix *addr[CONF_MAX_TUN_ADDRS];
+};
+
+static int v6_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	unsigned type = mnl_attr_get_type(a);
+
+	if ((type == IFA_ADDRESS || type == IFA_FLAGS) && type <= IFA_MAX)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int v6_cb(const struct nlmsghdr *h, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(h);
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
+	struct v6_wait *w = data;
+	uint32_t flags = ifa->ifa_flags;
+
+	if (h->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET6 ||
+	    (int)ifa->ifa_index != w->ifindex ||
+	    mnl_attr_parse(h, sizeof(*ifa), v6_attr, tb) < 0 || !tb[IFA_ADDRESS] ||
+	    mnl_attr_get_payload_len(tb[IFA_ADDRESS]) != 16)
+		return MNL_CB_OK;
+	if (tb[IFA_FLAGS] && mnl_attr_get_payload_len(tb[IFA_FLAGS]) == 4)
+		flags = mnl_attr_get_u32(tb[IFA_FLAGS]);
+	if (flags & IFA_F_TENTATIVE)
+		return MNL_CB_OK;
+	for (unsigned i = 0; i < w->n; i++) {
+		if (!memcmp(w->addr[i]->addr.addr, mnl_attr_get_payload(tb[IFA_ADDRESS]), 16)) {
+			w->addr[i] = w->addr[--w->n];
+			break;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+/* The kernel finishes an IPv6 address in a work item after the link is up
+ * (even without DAD): until it announces the address, the local route is
+ * missing and packets to it are dropped. Wait for the announcements, at
+ * most TUN_V6_WAIT_MS: a late address is not an error. */
+static void v6_wait_ready(struct nl *ev, struct v6_wait *w)
+{
+	struct timespec t0, t1;
+	struct pollfd pfd = { .fd = mnl_socket_get_fd(ev->sock), .events = POLLIN };
+	long left = TUN_V6_WAIT_MS;
+	ssize_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (w->n && left > 0 && poll(&pfd, 1, (int)left) > 0) {
+		while ((n = mnl_socket_recvfrom(ev->sock, ev->buf, sizeof(ev->buf))) > 0)
+			mnl_cb_run(ev->buf, (size_t)n, 0, 0, v6_cb, w);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = TUN_V6_WAIT_MS - ((t1.tv_sec - t0.tv_sec) * 1000 +
+					 (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	}
 }
 
 /* ---- the device ---- */
@@ -210,8 +279,9 @@ int tun_first_addr(const struct tun_dev *t, int family, uint8_t *addr)
 
 int tun_configure(struct tun_dev *t, const struct conf_tun *cfg, char *err, size_t errlen)
 {
-	struct nl nl;
+	struct nl nl, ev = { 0 };
 	struct tun_link l;
+	struct v6_wait w = { 0 };
 	char a[INET6_ADDRSTRLEN];
 	unsigned i;
 	int r = nl_open(&nl);
@@ -235,10 +305,19 @@ int tun_configure(struct tun_dev *t, const struct conf_tun *cfg, char *err, size
 		}
 		t->mtu = cfg->mtu;
 	}
+	/* Subscribed before adding, so no announcement is missed; without
+	 * it the addresses still work, only a little later. */
+	if (nl_open_groups(&ev, RTMGRP_IPV6_IFADDR) < 0)
+		ev.sock = NULL;
+	w.ifindex = t->ifindex;
 	for (i = 0; i < cfg->n_addrs && i < CONF_MAX_TUN_ADDRS; i++) {
 		const struct conf_prefix *p = &cfg->addrs[i];
 
 		r = addr_add(&nl, t->ifindex, p);
+		if (r == 0 && p->addr.family == AF_INET6)
+			w.addr[w.n++] = p;
+		if (r == -EEXIST)
+			r = 0;
 		if (r < 0) {
 			inet_ntop(p->addr.family, p->addr.addr, a, sizeof(a));
 			errf(err, errlen, "adding address %s/%u to %s: %s", a, p->plen, t->name,
@@ -249,9 +328,14 @@ int tun_configure(struct tun_dev *t, const struct conf_tun *cfg, char *err, size
 	t->n_addrs = i;
 	memcpy(t->addrs, cfg->addrs, i * sizeof(cfg->addrs[0]));
 	r = link_set_up(&nl, t->ifindex);
-	if (r < 0)
+	if (r < 0) {
 		errf(err, errlen, "bringing %s up: %s", t->name, strerror(-r));
+		goto out;
+	}
+	if (ev.sock)
+		v6_wait_ready(&ev, &w);
 out:
+	nl_close(&ev);
 	nl_close(&nl);
 	return r;
 }

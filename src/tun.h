@@ -36,7 +36,9 @@ int tun_open(const struct conf_tun *cfg, unsigned n_queues, struct tun_dev *t,
 	     char *err, size_t errlen);
 
 /* Apply cfg's MTU and addresses to an open device and bring it up (done by
- * tun_open; also for a reload). Addresses no longer configured stay. */
+ * tun_open; also for a reload). Addresses no longer configured stay. Waits
+ * (at most 1 s) until the kernel announces each IPv6 address it added, so
+ * packets to them are delivered when this returns. */
 int tun_configure(struct tun_dev *t, const struct conf_tun *cfg, char *err, size_t errlen);
 
 /* Close the fds, and delete the link (RTM_DELLINK) when tun_open created it.
