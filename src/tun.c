@@ -79,7 +79,11 @@ static void nl_close(struct nl *nl)
 
 static struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint16_t flags)
 {
-	struct nlmsghdr *h = mnl_nlmsg_put_header(nl->buf);
+	struct nlmsghdr *h;
+
+	/* libmnl 1.0.4 leaves attribute padding as it finds it. */
+	memset(nl->buf, 0, sizeof(nl->buf));
+	h = mnl_nlmsg_put_header(nl->buf);
 
 	h->nlmsg_type = type;
 	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
