@@ -461,8 +461,6 @@ static int start_control(struct daemon *d, const struct conf *c, int inherited, 
 
 static int start_tun(struct daemon *d, const struct conf *c, char *err, size_t errlen)
 {
-	uint8_t a[16];
-	static uint8_t a4[4], a6[16];
 	int r;
 
 	if (!c->tun.present)
@@ -476,10 +474,6 @@ static int start_tun(struct daemon *d, const struct conf *c, char *err, size_t e
 		d->tun.fds[w] = -1;   /* the datapath owns them now */
 	}
 	d->dp.tun_mtu = d->tun.mtu;
-	if (tun_first_addr(&d->tun, AF_INET, a) == 0)
-		memcpy(a4, a, 4), d->dp.tun_addr4 = a4;
-	if (tun_first_addr(&d->tun, AF_INET6, a) == 0)
-		memcpy(a6, a, 16), d->dp.tun_addr6 = a6;
 	return 0;
 }
 

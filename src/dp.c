@@ -450,13 +450,12 @@ static void tun_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t l
 static void tun_too_big(struct dp_worker *w, struct scratch *sc, const uint8_t *pkt, size_t len,
 			const struct inner_pkt *ip)
 {
-	const uint8_t *src = ip->family == AF_INET ? w->dp->tun_addr4 : w->dp->tun_addr6;
 	size_t n;
 
+	/* Sourced from the packet's destination: the kernel drops an ICMP error
+	 * that claims to come from one of its own addresses (a martian). */
 	drop(w, DROP_TOO_BIG);
-	if (!src)
-		return;
-	n = inner_icmp_too_big(sc->icmp, sizeof(sc->icmp), pkt, len, w->dp->tun_mtu, src);
+	n = inner_icmp_too_big(sc->icmp, sizeof(sc->icmp), pkt, len, w->dp->tun_mtu, NULL);
 	w->syscalls++;
 	if (n && write(w->tun_fd, sc->icmp, n) == (ssize_t)n)
 		INC(w->st.icmp_tx, 1);
@@ -734,10 +733,19 @@ static int open_sock(const struct conf_addr *a, bool reuseport, char *err, size_
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	if (a->family == AF_INET)
+	/* Outer fragmentation is allowed: an inner IPv4 packet without DF that
+	 * does not fit is sent in fragments rather than dropped. */
+	if (a->family == AF_INET) {
+		int pmtu = IP_PMTUDISC_DONT;
+
 		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
-	else
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	} else {
+		int pmtu = IPV6_PMTUDISC_DONT;
+
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		goto fail;
 	return fd;

@@ -56,8 +56,6 @@ struct dp {
 	int notify_fd;           /* eventfd the workers poke: echo responses, events */
 	uint64_t start_ns;
 	uint64_t quiet_until_ns; /* no Error Indication before this */
-	const uint8_t *tun_addr4;    /* ICMP errors are sent from these (NULL: none) */
-	const uint8_t *tun_addr6;
 	unsigned tun_mtu;
 	bool running;
 };
