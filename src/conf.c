@@ -1,2 +1,2073 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The configuration loader: gtpud.conf (libconfig 1.5 syntax) checked key by
+ * key into a struct conf, every error kept as "FILE:LINE: message". A large
+ * tunnels list is cut into chunks parsed by libconfig on several threads. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "conf.h"
+
+#define GTPU_PORT 2152
+#define METRICS_PORT 9152
+#define CHUNK 256                /* tunnels per libconfig parse: stays in cache */
+#define MAX_THREADS 8
+#define MAX_FILE_SIZE (1u << 30)
+
+/* ---- errors ---- */
+
+struct eitem {
+	int line;
+	char *msg;
+};
+
+struct elist {
+	unsigned count, n;
+	bool oom;
+	struct eitem e[CONF_MAX_ERRORS];
+};
+
+/* Where messages come from: the file name and, for a chunk of the tunnels
+ * list parsed on its own, what to add to libconfig's line numbers. */
+struct vctx {
+	const char *file;
+	int line_off;
+	struct elist *el;
+};
+
+__attribute__((format(printf, 3, 4)))
+static void err_at(struct vctx *v, int line, const char *fmt, ...)
+{
+	struct elist *el = v->el;
+	char m[512];
+	va_list ap;
+	char *s;
+	int r;
+
+	el->count++;
+	if (el->n >= CONF_MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof m, fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		r = asprintf(&s, "%s:%d: %s", v->file, line, m);
+	else
+		r = asprintf(&s, "%s: %s", v->file, m);
+	if (r < 0) {
+		el->oom = true;
+		return;
+	}
+	el->e[el->n].line = line;
+	el->e[el->n].msg = s;
+	el->n++;
+}
+
+/* The line of a setting in the file; libconfig has none for the root. */
+static int sline(const struct vctx *v, const config_setting_t *s)
+{
+	for (; s; s = config_setting_parent(s)) {
+		unsigned l = config_setting_source_line(s);
+		if (l)
+			return (int)l + v->line_off;
+	}
+	return 0;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void err(struct vctx *v, const config_setting_t *s, const char *fmt, ...)
+{
+	char m[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof m, fmt, ap);
+	va_end(ap);
+	err_at(v, sline(v, s), "%s", m);
+}
+
+static void elist_move(struct elist *dst, struct elist *src)
+{
+	unsigned i;
+
+	for (i = 0; i < src->n; i++) {
+		if (dst->n < CONF_MAX_ERRORS)
+			dst->e[dst->n++] = src->e[i];
+		else
+			free(src->e[i].msg);
+	}
+	dst->count += src->count;
+	dst->oom |= src->oom;
+	src->n = src->count = 0;
+}
+
+static void elist_fini(struct elist *el)
+{
+	unsigned i;
+
+	for (i = 0; i < el->n; i++)
+		free(el->e[i].msg);
+	el->n = el->count = 0;
+}
+
+/* Sorted by line (stable), handed over to the caller's conf_errors. */
+static void elist_out(struct elist *el, struct conf_errors *errs)
+{
+	unsigned i;
+
+	/* Insertion sort: stable, and the list is short and nearly in order. */
+	for (i = 1; i < el->n; i++) {
+		struct eitem t = el->e[i];
+		unsigned j = i;
+		while (j > 0 && el->e[j - 1].line > t.line) {
+			el->e[j] = el->e[j - 1];
+			j--;
+		}
+		el->e[j] = t;
+	}
+	errs->count = el->count;
+	errs->n = el->n;
+	for (i = 0; i < el->n; i++)
+		errs->msg[i] = el->e[i].msg;
+	el->n = el->count = 0;
+}
+
+void conf_errors_fini(struct conf_errors *errs)
+{
+	unsigned i;
+
+	if (!errs)
+		return;
+	for (i = 0; i < errs->n && i < CONF_MAX_ERRORS; i++)
+		free(errs->msg[i]);
+	memset(errs, 0, sizeof *errs);
+}
+
+/* ---- addresses ---- */
+
+int conf_parse_addr(const char *s, struct conf_addr *a)
+{
+	struct conf_addr r = { 0 };
+
+	if (!s)
+		return -EINVAL;
+	if (inet_pton(AF_INET, s, r.addr) == 1)
+		r.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, r.addr) == 1)
+		r.family = AF_INET6;
+	else
+		return -EINVAL;
+	*a = r;
+	return 0;
+}
+
+/* Decimal digits only ("+1", " 1", "0x1" are not ports); -ERANGE outside 1..65535. */
+static int parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (!*s)
+		return -EINVAL;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		if (v <= 65535)
+			v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -ERANGE;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int conf_parse_endpoint(const char *s, uint16_t defport, struct conf_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *host = buf, *port = NULL;
+	struct conf_addr r;
+	size_t len;
+	int ret;
+
+	if (!s || (len = strlen(s)) >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, s, len + 1);
+	if (buf[0] == '[') {
+		char *e = strchr(buf, ']');
+		if (!e)
+			return -EINVAL;
+		*e = '\0';
+		host = buf + 1;
+		if (e[1] == ':')
+			port = e + 2;
+		else if (e[1])
+			return -EINVAL;
+		if (!strchr(host, ':'))
+			return -EINVAL;   /* brackets are for IPv6 only */
+	} else {
+		char *c = strchr(buf, ':');
+		/* One colon: IPv4:PORT. More: a bare IPv6 address without port. */
+		if (c && !strchr(c + 1, ':')) {
+			*c = '\0';
+			port = c + 1;
+		}
+	}
+	ret = conf_parse_addr(host, &r);
+	if (ret < 0)
+		return ret;
+	if (port) {
+		ret = parse_port(port, &r.port);
+		if (ret < 0)
+			return ret;
+	} else {
+		r.port = defport;
+	}
+	*a = r;
+	return 0;
+}
+
+int conf_parse_prefix(const char *s, struct conf_prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	struct conf_prefix r = { 0 };
+	const char *slash;
+	unsigned long plen = 0, max;
+	size_t len;
+	int ret;
+
+	if (!s || (len = strlen(s)) >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, s, len + 1);
+	slash = strchr(buf, '/');
+	if (slash)
+		buf[slash - buf] = '\0';
+	ret = conf_parse_addr(buf, &r.addr);
+	if (ret < 0)
+		return ret;
+	max = r.addr.family == AF_INET ? 32 : 128;
+	if (slash) {
+		const char *q = slash + 1;
+		if (!*q || strlen(q) > 3)
+			return -EINVAL;
+		for (; *q; q++) {
+			if (*q < '0' || *q > '9')
+				return -EINVAL;
+			plen = plen * 10 + (unsigned long)(*q - '0');
+		}
+		if (plen > max)
+			return -ERANGE;
+	} else {
+		plen = max;
+	}
+	r.plen = (uint8_t)plen;
+	*p = r;
+	return 0;
+}
+
+const char *conf_addr_str(const struct conf_addr *a, char *buf, size_t len)
+{
+	if (!buf || !len)
+		return buf;
+	if (!a || (a->family != AF_INET && a->family != AF_INET6) ||
+	    !inet_ntop(a->family, a->addr, buf, (socklen_t)(len > INT_MAX ? INT_MAX : len)))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+int conf_peer_index(const struct conf *c, const char *name)
+{
+	uint32_t i;
+
+	if (!c || !name)
+		return -1;
+	for (i = 0; i < c->n_peers; i++)
+		if (!strcmp(c->peers[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static bool addr_eq(const struct conf_addr *a, const struct conf_addr *b)
+{
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	return a->family == b->family && !memcmp(a->addr, b->addr, n);
+}
+
+/* ---- hash tables for the duplicate checks (open addressing, idx + 1) ---- */
+
+struct htab {
+	uint32_t mask;
+	uint64_t *slot;           /* 0 = empty */
+};
+
+static int htab_init(struct htab *h, uint64_t n)
+{
+	uint64_t size = 16;
+
+	while (size < 2 * n)
+		size <<= 1;
+	h->slot = calloc(size, sizeof *h->slot);
+	if (!h->slot)
+		return -ENOMEM;
+	h->mask = (uint32_t)(size - 1);
+	return 0;
+}
+
+static void htab_fini(struct htab *h)
+{
+	free(h->slot);
+	h->slot = NULL;
+}
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static uint32_t hash_u32(uint32_t k)
+{
+	k ^= k >> 16;
+	k *= 0x7feb352dU;
+	k ^= k >> 15;
+	k *= 0x846ca68bU;
+	k ^= k >> 16;
+	return k;
+}
+
+static uint32_t hash_addr(const struct conf_addr *a)
+{
+	uint32_t h = (uint32_t)a->family, w;
+	int i, n = a->family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < n; i += 4) {
+		memcpy(&w, a->addr + i, 4);
+		h = hash_u32(h ^ w);
+	}
+	return h;
+}
+
+/* Find the entry equal to key, or insert val (non-zero) where the probe ends.
+ * Returns the slot found, or 0 when val was inserted. */
+static uint64_t htab_put(struct htab *h, uint32_t hash, uint64_t val,
+			 bool (*eq)(const void *ctx, uint64_t slot, const void *key),
+			 const void *ctx, const void *key)
+{
+	uint32_t i = hash & h->mask;
+
+	for (;; i = (i + 1) & h->mask) {
+		uint64_t s = h->slot[i];
+		if (!s) {
+			if (val)
+				h->slot[i] = val;
+			return 0;
+		}
+		if (eq(ctx, s, key))
+			return s;
+	}
+}
+
+/* ---- generic checks on libconfig settings ---- */
+
+static const char *type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a float";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array [ ... ]";
+	case CONFIG_TYPE_LIST: return "a list ( ... )";
+	case CONFIG_TYPE_GROUP: return "a group { ... }";
+	}
+	return "of no known type";
+}
+
+/* prefix.key, or key at the top; cut to len (messages only). */
+static void pjoin(char *buf, size_t len, const char *prefix, const char *key)
+{
+	size_t a = prefix ? strlen(prefix) : 0, b = strlen(key);
+
+	if (a + b + 2 > len) {
+		snprintf(buf, len, "%s%s%s", a ? prefix : "", a ? "." : "", key);
+		return;
+	}
+	if (a) {
+		memcpy(buf, prefix, a);
+		buf[a++] = '.';
+	}
+	memcpy(buf + a, key, b + 1);
+}
+
+/* Unknown keys in group g are errors listing what is allowed. */
+static void check_keys(struct vctx *v, const config_setting_t *g, const char *path,
+		       const char *const *allowed)
+{
+	int i, n = config_setting_length(g);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m);
+		char list[256] = "";
+		size_t off = 0;
+		unsigned k;
+
+		for (k = 0; allowed[k]; k++)
+			if (!strcmp(allowed[k], name))
+				break;
+		if (allowed[k])
+			continue;
+		for (k = 0; allowed[k] && off < sizeof list; k++)
+			off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+						k ? ", " : "", allowed[k]);
+		if (*path)
+			err(v, m, "unknown key \"%s\" in %s (allowed: %s)", name, path, list);
+		else
+			err(v, m, "unknown key \"%s\" (allowed: %s)", name, list);
+	}
+}
+
+/* Each getter: 0 when absent, 1 when present and valid, -1 when invalid
+ * (the error is reported). */
+static int get_int(struct vctx *v, const config_setting_t *g, const char *key,
+		   const char *prefix, int64_t min, int64_t max, int64_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	char p[160];
+	int64_t x;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
+		pjoin(p, sizeof p, prefix, key);
+		err(v, s, "%s: must be an integer (%lld..%lld), not %s", p, (long long)min,
+		    (long long)max, type_name(s));
+		return -1;
+	}
+	x = config_setting_get_int64(s);
+	if (x < min || x > max) {
+		pjoin(p, sizeof p, prefix, key);
+		err(v, s, "%s: %lld is out of range (%lld..%lld)", p, (long long)x,
+		    (long long)min, (long long)max);
+		return -1;
+	}
+	*out = x;
+	return 1;
+}
+
+static int get_uint(struct vctx *v, const config_setting_t *g, const char *key,
+		    const char *prefix, int64_t min, int64_t max, unsigned *out)
+{
+	int64_t x;
+	int r = get_int(v, g, key, prefix, min, max, &x);
+
+	if (r > 0)
+		*out = (unsigned)x;
+	return r;
+}
+
+static int get_bool(struct vctx *v, const config_setting_t *g, const char *key,
+		    const char *prefix, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	char p[160];
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		pjoin(p, sizeof p, prefix, key);
+		err(v, s, "%s: must be true or false, not %s", p, type_name(s));
+		return -1;
+	}
+	*out = config_setting_get_bool(s);
+	return 1;
+}
+
+static int get_str(struct vctx *v, const config_setting_t *g, const char *key,
+		   const char *prefix, const char *what, const char **out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	char p[160];
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		pjoin(p, sizeof p, prefix, key);
+		err(v, s, "%s: must be a string (%s), not %s", p, what, type_name(s));
+		return -1;
+	}
+	*out = config_setting_get_string(s);
+	return 1;
+}
+
+/* A group member that must itself be a group. */
+static int get_group(struct vctx *v, const config_setting_t *g, const char *key,
+		     const char *prefix, const char *what, config_setting_t **out)
+{
+	config_setting_t *s = config_setting_get_member(g, key);
+	char p[160];
+
+	if (!s)
+		return 0;
+	if (!config_setting_is_group(s)) {
+		pjoin(p, sizeof p, prefix, key);
+		err(v, s, "%s: must be a group { %s }, not %s", p, what, type_name(s));
+		return -1;
+	}
+	*out = s;
+	return 1;
+}
+
+/* Strings in an array [ ] or list ( ). */
+static int get_str_list(struct vctx *v, const config_setting_t *g, const char *key,
+			const char *prefix, const char *what, unsigned max,
+			config_setting_t **out)
+{
+	config_setting_t *s = config_setting_get_member(g, key);
+	char p[160];
+	int i, n;
+	int ret = 1;
+
+	if (!s)
+		return 0;
+	pjoin(p, sizeof p, prefix, key);   /* rare key: no need to save the work */
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		err(v, s, "%s: must be an array of strings [ %s, ... ], not %s", p, what, type_name(s));
+		return -1;
+	}
+	n = config_setting_length(s);
+	if ((unsigned)n > max) {
+		err(v, s, "%s: has %d entries, at most %u are allowed", p, n, max);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			err(v, e, "%s[%d]: must be a string (%s), not %s", p, i, what, type_name(e));
+			ret = -1;
+		}
+	}
+	*out = s;
+	return ret;
+}
+
+static void missing(struct vctx *v, const config_setting_t *g, const char *path, const char *key)
+{
+	err(v, g, "%s: missing required key \"%s\"", path, key);
+}
+
+/* Names of peers and tunnels: used in gtpuctl arguments and metric labels. */
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CONF_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+#define NAME_RULE "1 to 63 of A-Z a-z 0-9 - _ ."
+
+static int get_name(struct vctx *v, const config_setting_t *g, const char *prefix,
+		    const char **out)
+{
+	const char *s;
+	char p[160];
+	int r = get_str(v, g, "name", prefix, NAME_RULE, &s);
+
+	if (r <= 0)
+		return r;
+	if (!name_ok(s)) {
+		pjoin(p, sizeof p, prefix, "name");
+		err(v, config_setting_get_member(g, "name"), "%s: \"%s\" is not a valid name (%s)",
+		    p, s, NAME_RULE);
+		return -1;
+	}
+	*out = s;
+	return 1;
+}
+
+/* ---- the top-level settings ---- */
+
+struct loader {
+	struct vctx v;            /* main thread */
+	struct conf *c;
+	struct htab peer_names;
+	uint32_t *peer_name_line;
+	bool any_v6_ue;
+};
+
+static bool peer_name_eq(const void *ctx, uint64_t slot, const void *key)
+{
+	const struct conf *c = ctx;
+
+	return !strcmp(c->peers[slot - 1].name, key);
+}
+
+static int peer_lookup(const struct loader *ld, const char *name)
+{
+	uint64_t s = htab_put((struct htab *)&ld->peer_names, hash_str(name), 0,
+			      peer_name_eq, ld->c, name);
+	return s ? (int)(s - 1) : -1;
+}
+
+static void load_listen(struct loader *ld, const config_setting_t *root)
+{
+	struct vctx *v = &ld->v;
+	struct conf *c = ld->c;
+	config_setting_t *l;
+	int i, j, n;
+
+	if (get_str_list(v, root, "listen", "", "\"ADDR:PORT\" or \"[V6ADDR]:PORT\"",
+			 CONF_MAX_LISTEN, &l) <= 0)
+		return;
+	n = config_setting_length(l);
+	if (n == 0) {
+		err(v, l, "listen: must have 1 to %d entries", CONF_MAX_LISTEN);
+		return;
+	}
+	c->n_listen = 0;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const char *s = config_setting_get_string(e);
+		struct conf_addr a;
+		int r = conf_parse_endpoint(s, GTPU_PORT, &a);
+
+		if (r == -ERANGE) {
+			err(v, e, "listen[%d]: \"%s\": port is out of range (1..65535)", i, s);
+			continue;
+		}
+		if (r < 0) {
+			err(v, e, "listen[%d]: \"%s\" is not an IP address with an optional port "
+			    "(ADDR, ADDR:PORT, [V6ADDR]:PORT)", i, s);
+			continue;
+		}
+		for (j = 0; j < (int)c->n_listen; j++)
+			if (addr_eq(&c->listen[j], &a) && c->listen[j].port == a.port)
+				break;
+		if (j < (int)c->n_listen) {
+			err(v, e, "listen[%d]: \"%s\" is listed twice", i, s);
+			continue;
+		}
+		c->listen[c->n_listen++] = a;
+	}
+}
+
+static char *xstrdup(struct loader *ld, const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		ld->v.el->oom = true;
+	return d;
+}
+
+static int parse_mode(const char *s, mode_t *mode)
+{
+	unsigned long m = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 4)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '7')
+			return -EINVAL;
+		m = m * 8 + (unsigned long)(*s - '0');
+	}
+	if (m > 0777)
+		return -ERANGE;
+	*mode = (mode_t)m;
+	return 0;
+}
+
+static void load_control(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "path", "group", "mode", "max_clients",
+					    "idle_timeout", NULL };
+	struct vctx *v = &ld->v;
+	struct conf *c = ld->c;
+	config_setting_t *g;
+	const char *s;
+
+	if (get_group(v, root, "control", "", "path = \"...\"; group = \"...\"; mode = \"0660\"; ...",
+		      &g) <= 0)
+		return;
+	check_keys(v, g, "control", keys);
+	if (get_str(v, g, "path", "control", "an absolute path", &s) > 0) {
+		if (s[0] != '/' || strlen(s) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			err(v, config_setting_get_member(g, "path"),
+			    "control.path: \"%s\" must be an absolute path of at most %zu bytes",
+			    s, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		else {
+			free(c->control.path);
+			c->control.path = xstrdup(ld, s);
+		}
+	}
+	if (get_str(v, g, "group", "control", "a group name", &s) > 0) {
+		if (!*s)
+			err(v, config_setting_get_member(g, "group"),
+			    "control.group: must not be empty (leave it out for no group)");
+		else
+			c->control.group = xstrdup(ld, s);
+	}
+	if (get_str(v, g, "mode", "control", "octal text such as \"0660\"", &s) > 0) {
+		int r = parse_mode(s, &c->control.mode);
+		if (r == -ERANGE)
+			err(v, config_setting_get_member(g, "mode"),
+			    "control.mode: \"%s\" is out of range (\"0\"..\"0777\")", s);
+		else if (r < 0)
+			err(v, config_setting_get_member(g, "mode"),
+			    "control.mode: \"%s\" is not octal text such as \"0660\"", s);
+	}
+	get_uint(v, g, "max_clients", "control", 1, 1024, &c->control.max_clients);
+	get_uint(v, g, "idle_timeout", "control", 1, 86400, &c->control.idle_timeout);
+}
+
+static void load_misc(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const echo_keys[] = { "interval", "t3", "n3", "on_down", NULL };
+	static const char *const ei_keys[] = { "enabled", "rate", "quiet", "remove_tunnel", NULL };
+	static const char *const m_keys[] = { "listen", NULL };
+	struct vctx *v = &ld->v;
+	struct conf *c = ld->c;
+	config_setting_t *g;
+	const char *s;
+
+	if (get_str(v, root, "log_level", "", "error, warning, info or debug", &s) > 0) {
+		if (!strcmp(s, "error"))
+			c->log_level = CONF_LOG_ERROR;
+		else if (!strcmp(s, "warning"))
+			c->log_level = CONF_LOG_WARNING;
+		else if (!strcmp(s, "info"))
+			c->log_level = CONF_LOG_INFO;
+		else if (!strcmp(s, "debug"))
+			c->log_level = CONF_LOG_DEBUG;
+		else
+			err(v, config_setting_get_member(root, "log_level"),
+			    "log_level: \"%s\" is not one of error, warning, info, debug", s);
+	}
+	get_uint(v, root, "workers", "", 1, 64, &c->workers);
+
+	if (get_group(v, root, "echo", "", "interval = 60; t3 = 3; n3 = 3; on_down = \"forward\";",
+		      &g) > 0) {
+		check_keys(v, g, "echo", echo_keys);
+		get_uint(v, g, "interval", "echo", 0, 86400, &c->echo.interval);
+		get_uint(v, g, "t3", "echo", 1, 3600, &c->echo.t3);
+		get_uint(v, g, "n3", "echo", 0, 100, &c->echo.n3);
+		if (get_str(v, g, "on_down", "echo", "forward or drop", &s) > 0) {
+			if (!strcmp(s, "forward"))
+				c->echo.on_down = CONF_DOWN_FORWARD;
+			else if (!strcmp(s, "drop"))
+				c->echo.on_down = CONF_DOWN_DROP;
+			else
+				err(v, config_setting_get_member(g, "on_down"),
+				    "echo.on_down: \"%s\" is not one of forward, drop", s);
+		}
+	}
+	if (get_group(v, root, "error_indication", "", "enabled = true; rate = 100; ...", &g) > 0) {
+		check_keys(v, g, "error_indication", ei_keys);
+		get_bool(v, g, "enabled", "error_indication", &c->error_indication.enabled);
+		get_uint(v, g, "rate", "error_indication", 0, 1000000, &c->error_indication.rate);
+		get_uint(v, g, "quiet", "error_indication", 0, 3600, &c->error_indication.quiet);
+		get_bool(v, g, "remove_tunnel", "error_indication",
+			 &c->error_indication.remove_tunnel);
+	}
+	if (get_group(v, root, "metrics", "", "listen = \"127.0.0.1:9152\";", &g) > 0) {
+		check_keys(v, g, "metrics", m_keys);
+		c->metrics.enabled = true;
+		if (get_str(v, g, "listen", "metrics", "\"ADDR:PORT\" or \"[V6ADDR]:PORT\"", &s) > 0) {
+			int r = conf_parse_endpoint(s, METRICS_PORT, &c->metrics.listen);
+			const config_setting_t *e = config_setting_get_member(g, "listen");
+			if (r == -ERANGE)
+				err(v, e, "metrics.listen: \"%s\": port is out of range (1..65535)", s);
+			else if (r < 0)
+				err(v, e, "metrics.listen: \"%s\" is not an IP address with an optional "
+				    "port (ADDR, ADDR:PORT, [V6ADDR]:PORT)", s);
+		}
+	}
+}
+
+static void load_peer(struct loader *ld, const config_setting_t *e, uint32_t i)
+{
+	static const char *const keys[] = { "name", "address", "port", "echo", NULL };
+	struct vctx *v = &ld->v;
+	struct conf *c = ld->c;
+	struct conf_peer *p = &c->peers[i];
+	const char *name = NULL, *addr;
+	int64_t port;
+	char pre[32];
+	uint64_t dup;
+	uint32_t j;
+
+	snprintf(pre, sizeof pre, "peers[%u]", i);
+	p->line = sline(v, e);
+	p->addr.port = GTPU_PORT;
+	if (!config_setting_is_group(e)) {
+		err(v, e, "%s: must be a group { name = \"...\"; address = \"...\"; }, not %s",
+		    pre, type_name(e));
+		return;
+	}
+	check_keys(v, e, pre, keys);
+	if (get_name(v, e, pre, &name) == 0)
+		missing(v, e, pre, "name");
+	if (name) {
+		const config_setting_t *ns = config_setting_get_member(e, "name");
+		snprintf(p->name, sizeof p->name, "%s", name);
+		ld->peer_name_line[i] = (uint32_t)sline(v, ns);
+		dup = htab_put(&ld->peer_names, hash_str(name), i + 1, peer_name_eq, c, name);
+		if (dup)
+			err(v, ns, "%s.name: duplicate peer name \"%s\" (first at line %u)", pre, name,
+			    ld->peer_name_line[dup - 1]);
+	}
+	switch (get_str(v, e, "address", pre, "an IPv4 or IPv6 address", &addr)) {
+	case 0:
+		missing(v, e, pre, "address");
+		break;
+	case 1:
+		if (conf_parse_addr(addr, &p->addr) < 0) {
+			err(v, config_setting_get_member(e, "address"),
+			    "%s.address: \"%s\" is not an IPv4 or IPv6 address", pre, addr);
+			break;
+		}
+		p->addr.port = GTPU_PORT;
+		/* Peers are told apart by source address alone (any port). */
+		for (j = 0; j < i; j++) {
+			if (c->peers[j].addr.family && addr_eq(&c->peers[j].addr, &p->addr)) {
+				err(v, config_setting_get_member(e, "address"),
+				    "%s.address: %s is already the address of peer \"%s\" (line %d)",
+				    pre, addr, c->peers[j].name, c->peers[j].line);
+				break;
+			}
+		}
+		break;
+	}
+	if (get_int(v, e, "port", pre, 1, 65535, &port) > 0)
+		p->addr.port = (uint16_t)port;
+	get_bool(v, e, "echo", pre, &p->echo);
+}
+
+static void load_peers(struct loader *ld, const config_setting_t *root)
+{
+	struct vctx *v = &ld->v;
+	struct conf *c = ld->c;
+	const config_setting_t *l = config_setting_get_member(root, "peers");
+	uint32_t i, n;
+
+	if (htab_init(&ld->peer_names, CONF_MAX_PEERS) < 0)
+		goto oom;
+	if (!l)
+		return;
+	if (!config_setting_is_list(l)) {
+		err(v, l, "peers: must be a list ( { name = \"...\"; address = \"...\"; }, ... ), not %s",
+		    type_name(l));
+		return;
+	}
+	n = (uint32_t)config_setting_length(l);
+	if (n > CONF_MAX_PEERS) {
+		err(v, l, "peers: has %u entries, at most %u are allowed", n, CONF_MAX_PEERS);
+		return;
+	}
+	if (n == 0)
+		return;
+	c->peers = calloc(n, sizeof *c->peers);
+	ld->peer_name_line = calloc(n, sizeof *ld->peer_name_line);
+	if (!c->peers || !ld->peer_name_line)
+		goto oom;
+	c->n_peers = n;
+	for (i = 0; i < n; i++)
+		load_peer(ld, config_setting_get_elem(l, i), i);
+	return;
+oom:
+	v->el->oom = true;
+}
+
+static void load_tun(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "name", "mtu", "addresses", NULL };
+	struct vctx *v = &ld->v;
+	struct conf *c = ld->c;
+	config_setting_t *g, *l;
+	const char *s;
+	int i, n;
+
+	if (get_group(v, root, "tun", "", "name = \"gtp0\"; mtu = 1452; addresses = [ ... ];", &g) <= 0)
+		return;
+	c->tun.present = true;
+	check_keys(v, g, "tun", keys);
+	if (get_str(v, g, "name", "tun", "an interface name", &s) > 0) {
+		if (!*s || strlen(s) >= sizeof c->tun.name || strchr(s, '/') || strchr(s, ' ') ||
+		    !strcmp(s, ".") || !strcmp(s, ".."))
+			err(v, config_setting_get_member(g, "name"),
+			    "tun.name: \"%s\" is not a valid interface name (1 to 15 characters, "
+			    "no '/' or space)", s);
+		else
+			snprintf(c->tun.name, sizeof c->tun.name, "%s", s);
+	}
+	get_uint(v, g, "mtu", "tun", 576, 65535, &c->tun.mtu);
+	if (get_str_list(v, g, "addresses", "tun", "\"ADDR/PLEN\"", CONF_MAX_TUN_ADDRS, &l) > 0) {
+		n = config_setting_length(l);
+		for (i = 0; i < n; i++) {
+			const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+			struct conf_prefix p;
+			s = config_setting_get_string(e);
+			if (conf_parse_prefix(s, &p) < 0) {
+				err(v, e, "tun.addresses[%d]: \"%s\" is not an address with a prefix "
+				    "length (10.45.0.1/16, 2001:db8::1/64)", i, s);
+				continue;
+			}
+			c->tun.addrs[c->tun.n_addrs++] = p;
+		}
+	}
+}
+
+/* ---- tunnels ---- */
+
+/* Per tunnel, for messages about duplicates found after the (threaded)
+ * per-tunnel checks. */
+struct tlines {
+	uint32_t *name, *teid, *ue;
+};
+
+struct tctx {
+	struct vctx v;
+	const struct loader *ld;
+	struct tlines *tl;
+	bool any_v6_ue;
+};
+
+static int load_end(struct tctx *x, const config_setting_t *t, const char *pre, const char *key,
+		    uint32_t *peer, uint32_t *teid, uint32_t *teid_line)
+{
+	static const char *const keys[] = { "peer", "teid", NULL };
+	struct vctx *v = &x->v;
+	config_setting_t *g;
+	const char *name;
+	char p[48];
+	int64_t id;
+	int r = get_group(v, t, key, pre, "peer = \"...\"; teid = ...;", &g);
+
+	pjoin(p, sizeof p, pre, key);
+	if (r == 0)
+		missing(v, t, pre, key);
+	if (r <= 0)
+		return -1;
+	r = 0;
+	check_keys(v, g, p, keys);
+	switch (get_str(v, g, "peer", p, "a peer name", &name)) {
+	case 0:
+		missing(v, g, p, "peer");
+		r = -1;
+		break;
+	case 1: {
+		int i = peer_lookup(x->ld, name);
+		if (i < 0) {
+			err(v, config_setting_get_member(g, "peer"), "%s.peer: unknown peer \"%s\"",
+			    p, name);
+			r = -1;
+		} else {
+			*peer = (uint32_t)i;
+		}
+		break;
+	}
+	default:
+		r = -1;
+	}
+	switch (get_int(v, g, "teid", p, 1, 0xffffffffLL, &id)) {
+	case 0:
+		missing(v, g, p, "teid");
+		r = -1;
+		break;
+	case 1:
+		*teid = (uint32_t)id;
+		*teid_line = (uint32_t)sline(v, config_setting_get_member(g, "teid"));
+		break;
+	default:
+		r = -1;
+	}
+	return r;
+}
+
+static void load_tunnel(struct tctx *x, const config_setting_t *e, uint32_t i, struct conf_tunnel *t)
+{
+	static const char *const keys[] = { "name", "from", "to", "ue", "qfi", "rate", "burst", NULL };
+	struct vctx *v = &x->v;
+	const char *name = NULL;
+	config_setting_t *l;
+	uint32_t unused;
+	int64_t n64;
+	char pre[32];
+	bool has_rate = false;
+
+	snprintf(pre, sizeof pre, "tunnels[%u]", i);
+	memset(t, 0, sizeof *t);
+	t->qfi = -1;
+	t->line = sline(v, e);
+	if (!config_setting_is_group(e)) {
+		err(v, e, "%s: must be a group { name = \"...\"; from = { ... }; to = { ... }; }, not %s",
+		    pre, type_name(e));
+		return;
+	}
+	check_keys(v, e, pre, keys);
+	switch (get_name(v, e, pre, &name)) {
+	case 0:
+		missing(v, e, pre, "name");
+		break;
+	case 1:
+		t->name = strdup(name);
+		if (!t->name)
+			v->el->oom = true;
+		x->tl->name[i] = (uint32_t)sline(v, config_setting_get_member(e, "name"));
+		break;
+	}
+	if (load_end(x, e, pre, "from", &t->from_peer, &t->from_teid, &x->tl->teid[i]) < 0)
+		t->from_teid = 0;     /* no duplicate check on it */
+	load_end(x, e, pre, "to", &t->to_peer, &t->to_teid, &unused);
+
+	if (get_str_list(v, e, "ue", pre, "IPv4 or IPv6 address", CONF_MAX_UE, &l) > 0) {
+		struct conf_addr ue[CONF_MAX_UE];
+		int k, n = config_setting_length(l);
+		if (!x->ld->c->tun.present)
+			err(v, l, "%s.ue: needs a TUN device, but there is no tun group", pre);
+		x->tl->ue[i] = (uint32_t)sline(v, l);
+		for (k = 0; k < n; k++) {
+			const config_setting_t *a = config_setting_get_elem(l, (unsigned)k);
+			const char *s = config_setting_get_string(a);
+			struct conf_addr ua;
+			int j;
+			if (conf_parse_addr(s, &ua) < 0) {
+				err(v, a, "%s.ue[%d]: \"%s\" is not an IPv4 or IPv6 address", pre, k, s);
+				continue;
+			}
+			for (j = 0; j < t->n_ue; j++)
+				if (addr_eq(&ue[j], &ua))
+					break;
+			if (j < t->n_ue) {
+				err(v, a, "%s.ue[%d]: %s is listed twice", pre, k, s);
+				continue;
+			}
+			if (ua.family == AF_INET6)
+				x->any_v6_ue = true;
+			ue[t->n_ue++] = ua;
+		}
+		if (t->n_ue) {
+			t->ue = malloc(t->n_ue * sizeof *t->ue);
+			if (t->ue)
+				memcpy(t->ue, ue, t->n_ue * sizeof *t->ue);
+			else
+				v->el->oom = true, t->n_ue = 0;
+		}
+	}
+	if (get_int(v, e, "qfi", pre, 0, 63, &n64) > 0)
+		t->qfi = (int)n64;
+	if (get_int(v, e, "rate", pre, 0, 1000000000000LL, &n64) > 0) {
+		t->rate = (uint64_t)n64;
+		has_rate = n64 > 0;
+	}
+	if (get_int(v, e, "burst", pre, 0, 1000000000LL, &n64) > 0) {
+		t->burst = (uint64_t)n64;
+		if (!has_rate && n64 > 0)
+			err(v, config_setting_get_member(e, "burst"),
+			    "%s.burst: has no effect without a rate", pre);
+	}
+}
+
+/* ---- the prescan: integer literals and the tunnels list ---- */
+
+struct chunk {
+	size_t start, end;        /* element text in scan.text */
+	int line;                 /* of start */
+	uint32_t first, n;        /* tunnel indexes */
+};
+
+struct scan {
+	char *text;               /* rewritten, NUL-terminated */
+	const char *copied;       /* input up to here is in text */
+	size_t len, cap;
+	bool fast;                /* a single tunnels = ( ... ) list, cut into chunks */
+	bool seen_tunnels;
+	size_t list_open, list_close;   /* offsets of its '(' and ')' */
+	int list_newlines;
+	uint32_t n_elems;
+	struct chunk *chunks;
+	uint32_t n_chunks, cap_chunks;
+	int include_line;         /* @include seen here, 0 if none */
+};
+
+static int sc_put(struct scan *sc, const char *p, size_t n)
+{
+	if (sc->len + n + 1 > sc->cap) {
+		size_t cap = sc->cap * 2 + n + 64;
+		char *t = realloc(sc->text, cap);
+		if (!t)
+			return -ENOMEM;
+		sc->text = t;
+		sc->cap = cap;
+	}
+	memcpy(sc->text + sc->len, p, n);
+	sc->len += n;
+	sc->text[sc->len] = '\0';
+	return 0;
+}
+
+/* Where input p lands in the output. */
+static size_t sc_pos(const struct scan *sc, const char *p)
+{
+	return sc->len + (size_t)(p - sc->copied);
+}
+
+/* Input [copied, from) goes out as it is, then [from, to) is replaced by rep. */
+static int sc_replace(struct scan *sc, const char *from, const char *to, const char *rep)
+{
+	if (sc_put(sc, sc->copied, (size_t)(from - sc->copied)) < 0 ||
+	    sc_put(sc, rep, strlen(rep)) < 0)
+		return -ENOMEM;
+	sc->copied = to;
+	return 0;
+}
+
+static int sc_chunk_elem(struct scan *sc, size_t start, int line)
+{
+	struct chunk *k = sc->n_chunks ? &sc->chunks[sc->n_chunks - 1] : NULL;
+
+	if (!k || k->n == CHUNK) {
+		if (sc->n_chunks == sc->cap_chunks) {
+			uint32_t cap = sc->cap_chunks ? sc->cap_chunks * 2 : 64;
+			struct chunk *t = realloc(sc->chunks, cap * sizeof *t);
+			if (!t)
+				return -ENOMEM;
+			sc->chunks = t;
+			sc->cap_chunks = cap;
+		}
+		k = &sc->chunks[sc->n_chunks++];
+		k->start = start;
+		k->line = line;
+		k->first = sc->n_elems;
+		k->n = 0;
+	}
+	k->n++;
+	sc->n_elems++;
+	return 0;
+}
+
+/* Character classes of the libconfig scanner: 1 may start a setting name,
+ * 2 may continue one, 4 is white space. */
+static const uint8_t cclass[256] = {
+	['a' ... 'z'] = 3, ['A' ... 'Z'] = 3, ['*'] = 3,
+	['0' ... '9'] = 2, ['-'] = 2, ['_'] = 2,
+	[' '] = 4, ['\t'] = 4, ['\n'] = 4, ['\r'] = 4, ['\f'] = 4,
+};
+
+static bool is_name_start(char ch)
+{
+	return cclass[(uint8_t)ch] & 1;
+}
+
+static bool is_name_char(char ch)
+{
+	return cclass[(uint8_t)ch] & 2;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* libconfig 1.5 keeps an integer literal without the L suffix in an int,
+ * silently truncated: 4294967296 reads as 0 and 0x100000001 as 1. Such
+ * literals get the L so that they read as 64-bit and the range checks see
+ * the value written; ones beyond 64 bits become the 64-bit limit, still out
+ * of every range. *used: the length of the literal at p. 0 or -ENOMEM. */
+static int sc_number(struct scan *sc, const char *p, size_t *used)
+{
+	const char *q = p;
+	bool neg = false, over = false;
+	uint64_t x = 0;
+	int d;
+
+	if (*q == '-' || *q == '+')
+		neg = *q++ == '-';
+	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X') && hexval(q[2]) >= 0) {
+		for (q += 2; (d = hexval(*q)) >= 0; q++) {
+			if (x >> 60)
+				over = true;
+			x = x << 4 | (uint64_t)d;
+		}
+		*used = (size_t)(q - p);
+		if (*q == 'L')
+			return 0;
+		if (over)
+			return sc_replace(sc, p, q, "0x7FFFFFFFFFFFFFFFL");
+		return x > 0x7fffffff ? sc_replace(sc, q, q, "L") : 0;
+	}
+	for (; *q >= '0' && *q <= '9'; q++) {
+		if (x > (UINT64_MAX - 9) / 10)
+			over = true;
+		x = x * 10 + (uint64_t)(*q - '0');
+	}
+	if (*q == '.' || *q == 'e' || *q == 'E') {
+		/* A float: left as it is. */
+		while ((*q >= '0' && *q <= '9') || *q == '.')
+			q++;
+		if (*q == 'e' || *q == 'E') {
+			q++;
+			if (*q == '+' || *q == '-')
+				q++;
+			while (*q >= '0' && *q <= '9')
+				q++;
+		}
+		*used = (size_t)(q - p);
+		return 0;
+	}
+	*used = (size_t)(q - p);
+	if (*q == 'L')
+		return 0;
+	if (over || x > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
+		return sc_replace(sc, p, q, neg ? "-9223372036854775808L" : "9223372036854775807L");
+	return x > (neg ? (uint64_t)INT32_MAX + 1 : (uint64_t)INT32_MAX) ? sc_replace(sc, q, q, "L") : 0;
+}
+
+/* Tokens on the way to and inside the tunnels list. */
+enum tstate { TS_NONE, TS_NAME, TS_ASSIGN, TS_LIST, TS_DONE };
+
+/* One pass over the text that does not parse it (libconfig does), only
+ * rewrites wide integers and finds where each element of a top-level
+ * "tunnels = ( ... )" list starts. Anything odd turns the fast path off and
+ * the whole text goes to libconfig, which then reports the error. */
+static int prescan(const char *in, struct scan *sc)
+{
+	enum tstate ts = TS_NONE;
+	bool expect_elem = false, elem_open = false;
+	int depth = 0, line = 1, list_line0 = 0;
+	const char *p = in;
+	size_t n;
+
+	memset(sc, 0, sizeof *sc);
+	sc->cap = strlen(in) + strlen(in) / 32 + 64;
+	sc->text = malloc(sc->cap);
+	if (!sc->text)
+		return -ENOMEM;
+	sc->text[0] = '\0';
+	sc->copied = in;
+	sc->fast = true;
+	while (*p) {
+		const char *s = p;
+		char ch = *p;
+
+		if (cclass[(uint8_t)ch] & 4) {
+			while (cclass[(uint8_t)*p] & 4)
+				line += *p++ == '\n';
+			continue;
+		}
+		if (ch == '#' || (ch == '/' && p[1] == '/')) {
+			while (*p && *p != '\n')
+				p++;
+			continue;
+		}
+		if (ch == '/' && p[1] == '*') {
+			const char *e = strstr(p + 2, "*/");
+			if (!e) {
+				sc->fast = false;
+				e = p + strlen(p) - 2;
+			}
+			for (; p < e + 2; p++)
+				line += *p == '\n';
+			continue;
+		}
+		/* Everything else is a token: an element starts with it. */
+		if (ts == TS_LIST && depth == 1 && expect_elem && ch != ',' && ch != ')') {
+			if (sc_chunk_elem(sc, sc_pos(sc, p), line) < 0)
+				return -ENOMEM;
+			expect_elem = false;
+			elem_open = true;
+		}
+		if (ch == '"') {
+			for (p++; (p += strcspn(p, "\"\\\n")), *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				line += *p == '\n';
+			}
+			if (!*p)
+				sc->fast = false;
+			else
+				p++;
+			continue;
+		}
+		if (is_name_start(ch)) {
+			while (is_name_char(*p))
+				p++;
+			if (depth == 0) {
+				bool tun = (size_t)(p - s) == 7 && !memcmp(s, "tunnels", 7);
+				if (ts != TS_NONE && ts != TS_DONE)
+					sc->fast = false;
+				if (tun) {
+					if (sc->seen_tunnels)
+						sc->fast = false;
+					sc->seen_tunnels = true;
+					ts = TS_NAME;
+				}
+			}
+			continue;
+		}
+		if ((ch >= '0' && ch <= '9') || ((ch == '-' || ch == '+' || ch == '.') &&
+						   ((p[1] >= '0' && p[1] <= '9') || p[1] == '.'))) {
+			if (ch == '.') {
+				/* ".5": a float */
+				p++;
+				while ((*p >= '0' && *p <= '9') || *p == 'e' || *p == 'E' ||
+				       ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
+					p++;
+				continue;
+			}
+			if (sc_number(sc, p, &n) < 0)
+				return -ENOMEM;
+			p += n;
+			continue;
+		}
+		if (ch == '@' && !strncmp(p, "@include", 8)) {
+			if (!sc->include_line)
+				sc->include_line = line;
+		}
+		/* Punctuation. */
+		switch (ch) {
+		case '=':
+		case ':':
+			if (depth == 0) {
+				if (ts == TS_NAME)
+					ts = TS_ASSIGN;
+				else if (ts == TS_ASSIGN)
+					sc->fast = false;
+			}
+			break;
+		case '{':
+		case '[':
+		case '(':
+			if (depth == 0 && ts == TS_ASSIGN) {
+				if (ch != '(') {
+					sc->fast = false;
+					ts = TS_DONE;
+				} else {
+					ts = TS_LIST;
+					sc->list_open = sc_pos(sc, p);
+					list_line0 = line;
+					expect_elem = true;
+				}
+			} else if (depth == 0 && ts == TS_NAME) {
+				sc->fast = false;
+			}
+			depth++;
+			break;
+		case '}':
+		case ']':
+		case ')':
+			depth--;
+			if (depth < 0)
+				sc->fast = false;
+			if (ts == TS_LIST && depth == 0) {
+				if (ch != ')' || (expect_elem && sc->n_elems))
+					sc->fast = false;   /* "( a, )" and mismatches */
+				if (elem_open)
+					sc->chunks[sc->n_chunks - 1].end = sc_pos(sc, p);
+				elem_open = false;
+				sc->list_close = sc_pos(sc, p);
+				sc->list_newlines = line - list_line0;
+				ts = TS_DONE;
+			}
+			break;
+		case ',':
+			if (ts == TS_LIST && depth == 1) {
+				if (expect_elem)
+					sc->fast = false;   /* "( , a)" or "a, , b" */
+				if (elem_open)
+					sc->chunks[sc->n_chunks - 1].end = sc_pos(sc, p);
+				elem_open = false;
+				expect_elem = true;
+			}
+			break;
+		case ';':
+			if (depth == 0 && ts != TS_NONE && ts != TS_DONE)
+				sc->fast = false;
+			break;
+		default:
+			break;
+		}
+		p++;
+	}
+	if (sc_replace(sc, p, p, "") < 0)
+		return -ENOMEM;
+	if (depth != 0 || (ts != TS_NONE && ts != TS_DONE))
+		sc->fast = false;
+	if (!sc->seen_tunnels || sc->n_elems == 0)
+		sc->fast = false;
+	return 0;
+}
+
+static void scan_fini(struct scan *sc)
+{
+	free(sc->text);
+	free(sc->chunks);
+}
+
+/* ---- parsing the tunnels, in chunks on threads ---- */
+
+struct tjob {
+	const struct loader *ld;
+	const struct scan *sc;
+	struct conf_tunnel *tunnels;
+	struct tlines *tl;
+	struct elist **chunk_el;  /* [n_chunks], allocated when a chunk has errors */
+	atomic_uint next;
+	atomic_int syntax_chunk;  /* first chunk with a syntax error, or INT_MAX */
+	atomic_bool any_v6_ue, oom, mismatch;
+};
+
+static void tctx_init(struct tctx *x, const struct loader *ld, struct tlines *tl,
+		      struct elist *el, int line_off)
+{
+	memset(x, 0, sizeof *x);
+	x->v.file = ld->v.file;
+	x->v.line_off = line_off;
+	x->v.el = el;
+	x->ld = ld;
+	x->tl = tl;
+}
+
+static void *tjob_run(void *arg)
+{
+	struct tjob *j = arg;
+	const struct scan *sc = j->sc;
+	char *buf = NULL;
+	size_t cap = 0;
+	struct elist *el = calloc(1, sizeof *el);
+
+	if (!el) {
+		j->oom = true;
+		return NULL;
+	}
+	for (;;) {
+		unsigned ci = atomic_fetch_add(&j->next, 1);
+		const struct chunk *k;
+		config_setting_t *l;
+		struct tctx x;
+		config_t cf;
+		size_t len;
+		uint32_t i;
+
+		if (ci >= sc->n_chunks)
+			break;
+		k = &sc->chunks[ci];
+		len = k->end - k->start;
+		if (len + 16 > cap) {
+			char *b = realloc(buf, len + 16);
+			if (!b) {
+				j->oom = true;
+				break;
+			}
+			buf = b;
+			cap = len + 16;
+		}
+		/* "tunnels=(" adds no line: libconfig's line L is k->line + L - 1. */
+		memcpy(buf, "tunnels=(", 9);
+		memcpy(buf + 9, sc->text + k->start, len);
+		memcpy(buf + 9 + len, ");", 3);
+		config_init(&cf);
+		if (!config_read_string(&cf, buf)) {
+			int cur = atomic_load(&j->syntax_chunk);
+			while ((int)ci < cur && !atomic_compare_exchange_weak(&j->syntax_chunk, &cur, (int)ci))
+				;
+			if (j->chunk_el[ci] || (j->chunk_el[ci] = calloc(1, sizeof *el))) {
+				tctx_init(&x, j->ld, j->tl, j->chunk_el[ci], k->line - 1);
+				err_at(&x.v, config_error_line(&cf) + k->line - 1, "%s",
+				       config_error_text(&cf));
+			} else {
+				j->oom = true;
+			}
+			config_destroy(&cf);
+			continue;
+		}
+		l = config_lookup(&cf, "tunnels");
+		if (!l || (uint32_t)config_setting_length(l) != k->n) {
+			j->mismatch = true;
+			config_destroy(&cf);
+			continue;
+		}
+		tctx_init(&x, j->ld, j->tl, el, k->line - 1);
+		for (i = 0; i < k->n; i++)
+			load_tunnel(&x, config_setting_get_elem(l, i), k->first + i,
+				    &j->tunnels[k->first + i]);
+		config_destroy(&cf);
+		if (x.any_v6_ue)
+			j->any_v6_ue = true;
+		if (el->oom)
+			j->oom = true;
+		if (el->count) {
+			j->chunk_el[ci] = el;
+			el = calloc(1, sizeof *el);
+			if (!el) {
+				j->oom = true;
+				break;
+			}
+		}
+	}
+	free(el);
+	free(buf);
+	return NULL;
+}
+
+/* Tunnels of the fast path. Returns 0, 1 when the chunks did not match the
+ * prescan (the caller falls back to one libconfig parse), or -ENOMEM. */
+static int load_tunnel_chunks(struct loader *ld, const struct scan *sc, struct tlines *tl,
+			      bool *syntax)
+{
+	struct tjob j = { .ld = ld, .sc = sc, .tunnels = ld->c->tunnels, .tl = tl };
+	pthread_t th[MAX_THREADS];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned nth = ncpu < 1 ? 1 : ncpu > MAX_THREADS ? MAX_THREADS : (unsigned)ncpu;
+	unsigned started = 0, i;
+	int ret = 0;
+
+	atomic_init(&j.next, 0);
+	atomic_init(&j.syntax_chunk, INT_MAX);
+	atomic_init(&j.any_v6_ue, false);
+	atomic_init(&j.oom, false);
+	atomic_init(&j.mismatch, false);
+	j.chunk_el = calloc(sc->n_chunks, sizeof *j.chunk_el);
+	if (!j.chunk_el)
+		return -ENOMEM;
+	if (nth > sc->n_chunks)
+		nth = sc->n_chunks;
+	for (i = 1; i < nth; i++)
+		if (pthread_create(&th[started], NULL, tjob_run, &j) == 0)
+			started++;
+	tjob_run(&j);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+
+	if (j.oom) {
+		ret = -ENOMEM;
+	} else if (j.mismatch) {
+		ret = 1;
+	} else if (atomic_load(&j.syntax_chunk) != INT_MAX) {
+		/* As libconfig on the whole file: the first syntax error only. */
+		struct elist *el = j.chunk_el[atomic_load(&j.syntax_chunk)];
+		*syntax = true;
+		elist_fini(ld->v.el);
+		elist_move(ld->v.el, el);
+	} else {
+		for (i = 0; i < sc->n_chunks; i++)
+			if (j.chunk_el[i])
+				elist_move(ld->v.el, j.chunk_el[i]);
+		ld->any_v6_ue |= j.any_v6_ue;
+	}
+	for (i = 0; i < sc->n_chunks; i++) {
+		if (j.chunk_el[i]) {
+			elist_fini(j.chunk_el[i]);
+			free(j.chunk_el[i]);
+		}
+	}
+	free(j.chunk_el);
+	return ret;
+}
+
+static void load_tunnel_list(struct loader *ld, const config_setting_t *l, struct tlines *tl)
+{
+	struct tctx x;
+	uint32_t i;
+
+	tctx_init(&x, ld, tl, ld->v.el, 0);
+	for (i = 0; i < ld->c->n_tunnels; i++)
+		load_tunnel(&x, config_setting_get_elem(l, i), i, &ld->c->tunnels[i]);
+	ld->any_v6_ue |= x.any_v6_ue;
+}
+
+static bool tname_eq(const void *ctx, uint64_t slot, const void *key)
+{
+	const struct conf *c = ctx;
+
+	return !strcmp(c->tunnels[slot - 1].name, key);
+}
+
+static bool teid_eq(const void *ctx, uint64_t slot, const void *key)
+{
+	const struct conf *c = ctx;
+
+	return c->tunnels[slot - 1].from_teid == *(const uint32_t *)key;
+}
+
+/* ue slots: (tunnel + 1) << 8 | index in its ue[] */
+static bool ue_eq(const void *ctx, uint64_t slot, const void *key)
+{
+	const struct conf *c = ctx;
+
+	return addr_eq(&c->tunnels[(slot >> 8) - 1].ue[slot & 0xff], key);
+}
+
+/* Names, from.teid and ue addresses are unique across all tunnels. */
+static int check_tunnel_dups(struct loader *ld, const struct tlines *tl)
+{
+	struct vctx *v = &ld->v;
+	struct conf *c = ld->c;
+	struct htab names = { 0 }, teids = { 0 }, ues = { 0 };
+	uint64_t n_ue = 0, s;
+	uint32_t i;
+	int k, ret = -ENOMEM;
+	char a[INET6_ADDRSTRLEN];
+
+	for (i = 0; i < c->n_tunnels; i++)
+		n_ue += c->tunnels[i].n_ue;
+	if (htab_init(&names, c->n_tunnels) < 0 || htab_init(&teids, c->n_tunnels) < 0 ||
+	    htab_init(&ues, n_ue) < 0)
+		goto out;
+	for (i = 0; i < c->n_tunnels; i++) {
+		struct conf_tunnel *t = &c->tunnels[i];
+		if (t->name) {
+			s = htab_put(&names, hash_str(t->name), i + 1, tname_eq, c, t->name);
+			if (s)
+				err_at(v, (int)tl->name[i],
+				       "tunnels[%u].name: duplicate tunnel name \"%s\" (first at line %u)",
+				       i, t->name, tl->name[s - 1]);
+		}
+		if (t->from_teid) {
+			s = htab_put(&teids, hash_u32(t->from_teid), i + 1, teid_eq, c, &t->from_teid);
+			if (s)
+				err_at(v, (int)tl->teid[i],
+				       "tunnels[%u].from.teid: duplicate from.teid %u (0x%x), first in "
+				       "tunnels[%u] at line %u", i, t->from_teid, t->from_teid,
+				       (unsigned)(s - 1), tl->teid[s - 1]);
+		}
+		for (k = 0; k < t->n_ue; k++) {
+			s = htab_put(&ues, hash_addr(&t->ue[k]), (uint64_t)(i + 1) << 8 | (unsigned)k,
+				     ue_eq, c, &t->ue[k]);
+			if (s)
+				err_at(v, (int)tl->ue[i],
+				       "tunnels[%u].ue: %s is already a ue of tunnels[%u] (line %u)", i,
+				       conf_addr_str(&t->ue[k], a, sizeof a), (unsigned)((s >> 8) - 1),
+				       tl->ue[(s >> 8) - 1]);
+		}
+	}
+	ret = 0;
+out:
+	htab_fini(&names);
+	htab_fini(&teids);
+	htab_fini(&ues);
+	return ret;
+}
+
+static bool in_block(const void *p, const void *block, size_t len)
+{
+	return p && block && (uintptr_t)p >= (uintptr_t)block && (uintptr_t)p < (uintptr_t)block + len;
+}
+
+/* The ue addresses move into one block: one allocation instead of a million. */
+static int pack_ue(struct conf *c)
+{
+	size_t total = 0, off = 0;
+	struct conf_addr *store;
+	uint32_t i;
+
+	for (i = 0; i < c->n_tunnels; i++)
+		total += c->tunnels[i].n_ue;
+	if (!total)
+		return 0;
+	store = malloc(total * sizeof *store);
+	if (!store)
+		return -ENOMEM;
+	for (i = 0; i < c->n_tunnels; i++) {
+		struct conf_tunnel *t = &c->tunnels[i];
+		if (!t->n_ue)
+			continue;
+		memcpy(store + off, t->ue, t->n_ue * sizeof *store);
+		free(t->ue);
+		t->ue = store + off;
+		off += t->n_ue;
+	}
+	c->ue_store = store;
+	c->ue_store_n = total;
+	return 0;
+}
+
+/* The names move into one block, as the ue addresses. */
+static int pack_names(struct conf *c)
+{
+	size_t total = 0, off = 0;
+	uint32_t i;
+	char *store;
+
+	for (i = 0; i < c->n_tunnels; i++)
+		if (c->tunnels[i].name)
+			total += strlen(c->tunnels[i].name) + 1;
+	if (!total)
+		return 0;
+	store = malloc(total);
+	if (!store)
+		return -ENOMEM;
+	for (i = 0; i < c->n_tunnels; i++) {
+		char *n = c->tunnels[i].name;
+		size_t len;
+		if (!n)
+			continue;
+		len = strlen(n) + 1;
+		memcpy(store + off, n, len);
+		c->tunnels[i].name = store + off;
+		off += len;
+		free(n);
+	}
+	c->name_store = store;
+	c->name_store_len = total;
+	return 0;
+}
+
+/* ---- putting it together ---- */
+
+static void set_defaults(struct conf *c)
+{
+	c->n_listen = 2;
+	conf_parse_endpoint("0.0.0.0", GTPU_PORT, &c->listen[0]);
+	conf_parse_endpoint("::", GTPU_PORT, &c->listen[1]);
+	c->control.mode = 0660;
+	c->control.max_clients = 64;
+	c->control.idle_timeout = 300;
+	c->log_level = CONF_LOG_INFO;
+	c->workers = 1;
+	c->echo.interval = 60;
+	c->echo.t3 = 3;
+	c->echo.n3 = 3;
+	c->echo.on_down = CONF_DOWN_FORWARD;
+	c->error_indication.enabled = true;
+	c->error_indication.rate = 100;
+	conf_parse_endpoint("127.0.0.1", METRICS_PORT, &c->metrics.listen);
+	snprintf(c->tun.name, sizeof c->tun.name, "gtp0");
+	c->tun.mtu = 1452;
+}
+
+static int check_root(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "listen", "control", "log_level", "workers", "echo",
+					    "error_indication", "metrics", "peers", "tun", "tunnels",
+					    NULL };
+	check_keys(&ld->v, root, "", keys);
+	load_listen(ld, root);
+	load_control(ld, root);
+	load_misc(ld, root);
+	load_peers(ld, root);
+	load_tun(ld, root);
+	return ld->v.el->oom ? -ENOMEM : 0;
+}
+
+static bool syntax_error(struct loader *ld, config_t *cf, int line_off)
+{
+	err_at(&ld->v, config_error_line(cf) + line_off, "%s", config_error_text(cf));
+	return true;
+}
+
+static int load(struct loader *ld, const char *text)
+{
+	struct conf *c = ld->c;
+	struct scan sc;
+	struct tlines tl = { 0 };
+	config_t cf;
+	config_setting_t *root, *l = NULL;
+	bool syntax = false, fast;
+	char *main_text = NULL;
+	int ret;
+
+	config_init(&cf);
+	ret = prescan(text, &sc);
+	if (ret < 0)
+		goto out;
+	if (sc.include_line) {
+		err_at(&ld->v, sc.include_line, "@include is not supported");
+		goto out;
+	}
+	fast = sc.fast;
+	if (fast) {
+		/* The rest of the file, with the list emptied but its lines kept. */
+		size_t head = sc.list_open + 1, tail = sc.len - sc.list_close;
+		main_text = malloc(head + (size_t)sc.list_newlines + tail + 1);
+		if (!main_text) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		memcpy(main_text, sc.text, head);
+		memset(main_text + head, '\n', (size_t)sc.list_newlines);
+		memcpy(main_text + head + sc.list_newlines, sc.text + sc.list_close, tail + 1);
+	}
+	if (!config_read_string(&cf, fast ? main_text : sc.text)) {
+		syntax = syntax_error(ld, &cf, 0);
+		goto out;
+	}
+	root = config_root_setting(&cf);
+	ret = check_root(ld, root);
+	if (ret < 0)
+		goto out;
+
+	if (fast) {
+		c->n_tunnels = sc.n_elems;
+	} else if ((l = config_setting_get_member(root, "tunnels"))) {
+		if (!config_setting_is_list(l)) {
+			err(&ld->v, l, "tunnels: must be a list ( { name = \"...\"; from = { ... }; "
+			    "to = { ... }; }, ... ), not %s", type_name(l));
+			l = NULL;
+		} else {
+			c->n_tunnels = (uint32_t)config_setting_length(l);
+		}
+	}
+	if (c->n_tunnels > CONF_MAX_TUNNELS) {
+		err_at(&ld->v, 0, "tunnels: has %u entries, at most %u are allowed", c->n_tunnels,
+		       CONF_MAX_TUNNELS);
+		c->n_tunnels = 0;
+		goto out;
+	}
+	if (c->n_tunnels) {
+		c->tunnels = calloc(c->n_tunnels, sizeof *c->tunnels);
+		tl.name = calloc(c->n_tunnels, sizeof *tl.name);
+		tl.teid = calloc(c->n_tunnels, sizeof *tl.teid);
+		tl.ue = calloc(c->n_tunnels, sizeof *tl.ue);
+		if (!c->tunnels || !tl.name || !tl.teid || !tl.ue) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	if (fast && c->n_tunnels) {
+		ret = load_tunnel_chunks(ld, &sc, &tl, &syntax);
+		if (ret == 1) {
+			/* The prescan got it wrong: the slow, sure way. */
+			uint32_t i;
+			for (i = 0; i < c->n_tunnels; i++) {
+				free(c->tunnels[i].name);
+				free(c->tunnels[i].ue);
+			}
+			memset(c->tunnels, 0, c->n_tunnels * sizeof *c->tunnels);
+			config_destroy(&cf);
+			config_init(&cf);
+			if (!config_read_string(&cf, sc.text)) {
+				syntax = syntax_error(ld, &cf, 0);
+				ret = 0;
+				goto out;
+			}
+			l = config_lookup(&cf, "tunnels");
+			if (!l || !config_setting_is_list(l) ||
+			    (uint32_t)config_setting_length(l) != c->n_tunnels) {
+				ret = -EIO;
+				goto out;
+			}
+			load_tunnel_list(ld, l, &tl);
+			ret = 0;
+		}
+		if (ret < 0 || syntax)
+			goto out;
+	} else if (l) {
+		load_tunnel_list(ld, l, &tl);
+	}
+	ret = check_tunnel_dups(ld, &tl);
+	if (ret < 0)
+		goto out;
+	if (c->tun.present && c->tun.mtu < 1280) {
+		bool v6 = ld->any_v6_ue;
+		unsigned i;
+		for (i = 0; i < c->tun.n_addrs; i++)
+			v6 |= c->tun.addrs[i].addr.family == AF_INET6;
+		if (v6)
+			err(&ld->v, config_setting_get_member(config_setting_get_member(root, "tun"), "mtu"),
+			    "tun.mtu: %u is out of range for IPv6 (1280..65535)", c->tun.mtu);
+	}
+	ret = pack_names(c);
+	if (ret == 0)
+		ret = pack_ue(c);
+out:
+	(void)syntax;
+	if (ret == 0 && ld->v.el->oom)
+		ret = -ENOMEM;
+	free(tl.name);
+	free(tl.teid);
+	free(tl.ue);
+	free(main_text);
+	config_destroy(&cf);
+	scan_fini(&sc);
+	return ret;
+}
+
+static int read_all(const char *file, char **out, size_t *len)
+{
+	struct stat st;
+	size_t cap, n = 0;
+	char *buf = NULL, *t;
+	ssize_t r;
+	int fd, ret;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ret = -EISDIR;
+		goto out;
+	}
+	if (st.st_size > MAX_FILE_SIZE) {
+		ret = -EFBIG;
+		goto out;
+	}
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* st_size may be 0 or stale for special files: read to EOF anyway. */
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap > MAX_FILE_SIZE) {
+				ret = -EFBIG;
+				goto out;
+			}
+			t = realloc(buf, cap * 2);
+			if (!t) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			buf = t;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+	ret = 0;
+out:
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+int conf_read_string(const char *text, const char *file, struct conf **out,
+		     struct conf_errors *errs)
+{
+	struct elist *el = calloc(1, sizeof *el);
+	struct loader ld = { 0 };
+	struct conf *c = calloc(1, sizeof *c);
+	int ret;
+
+	*out = NULL;
+	memset(errs, 0, sizeof *errs);
+	if (!file)
+		file = "(string)";
+	if (!el || !c || !(c->file = strdup(file)) ||
+	    !(c->control.path = strdup(CONF_DEFAULT_CONTROL_PATH))) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	set_defaults(c);
+	ld.c = c;
+	ld.v.file = file;
+	ld.v.el = el;
+	ret = load(&ld, text);
+	if (ret == 0 && el->count)
+		ret = -EINVAL;
+	if (ret == 0) {
+		*out = c;
+		c = NULL;
+	}
+out:
+	htab_fini(&ld.peer_names);
+	free(ld.peer_name_line);
+	if (el) {
+		if (ret == -ENOMEM && el->count == 0)
+			err_at(&ld.v, 0, "out of memory");
+		if (ret < 0)
+			elist_out(el, errs);
+		elist_fini(el);
+		free(el);
+	}
+	conf_free(c);
+	return ret;
+}
+
+int conf_read_file(const char *file, struct conf **out, struct conf_errors *errs)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	*out = NULL;
+	memset(errs, 0, sizeof *errs);
+	ret = read_all(file, &text, &len);
+	if (ret < 0) {
+		if (asprintf(&errs->msg[0], "%s: cannot read: %s", file, strerror(-ret)) >= 0)
+			errs->n = 1;
+		errs->count = 1;
+		return ret;
+	}
+	if (memchr(text, '\0', len)) {
+		free(text);
+		if (asprintf(&errs->msg[0], "%s: not a text file (it contains a NUL byte)", file) >= 0)
+			errs->n = 1;
+		errs->count = 1;
+		return -EINVAL;
+	}
+	ret = conf_read_string(text, file, out, errs);
+	free(text);
+	return ret;
+}
+
+void conf_free(struct conf *c)
+{
+	uint32_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n_tunnels && c->tunnels; i++) {
+		struct conf_tunnel *t = &c->tunnels[i];
+		/* Set by hand (not in the loader's blocks): freed one by one. */
+		if (!in_block(t->name, c->name_store, c->name_store_len))
+			free(t->name);
+		if (!in_block(t->ue, c->ue_store, c->ue_store_n * sizeof *c->ue_store))
+			free(t->ue);
+	}
+	free(c->name_store);
+	free(c->ue_store);
+	free(c->tunnels);
+	free(c->peers);
+	free(c->control.path);
+	free(c->control.group);
+	free(c->file);
+	free(c);
+}

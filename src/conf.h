@@ -16,6 +16,7 @@
 #define CONF_MAX_UE 16            /* ue addresses of one tunnel */
 #define CONF_MAX_TUN_ADDRS 16
 #define CONF_MAX_ERRORS 100       /* further errors are counted, not kept */
+#define CONF_DEFAULT_CONTROL_PATH "/run/gtpud/control.sock"
 
 enum conf_log_level { CONF_LOG_ERROR = 3, CONF_LOG_WARNING = 4, CONF_LOG_INFO = 6, CONF_LOG_DEBUG = 7 };
 enum conf_down_action { CONF_DOWN_FORWARD = 0, CONF_DOWN_DROP = 1 };
@@ -44,7 +45,7 @@ struct conf_tunnel {
 	uint32_t from_peer;       /* index into conf.peers */
 	uint32_t from_teid;       /* 1 .. 0xffffffff */
 	uint32_t to_peer;
-	uint32_t to_teid;         /* 0 .. 0xffffffff */
+	uint32_t to_teid;         /* 1 .. 0xffffffff (0 is the TEID of signalling) */
 	uint8_t n_ue;
 	struct conf_addr *ue;     /* owned, malloc'd with n_ue entries; NULL when n_ue == 0
 				     (a pointer, not an array: a million tunnels must stay small) */
@@ -96,6 +97,13 @@ struct conf {
 	struct conf_tun tun;
 	uint32_t n_tunnels;
 	struct conf_tunnel *tunnels;  /* owned */
+	/* The loader keeps all tunnel names and all ue addresses in these two
+	 * blocks (tunnels[i].name and .ue point into them); conf_free frees
+	 * names and ue that point elsewhere one by one (tunnels set by hand). */
+	char *name_store;
+	size_t name_store_len;
+	struct conf_addr *ue_store;
+	size_t ue_store_n;
 };
 
 struct conf_errors {
@@ -106,7 +114,12 @@ struct conf_errors {
 
 /* Parse a file or a string into a new struct conf. Returns 0 and sets *out,
  * or -EINVAL with every error in errs (and *out NULL). file names the source
- * in messages. Missing values take the defaults of gtpud.conf(5). */
+ * in messages. Missing values take the defaults of gtpud.conf(5).
+ * errs is overwritten (not freed first); free it with conf_errors_fini after
+ * either result. Errors are sorted by line. conf_read_file returns the
+ * -errno of open/read (-ENOENT, -EACCES, -EISDIR...) with the one error
+ * "FILE: cannot read: STRERROR" when the file cannot be read, so callers can
+ * tell "cannot read" from "invalid" (-EINVAL). -ENOMEM: out of memory. */
 int conf_read_file(const char *file, struct conf **out, struct conf_errors *errs);
 int conf_read_string(const char *text, const char *file, struct conf **out,
 		     struct conf_errors *errs);

@@ -1,14 +1,695 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests of the config loader: valid files with every value and default
+ * asserted, one must-fail row per kind of error with its exact text and line,
+ * several errors in one file, the chunked path for large tunnel lists, and
+ * the address helpers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-static void test_placeholder(void **state) { (void)state; }
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "conf.h"
+
+#define F "gtpud.conf"
+
+static struct conf *load_ok(const char *text)
+{
+	struct conf_errors e;
+	struct conf *c = NULL;
+	int r = conf_read_string(text, F, &c, &e);
+	unsigned i;
+
+	for (i = 0; i < e.n; i++)
+		print_message("unexpected: %s\n", e.msg[i]);
+	assert_int_equal(r, 0);
+	assert_int_equal(e.count, 0);
+	assert_non_null(c);
+	conf_errors_fini(&e);
+	return c;
+}
+
+static void assert_addr(const struct conf_addr *a, const char *want, uint16_t port)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	assert_string_equal(conf_addr_str(a, buf, sizeof buf), want);
+	assert_int_equal(a->family, strchr(want, ':') ? AF_INET6 : AF_INET);
+	assert_int_equal(a->port, port);
+}
+
+/* ---- valid files ---- */
+
+static void test_defaults(void **state)
+{
+	struct conf *c = load_ok("");
+
+	(void)state;
+	assert_string_equal(c->file, F);
+	assert_int_equal(c->n_listen, 2);
+	assert_addr(&c->listen[0], "0.0.0.0", 2152);
+	assert_addr(&c->listen[1], "::", 2152);
+	assert_string_equal(c->control.path, "/run/gtpud/control.sock");
+	assert_null(c->control.group);
+	assert_int_equal(c->control.mode, 0660);
+	assert_int_equal(c->control.max_clients, 64);
+	assert_int_equal(c->control.idle_timeout, 300);
+	assert_int_equal(c->log_level, CONF_LOG_INFO);
+	assert_int_equal(c->workers, 1);
+	assert_int_equal(c->echo.interval, 60);
+	assert_int_equal(c->echo.t3, 3);
+	assert_int_equal(c->echo.n3, 3);
+	assert_int_equal(c->echo.on_down, CONF_DOWN_FORWARD);
+	assert_true(c->error_indication.enabled);
+	assert_int_equal(c->error_indication.rate, 100);
+	assert_int_equal(c->error_indication.quiet, 0);
+	assert_false(c->error_indication.remove_tunnel);
+	assert_false(c->metrics.enabled);
+	assert_int_equal(c->n_peers, 0);
+	assert_false(c->tun.present);
+	assert_int_equal(c->n_tunnels, 0);
+	conf_free(c);
+}
+
+/* etc/gtpud.conf, as shipped. */
+static const char example[] =
+	"# gtpud.conf: example configuration, see gtpud.conf(5).\n"
+	"listen  = [ \"0.0.0.0:2152\", \"[::]:2152\" ];   # GTP-U sockets\n"
+	"control = { path = \"/run/gtpud/control.sock\"; group = \"gtpud\"; mode = \"0660\"; };  # mode is octal text: libconfig 1.5 has no octal numbers\n"
+	"log_level = \"info\";                           # error | warning | info | debug\n"
+	"workers = 1;                                  # datapath threads\n"
+	"echo = { interval = 60; t3 = 3; n3 = 3; };    # seconds; interval 0 = no Echo\n"
+	"error_indication = { enabled = true; rate = 100; };   # per peer per second\n"
+	"peers = (\n"
+	"  { name = \"enb\"; address = \"192.0.2.10\"; },            # port defaults to 2152\n"
+	"  { name = \"upf\"; address = \"198.51.100.20\"; port = 2152; echo = true; }\n"
+	");\n"
+	"tun = { name = \"gtp0\"; mtu = 1452; addresses = [ \"10.45.0.1/16\" ]; };  # optional\n"
+	"tunnels = (\n"
+	"  # relay: G-PDUs from enb with TEID 0x100 leave for upf with TEID 0x200\n"
+	"  { name = \"ue1-up\"; from = { peer = \"enb\"; teid = 0x100; }; to = { peer = \"upf\"; teid = 0x200; }; },\n"
+	"  # endpoint: G-PDUs from enb with TEID 0x300 are decapsulated onto the TUN\n"
+	"  # device; packets from the TUN device to 10.45.0.2 leave for enb with TEID 0x301\n"
+	"  { name = \"ue2\"; from = { peer = \"enb\"; teid = 0x300; }; to = { peer = \"enb\"; teid = 0x301; };\n"
+	"    ue = [ \"10.45.0.2\", \"2001:db8:45::2\" ]; qfi = 9; rate = 10000000; }\n"
+	");\n";
+
+static void check_example(const struct conf *c)
+{
+	const struct conf_tunnel *t;
+
+	assert_string_equal(c->control.group, "gtpud");
+	assert_int_equal(c->control.mode, 0660);
+	assert_int_equal(c->n_peers, 2);
+	assert_string_equal(c->peers[0].name, "enb");
+	assert_addr(&c->peers[0].addr, "192.0.2.10", 2152);
+	assert_false(c->peers[0].echo);
+	assert_int_equal(c->peers[0].line, 9);
+	assert_string_equal(c->peers[1].name, "upf");
+	assert_addr(&c->peers[1].addr, "198.51.100.20", 2152);
+	assert_true(c->peers[1].echo);
+	assert_true(c->tun.present);
+	assert_string_equal(c->tun.name, "gtp0");
+	assert_int_equal(c->tun.mtu, 1452);
+	assert_int_equal(c->tun.n_addrs, 1);
+	assert_addr(&c->tun.addrs[0].addr, "10.45.0.1", 0);
+	assert_int_equal(c->tun.addrs[0].plen, 16);
+	assert_int_equal(c->n_tunnels, 2);
+	t = &c->tunnels[0];
+	assert_string_equal(t->name, "ue1-up");
+	assert_int_equal(t->from_peer, 0);
+	assert_int_equal(t->from_teid, 0x100);
+	assert_int_equal(t->to_peer, 1);
+	assert_int_equal(t->to_teid, 0x200);
+	assert_int_equal(t->n_ue, 0);
+	assert_null(t->ue);
+	assert_int_equal(t->qfi, -1);
+	assert_int_equal(t->rate, 0);
+	assert_int_equal(t->burst, 0);
+	t = &c->tunnels[1];
+	assert_string_equal(t->name, "ue2");
+	assert_int_equal(t->from_teid, 0x300);
+	assert_int_equal(t->to_peer, 0);
+	assert_int_equal(t->to_teid, 0x301);
+	assert_int_equal(t->n_ue, 2);
+	assert_addr(&t->ue[0], "10.45.0.2", 0);
+	assert_addr(&t->ue[1], "2001:db8:45::2", 0);
+	assert_int_equal(t->qfi, 9);
+	assert_int_equal(t->rate, 10000000);
+	assert_int_equal(t->line, 18);
+	assert_int_equal(conf_peer_index(c, "upf"), 1);
+	assert_int_equal(conf_peer_index(c, "enb"), 0);
+	assert_int_equal(conf_peer_index(c, "nope"), -1);
+}
+
+static void test_example(void **state)
+{
+	struct conf *c = load_ok(example);
+
+	(void)state;
+	check_example(c);
+	conf_free(c);
+}
+
+/* The shipped file itself, when make check tells us where it is. */
+static void test_example_file(void **state)
+{
+	const char *top = getenv("top_srcdir");
+	struct conf_errors e;
+	struct conf *c;
+	char path[4096];
+
+	(void)state;
+	if (!top)
+		skip();
+	snprintf(path, sizeof path, "%s/etc/gtpud.conf", top);
+	assert_int_equal(conf_read_file(path, &c, &e), 0);
+	assert_int_equal(e.count, 0);
+	check_example(c);
+	assert_string_equal(c->file, path);
+	conf_errors_fini(&e);
+	conf_free(c);
+}
+
+static void test_all_keys(void **state)
+{
+	struct conf *c = load_ok(
+		"listen = ( \"192.0.2.1\", \"[2001:db8::1]:3000\", \"2001:db8::2\", \"198.51.100.1:65535\" );\n"
+		"control = { path = \"/tmp/x.sock\"; group = \"adm\"; mode = \"640\"; max_clients = 1024;\n"
+		"            idle_timeout = 86400; };\n"
+		"log_level = \"debug\"; workers = 64;\n"
+		"echo : { interval = 0; t3 = 3600; n3 = 0; on_down = \"drop\"; };\n"
+		"error_indication = { enabled = false; rate = 1000000; quiet = 3600; remove_tunnel = true; };\n"
+		"metrics = { listen = \"[::1]\"; };\n"
+		"peers = ( { name = \"A.b-c_9\"; address = \"2001:db8::10\"; port = 1; echo = true; },\n"
+		"          { name = \"z\"; address = \"203.0.113.9\"; port = 65535; } );\n"
+		"tun = { name = \"tun-lab\"; mtu = 65535; addresses = [ \"10.0.0.1\", \"2001:db8:1::1/64\" ]; };\n"
+		"tunnels = ( { name = \"t\"; from = { peer = \"z\"; teid = 4294967295; };\n"
+		"              to = { peer = \"A.b-c_9\"; teid = 0xffffffff; }; qfi = 63; rate = 1000000000000;\n"
+		"              burst = 1000000000; ue = [ \"2001:db8:2::1\" ]; },\n"
+		"            { name = \"u\"; from = { peer = \"z\"; teid = 0x80000000; };\n"
+		"              to = { peer = \"z\"; teid = 1; }; qfi = 0; rate = 8L; } );\n");
+	const struct conf_tunnel *t;
+
+	(void)state;
+	assert_int_equal(c->n_listen, 4);
+	assert_addr(&c->listen[0], "192.0.2.1", 2152);
+	assert_addr(&c->listen[1], "2001:db8::1", 3000);
+	assert_addr(&c->listen[2], "2001:db8::2", 2152);
+	assert_addr(&c->listen[3], "198.51.100.1", 65535);
+	assert_string_equal(c->control.path, "/tmp/x.sock");
+	assert_string_equal(c->control.group, "adm");
+	assert_int_equal(c->control.mode, 0640);
+	assert_int_equal(c->control.max_clients, 1024);
+	assert_int_equal(c->control.idle_timeout, 86400);
+	assert_int_equal(c->log_level, CONF_LOG_DEBUG);
+	assert_int_equal(c->workers, 64);
+	assert_int_equal(c->echo.interval, 0);
+	assert_int_equal(c->echo.t3, 3600);
+	assert_int_equal(c->echo.n3, 0);
+	assert_int_equal(c->echo.on_down, CONF_DOWN_DROP);
+	assert_false(c->error_indication.enabled);
+	assert_int_equal(c->error_indication.rate, 1000000);
+	assert_int_equal(c->error_indication.quiet, 3600);
+	assert_true(c->error_indication.remove_tunnel);
+	assert_true(c->metrics.enabled);
+	assert_addr(&c->metrics.listen, "::1", 9152);
+	assert_string_equal(c->peers[0].name, "A.b-c_9");
+	assert_addr(&c->peers[0].addr, "2001:db8::10", 1);
+	assert_true(c->peers[0].echo);
+	assert_addr(&c->peers[1].addr, "203.0.113.9", 65535);
+	assert_string_equal(c->tun.name, "tun-lab");
+	assert_int_equal(c->tun.mtu, 65535);
+	assert_int_equal(c->tun.n_addrs, 2);
+	assert_int_equal(c->tun.addrs[0].plen, 32);
+	assert_int_equal(c->tun.addrs[1].plen, 64);
+	t = &c->tunnels[0];
+	assert_int_equal(t->from_peer, 1);
+	assert_int_equal(t->from_teid, 0xffffffffu);
+	assert_int_equal(t->to_peer, 0);
+	assert_int_equal(t->to_teid, 0xffffffffu);
+	assert_int_equal(t->qfi, 63);
+	assert_int_equal(t->rate, 1000000000000ULL);
+	assert_int_equal(t->burst, 1000000000);
+	assert_int_equal(t->n_ue, 1);
+	assert_addr(&t->ue[0], "2001:db8:2::1", 0);
+	t = &c->tunnels[1];
+	assert_int_equal(t->from_teid, 0x80000000u);
+	assert_int_equal(t->to_teid, 1);
+	assert_int_equal(t->qfi, 0);
+	assert_int_equal(t->rate, 8);
+	assert_int_equal(t->line, 14);
+	conf_free(c);
+}
+
+/* Comments, ':' and odd spacing inside the tunnels list, which the loader
+ * cuts into chunks itself, must not move line numbers. */
+static void test_syntax_variants(void **state)
+{
+	struct conf *c = load_ok(
+		"peers = ( { name = \"a\"; address = \"192.0.2.1\"; } ); // peers\n"
+		"tunnels : ( /* a comment, with ( ) { } , \"quotes\"\n"
+		"   over lines */ { name = \"x-1\"; from = { peer = \"a\"; teid = 1; };\n"
+		"                   to = { peer = \"a\"; teid = 2; }; } # (\n"
+		"   , { name = \"y\" \"z\"; from : { peer : \"a\", teid : 3 }, to = { peer = \"a\"; teid = 4; } }\n"
+		")\n"
+		"workers = 2;\n");
+
+	(void)state;
+	assert_int_equal(c->n_tunnels, 2);
+	assert_string_equal(c->tunnels[0].name, "x-1");
+	assert_int_equal(c->tunnels[0].line, 3);
+	assert_string_equal(c->tunnels[1].name, "yz");
+	assert_int_equal(c->tunnels[1].line, 5);
+	assert_int_equal(c->tunnels[1].from_teid, 3);
+	assert_int_equal(c->workers, 2);
+	conf_free(c);
+}
+
+/* ---- must-fail rows ---- */
+
+struct bad_row {
+	const char *name;
+	const char *text;
+	const char *want[8];     /* every message, in order */
+};
+
+#define PEERS "peers = ( { name = \"enb\"; address = \"192.0.2.10\"; }, { name = \"upf\"; address = \"198.51.100.20\"; } );\n"
+#define TUN(n, f, t) "{ name = \"" n "\"; from = { peer = \"enb\"; teid = " f "; }; to = { peer = \"upf\"; teid = " t "; }; }"
+
+static const struct bad_row bad[] = {
+	{ "syntax", "workers = 1;\npeers = ( { name = \"a\" }\n;\n",
+	  { F ":3: syntax error" } },
+	{ "syntax in tunnels", PEERS "tunnels = (\n" TUN("a", "1", "1") ",\n" TUN("b", "2", "2") "\n" TUN("c", "3", "3") "\n);\n",
+	  { F ":5: syntax error" } },
+	{ "trailing comma", PEERS "tunnels = (\n" TUN("a", "1", "1") ",\n);\n", { F ":4: syntax error" } },
+	{ "duplicate setting", "workers = 1;\nworkers = 2;\n", { F ":2: duplicate setting name" } },
+	{ "include", "workers = 1;\n@include \"other.conf\"\n", { F ":2: @include is not supported" } },
+	{ "unknown top key", "workers = 1;\nfoo = 1;\n",
+	  { F ":2: unknown key \"foo\" (allowed: listen, control, log_level, workers, echo, "
+	      "error_indication, metrics, peers, tun, tunnels)" } },
+	{ "unknown peer key", "peers = (\n { name = \"enb\"; address = \"192.0.2.1\";\n  foo = 1; }\n);\n",
+	  { F ":3: unknown key \"foo\" in peers[0] (allowed: name, address, port, echo)" } },
+	{ "unknown tunnel key", PEERS "tunnels = ( { name = \"a\"; from = { peer = \"enb\"; teid = 1; tied = 2; };\n"
+	  "to = { peer = \"upf\"; teid = 1; }; }\n);\n",
+	  { F ":2: unknown key \"tied\" in tunnels[0].from (allowed: peer, teid)" } },
+	{ "unknown control key", "control = { path = \"/run/x\"; perms = 1; };\n",
+	  { F ":1: unknown key \"perms\" in control (allowed: path, group, mode, max_clients, idle_timeout)" } },
+	{ "duplicate peer name", "peers = (\n { name = \"enb\"; address = \"192.0.2.1\"; },\n"
+	  " { name = \"enb\"; address = \"192.0.2.2\"; }\n);\n",
+	  { F ":3: peers[1].name: duplicate peer name \"enb\" (first at line 2)" } },
+	{ "duplicate peer address", "peers = (\n { name = \"a\"; address = \"192.0.2.1\"; },\n"
+	  " { name = \"b\"; address = \"192.0.2.1\"; port = 2153; }\n);\n",
+	  { F ":3: peers[1].address: 192.0.2.1 is already the address of peer \"a\" (line 2)" } },
+	{ "duplicate tunnel name", PEERS "tunnels = (\n" TUN("a", "1", "1") ",\n" TUN("a", "2", "2") "\n);\n",
+	  { F ":4: tunnels[1].name: duplicate tunnel name \"a\" (first at line 3)" } },
+	{ "duplicate from.teid", PEERS "tunnels = (\n" TUN("a", "0x10", "1") ",\n" TUN("b", "16", "2") "\n);\n",
+	  { F ":4: tunnels[1].from.teid: duplicate from.teid 16 (0x10), first in tunnels[0] at line 3" } },
+	{ "duplicate from.teid other peer", PEERS "tunnels = (\n" TUN("a", "7", "1") ",\n"
+	  "{ name = \"b\"; from = { peer = \"upf\";\n teid = 7; }; to = { peer = \"enb\"; teid = 7; }; }\n);\n",
+	  { F ":5: tunnels[1].from.teid: duplicate from.teid 7 (0x7), first in tunnels[0] at line 3" } },
+	{ "from.teid 0", PEERS "tunnels = (\n" TUN("a", "0", "1") "\n);\n",
+	  { F ":3: tunnels[0].from.teid: 0 is out of range (1..4294967295)" } },
+	{ "to.teid 0", PEERS "tunnels = (\n" TUN("a", "1", "0") "\n);\n",
+	  { F ":3: tunnels[0].to.teid: 0 is out of range (1..4294967295)" } },
+	{ "teid 2^32 hex", PEERS "tunnels = (\n" TUN("a", "0x100000000", "1") "\n);\n",
+	  { F ":3: tunnels[0].from.teid: 4294967296 is out of range (1..4294967295)" } },
+	{ "teid 2^32+1 hex", PEERS "tunnels = (\n" TUN("a", "0x100000001", "1") "\n);\n",
+	  { F ":3: tunnels[0].from.teid: 4294967297 is out of range (1..4294967295)" } },
+	{ "teid 2^32 decimal", PEERS "tunnels = (\n" TUN("a", "1", "4294967296") "\n);\n",
+	  { F ":3: tunnels[0].to.teid: 4294967296 is out of range (1..4294967295)" } },
+	{ "teid negative", PEERS "tunnels = (\n" TUN("a", "-1", "1") "\n);\n",
+	  { F ":3: tunnels[0].from.teid: -1 is out of range (1..4294967295)" } },
+	{ "teid L suffix", PEERS "tunnels = (\n" TUN("a", "0x1FFFFFFFFL", "1") "\n);\n",
+	  { F ":3: tunnels[0].from.teid: 8589934591 is out of range (1..4294967295)" } },
+	{ "teid beyond 64 bits", PEERS "tunnels = (\n" TUN("a", "99999999999999999999", "1") "\n);\n",
+	  { F ":3: tunnels[0].from.teid: 9223372036854775807 is out of range (1..4294967295)" } },
+	{ "teid float", PEERS "tunnels = (\n" TUN("a", "1.5", "1") "\n);\n",
+	  { F ":3: tunnels[0].from.teid: must be an integer (1..4294967295), not a float" } },
+	{ "bad peer address", "peers = ( { name = \"a\";\n address = \"192.0.2.300\"; } );\n",
+	  { F ":2: peers[0].address: \"192.0.2.300\" is not an IPv4 or IPv6 address" } },
+	{ "peer address with port", "peers = ( { name = \"a\"; address = \"192.0.2.1:2152\"; } );\n",
+	  { F ":1: peers[0].address: \"192.0.2.1:2152\" is not an IPv4 or IPv6 address" } },
+	{ "bad listen address", "listen = [ \"0.0.0.0:2152\",\n \"localhost:2152\" ];\n",
+	  { F ":2: listen[1]: \"localhost:2152\" is not an IP address with an optional port "
+	      "(ADDR, ADDR:PORT, [V6ADDR]:PORT)" } },
+	{ "listen port 0", "listen = [ \"0.0.0.0:0\" ];\n",
+	  { F ":1: listen[0]: \"0.0.0.0:0\": port is out of range (1..65535)" } },
+	{ "listen port 65536", "listen = [ \"[::]:65536\" ];\n",
+	  { F ":1: listen[0]: \"[::]:65536\": port is out of range (1..65535)" } },
+	{ "listen twice", "listen = [ \"0.0.0.0\", \"0.0.0.0:2152\" ];\n",
+	  { F ":1: listen[1]: \"0.0.0.0:2152\" is listed twice" } },
+	{ "listen empty", "listen = [ ];\n", { F ":1: listen: must have 1 to 16 entries" } },
+	{ "peer port 0", "peers = ( { name = \"a\"; address = \"192.0.2.1\"; port = 0; } );\n",
+	  { F ":1: peers[0].port: 0 is out of range (1..65535)" } },
+	{ "peer port 65536", "peers = ( { name = \"a\"; address = \"192.0.2.1\"; port = 65536; } );\n",
+	  { F ":1: peers[0].port: 65536 is out of range (1..65535)" } },
+	{ "unknown peer", PEERS "tunnels = (\n{ name = \"a\"; from = { peer = \"enb\"; teid = 1; };\n"
+	  "  to = { peer = \"sgw\"; teid = 1; }; }\n);\n",
+	  { F ":4: tunnels[0].to.peer: unknown peer \"sgw\"" } },
+	{ "ue without tun", PEERS "tunnels = (\n{ name = \"a\"; from = { peer = \"enb\"; teid = 1; };\n"
+	  "  to = { peer = \"enb\"; teid = 1; };\n ue = [ \"10.0.0.2\" ]; }\n);\n",
+	  { F ":5: tunnels[0].ue: needs a TUN device, but there is no tun group" } },
+	{ "bad ue", PEERS "tun = { addresses = [ \"10.0.0.1/24\" ]; };\ntunnels = (\n"
+	  "{ name = \"a\"; from = { peer = \"enb\"; teid = 1; }; to = { peer = \"enb\"; teid = 1; };\n"
+	  " ue = [ \"10.0.0.2\",\n \"10.0.0.300\" ]; }\n);\n",
+	  { F ":6: tunnels[0].ue[1]: \"10.0.0.300\" is not an IPv4 or IPv6 address" } },
+	{ "duplicate ue", PEERS "tun = { };\ntunnels = (\n"
+	  "{ name = \"a\"; from = { peer = \"enb\"; teid = 1; }; to = { peer = \"enb\"; teid = 1; }; ue = [ \"2001:db8::2\" ]; },\n"
+	  "{ name = \"b\"; from = { peer = \"enb\"; teid = 2; }; to = { peer = \"enb\"; teid = 2; };\n"
+	  "  ue = [ \"10.0.0.9\", \"2001:db8:0::2\" ]; }\n);\n",
+	  { F ":6: tunnels[1].ue: 2001:db8::2 is already a ue of tunnels[0] (line 4)" } },
+	{ "string for int", "workers = \"4\";\n",
+	  { F ":1: workers: must be an integer (1..64), not a string" } },
+	{ "int for string", PEERS "tunnels = (\n{ name = 5; from = { peer = \"enb\"; teid = 1; }; to = { peer = \"upf\"; teid = 1; }; }\n);\n",
+	  { F ":3: tunnels[0].name: must be a string (1 to 63 of A-Z a-z 0-9 - _ .), not an integer" } },
+	{ "int for bool", "peers = ( { name = \"a\"; address = \"192.0.2.1\"; echo = 1; } );\n",
+	  { F ":1: peers[0].echo: must be true or false, not an integer" } },
+	{ "group for list", "peers = { name = \"a\"; address = \"192.0.2.1\"; };\n",
+	  { F ":1: peers: must be a list ( { name = \"...\"; address = \"...\"; }, ... ), not a group { ... }" } },
+	{ "tunnels not a list", "tunnels = [ 1, 2 ];\n",
+	  { F ":1: tunnels: must be a list ( { name = \"...\"; from = { ... }; to = { ... }; }, ... ), not an array [ ... ]" } },
+	{ "mode as number", "control = { mode = 0660; };\n",
+	  { F ":1: control.mode: must be a string (octal text such as \"0660\"), not an integer" } },
+	{ "mode not octal", "control = { mode = \"0689\"; };\n",
+	  { F ":1: control.mode: \"0689\" is not octal text such as \"0660\"" } },
+	{ "mode too big", "control = { mode = \"1000\"; };\n",
+	  { F ":1: control.mode: \"1000\" is out of range (\"0\"..\"0777\")" } },
+	{ "relative control path", "control = { path = \"gtpud.sock\"; };\n",
+	  { F ":1: control.path: \"gtpud.sock\" must be an absolute path of at most 107 bytes" } },
+	{ "workers 0", "workers = 0;\n", { F ":1: workers: 0 is out of range (1..64)" } },
+	{ "workers 65", "workers = 65;\n", { F ":1: workers: 65 is out of range (1..64)" } },
+	{ "max_clients", "control = { max_clients = 1025; };\n",
+	  { F ":1: control.max_clients: 1025 is out of range (1..1024)" } },
+	{ "idle_timeout", "control = { idle_timeout = 0; };\n",
+	  { F ":1: control.idle_timeout: 0 is out of range (1..86400)" } },
+	{ "log_level", "log_level = \"verbose\";\n",
+	  { F ":1: log_level: \"verbose\" is not one of error, warning, info, debug" } },
+	{ "echo t3", "echo = { t3 = 0; };\n", { F ":1: echo.t3: 0 is out of range (1..3600)" } },
+	{ "echo n3", "echo = { n3 = 101; };\n", { F ":1: echo.n3: 101 is out of range (0..100)" } },
+	{ "echo on_down", "echo = { on_down = \"queue\"; };\n",
+	  { F ":1: echo.on_down: \"queue\" is not one of forward, drop" } },
+	{ "ei rate", "error_indication = { rate = 1000001; };\n",
+	  { F ":1: error_indication.rate: 1000001 is out of range (0..1000000)" } },
+	{ "ei quiet", "error_indication = { quiet = 3601; };\n",
+	  { F ":1: error_indication.quiet: 3601 is out of range (0..3600)" } },
+	{ "metrics listen", "metrics = { listen = \"127.0.0.1:99999\"; };\n",
+	  { F ":1: metrics.listen: \"127.0.0.1:99999\": port is out of range (1..65535)" } },
+	{ "tun mtu", "tun = { mtu = 575; };\n", { F ":1: tun.mtu: 575 is out of range (576..65535)" } },
+	{ "tun mtu ipv6", "tun = {\n mtu = 1279; addresses = [ \"2001:db8::1/64\" ]; };\n",
+	  { F ":2: tun.mtu: 1279 is out of range for IPv6 (1280..65535)" } },
+	{ "tun name", "tun = { name = \"a-very-long-name\"; };\n",
+	  { F ":1: tun.name: \"a-very-long-name\" is not a valid interface name (1 to 15 characters, no '/' or space)" } },
+	{ "tun address", "tun = { addresses = [ \"10.0.0.1/33\" ]; };\n",
+	  { F ":1: tun.addresses[0]: \"10.0.0.1/33\" is not an address with a prefix length (10.45.0.1/16, 2001:db8::1/64)" } },
+	{ "qfi", PEERS "tunnels = (\n{ name = \"a\"; from = { peer = \"enb\"; teid = 1; }; to = { peer = \"upf\"; teid = 1; }; qfi = 64; }\n);\n",
+	  { F ":3: tunnels[0].qfi: 64 is out of range (0..63)" } },
+	{ "burst without rate", PEERS "tunnels = (\n{ name = \"a\"; from = { peer = \"enb\"; teid = 1; }; to = { peer = \"upf\"; teid = 1; }; burst = 3000; }\n);\n",
+	  { F ":3: tunnels[0].burst: has no effect without a rate" } },
+	{ "bad name", "peers = ( { name = \"e nb\"; address = \"192.0.2.1\"; } );\n",
+	  { F ":1: peers[0].name: \"e nb\" is not a valid name (1 to 63 of A-Z a-z 0-9 - _ .)" } },
+	{ "missing peer keys", "peers = (\n { port = 2152; }\n);\n",
+	  { F ":2: peers[0]: missing required key \"name\"",
+	    F ":2: peers[0]: missing required key \"address\"" } },
+	{ "missing tunnel keys", PEERS "tunnels = (\n { qfi = 1; }\n);\n",
+	  { F ":3: tunnels[0]: missing required key \"name\"",
+	    F ":3: tunnels[0]: missing required key \"from\"",
+	    F ":3: tunnels[0]: missing required key \"to\"" } },
+	{ "missing from keys", PEERS "tunnels = (\n { name = \"a\"; from = { }; to = { peer = \"upf\"; teid = 1; }; }\n);\n",
+	  { F ":3: tunnels[0].from: missing required key \"peer\"",
+	    F ":3: tunnels[0].from: missing required key \"teid\"" } },
+	{ "tunnel not a group", PEERS "tunnels = (\n \"a\" );\n",
+	  { F ":3: tunnels[0]: must be a group { name = \"...\"; from = { ... }; to = { ... }; }, not a string" } },
+	{ "several errors", "workers = 0;\n"
+	  "peers = ( { name = \"enb\"; address = \"192.0.2.1\"; port = 0; },\n"
+	  "          { name = \"enb\"; address = \"nowhere\"; } );\n"
+	  "tunnels = ( { name = \"a\"; from = { peer = \"x\"; teid = 0; }; to = { peer = \"enb\"; teid = 1; }; } );\n",
+	  { F ":1: workers: 0 is out of range (1..64)",
+	    F ":2: peers[0].port: 0 is out of range (1..65535)",
+	    F ":3: peers[1].name: duplicate peer name \"enb\" (first at line 2)",
+	    F ":3: peers[1].address: \"nowhere\" is not an IPv4 or IPv6 address",
+	    F ":4: tunnels[0].from.peer: unknown peer \"x\"",
+	    F ":4: tunnels[0].from.teid: 0 is out of range (1..4294967295)" } },
+};
+
+static void test_bad(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const struct bad_row *b = &bad[i];
+		struct conf_errors e;
+		struct conf *c = (struct conf *)1;
+		unsigned n = 0, k;
+		int r;
+
+		while (n < 8 && b->want[n])
+			n++;
+		r = conf_read_string(b->text, F, &c, &e);
+		if (r != -EINVAL || e.count != n || e.n != n)
+			print_message("row \"%s\": r %d, %u errors\n", b->name, r, e.count);
+		for (k = 0; k < e.n; k++)
+			if (k >= n || strcmp(e.msg[k], b->want[k]))
+				print_message("row \"%s\": got  %s\n          want %s\n", b->name,
+					      e.msg[k], k < n ? b->want[k] : "(nothing)");
+		assert_int_equal(r, -EINVAL);
+		assert_null(c);
+		assert_int_equal(e.count, n);
+		assert_int_equal(e.n, n);
+		for (k = 0; k < n; k++)
+			assert_string_equal(e.msg[k], b->want[k]);
+		conf_errors_fini(&e);
+		assert_int_equal(e.n, 0);
+	}
+}
+
+/* More errors than are kept: all counted, the first CONF_MAX_ERRORS kept. */
+static void test_many_errors(void **state)
+{
+	size_t cap = 200 * 128, off = 0;
+	char *t = malloc(cap);
+	struct conf_errors e;
+	struct conf *c;
+	unsigned i;
+
+	(void)state;
+	off += (size_t)snprintf(t + off, cap - off, PEERS "tunnels = (\n");
+	for (i = 0; i < 150; i++)
+		off += (size_t)snprintf(t + off, cap - off, "%s" TUN("t%u", "0", "1") "\n",
+					i ? "," : "", i);
+	snprintf(t + off, cap - off, ");\n");
+	assert_int_equal(conf_read_string(t, F, &c, &e), -EINVAL);
+	assert_int_equal(e.count, 150);
+	assert_int_equal(e.n, CONF_MAX_ERRORS);
+	assert_string_equal(e.msg[0], F ":3: tunnels[0].from.teid: 0 is out of range (1..4294967295)");
+	assert_string_equal(e.msg[99], F ":102: tunnels[99].from.teid: 0 is out of range (1..4294967295)");
+	conf_errors_fini(&e);
+	free(t);
+}
+
+/* A list long enough to be cut into several chunks: values, lines and
+ * indexes of errors found in late chunks must be those of the file. */
+static char *big_text(unsigned n, unsigned dup_at, unsigned syntax_at)
+{
+	size_t cap = (size_t)n * 160 + 512, off = 0;
+	char *t = malloc(cap);
+	unsigned i;
+
+	off += (size_t)snprintf(t + off, cap - off, PEERS "tun = { };\ntunnels = (\n");
+	for (i = 0; i < n; i++) {
+		unsigned teid = i == dup_at ? 1 : i + 1;
+		off += (size_t)snprintf(t + off, cap - off,
+					"%s{ name = \"t%u\"; from = { peer = \"enb\"; teid = %u; };\n"
+					"  to = { peer = \"upf\"; teid = %u; }; ue = [ \"10.%u.%u.%u\" ]; }%s\n",
+					i ? "," : "", i, teid, 0xfffffff0u - i, i >> 16, (i >> 8) & 255,
+					i & 255, i == syntax_at ? " ;" : "");
+	}
+	snprintf(t + off, cap - off, ");\nworkers = 3;\n");
+	return t;
+}
+
+static void test_big(void **state)
+{
+	char *t = big_text(3000, UINT32_MAX, UINT32_MAX);
+	struct conf *c = load_ok(t);
+	struct conf_errors e;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(c->n_tunnels, 3000);
+	assert_int_equal(c->workers, 3);
+	for (i = 0; i < 3000; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "t%u", i);
+		assert_string_equal(c->tunnels[i].name, name);
+		assert_int_equal(c->tunnels[i].from_teid, i + 1);
+		assert_int_equal(c->tunnels[i].to_teid, 0xfffffff0u - i);
+		assert_int_equal(c->tunnels[i].line, 4 + 2 * (int)i);
+		assert_int_equal(c->tunnels[i].n_ue, 1);
+		assert_int_equal(c->tunnels[i].ue[0].addr[3], i & 255);
+	}
+	conf_free(c);
+	free(t);
+
+	t = big_text(3000, 2900, UINT32_MAX);
+	assert_int_equal(conf_read_string(t, F, &c, &e), -EINVAL);
+	assert_int_equal(e.count, 1);
+	assert_string_equal(e.msg[0], F ":5804: tunnels[2900].from.teid: duplicate from.teid 1 (0x1), "
+			    "first in tunnels[0] at line 4");
+	conf_errors_fini(&e);
+	free(t);
+
+	t = big_text(3000, UINT32_MAX, 2000);
+	assert_int_equal(conf_read_string(t, F, &c, &e), -EINVAL);
+	assert_int_equal(e.count, 1);
+	assert_string_equal(e.msg[0], F ":4005: syntax error");
+	conf_errors_fini(&e);
+	free(t);
+}
+
+static void test_read_file(void **state)
+{
+	struct conf_errors e;
+	struct conf *c;
+
+	(void)state;
+	assert_int_equal(conf_read_file("/nonexistent/gtpud.conf", &c, &e), -ENOENT);
+	assert_null(c);
+	assert_int_equal(e.count, 1);
+	assert_string_equal(e.msg[0], "/nonexistent/gtpud.conf: cannot read: No such file or directory");
+	conf_errors_fini(&e);
+	assert_int_equal(conf_read_file("/", &c, &e), -EISDIR);
+	assert_string_equal(e.msg[0], "/: cannot read: Is a directory");
+	conf_errors_fini(&e);
+}
+
+/* A struct conf filled in by hand (as for runtime tunnels) is freed too. */
+static void test_free_by_hand(void **state)
+{
+	struct conf *c = calloc(1, sizeof *c);
+
+	(void)state;
+	c->n_tunnels = 1;
+	c->tunnels = calloc(1, sizeof *c->tunnels);
+	c->tunnels[0].name = strdup("x");
+	c->tunnels[0].n_ue = 1;
+	c->tunnels[0].ue = calloc(1, sizeof *c->tunnels[0].ue);
+	conf_free(c);
+	conf_free(NULL);
+}
+
+/* ---- address helpers ---- */
+
+struct ep_row {
+	const char *s;
+	int ret;
+	const char *addr;
+	uint16_t port;
+};
+
+static const struct ep_row eps[] = {
+	{ "192.0.2.1", 0, "192.0.2.1", 2152 },
+	{ "192.0.2.1:80", 0, "192.0.2.1", 80 },
+	{ "[2001:db8::1]:65535", 0, "2001:db8::1", 65535 },
+	{ "[2001:db8::1]", 0, "2001:db8::1", 2152 },
+	{ "2001:db8::1", 0, "2001:db8::1", 2152 },
+	{ "[::]:1", 0, "::", 1 },
+	{ "192.0.2.1:0", -ERANGE, NULL, 0 },
+	{ "192.0.2.1:65536", -ERANGE, NULL, 0 },
+	{ "192.0.2.1:99999999999", -ERANGE, NULL, 0 },
+	{ "192.0.2.1:", -EINVAL, NULL, 0 },
+	{ "192.0.2.1:+80", -EINVAL, NULL, 0 },
+	{ "192.0.2.1:0x50", -EINVAL, NULL, 0 },
+	{ "[192.0.2.1]:80", -EINVAL, NULL, 0 },
+	{ "[2001:db8::1]80", -EINVAL, NULL, 0 },
+	{ "[2001:db8::1", -EINVAL, NULL, 0 },
+	{ "example.org:80", -EINVAL, NULL, 0 },
+	{ "", -EINVAL, NULL, 0 },
+	{ "fe80::1%eth0", -EINVAL, NULL, 0 },
+};
+
+static void test_endpoint(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof eps / sizeof eps[0]; i++) {
+		struct conf_addr a = { 0 };
+		int r = conf_parse_endpoint(eps[i].s, 2152, &a);
+		if (r != eps[i].ret)
+			print_message("\"%s\": %d\n", eps[i].s, r);
+		assert_int_equal(r, eps[i].ret);
+		if (!r)
+			assert_addr(&a, eps[i].addr, eps[i].port);
+	}
+}
+
+static void test_prefix_addr(void **state)
+{
+	static const struct { const char *s; int ret; const char *addr; int plen; } rows[] = {
+		{ "10.45.0.1/16", 0, "10.45.0.1", 16 },
+		{ "10.45.0.1", 0, "10.45.0.1", 32 },
+		{ "10.45.0.1/0", 0, "10.45.0.1", 0 },
+		{ "2001:db8::1/64", 0, "2001:db8::1", 64 },
+		{ "2001:db8::1/128", 0, "2001:db8::1", 128 },
+		{ "2001:db8::1", 0, "2001:db8::1", 128 },
+		{ "10.45.0.1/33", -ERANGE, NULL, 0 },
+		{ "2001:db8::1/129", -ERANGE, NULL, 0 },
+		{ "10.45.0.1/", -EINVAL, NULL, 0 },
+		{ "10.45.0.1/1a", -EINVAL, NULL, 0 },
+		{ "10.45.0.1/0016", -EINVAL, NULL, 0 },
+		{ "/16", -EINVAL, NULL, 0 },
+	};
+	struct conf_addr a;
+	char buf[8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct conf_prefix p = { 0 };
+		int r = conf_parse_prefix(rows[i].s, &p);
+		if (r != rows[i].ret)
+			print_message("\"%s\": %d\n", rows[i].s, r);
+		assert_int_equal(r, rows[i].ret);
+		if (!r) {
+			assert_addr(&p.addr, rows[i].addr, 0);
+			assert_int_equal(p.plen, rows[i].plen);
+		}
+	}
+	assert_int_equal(conf_parse_addr("192.0.2.1:1", &a), -EINVAL);
+	assert_int_equal(conf_parse_addr(" 192.0.2.1", &a), -EINVAL);
+	assert_int_equal(conf_parse_addr("::ffff:192.0.2.1", &a), 0);
+	assert_int_equal(a.family, AF_INET6);
+	/* Too small a buffer: "?" rather than a cut address. */
+	assert_int_equal(conf_parse_addr("2001:db8::1", &a), 0);
+	assert_string_equal(conf_addr_str(&a, buf, sizeof buf), "?");
+	a.family = 0;
+	assert_string_equal(conf_addr_str(&a, buf, sizeof buf), "?");
+}
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_placeholder) };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_syntax_variants),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_many_errors),
+		cmocka_unit_test(test_big),
+		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_free_by_hand),
+		cmocka_unit_test(test_endpoint),
+		cmocka_unit_test(test_prefix_addr),
+	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
