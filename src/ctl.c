@@ -418,6 +418,11 @@ static void get_peer_groups(struct client *cl)
 		return;
 	/* The process's own supplementary groups, as the kernel sees them. */
 	if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERGROUPS, cl->groups, &len) == 0) {
+		gid_t *g = realloc(cl->groups, len ? len : sizeof(gid_t));
+
+		/* Keep only what is used: 200 idle clients should cost little. */
+		if (g)
+			cl->groups = g;
 		cl->n_groups = (int)(len / sizeof(gid_t));
 		return;
 	}
