@@ -16,7 +16,8 @@
 #define CTL_PROTO_VERSION 1
 #define CTL_MAX_REQUEST (64 * 1024)     /* bytes of one request line, newline excluded */
 #define CTL_MAX_ARGS 64
-#define CTL_DEFAULT_SOCKET RUNSTATEDIR "/gtpud/control.sock"
+/* The same default as gtpud's control.path, whatever the install prefix. */
+#define CTL_DEFAULT_SOCKET CONF_DEFAULT_CONTROL_PATH
 #define CTL_SOCKET_ENV "GTPUD_CONTROL"
 
 /* Result codes of a reply. Values are part of the protocol: append only. */
