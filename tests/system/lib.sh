@@ -20,7 +20,9 @@ ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"; }
 # check DESCRIPTION COMMAND...: ok when the command succeeds.
 check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-diag() { echo "# $*"; }
+# quiet COMMAND...: run it with its output discarded.
+quiet() { "$@" >/dev/null 2>&1; }
+diag() { printf "%s\n" "$*" | sed "s/^/# /"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 done_testing() { echo "1..$T_N"; exit 0; }
 
