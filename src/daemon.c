@@ -112,6 +112,14 @@ static void warn_static(const struct conf *old, struct conf *c)
 		log_warn("control.path changed: applies after a restart, ignoring");
 }
 
+static void reload_event(struct daemon *d, const char *result)
+{
+	json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "result", json_object_new_string(result));
+	daemon_event(d, CTL_EV_RELOAD, f);
+}
+
 int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings)
 {
 	struct conf_errors errs = { 0 };
@@ -133,7 +141,7 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		d->last_reload = 1;
 		d->reloads++;
 		sysd_ready();
-		daemon_event(d, CTL_EV_RELOAD, json_object_new_object());
+		reload_event(d, "failed");
 		return -EINVAL;
 	}
 	conf_errors_fini(&errs);
@@ -164,12 +172,7 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		log_info("configuration reloaded: %u peers, %u tunnels", d->st->n_peers, d->st->n_tunnels);
 	}
 	sysd_ready();
-	{
-		json_object *f = json_object_new_object();
-
-		json_object_object_add(f, "result", json_object_new_string(r < 0 ? "failed" : "ok"));
-		daemon_event(d, CTL_EV_RELOAD, f);
-	}
+	reload_event(d, r < 0 ? "failed" : "ok");
 	return r;
 }
 
