@@ -21,7 +21,7 @@
 #include "metrics.h"
 #include "sd.h"
 
-#define TICK_USEC 50000          /* Echo supervision resolution */
+#define TICK_MAX_USEC 1000000   /* the supervision looks at least this often */
 #define STATUS_USEC 5000000      /* STATUS= refresh */
 
 const char *daemon_peer_state(const struct peer *p)
@@ -323,7 +323,8 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 	if (!p->echo || !c->echo.interval)
 		return;
 	if (p->echo_pending && now >= p->echo_sent_ns + (uint64_t)c->echo.t3 * 1000000000u) {
-		/* n3 is the number of attempts: the first and its retransmissions. */
+		/* TS 29.060 7.8: "retransmitted if the total number of request
+		 * attempts is less than N3-REQUESTS"; n3 = 0 still makes one. */
 		if (++p->echo_tries < (c->echo.n3 ? c->echo.n3 : 1)) {
 			echo_send(d, p, now);
 		} else {
@@ -341,12 +342,33 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 	}
 }
 
-static void peers_check(struct daemon *d)
+/* Runs the supervision of every peer; returns the next time it is due. */
+static uint64_t peers_check(struct daemon *d)
+{
+	const struct conf *c = d->st->conf;
+	uint64_t now = dp_now_ns(), next = now + TICK_MAX_USEC * 1000ull;
+
+	for (uint32_t i = 0; i < d->st->n_peers; i++) {
+		struct peer *p = d->st->peers[i];
+		uint64_t due;
+
+		peer_check(d, p, now);
+		if (!p->echo || !c->echo.interval)
+			continue;
+		due = p->echo_pending ? p->echo_sent_ns + (uint64_t)c->echo.t3 * 1000000000u : p->echo_next_ns;
+		if (due < next)
+			next = due;
+	}
+	return next;
+}
+
+/* The timer fires when the first peer is due: timeouts are exact. */
+static void arm_tick(struct daemon *d, uint64_t next_ns)
 {
 	uint64_t now = dp_now_ns();
 
-	for (uint32_t i = 0; i < d->st->n_peers; i++)
-		peer_check(d, d->st->peers[i], now);
+	sd_event_source_set_time_relative(d->tick, next_ns > now ? (next_ns - now) / 1000 + 1 : 1);
+	sd_event_source_set_enabled(d->tick, SD_EVENT_ONESHOT);
 }
 
 static void error_ind_event(struct daemon *d, const struct dp_event *ev)
@@ -385,7 +407,7 @@ static int on_notify(sd_event_source *src, int fd, uint32_t revents, void *ud)
 	if (read(fd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: a spurious wake-up */
 	}
-	peers_check(d);
+	arm_tick(d, peers_check(d));
 	for (unsigned n = 0; n < 1024 && dp_event_pop(&d->dp, &ev); n++)
 		if (ev.kind == DP_EV_ERROR_IND)
 			error_ind_event(d, &ev);
@@ -396,8 +418,7 @@ static int on_tick(sd_event_source *src, uint64_t usec, void *ud)
 {
 	struct daemon *d = ud;
 
-	peers_check(d);
-	sd_event_source_set_time_relative(src, TICK_USEC);
+	arm_tick(d, peers_check(d));
 	return 0;
 }
 
@@ -534,8 +555,7 @@ static int run(struct daemon *d, struct conf *c)
 	sd_event_add_signal(d->ev, NULL, SIGINT, on_exit_signal, d);
 	sd_event_add_signal(d->ev, NULL, SIGHUP, on_sighup, d);
 	sd_event_add_io(d->ev, &d->notify_src, d->dp.notify_fd, EPOLLIN, on_notify, d);
-	sd_event_add_time_relative(d->ev, &d->tick, CLOCK_MONOTONIC, TICK_USEC, 0, on_tick, d);
-	sd_event_source_set_enabled(d->tick, SD_EVENT_ON);
+	sd_event_add_time_relative(d->ev, &d->tick, CLOCK_MONOTONIC, 1, 1000, on_tick, d);
 	sd_event_add_time_relative(d->ev, &d->status_timer, CLOCK_MONOTONIC, 0, 0, on_status, d);
 	sd_event_source_set_enabled(d->status_timer, SD_EVENT_ON);
 	sysd_watchdog(d->ev);
