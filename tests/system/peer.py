@@ -5,25 +5,46 @@
 # by scapy, so gtpud's own codec never checks itself. Sends through kernel
 # UDP sockets (IPv6 with IPV6_V6ONLY so it shares port 2152 with IPv4).
 #
-#   peer.py listen --addr A [--port 2152] --duration S --out FILE
-#   peer.py send --bind A [--port 2152] --dst D [--dport 2152] (--pkt EXPR | --hex HEX)
-#                [--count N] [--rate PPS] [--wait S --out FILE]
+#   peer.py listen --addr A [--addr B] [--port 2152] --duration S --out FILE
+#                  [--ready FILE] [--raw] [--summary]
+#   peer.py send --bind A [--port P] --dst D [--dport 2152]
+#                (--pkt EXPR | --hex HEX)... [--count N] [--rate PPS]
+#                [--dump FILE] [--report FILE] [--wait S --out FILE]
+#   peer.py eval --in FILE EXPR
 #
-# EXPR is a scapy expression, e.g. "GTP_U_Header(teid=0x100)/Raw(b'x')";
-# {i} in it is replaced by the packet number. Every datagram received is
-# written to FILE as one JSON object per line.
+# EXPR is a scapy expression, e.g. "GTP_U_Header(gtp_type=255, teid=0x100)/Raw(b'x')";
+# {i} in it is replaced by the packet number. --pkt and --hex may be
+# repeated: each message is sent --count times (the --hex ones first, then
+# the --pkt ones, each in the order given). Every datagram
+# received is written to FILE as one JSON object per line (--raw: without
+# the scapy decoding, for high rates; --summary: only one line at the end,
+# {"count": N, "teids": {TEID: N}}). --dump writes each message sent as
+# {"hex": ...}; --report writes {"sent": N, "seconds": S, "pps": R}.
+# eval prints the value of a Python expression over rs, the list of records
+# of FILE (for example "sum(1 for r in rs if r['teid'] == 0x200)").
+# scapy is imported only when a packet is crafted or decoded, so raw sends
+# and eval start in a few milliseconds.
 import argparse
 import json
+import signal
 import socket
+import struct
 import sys
 import time
 
-from scapy.all import Raw, IP, IPv6, UDP, TCP, ICMP  # noqa: F401 (used by EXPR)
-from scapy.contrib.gtp import (  # noqa: F401
-    GTP_U_Header, GTPPDUSessionContainer, GTPEchoRequest, GTPEchoResponse,
-    GTPErrorIndication, GTPSupportedExtensionHeadersNotification,
-    IE_Recovery, IE_TEIDI, IE_GSNAddress, IE_ExtensionHeaderList,
-    IE_PrivateExtension)
+_SCAPY = None
+
+
+def scapy_ns():
+    """The names a packet expression may use (imported on first use)."""
+    global _SCAPY
+    if _SCAPY is None:
+        import scapy.all as sa
+        import scapy.contrib.gtp as gtp
+        _SCAPY = {}
+        for mod in (sa, gtp):
+            _SCAPY.update({k: getattr(mod, k) for k in dir(mod) if not k.startswith('_')})
+    return _SCAPY
 
 
 def make_sock(addr, port):
@@ -33,12 +54,19 @@ def make_sock(addr, port):
     if fam == socket.AF_INET6:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    try:  # as root, above net.core.rmem_max: 10 kpps for seconds
+        s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
+    except OSError:
+        pass
     s.bind((addr, port))
     return s
 
 
 def decode(data, src):
     d = {'src': src[0], 'sport': src[1], 'len': len(data), 'hex': data.hex()}
+    ns = scapy_ns()
+    GTP_U_Header, Raw = ns['GTP_U_Header'], ns['Raw']
+    GTPPDUSessionContainer = ns['GTPPDUSessionContainer']
     try:
         h = GTP_U_Header(data)
     except Exception as e:  # scapy could not decode it: the test says so
@@ -48,6 +76,7 @@ def decode(data, src):
              type=h.gtp_type, length=h.length, teid=h.teid)
     if h.E or h.S or h.PN:
         d['seq'] = h.seq
+        d['npdu'] = h.npdu
         d['next_ex'] = h.next_ex
     exts = []
     layer = h.payload
@@ -63,8 +92,9 @@ def decode(data, src):
     d['ext'] = exts
     # After an extension header scapy leaves signalling IEs undecoded.
     if isinstance(layer, Raw) and h.gtp_type in (1, 2, 26, 31):
-        cls = {1: GTPEchoRequest, 2: GTPEchoResponse, 26: GTPErrorIndication,
-               31: GTPSupportedExtensionHeadersNotification}[h.gtp_type]
+        cls = {1: ns['GTPEchoRequest'], 2: ns['GTPEchoResponse'],
+               26: ns['GTPErrorIndication'],
+               31: ns['GTPSupportedExtensionHeadersNotification']}[h.gtp_type]
         layer = cls(bytes(layer))
     if h.gtp_type == 255 or h.gtp_type == 254:
         d['payload'] = bytes(layer).hex()
@@ -87,63 +117,123 @@ def decode(data, src):
     return d
 
 
-def record(socks, duration, out):
+class Stop(Exception):
+    pass
+
+
+def _stop(*_):
+    raise Stop()
+
+
+def record(socks, duration, out, raw=False, summary=False):
+    """Write what arrives on socks for duration seconds (or until SIGTERM)."""
     end = time.time() + duration
     n = 0
-    with open(out, 'a') as f:
+    teids = {}
+    f = open(out, 'a')
+    signal.signal(signal.SIGTERM, _stop)
+    try:
         while True:
             left = end - time.time()
             if left <= 0:
                 break
             for s in socks:
-                s.settimeout(min(left, 0.05))
+                s.settimeout(min(left, 0.05) if len(socks) > 1 else min(left, 0.2))
                 try:
                     data, src = s.recvfrom(65535)
                 except (socket.timeout, BlockingIOError):
                     continue
-                f.write(json.dumps(decode(data, src)) + '\n')
-                f.flush()
                 n += 1
+                if summary:
+                    if len(data) >= 8:
+                        t = struct.unpack('!I', data[4:8])[0]
+                        teids[t] = teids.get(t, 0) + 1
+                    continue
+                d = ({'src': src[0], 'sport': src[1], 'len': len(data), 'hex': data.hex()}
+                     if raw else decode(data, src))
+                f.write(json.dumps(d) + '\n')
+                f.flush()
+    except Stop:
+        pass
+    if summary:
+        f.write(json.dumps({'count': n, 'teids': {str(k): v for k, v in teids.items()}}) + '\n')
+    f.close()
     return n
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('cmd', choices=['listen', 'send'])
+    ap.add_argument('cmd', choices=['listen', 'send', 'eval'])
+    ap.add_argument('expr', nargs='?')
     ap.add_argument('--addr', action='append', default=[])
     ap.add_argument('--bind')
     ap.add_argument('--port', type=int, default=2152)
     ap.add_argument('--dst')
     ap.add_argument('--dport', type=int, default=2152)
-    ap.add_argument('--pkt')
-    ap.add_argument('--hex')
+    ap.add_argument('--pkt', action='append', default=[])
+    ap.add_argument('--hex', action='append', default=[])
     ap.add_argument('--count', type=int, default=1)
     ap.add_argument('--rate', type=float, default=0)
     ap.add_argument('--duration', type=float, default=1)
     ap.add_argument('--wait', type=float, default=0)
     ap.add_argument('--out')
+    ap.add_argument('--in', dest='infile')
+    ap.add_argument('--dump')
+    ap.add_argument('--report')
     ap.add_argument('--ready')
-    a = ap.parse_args()
+    ap.add_argument('--raw', action='store_true')
+    ap.add_argument('--summary', action='store_true')
+    a = ap.parse_intermixed_args()
+    if a.cmd == 'eval':
+        rs = []
+        with open(a.infile) as f:
+            rs = [json.loads(x) for x in f if x.strip()]
+        print(eval(a.expr, {'rs': rs, 'len': len, 'sum': sum, 'all': all,
+                            'any': any, 'set': set, 'sorted': sorted, 'min': min,
+                            'max': max, 'bytes': bytes}))
+        return 0
     if a.cmd == 'listen':
         socks = [make_sock(x, a.port) for x in a.addr]
+        if not (a.raw or a.summary):
+            scapy_ns()  # before --ready: decoding must not stall the first datagrams
         if a.ready:
             open(a.ready, 'w').close()
-        record(socks, a.duration, a.out)
+        record(socks, a.duration, a.out, a.raw, a.summary)
         return 0
     s = make_sock(a.bind, a.port)
-    if a.hex:
-        pkts = [bytes.fromhex(a.hex)] * a.count
-    else:
-        pkts = [bytes(eval(a.pkt.replace('{i}', str(i)))) for i in range(a.count)]
+    msgs = [bytes.fromhex(h) for h in a.hex]
+    for expr in a.pkt:
+        ns = scapy_ns()
+        msgs += [bytes(eval(expr.replace('{i}', str(i)), ns)) for i in range(a.count)]
+    pkts = [m for m in msgs[:len(a.hex)] for _ in range(a.count)] + msgs[len(a.hex):]
+    if a.dump:
+        with open(a.dump, 'a') as f:
+            for p in pkts:
+                f.write(json.dumps({'hex': p.hex()}) + '\n')
+    dst = (a.dst, a.dport)
     t0 = time.time()
-    for i, p in enumerate(pkts):
-        if a.rate:
-            delay = t0 + i / a.rate - time.time()
-            if delay > 0:
-                time.sleep(delay)
-        s.sendto(p, (a.dst, a.dport))
+    if a.rate:
+        # Paced in small bursts: a sleep per packet costs more than the gap.
+        i = 0
+        while i < len(pkts):
+            due = int((time.time() - t0) * a.rate) + 1
+            while i < due and i < len(pkts):
+                s.sendto(pkts[i], dst)
+                i += 1
+            if i < len(pkts):
+                delay = t0 + i / a.rate - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+    else:
+        for p in pkts:
+            s.sendto(p, dst)
+    dt = time.time() - t0
+    if a.report:
+        with open(a.report, 'w') as f:
+            json.dump({'sent': len(pkts), 'seconds': dt,
+                       'pps': len(pkts) / dt if dt > 0 else 0}, f)
     if a.wait:
-        record([s], a.wait, a.out)
+        record([s], a.wait, a.out, a.raw)
     return 0
 
 
