@@ -23,11 +23,11 @@ check "ping IPv6 through the tunnel" quiet nsx ue ping -6 -c 3 -i 0.2 -W 2 2001:
 check "ping from the data network to the UE" quiet nsx dn ping -c 2 -i 0.2 -W 2 198.51.100.2
 
 # The core side puts a PDU Session Container with QFI 9 on what it sends.
-nsx siteA timeout 3 tshark -i any -c 2 -f "udp port 2152 and src host 192.0.2.2" -T fields \
-	-e gtp.teid -e gtp.ext_hdr.pdu_ses_con.qos_flow_id >"$T_DIR/qfi.txt" 2>/dev/null &
+nsx siteA timeout 15 tshark -i any -c 2 -f "udp port 2152 and src host 192.0.2.2 and udp[9] = 0xff" -T fields \
+	-e gtp.teid -e gtp.ext_hdr.pdu_ses_con.qos_flow_id >"$T_DIR/qfi.txt" 2>"$T_DIR/tshark.err" &
 tspid=$!
-sleep 1
-nsx dn ping -c 2 -i 0.2 -W 2 198.51.100.2 >/dev/null
+wait_for 10 grep -q "Capturing on" "$T_DIR/tshark.err"
+nsx dn ping -c 3 -i 0.2 -W 2 198.51.100.2 >/dev/null
 wait $tspid
 diag "$(cat "$T_DIR/qfi.txt")"
 check "downlink G-PDUs carry TEID 0x1001 and QFI 9 (tshark)" grep -qE '^0x0*1001\s+9' "$T_DIR/qfi.txt"
