@@ -6,22 +6,33 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "gtpu.h"
 #include "inner.h"
+#include "tun.h"
 
 #define SLOT (GTPU_HEADROOM + DP_BUF)
 #define SIG_MAX 96                /* largest signalling message we build */
 #define TXQ (DP_BATCH * 2)        /* a datagram can cause a relay and a reply */
+#define GRO_SLOT (GTPU_HEADROOM + 65536)   /* a UDP GRO train of datagrams */
+#define GSO_SEGS 64               /* UDP_MAX_SEGMENTS of Linux 6.1 */
+#define GSO_BYTES 65000           /* a UDP GSO send: below 64 KB of IP payload */
+#define GSO_BUF (65536 + 256)
 
 enum tx_kind { TX_FWD, TX_ANSWER, TX_EXTRA };
 
@@ -44,13 +55,20 @@ struct scratch {
 	struct mmsghdr rx[DP_BATCH];
 	struct iovec rxiov[DP_BATCH];
 	struct sockaddr_storage rxaddr[DP_BATCH];
-	uint8_t rxctl[DP_BATCH][64];
+	uint8_t rxctl[DP_BATCH][96];  /* IPv6 packet info and the UDP GRO segment size */
 	uint8_t sig[TXQ][SIG_MAX];
 	uint8_t icmp[INNER_ICMP6_MAX];
 	unsigned n_sig;
 	struct txq *txq;              /* [n_socks] */
 	uint8_t *bufs;                /* [DP_BATCH][SLOT] */
 	uint8_t *tunbufs;             /* [DP_BATCH][SLOT] */
+	size_t rx_slot;               /* SLOT, or GRO_SLOT with UDP GRO */
+	/* Endpoint offloads, set by dp_set_tun. */
+	bool vnet;                    /* the TUN fd reads and writes a struct tun_vnet first */
+	bool gso;                     /* UDP GSO sends (cleared when the kernel refuses one) */
+	uint8_t *tsobuf;              /* [TUN_GSO_MAX] a TCP super-packet read from the device */
+	uint8_t *gsobuf;              /* [GSO_BUF] G-PDUs of one UDP GSO send */
+	struct tun_coal coal;         /* TCP segments to the device being merged */
 };
 
 uint64_t dp_now_ns(void)
@@ -412,12 +430,62 @@ static bool ue_match(const struct state *s, const struct tunnel *t, const struct
 	return false;
 }
 
+/* ---- endpoint offloads ----
+ * With IFF_VNET_HDR (sc->vnet) the device hands over TCP super-packets of up
+ * to 64 KB: each is cut into its segments, each segment becomes one G-PDU,
+ * and the G-PDUs of one super-packet leave in one UDP GSO send (they are of
+ * equal size and go to one peer). The other way, UDP GRO hands over trains
+ * of G-PDUs, and consecutive TCP segments of one flow are merged again into
+ * a super-packet for the device. Accounting is per segment throughout: a
+ * super-packet of N segments is N packets received, and N forwarded or N
+ * dropped (rate limit and anti-spoofing apply to each segment). */
+
+static const struct tun_vnet vnet_zero;
+
+static bool txq_pending(const struct dp_worker *w, const struct scratch *sc)
+{
+	for (unsigned k = 0; k < w->n_socks; k++)
+		if (sc->txq[k].n)
+			return true;
+	return false;
+}
+
+static ssize_t tun_write(const struct dp_worker *w, const struct scratch *sc, const void *pkt, size_t len)
+{
+	struct iovec iov[2] = { { (void *)&vnet_zero, TUN_VNET_LEN }, { (void *)pkt, len } };
+	ssize_t r;
+
+	if (!sc->vnet)
+		return write(w->tun_fd, pkt, len);
+	r = writev(w->tun_fd, iov, 2);
+	return r < 0 ? r : r - TUN_VNET_LEN;
+}
+
+/* Write the merged segments out; counted once written. */
+static void coal_flush(struct dp_worker *w, struct scratch *sc)
+{
+	unsigned n;
+	size_t len = tun_coal_finish(&sc->coal, &n);
+
+	if (!len)
+		return;
+	w->syscalls++;
+	if (write(w->tun_fd, sc->coal.buf, len) != (ssize_t)len) {
+		INC(w->st.drops[DROP_TUN_ERROR], n);
+		return;
+	}
+	INC(w->st.forwarded, n);
+	INC(w->st.tun_tx, n);
+}
+
 /* A G-PDU of an endpoint tunnel: validate the inner packet, check that its
- * source is one of the tunnel's UEs, and write it to the TUN device. */
+ * source is one of the tunnel's UEs, and write it to the TUN device (or
+ * merge it with the TCP segments before it, written by coal_flush). */
 static void tun_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len)
 {
 	const struct tunnel *t = &x->s->tunnels[ti];
 	struct dp_worker *w = x->w;
+	struct scratch *sc = x->sc;
 	struct inner_pkt ip;
 	enum inner_err e;
 
@@ -437,8 +505,17 @@ static void tun_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t l
 		drop(w, DROP_RATE_LIMIT);
 		return;
 	}
+	if (sc->vnet) {
+		if (tun_coal_add(&sc->coal, pkt, &ip))
+			return;
+		if (sc->coal.len) {
+			coal_flush(w, sc);
+			if (tun_coal_add(&sc->coal, pkt, &ip))
+				return;
+		}
+	}
 	w->syscalls++;
-	if (write(w->tun_fd, pkt, ip.len) != (ssize_t)ip.len) {
+	if (tun_write(w, sc, pkt, ip.len) != (ssize_t)ip.len) {
 		drop(w, DROP_TUN_ERROR);
 		return;
 	}
@@ -457,8 +534,15 @@ static void tun_too_big(struct dp_worker *w, struct scratch *sc, const uint8_t *
 	drop(w, DROP_TOO_BIG);
 	n = inner_icmp_too_big(sc->icmp, sizeof(sc->icmp), pkt, len, w->dp->tun_mtu, NULL);
 	w->syscalls++;
-	if (n && write(w->tun_fd, sc->icmp, n) == (ssize_t)n)
+	if (n && tun_write(w, sc, sc->icmp, n) == (ssize_t)n)
 		INC(w->st.icmp_tx, 1);
+	(void)ip;
+}
+
+static struct gtpu_encap tunnel_encap(const struct tunnel *t)
+{
+	return (struct gtpu_encap){ .teid = t->to_teid, .with_pdu_session = t->qfi >= 0,
+		.pdu_type = GTPU_PDU_DL, .qfi = t->qfi >= 0 ? (uint8_t)t->qfi : 0 };
 }
 
 static void tun_encap(struct dp_worker *w, struct state *s, struct scratch *sc, uint8_t *slot,
@@ -466,6 +550,7 @@ static void tun_encap(struct dp_worker *w, struct state *s, struct scratch *sc, 
 {
 	uint8_t *pkt = slot + GTPU_HEADROOM;
 	const struct tunnel *t;
+	struct gtpu_encap ge;
 	struct inner_pkt ip;
 	enum inner_err e;
 	struct peer *to;
@@ -499,9 +584,8 @@ static void tun_encap(struct dp_worker *w, struct state *s, struct scratch *sc, 
 		drop(w, DROP_RATE_LIMIT);
 		return;
 	}
-	hl = gtpu_encap(slot, GTPU_HEADROOM, ip.len, &(struct gtpu_encap){
-		.teid = t->to_teid, .with_pdu_session = t->qfi >= 0, .pdu_type = GTPU_PDU_DL,
-		.qfi = t->qfi >= 0 ? (uint8_t)t->qfi : 0 });
+	ge = tunnel_encap(t);
+	hl = gtpu_encap(slot, GTPU_HEADROOM, ip.len, &ge);
 	if (!hl) {
 		drop(w, DROP_TOO_BIG);
 		return;
@@ -510,7 +594,157 @@ static void tun_encap(struct dp_worker *w, struct state *s, struct scratch *sc, 
 	       (struct sockaddr *)&to->sa, to->salen, (struct txmeta){ TX_FWD, ti, to, NULL });
 }
 
-/* Read a batch of packets from the TUN device; returns how many. */
+/* Send n G-PDUs laid end to end in buf (len bytes, each seg bytes but the
+ * last) to the tunnel's peer: one UDP GSO send, or one datagram each when
+ * the socket refuses GSO (then for good). Each G-PDU counts once: forwarded
+ * or send_error. */
+static void gso_send(struct dp_worker *w, const struct state *s, struct scratch *sc, uint32_t ti,
+		     struct peer *to, uint8_t *buf, size_t len, size_t seg, unsigned n)
+{
+	unsigned k = out_sock(w, 0, to->sa.ss_family), ok = 0;
+	union { char b[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_name = &to->sa, .msg_namelen = to->salen, .msg_iov = &iov, .msg_iovlen = 1 };
+	struct ctr *c = &s->ctr[(size_t)w->id * s->n_tunnels + ti];
+	size_t bytes;
+
+	if (txq_pending(w, sc))
+		tx_flush(w, s, sc);       /* keep the order the device gave */
+	if (sc->gso && n > 1) {
+		struct cmsghdr *cm;
+		uint16_t gs = (uint16_t)seg;
+		ssize_t r;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.b;
+		mh.msg_controllen = sizeof(ctl.b);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(gs));
+		memcpy(CMSG_DATA(cm), &gs, sizeof(gs));
+		w->syscalls++;
+		r = sendmsg(w->socks[k], &mh, MSG_DONTWAIT);
+		if (r == (ssize_t)len)
+			ok = n;
+		else if (r >= 0 || (errno != EIO && errno != EINVAL && errno != ENOPROTOOPT &&
+				    errno != EOPNOTSUPP))
+			goto count;       /* the socket buffer is full: all of them are lost */
+		else
+			sc->gso = false;  /* no checksum offload on the route, or an old kernel */
+	}
+	if (!ok) {
+		struct mmsghdr m[GSO_SEGS];
+		struct iovec v[GSO_SEGS];
+		size_t off = 0;
+		int r;
+
+		for (unsigned i = 0; i < n; i++) {
+			v[i] = (struct iovec){ buf + off, i + 1 < n ? seg : len - off };
+			m[i].msg_hdr = (struct msghdr){ .msg_name = &to->sa, .msg_namelen = to->salen,
+							.msg_iov = &v[i], .msg_iovlen = 1 };
+			off += seg;
+		}
+		w->syscalls++;
+		r = sendmmsg(w->socks[k], m, n, MSG_DONTWAIT);
+		ok = r > 0 ? (unsigned)r : 0;
+	}
+count:
+	bytes = ok == n ? len : (size_t)ok * seg;
+	if (ok < n)
+		INC(w->st.drops[DROP_SEND_ERROR], n - ok);
+	INC(w->st.tx_pkts, ok);
+	INC(w->st.tx_bytes, bytes);
+	INC(w->st.forwarded, ok);
+	INC(to->ctr[w->id].tx_pkts, ok);
+	INC(to->ctr[w->id].tx_bytes, bytes);
+	INC(c->tx_pkts, ok);
+	INC(c->tx_bytes, bytes);
+}
+
+/* A packet the device gave with a virtio header that asks for segmentation
+ * (or too long for a slot): each segment is looked up, checked and counted
+ * as tun_encap does for one packet, then the G-PDUs go out by gso_send. */
+static void tun_encap_gso(struct dp_worker *w, struct state *s, struct scratch *sc, const uint8_t *pkt,
+			  size_t len, const struct tun_vnet *v, uint64_t now)
+{
+	const struct tunnel *t;
+	struct gtpu_encap ge;
+	struct inner_pkt ip;
+	struct tun_seg g;
+	enum inner_err e;
+	struct peer *to;
+	uint8_t *out = sc->gsobuf;
+	size_t hl, off = 0, seg = 0, n;
+	unsigned k = 0;
+	uint32_t ti;
+	int nseg;
+
+	if ((e = inner_parse(pkt, len, &ip)) != INNER_OK) {
+		INC(w->st.rx_pkts, 1);
+		INC(w->st.rx_bytes, len);
+		INC(w->st.tun_rx, 1);
+		drop(w, inner_reason(e));
+		return;
+	}
+	nseg = tun_seg_init(&g, pkt, len, &ip, v);
+	if (nseg < 0 || !g.mss) {
+		INC(w->st.rx_pkts, 1);
+		INC(w->st.rx_bytes, len);
+		INC(w->st.tun_rx, 1);
+		drop(w, nseg < 0 ? DROP_INNER_MALFORMED : DROP_TOO_BIG);
+		return;
+	}
+	/* Counted as the segments they become: headers repeated in each. */
+	INC(w->st.rx_pkts, (unsigned)nseg);
+	INC(w->st.rx_bytes, g.len + (size_t)(nseg - 1) * g.hlen);
+	INC(w->st.tun_rx, (unsigned)nseg);
+	if ((ti = state_lookup_ue(s, ip.family, ip.dst)) == TUNNEL_NONE) {
+		INC(w->st.drops[DROP_NO_ROUTE], (unsigned)nseg);
+		return;
+	}
+	t = &s->tunnels[ti];
+	if (w->dp->tun_mtu && g.hlen + g.mss > w->dp->tun_mtu && (ip.family == AF_INET6 || ip.df)) {
+		/* One ICMP error for the lot: the device MTU changed under us. */
+		tun_too_big(w, sc, pkt, g.len, &ip);
+		INC(w->st.drops[DROP_TOO_BIG], (unsigned)nseg - 1);
+		return;
+	}
+	to = s->peers[t->to_peer];
+	if (s->conf->echo.on_down == CONF_DOWN_DROP &&
+	    __atomic_load_n(&to->state, __ATOMIC_RELAXED) == PEER_DOWN) {
+		INC(w->st.drops[DROP_PEER_DOWN], (unsigned)nseg);
+		return;
+	}
+	ge = tunnel_encap(t);
+	hl = gtpu_encap(sc->icmp, GTPU_HEADROOM, 0, &ge);
+	for (;;) {
+		n = tun_seg_next(&g, out + off + hl, GSO_BUF - off - hl);
+		if (!n)
+			break;
+		if (t->tb != TUNNEL_NONE && !tbucket_take(tunnel_bucket(s, t, w->id, 1), n, now)) {
+			drop(w, DROP_RATE_LIMIT);
+			continue;
+		}
+		gtpu_encap(out + off, hl, n, &ge);
+		if (!k)
+			seg = hl + n;
+		off += hl + n;
+		k++;
+		/* A GSO send holds at most GSO_SEGS datagrams and 64 KB. */
+		if (k == GSO_SEGS || off + hl + g.hlen + g.mss > GSO_BYTES || hl + n < seg) {
+			gso_send(w, s, sc, ti, to, out, off, seg, k);
+			off = 0;
+			k = 0;
+		}
+	}
+	if (k)
+		gso_send(w, s, sc, ti, to, out, off, seg, k);
+	if (g.i < g.n)            /* cannot happen: GSO_BUF holds a segment past GSO_BYTES */
+		INC(w->st.drops[DROP_TOO_BIG], g.n - g.i);
+}
+
+/* Read a batch of packets from the TUN device; returns how many reads. */
 static int tun_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 {
 	uint64_t now = dp_now_ns();
@@ -518,12 +752,36 @@ static int tun_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 
 	for (n = 0; n < DP_BATCH; n++) {
 		uint8_t *slot = sc->tunbufs + (size_t)n * SLOT;
-		ssize_t len = read(w->tun_fd, slot + GTPU_HEADROOM, DP_BUF);
+		struct tun_vnet v;
+		struct iovec iov[3] = { { &v, TUN_VNET_LEN }, { slot + GTPU_HEADROOM, DP_BUF },
+					{ sc->tsobuf + DP_BUF, TUN_GSO_MAX - DP_BUF } };
+		ssize_t len;
 
 		w->syscalls++;
+		if (!sc->vnet) {
+			len = read(w->tun_fd, slot + GTPU_HEADROOM, DP_BUF);
+			if (len <= 0)
+				break;
+			tun_encap(w, s, sc, slot, (size_t)len, now);
+			continue;
+		}
+		len = readv(w->tun_fd, iov, 3) - TUN_VNET_LEN;
 		if (len <= 0)
 			break;
-		tun_encap(w, s, sc, slot, (size_t)len, now);
+		if (v.gso_type == VIRTIO_NET_HDR_GSO_NONE && len <= DP_BUF) {
+			if (tun_csum_complete(slot + GTPU_HEADROOM, (size_t)len, &v) < 0) {
+				INC(w->st.rx_pkts, 1);
+				INC(w->st.rx_bytes, (size_t)len);
+				INC(w->st.tun_rx, 1);
+				drop(w, DROP_INNER_MALFORMED);
+				continue;
+			}
+			tun_encap(w, s, sc, slot, (size_t)len, now);
+			continue;
+		}
+		if (len > DP_BUF)
+			memcpy(sc->tsobuf, slot + GTPU_HEADROOM, DP_BUF);
+		tun_encap_gso(w, s, sc, len > DP_BUF ? sc->tsobuf : slot + GTPU_HEADROOM, (size_t)len, &v, now);
 	}
 	if (n)
 		tx_flush(w, s, sc);
@@ -642,13 +900,50 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m)
 static void rx_prepare(struct dp_worker *w, struct scratch *sc)
 {
 	for (unsigned i = 0; i < DP_BATCH; i++) {
-		sc->rxiov[i].iov_base = sc->bufs + (size_t)i * SLOT + GTPU_HEADROOM;
-		sc->rxiov[i].iov_len = DP_BUF;
+		sc->rxiov[i].iov_base = sc->bufs + (size_t)i * sc->rx_slot + GTPU_HEADROOM;
+		sc->rxiov[i].iov_len = sc->rx_slot - GTPU_HEADROOM;
 		sc->rx[i].msg_hdr = (struct msghdr){ .msg_name = &sc->rxaddr[i], .msg_namelen = sizeof(sc->rxaddr[i]),
 						     .msg_iov = &sc->rxiov[i], .msg_iovlen = 1,
 						     .msg_control = sc->rxctl[i], .msg_controllen = sizeof(sc->rxctl[i]) };
 	}
 	(void)w;
+}
+
+/* The segment size of a UDP GRO train, 0 for a single datagram. */
+static size_t gro_size(const struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int gs;
+
+			memcpy(&gs, CMSG_DATA(c), sizeof(gs));
+			return gs > 0 ? (size_t)gs : 0;
+		}
+	}
+	return 0;
+}
+
+/* Each datagram of a UDP GRO train (all gs bytes, the last maybe fewer, one
+ * source) is handled as if received alone. Relayed ones can fill the send
+ * queues faster than a batch of single datagrams: flush before they do. */
+static void rx_gro(struct rxctx *x, int i, size_t gs)
+{
+	struct scratch *sc = x->sc;
+	uint8_t *base = sc->rxiov[i].iov_base;
+	size_t len = sc->rx[i].msg_len;
+
+	for (size_t off = 0; off < len; off += gs) {
+		struct mmsghdr m = sc->rx[i];
+
+		m.msg_len = (unsigned)(len - off < gs ? len - off : gs);
+		rx_one(x, base + off, &m);
+		for (unsigned k = 0; k < x->w->n_socks; k++) {
+			if (sc->txq[k].n + 2 >= TXQ || sc->n_sig + 2 >= TXQ) {
+				tx_flush(x->w, x->s, sc);
+				break;
+			}
+		}
+	}
 }
 
 /* Returns the number of datagrams read (DP_BATCH means: more may wait). */
@@ -662,8 +957,17 @@ static int rx_batch(struct dp_worker *w, struct state *s, struct scratch *sc, un
 	w->syscalls++;
 	if (n <= 0)
 		return 0;
-	for (int i = 0; i < n; i++)
-		rx_one(&x, sc->rxiov[i].iov_base, &sc->rx[i]);
+	for (int i = 0; i < n; i++) {
+		size_t gs = gro_size(&sc->rx[i].msg_hdr);
+
+		if (!gs || gs >= sc->rx[i].msg_len) {
+			rx_one(&x, sc->rxiov[i].iov_base, &sc->rx[i]);
+			continue;
+		}
+		rx_gro(&x, i, gs);
+	}
+	if (sc->coal.len)
+		coal_flush(w, sc);
 	tx_flush(w, s, sc);
 	return n;
 }
@@ -797,6 +1101,7 @@ int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
 		w->scratch = sc;
 		/* Sources that are not peers share one Error Indication budget. */
 		tbucket_init(&w->ei_global, ei ? ei : 1, ei ? ei : 1, 0);
+		sc->rx_slot = SLOT;
 		sc->bufs = malloc((size_t)DP_BATCH * SLOT);
 		sc->tunbufs = malloc((size_t)DP_BATCH * SLOT);
 		if (!sc->bufs || !sc->tunbufs)
@@ -822,9 +1127,42 @@ int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
 	return 0;
 }
 
+/* With IFF_VNET_HDR on the device (tun_open asked for it), the worker also
+ * turns on UDP GRO on its sockets and UDP GSO for what it sends, and needs
+ * buffers for 64 KB packets and trains; without memory it goes without. */
 void dp_set_tun(struct dp *dp, unsigned w, int fd)
 {
-	dp->w[w].tun_fd = fd;
+	struct dp_worker *wk = &dp->w[w];
+	struct scratch *sc = wk->scratch;
+	struct ifreq ifr;
+	uint8_t *big = NULL;
+	int one = 1;
+
+	wk->tun_fd = fd;
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0 || !(ifr.ifr_flags & IFF_VNET_HDR))
+		return;
+	sc->tsobuf = malloc(TUN_GSO_MAX);
+	sc->gsobuf = malloc(GSO_BUF);
+	sc->coal.buf = malloc(TUN_VNET_LEN + TUN_GSO_MAX);
+	if (!sc->tsobuf || !sc->gsobuf || !sc->coal.buf)
+		return;           /* vnet stays false: dp_fini frees what was had */
+	sc->vnet = true;
+	sc->gso = true;
+	if (!wk->n_socks || !(big = malloc((size_t)DP_BATCH * GRO_SLOT)))
+		return;
+	for (unsigned k = 0; k < wk->n_socks; k++)
+		if (setsockopt(wk->socks[k], SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+			one = 0;
+	if (!one) {               /* a kernel without UDP GRO: single datagrams */
+		for (unsigned k = 0; k < wk->n_socks; k++)
+			setsockopt(wk->socks[k], SOL_UDP, UDP_GRO, &one, sizeof(one));
+		free(big);
+		return;
+	}
+	free(sc->bufs);
+	sc->bufs = big;
+	sc->rx_slot = GRO_SLOT;
 }
 
 int dp_start(struct dp *dp, struct state *s)
@@ -890,6 +1228,9 @@ void dp_fini(struct dp *dp)
 		if (sc) {
 			free(sc->bufs);
 			free(sc->tunbufs);
+			free(sc->tsobuf);
+			free(sc->gsobuf);
+			free(sc->coal.buf);
 			free(sc->txq);
 			free(sc);
 		}

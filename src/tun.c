@@ -11,10 +11,13 @@
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <netinet/in.h>
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -22,6 +25,9 @@
 #include <unistd.h>
 
 const char *tun_dev_path = "/dev/net/tun";
+bool tun_offload = true;
+
+_Static_assert(sizeof(struct tun_vnet) == TUN_VNET_LEN, "struct tun_vnet is the 10-byte virtio_net_hdr");
 
 #define TUN_V6_WAIT_MS 1000
 
@@ -364,12 +370,36 @@ static int set_iff(int fd, struct ifreq *ifr, short flags)
 	return ioctl(fd, TUNSETIFF, ifr) < 0 ? -errno : 0;
 }
 
+/* Offloads wanted for the device: TCP segmentation with partial checksums.
+ * Kernels that refuse TSO may still take checksum offload; nothing at all
+ * leaves plain packets behind the header. */
+static void set_offload(struct tun_dev *t, int fd)
+{
+	static const unsigned want[] = { TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+					 TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, TUN_F_CSUM, 0 };
+
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (ioctl(fd, TUNSETOFFLOAD, want[i]) == 0) {
+			t->offload = want[i];
+			return;
+		}
+	}
+	t->offload = 0;
+}
+
+static bool offload_wanted(void)
+{
+	const char *e = getenv("GTPUD_TUN_OFFLOAD");
+
+	return tun_offload && !(e && !strcmp(e, "0"));
+}
+
 int tun_open(const struct conf_tun *cfg, unsigned n_queues, struct tun_dev *t,
 	     char *err, size_t errlen)
 {
 	short flags = IFF_TUN | IFF_NO_PI | (n_queues > 1 ? IFF_MULTI_QUEUE : 0);
 	struct ifreq ifr;
-	int r = 0, fd;
+	int r = 0, fd, hsz = TUN_VNET_LEN;
 
 	memset(t, 0, sizeof(*t));
 	if (n_queues < 1 || n_queues > TUN_MAX_QUEUES) {
@@ -380,6 +410,8 @@ int tun_open(const struct conf_tun *cfg, unsigned n_queues, struct tun_dev *t,
 		errf(err, errlen, "TUN device name too long (at most %d characters)", IFNAMSIZ - 1);
 		return -EINVAL;
 	}
+	if (offload_wanted())
+		flags |= IFF_VNET_HDR;
 	for (unsigned i = 0; i < n_queues; i++) {
 		fd = open(tun_dev_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
@@ -407,7 +439,18 @@ int tun_open(const struct conf_tun *cfg, unsigned n_queues, struct tun_dev *t,
 			     strerror(-r), iff_hint(r));
 			goto out;
 		}
+		if (i == 0 && (flags & IFF_VNET_HDR) && ioctl(fd, TUNSETVNETHDRSZ, &hsz) < 0) {
+			/* Without the size we cannot parse the header: start over plain. */
+			tun_close(t);
+			t->offload = 0;
+			flags &= (short)~IFF_VNET_HDR;
+			i = (unsigned)-1;
+			continue;
+		}
+		if (i == 0 && (flags & IFF_VNET_HDR))
+			set_offload(t, fd);
 	}
+	t->vnet_hdr = flags & IFF_VNET_HDR;
 	r = tun_configure(t, cfg, err, errlen);
 out:
 	if (r < 0)
@@ -445,4 +488,285 @@ void tun_close(struct tun_dev *t)
 	}
 	t->n_fds = 0;
 	t->created = false;
+}
+
+/* ---- offloads ---- */
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
+}
+
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	wr16(p, (uint16_t)(v >> 16));
+	wr16(p + 2, (uint16_t)v);
+}
+
+static inline uint16_t add16(uint32_t a, uint32_t b)
+{
+	a += b;
+	a = (a & 0xffff) + (a >> 16);
+	return (uint16_t)((a & 0xffff) + (a >> 16));
+}
+
+uint16_t tun_csum(uint16_t sum, const uint8_t *buf, size_t len)
+{
+	uint64_t acc = 0, a = 0, b = 0;
+	uint32_t w;
+	size_t i = 0;
+
+	/* Sums of native-order words, swapped once at the end: one's
+	 * complement addition does not care about byte order (RFC 1071 2.B). */
+	for (; i + 16 <= len; i += 16) {
+		uint64_t x, y;
+
+		memcpy(&x, buf + i, 8);
+		memcpy(&y, buf + i + 8, 8);
+		a += (x & 0xffffffffu) + (x >> 32);
+		b += (y & 0xffffffffu) + (y >> 32);
+	}
+	acc = a + b;
+	for (; i + 4 <= len; i += 4) {
+		memcpy(&w, buf + i, 4);
+		acc += w;
+	}
+	for (; i + 2 <= len; i += 2) {
+		uint16_t h;
+
+		memcpy(&h, buf + i, 2);
+		acc += h;
+	}
+	if (i < len) {
+		uint8_t last[2] = { buf[i], 0 };
+		uint16_t h;
+
+		memcpy(&h, last, 2);
+		acc += h;
+	}
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	w = add16((uint32_t)(acc & 0xffff) + (uint32_t)((acc >> 16) & 0xffff), 0);
+	w = add16(w, (uint32_t)(acc >> 32));
+	w = (uint16_t)w;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = (uint16_t)(w >> 8 | w << 8);
+#endif
+	return add16(sum, w);
+}
+
+int tun_csum_complete(uint8_t *pkt, size_t len, const struct tun_vnet *v)
+{
+	size_t at = (size_t)v->csum_start + v->csum_offset;
+
+	if (!(v->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return 0;
+	if (v->csum_start >= len || at + 2 > len)
+		return -EINVAL;
+	/* The field holds the pseudo-header sum: summing over it adds it in. */
+	wr16(pkt + at, (uint16_t)~tun_csum(0, pkt + v->csum_start, len - v->csum_start));
+	return 0;
+}
+
+/* Pseudo-header sum for TCP over l4len bytes. */
+static uint16_t pseudo_sum(int family, const uint8_t *ip, uint32_t l4len)
+{
+	uint16_t s;
+
+	if (family == AF_INET)
+		s = tun_csum(0, ip + 12, 8);
+	else
+		s = tun_csum(0, ip + 8, 32);
+	s = add16(s, IPPROTO_TCP);
+	s = add16(s, l4len & 0xffff);
+	return add16(s, l4len >> 16);
+}
+
+static void ip_set_len(int family, uint8_t *ip, uint32_t len)
+{
+	if (family == AF_INET) {
+		wr16(ip + 2, (uint16_t)len);
+		wr16(ip + 10, 0);
+		wr16(ip + 10, (uint16_t)~tun_csum(0, ip, (size_t)(ip[0] & 0x0f) * 4));
+	} else {
+		wr16(ip + 4, (uint16_t)(len - 40));
+	}
+}
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_URG 0x20
+#define TCP_CWR 0x80
+
+int tun_seg_init(struct tun_seg *g, const uint8_t *pkt, size_t len, const struct inner_pkt *ip,
+		 const struct tun_vnet *v)
+{
+	uint8_t type = v->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	uint32_t thl;
+
+	memset(g, 0, sizeof(*g));
+	g->pkt = pkt;
+	g->len = ip->len < len ? ip->len : (uint32_t)len;
+	g->family = ip->family;
+	if (type == VIRTIO_NET_HDR_GSO_NONE) {
+		g->n = 1;
+		return 1;
+	}
+	if (type != VIRTIO_NET_HDR_GSO_TCPV4 && type != VIRTIO_NET_HDR_GSO_TCPV6)
+		return -EPROTONOSUPPORT;
+	if ((type == VIRTIO_NET_HDR_GSO_TCPV4) != (ip->family == AF_INET) ||
+	    ip->proto != IPPROTO_TCP || ip->frag || !v->gso_size || ip->l4_off + 20 > g->len)
+		return -EINVAL;
+	thl = (uint32_t)(pkt[ip->l4_off + 12] >> 4) * 4;
+	if (thl < 20 || ip->l4_off + thl > g->len)
+		return -EINVAL;
+	g->l4_off = ip->l4_off;
+	g->hlen = ip->l4_off + thl;
+	g->mss = v->gso_size;
+	g->n = g->len == g->hlen ? 1 : (g->len - g->hlen + g->mss - 1) / g->mss;
+	return (int)g->n;
+}
+
+size_t tun_seg_next(struct tun_seg *g, uint8_t *out, size_t cap)
+{
+	uint32_t pay, n;
+	uint8_t *th, flags;
+
+	if (g->i >= g->n)
+		return 0;
+	if (!g->mss) {            /* not segmented: the packet as it is */
+		if (cap < g->len)
+			return 0;
+		memcpy(out, g->pkt, g->len);
+		g->i++;
+		return g->len;
+	}
+	pay = g->len - g->hlen - g->off;
+	if (pay > g->mss)
+		pay = g->mss;
+	n = g->hlen + pay;
+	if (cap < n)
+		return 0;
+	memcpy(out, g->pkt, g->hlen);
+	memcpy(out + g->hlen, g->pkt + g->hlen + g->off, pay);
+	if (g->family == AF_INET)
+		wr16(out + 4, (uint16_t)(rd16(g->pkt + 4) + g->i));
+	ip_set_len(g->family, out, n);
+	th = out + g->l4_off;
+	wr32(th + 4, rd32(g->pkt + g->l4_off + 4) + g->off);
+	flags = th[13];
+	if (g->i)
+		flags &= (uint8_t)~TCP_CWR;
+	if (g->i + 1 < g->n)
+		flags &= (uint8_t)~(TCP_FIN | TCP_PSH);
+	th[13] = flags;
+	wr16(th + 16, 0);
+	wr16(th + 16, (uint16_t)~tun_csum(pseudo_sum(g->family, out, n - g->l4_off),
+					  th, n - g->l4_off));
+	g->off += pay;
+	g->i++;
+	return n;
+}
+
+/* A packet that may be merged: TCP with payload and only ACK/PSH (and
+ * ECE/CWR) set, plain headers, a correct checksum. Sets *thl. */
+static bool coal_ok(const uint8_t *pkt, const struct inner_pkt *ip, uint32_t *thl)
+{
+	const uint8_t *th = pkt + ip->l4_off;
+
+	if (ip->proto != IPPROTO_TCP || ip->frag ||
+	    ip->l4_off != (ip->family == AF_INET ? 20u : 40u) || ip->l4_off + 20 > ip->len)
+		return false;
+	*thl = (uint32_t)(th[12] >> 4) * 4;
+	if (*thl < 20 || ip->l4_off + *thl >= ip->len ||
+	    (th[13] & (TCP_FIN | TCP_SYN | TCP_RST | TCP_URG)))
+		return false;
+	/* Merged, the segments get a checksum computed afresh: one damaged on
+	 * the way must not come out looking good. */
+	return tun_csum(pseudo_sum(ip->family, pkt, ip->len - ip->l4_off), th,
+			ip->len - ip->l4_off) == 0xffff;
+}
+
+bool tun_coal_add(struct tun_coal *c, const uint8_t *pkt, const struct inner_pkt *ip)
+{
+	uint8_t *head = c->buf + TUN_VNET_LEN, *th;
+	const uint8_t *nth = pkt + ip->l4_off;
+	uint32_t thl, pay;
+
+	if (!coal_ok(pkt, ip, &thl))
+		return false;
+	pay = ip->len - ip->l4_off - thl;
+	if (!c->len) {
+		memcpy(head, pkt, ip->len);
+		c->len = ip->len;
+		c->n = 1;
+		c->family = ip->family;
+		c->l4_off = ip->l4_off;
+		c->hlen = ip->l4_off + thl;
+		c->mss = pay;
+		c->next_seq = rd32(nth + 4) + pay;
+		c->closed = nth[13] & TCP_PSH;
+		return true;
+	}
+	th = head + c->l4_off;
+	if (c->closed || ip->family != c->family || ip->l4_off + thl != c->hlen ||
+	    pay > c->mss || c->len + pay > TUN_GSO_MAX || rd32(nth + 4) != c->next_seq)
+		return false;
+	/* Same addresses, ports, ack, window, options, and flags but PSH. */
+	if (ip->family == AF_INET) {
+		if (pkt[1] != head[1] || pkt[8] != head[8] || (pkt[6] & 0x40) != (head[6] & 0x40) ||
+		    memcmp(pkt + 12, head + 12, 8))
+			return false;
+	} else if (memcmp(pkt, head, 4) || memcmp(pkt + 6, head + 6, 34)) {
+		return false;
+	}
+	if (memcmp(nth, th, 4) || memcmp(nth + 8, th + 8, 5) || (nth[13] & ~TCP_PSH) != (th[13] & ~TCP_PSH) ||
+	    memcmp(nth + 14, th + 14, 2) || memcmp(nth + 20, th + 20, thl - 20))
+		return false;
+	memcpy(head + c->len, pkt + c->hlen, pay);
+	c->len += pay;
+	c->n++;
+	c->next_seq += pay;
+	th[13] |= nth[13] & TCP_PSH;
+	c->closed = pay < c->mss || (nth[13] & TCP_PSH);
+	return true;
+}
+
+size_t tun_coal_finish(struct tun_coal *c, unsigned *n_pkts)
+{
+	uint8_t *head = c->buf + TUN_VNET_LEN;
+	struct tun_vnet v = { 0 };
+	size_t n = c->len;
+
+	*n_pkts = c->n;
+	if (!n)
+		return 0;
+	if (c->n > 1) {
+		ip_set_len(c->family, head, c->len);
+		/* The kernel completes the checksum of each segment it cuts. */
+		wr16(head + c->l4_off + 16, pseudo_sum(c->family, head, c->len - c->l4_off));
+		v.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		v.gso_type = c->family == AF_INET ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+		v.hdr_len = (uint16_t)c->hlen;
+		v.gso_size = (uint16_t)c->mss;
+		v.csum_start = (uint16_t)c->l4_off;
+		v.csum_offset = 16;
+	}
+	memcpy(c->buf, &v, TUN_VNET_LEN);
+	c->len = 0;
+	c->n = 0;
+	return n + TUN_VNET_LEN;
 }
