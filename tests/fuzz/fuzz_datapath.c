@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* The datapath's system calls on its sockets and TUN device go to stubs. */
 static int fz_sendmmsg(int fd, struct mmsghdr *m, unsigned n, int flags);
