@@ -65,13 +65,20 @@ static void log_conf_errors(const struct conf_errors *errs)
 		log_err("%u more errors not shown", errs->count - errs->n);
 }
 
-/* Error Indication budgets follow the config; new peers start full. */
-static void init_peer_buckets(struct daemon *d, struct state *s)
+/* Error Indication budgets follow the config; new peers start full. Each
+ * peer is sent to from the socket bound to the address its route uses. */
+static void init_peers(struct daemon *d, struct state *s)
 {
 	unsigned rate = s->conf->error_indication.rate / d->n_workers;
 
 	if (!rate)
 		rate = 1;
+	for (uint32_t i = 0; i < s->n_peers; i++) {
+		struct peer *p = s->peers[i];
+
+		__atomic_store_n(&p->sock, dp_pick_sock(&d->dp, (struct sockaddr *)&p->sa, p->salen),
+				 __ATOMIC_RELAXED);
+	}
 	for (uint32_t i = 0; i < s->n_peers; i++)
 		for (unsigned w = 0; w < d->n_workers; w++)
 			if (s->peers[i]->ei_tb[w].rate != rate)
@@ -91,7 +98,7 @@ static int apply(struct daemon *d, struct conf *c, char **collide)
 		r = state_rebuild(d->st, d->rt, d->n_rt, &s, collide);
 	if (r < 0)
 		return r;
-	init_peer_buckets(d, s);
+	init_peers(d, s);
 	old = dp_swap(&d->dp, s);
 	state_carry_counters(s, old);
 	d->st = s;
@@ -296,7 +303,7 @@ static void echo_send(struct daemon *d, struct peer *p, uint64_t now)
 	size_t n = gtpu_build_echo_req(b, sizeof(b), p->echo_seq);
 
 	p->echo_sent_ns = now;
-	if (n && dp_send(&d->dp, b, n, (struct sockaddr *)&p->sa, p->salen) == 0) {
+	if (n && dp_send(&d->dp, p->sock, b, n, (struct sockaddr *)&p->sa, p->salen) == 0) {
 		p->echo_req_tx++;
 		d->echo_req_tx++;
 	}
@@ -548,7 +555,7 @@ static int run(struct daemon *d, struct conf *c)
 	r = state_new(c, NULL, 0, NULL, d->n_workers, &d->st, NULL);
 	if (r < 0)
 		return fail(EXIT_STARTUP, r, "out of memory building the tables");
-	init_peer_buckets(d, d->st);
+	init_peers(d, d->st);
 	if ((r = dp_start(&d->dp, d->st)) < 0)
 		return fail(EXIT_STARTUP, r, "cannot start the workers");
 	sd_event_add_signal(d->ev, NULL, SIGTERM, on_exit_signal, d);

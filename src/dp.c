@@ -111,9 +111,15 @@ static enum drop_reason err_reason(enum gtpu_err e)
 	return DROP_MALFORMED;
 }
 
-/* The socket of worker w to send to family from, preferring `pref`. */
-static unsigned out_sock(const struct dp_worker *w, unsigned pref, int family)
+/* The socket of worker w to send to peer p from: the one bound to the local
+ * address of the route to p (chosen by the control thread, dp_pick_sock),
+ * else `pref` when of the right family, else the first of the family. */
+static unsigned out_sock(const struct dp_worker *w, unsigned pref, const struct peer *p)
 {
+	int family = p->sa.ss_family, k = __atomic_load_n(&p->sock, __ATOMIC_RELAXED);
+
+	if (k >= 0 && (unsigned)k < w->n_socks)
+		return (unsigned)k;
 	if (w->sock_family[pref] == family)
 		return pref;
 	for (unsigned i = 0; i < w->n_socks; i++)
@@ -590,7 +596,7 @@ static void tun_encap(struct dp_worker *w, struct state *s, struct scratch *sc, 
 		drop(w, DROP_TOO_BIG);
 		return;
 	}
-	tx_add(sc, out_sock(w, 0, to->sa.ss_family), pkt - hl, hl + ip.len,
+	tx_add(sc, out_sock(w, 0, to), pkt - hl, hl + ip.len,
 	       (struct sockaddr *)&to->sa, to->salen, (struct txmeta){ TX_FWD, ti, to, NULL });
 }
 
@@ -601,7 +607,7 @@ static void tun_encap(struct dp_worker *w, struct state *s, struct scratch *sc, 
 static void gso_send(struct dp_worker *w, const struct state *s, struct scratch *sc, uint32_t ti,
 		     struct peer *to, uint8_t *buf, size_t len, size_t seg, unsigned n)
 {
-	unsigned k = out_sock(w, 0, to->sa.ss_family), ok = 0;
+	unsigned k = out_sock(w, 0, to), ok = 0;
 	union { char b[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } ctl;
 	struct iovec iov = { buf, len };
 	struct msghdr mh = { .msg_name = &to->sa, .msg_namelen = to->salen, .msg_iov = &iov, .msg_iovlen = 1 };
@@ -841,7 +847,7 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 		return;
 	}
 	n = gtpu_relay_rewrite(pkt, h, t->to_teid, &start);
-	tx_add(x->sc, out_sock(x->w, x->sock, to->sa.ss_family), pkt + start, n,
+	tx_add(x->sc, out_sock(x->w, x->sock, to), pkt + start, n,
 	       (struct sockaddr *)&to->sa, to->salen, (struct txmeta){ TX_FWD, ti, to, NULL });
 }
 
@@ -1268,8 +1274,60 @@ bool dp_event_pop(struct dp *dp, struct dp_event *ev)
 	return false;
 }
 
-int dp_send(struct dp *dp, const void *buf, size_t len, const struct sockaddr *sa, socklen_t salen)
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+static bool any_addr(const struct sockaddr_storage *a)
+{
+	static const uint8_t zero[16];
+
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr == 0;
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, zero, 16);
+}
+
+int dp_pick_sock(struct dp *dp, const struct sockaddr *sa, socklen_t salen)
+{
+	struct dp_worker *w = &dp->w[0];
+	struct sockaddr_storage local, bound;
+	socklen_t l = sizeof(local);
+	int fd, wildcard = -1, first = -1;
+
+	/* Ask the routing table which local address reaches sa. */
+	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, sa, salen) < 0 || getsockname(fd, (struct sockaddr *)&local, &l) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	for (unsigned k = 0; k < w->n_socks; k++) {
+		socklen_t bl = sizeof(bound);
+
+		if (w->sock_family[k] != sa->sa_family ||
+		    getsockname(w->socks[k], (struct sockaddr *)&bound, &bl) < 0)
+			continue;
+		if (same_addr(&bound, &local))
+			return (int)k;
+		if (any_addr(&bound) && wildcard < 0)
+			wildcard = (int)k;
+		if (first < 0)
+			first = (int)k;
+	}
+	return wildcard >= 0 ? wildcard : first;
+}
+
+int dp_send(struct dp *dp, int sock, const void *buf, size_t len, const struct sockaddr *sa, socklen_t salen)
+{
+	if (sock >= 0 && (unsigned)sock < dp->w[0].n_socks)
+		return sendto(dp->w[0].socks[sock], buf, len, MSG_DONTWAIT, sa, salen) < 0 ? -errno : 0;
 	for (unsigned i = 0; i < dp->n_workers; i++) {
 		struct dp_worker *w = &dp->w[i];
 

@@ -82,8 +82,12 @@ static inline struct state *dp_state(struct dp *dp)
 void dp_stats(struct dp *dp, struct wstats *out);
 /* Pop one event of any worker; false when none. Control thread only. */
 bool dp_event_pop(struct dp *dp, struct dp_event *ev);
-/* Send a datagram from a socket of the right family of worker 0. */
-int dp_send(struct dp *dp, const void *buf, size_t len, const struct sockaddr *sa, socklen_t salen);
+/* Index of the socket to send to sa from: the one bound to the local
+ * address the route to sa uses, else a wildcard one, else the first of the
+ * family; -1 when none (no route, no socket of the family). */
+int dp_pick_sock(struct dp *dp, const struct sockaddr *sa, socklen_t salen);
+/* Send a datagram from socket sock of worker 0 (-1: the first of the family). */
+int dp_send(struct dp *dp, int sock, const void *buf, size_t len, const struct sockaddr *sa, socklen_t salen);
 
 uint64_t dp_now_ns(void);
 

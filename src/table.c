@@ -127,6 +127,7 @@ static struct peer *peer_new(const struct conf_peer *cp, unsigned n_workers)
 	conf_addr_to_sockaddr(&cp->addr, cp->addr.port ? cp->addr.port : 2152, &p->sa, &p->salen);
 	p->rtt_us = -1;
 	p->recovery = -1;
+	p->sock = -1;
 	return p;
 }
 

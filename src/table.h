@@ -77,6 +77,7 @@ struct peer {
 	struct sockaddr_storage sa;   /* address and port to send to */
 	socklen_t salen;
 	bool echo;
+	int sock;                     /* socket index to send from, -1: by family (atomic) */
 	unsigned refs;                /* states referring to it (control thread) */
 	/* Path state: written by the control thread, read by workers. */
 	int state;                    /* enum peer_state, atomic */
