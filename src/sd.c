@@ -143,8 +143,13 @@ void sysd_reloading(void)
 
 void sysd_stopping(void)
 {
-	if (notify_enabled())
-		sd_notify(0, "STOPPING=1\nSTATUS=Shutting down");
+	static bool sent;
+
+	/* Stopping is one-way: callers on several shutdown paths send it once. */
+	if (!notify_enabled() || sent)
+		return;
+	sent = true;
+	sd_notify(0, "STOPPING=1\nSTATUS=Shutting down");
 }
 
 void sysd_status(const char *fmt, ...)

@@ -27,7 +27,7 @@ int sysd_listen_fds(int *gtpu_fds, unsigned max, unsigned *n_gtpu, int *control_
 void sysd_ready(void);
 /* RELOADING=1 with MONOTONIC_USEC=now, in one message. */
 void sysd_reloading(void);
-/* STOPPING=1. */
+/* STOPPING=1, once: later calls do nothing. */
 void sysd_stopping(void);
 /* STATUS=<text>; newlines in the text are replaced by spaces. */
 void sysd_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -18,6 +18,8 @@ get LOG KEY     the values of KEY, one per line
 reload LOG      check every MONOTONIC_USEC against the time its message came
 watchdog LOG USEC   check the WATCHDOG=1 intervals (sd-event: 1/4..3/4 of USEC)
 senders LOG     the distinct sender pids
+echo HOST PORT SEQ [TIMEOUT]   send an Echo Request (raw bytes) and check the
+                Echo Response with scapy; prints the monotonic time it came
 """
 import json
 import os
@@ -124,6 +126,10 @@ def run(argv):
                 fields[k] = v
         record({"event": "notify", "pid": pid, "fields": fields, "raw": data.decode(errors="replace")})
 
+    stop = []
+    # Killed by the test's cleanup: take the command along.
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     respawns = 1 if opts["respawn-delay"] else 0
     pid = spawn()
     status = 0
@@ -131,7 +137,10 @@ def run(argv):
         drain(0.05)
         done, st = os.waitpid(pid, os.WNOHANG)
         if done == 0:
-            if mono() > deadline:
+            if stop:
+                os.kill(pid, signal.SIGKILL)
+                respawns = 0
+            elif mono() > deadline:
                 record({"event": "timeout", "pid": pid})
                 os.kill(pid, signal.SIGKILL)
             continue
@@ -145,8 +154,10 @@ def run(argv):
             break
         respawns -= 1
         end = mono() + float(opts["respawn-delay"])
-        while mono() < end:
+        while mono() < end and not stop:
             drain(end - mono())
+        if stop:
+            break
         pid = spawn()
     return status
 
@@ -219,7 +230,29 @@ def cmd_senders(logfile):
     return 0
 
 
+def cmd_echo(host, port, seq, timeout="5"):
+    from scapy.contrib.gtp import GTPHeader, GTPEchoResponse
+    seq = int(seq, 0)
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(float(timeout))
+    # Version 1, PT 1, S=1; type 1 Echo Request; length 4; TEID 0.
+    s.sendto(bytes([0x32, 1, 0, 4, 0, 0, 0, 0, seq >> 8, seq & 0xff, 0, 0]), (host, int(port)))
+    try:
+        data = s.recv(2048)
+    except socket.timeout:
+        print("# no answer to Echo Request %#x within %s s" % (seq, timeout))
+        return 1
+    t = mono()
+    h = GTPHeader(data)
+    print("# answer: type %d seq %#x, %d bytes" % (h.gtp_type, h.seq or 0, len(data)))
+    print("%.6f" % t)
+    return 0 if h.gtp_type == 2 and h.seq == seq and GTPEchoResponse in h else 1
+
+
 def main():
+    # Output piped into "grep -q" may be cut short: that is not an error.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if len(sys.argv) < 2:
         sys.stderr.write(__doc__)
         return 2
@@ -227,7 +260,7 @@ def main():
     if c == "run":
         return run(args)
     table = {"keys": cmd_keys, "get": cmd_get, "reload": cmd_reload,
-             "watchdog": cmd_watchdog, "senders": cmd_senders}
+             "watchdog": cmd_watchdog, "senders": cmd_senders, "echo": cmd_echo}
     if c not in table:
         sys.stderr.write(__doc__)
         return 2
