@@ -8,6 +8,7 @@
 need_root
 need_scapy
 need_cmd setpriv
+need_cmd jq
 [ -x "$GTPUD" ] && [ -x "$GTPUCTL" ] || skip_all "gtpud/gtpuctl not built"
 getent passwd nobody >/dev/null && getent group nogroup >/dev/null || skip_all "no user nobody / group nogroup"
 
