@@ -15,6 +15,10 @@
 
 #include "sd.h"
 
+/* STOPPING=1 is sent once, and not after a fatal error: the STATUS= that
+ * says why gtpud failed must stay what systemctl status shows. */
+static bool stop_sent;
+
 static bool notify_enabled(void)
 {
 	const char *s = getenv("NOTIFY_SOCKET");
@@ -143,12 +147,9 @@ void sysd_reloading(void)
 
 void sysd_stopping(void)
 {
-	static bool sent;
-
-	/* Stopping is one-way: callers on several shutdown paths send it once. */
-	if (!notify_enabled() || sent)
+	if (!notify_enabled() || stop_sent)
 		return;
-	sent = true;
+	stop_sent = true;
 	sd_notify(0, "STOPPING=1\nSTATUS=Shutting down");
 }
 
@@ -177,9 +178,14 @@ void sysd_fatal(int errnum, const char *what)
 
 	if (!notify_enabled())
 		return;
+	stop_sent = true;
 	if (errnum < 0)
 		errnum = -errnum;
-	snprintf(buf, sizeof(buf), "%s: %s", what, strerror(errnum));
+	/* Messages that already give the reason are not told it twice. */
+	if (strstr(what, strerror(errnum)))
+		snprintf(buf, sizeof(buf), "%s", what);
+	else
+		snprintf(buf, sizeof(buf), "%s: %s", what, strerror(errnum));
 	for (p = buf; *p; p++)
 		if (*p == '\n')
 			*p = ' ';

@@ -27,12 +27,13 @@ int sysd_listen_fds(int *gtpu_fds, unsigned max, unsigned *n_gtpu, int *control_
 void sysd_ready(void);
 /* RELOADING=1 with MONOTONIC_USEC=now, in one message. */
 void sysd_reloading(void);
-/* STOPPING=1, once: later calls do nothing. */
+/* STOPPING=1, once; nothing after sysd_fatal(), whose STATUS= stays. */
 void sysd_stopping(void);
 /* STATUS=<text>; newlines in the text are replaced by spaces. */
 void sysd_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* ERRNO=<errnum> and STATUS="<what>: <strerror>", before exiting on a fatal
- * start-up failure. errnum may be given as errno or -errno. */
+/* ERRNO=<errnum> and STATUS="<what>: <strerror>" (just "<what>" when it
+ * already contains the strerror text), before exiting on a fatal start-up
+ * failure. errnum may be given as errno or -errno. */
 void sysd_fatal(int errnum, const char *what);
 
 /* Let the event loop send WATCHDOG=1 when the service has WatchdogSec=

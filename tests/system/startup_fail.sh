@@ -26,6 +26,7 @@ run() {
 		-- "$@" 2>"$T_DIR/$n.err"
 	RC=$?
 	diag "$n: exit $RC: $(head -c 300 "$T_DIR/$n.err" | tr '\n' ' ')"
+	diag "$n: STATUS=$($H get "$T_DIR/$n.log" STATUS | tail -1)"
 }
 no_ready() { ! $H keys "$T_DIR/$1.log" | grep -qx READY; }
 errno_is() { [ "$($H get "$T_DIR/$1.log" ERRNO | tail -1)" = "$2" ]; }
@@ -69,6 +70,7 @@ check "port taken: exit status 3" test $RC = 3
 check "port taken: the message says why" grep -q "Address already in use" "$T_DIR/taken.err"
 check "port taken: ERRNO=98 (EADDRINUSE)" errno_is taken 98
 check "port taken: no READY=1" no_ready taken
+check "port taken: the last STATUS= says why" sh -c "$H get $T_DIR/taken.log STATUS | tail -1 | grep -q 'Address already in use'"
 kill "$HOLD"
 
 # The port is taken by another gtpud (SO_REUSEPORT must not let both in).
@@ -92,5 +94,6 @@ check "TUN without CAP_NET_ADMIN: exit status 3" test $RC = 3
 check "TUN without CAP_NET_ADMIN: the message says why" grep -q "Operation not permitted" "$T_DIR/tun.err"
 check "TUN without CAP_NET_ADMIN: ERRNO=1 (EPERM)" errno_is tun 1
 check "TUN without CAP_NET_ADMIN: no READY=1" no_ready tun
+check "TUN without CAP_NET_ADMIN: the last STATUS= says why" sh -c "$H get $T_DIR/tun.log STATUS | tail -1 | grep -q 'not permitted'"
 check "TUN without CAP_NET_ADMIN: no device left behind" sh -c "! ip -n $NS link show gtpsf0 2>/dev/null"
 done_testing
