@@ -1779,13 +1779,14 @@ static int check_root(struct loader *ld, const config_setting_t *root)
 	return ld->v.el->oom ? -ENOMEM : 0;
 }
 
-static bool syntax_error(struct loader *ld, config_t *cf, int line_off)
+static void syntax_error(struct loader *ld, config_t *cf)
 {
-	err_at(&ld->v, config_error_line(cf) + line_off, "%s", config_error_text(cf));
-	return true;
+	err_at(&ld->v, config_error_line(cf), "%s", config_error_text(cf));
 }
 
-static int load(struct loader *ld, const char *text)
+/* Returns 0 (errors or not), -ENOMEM, or 1 when the chunks did not match
+ * the prescan: then the caller starts again with allow_fast false. */
+static int load(struct loader *ld, const char *text, bool allow_fast)
 {
 	struct conf *c = ld->c;
 	struct scan sc;
@@ -1804,7 +1805,10 @@ static int load(struct loader *ld, const char *text)
 		err_at(&ld->v, sc.include_line, "@include is not supported");
 		goto out;
 	}
-	fast = sc.fast;
+	fast = sc.fast && allow_fast;
+#ifdef CONF_FORCE_SLOW
+	fast = false;   /* tests: compare with the single libconfig parse */
+#endif
 	if (fast) {
 		/* The rest of the file, with the list emptied but its lines kept. */
 		size_t head = sc.list_open + 1, tail = sc.len - sc.list_close;
@@ -1818,7 +1822,7 @@ static int load(struct loader *ld, const char *text)
 		memcpy(main_text + head + sc.list_newlines, sc.text + sc.list_close, tail + 1);
 	}
 	if (!config_read_string(&cf, fast ? main_text : sc.text)) {
-		syntax = syntax_error(ld, &cf, 0);
+		syntax_error(ld, &cf);
 		goto out;
 	}
 	root = config_root_setting(&cf);
@@ -1855,31 +1859,7 @@ static int load(struct loader *ld, const char *text)
 	}
 	if (fast && c->n_tunnels) {
 		ret = load_tunnel_chunks(ld, &sc, &tl, &syntax);
-		if (ret == 1) {
-			/* The prescan got it wrong: the slow, sure way. */
-			uint32_t i;
-			for (i = 0; i < c->n_tunnels; i++) {
-				free(c->tunnels[i].name);
-				free(c->tunnels[i].ue);
-			}
-			memset(c->tunnels, 0, c->n_tunnels * sizeof *c->tunnels);
-			config_destroy(&cf);
-			config_init(&cf);
-			if (!config_read_string(&cf, sc.text)) {
-				syntax = syntax_error(ld, &cf, 0);
-				ret = 0;
-				goto out;
-			}
-			l = config_lookup(&cf, "tunnels");
-			if (!l || !config_setting_is_list(l) ||
-			    (uint32_t)config_setting_length(l) != c->n_tunnels) {
-				ret = -EIO;
-				goto out;
-			}
-			load_tunnel_list(ld, l, &tl);
-			ret = 0;
-		}
-		if (ret < 0 || syntax)
+		if (ret != 0 || syntax)
 			goto out;
 	} else if (l) {
 		load_tunnel_list(ld, l, &tl);
@@ -1900,7 +1880,6 @@ static int load(struct loader *ld, const char *text)
 	if (ret == 0)
 		ret = pack_ue(c);
 out:
-	(void)syntax;
 	if (ret == 0 && ld->v.el->oom)
 		ret = -ENOMEM;
 	free(tl.name);
@@ -1978,46 +1957,81 @@ out:
 	return ret;
 }
 
+static struct conf *conf_new_default(const char *file)
+{
+	struct conf *c = calloc(1, sizeof *c);
+
+	if (!c)
+		return NULL;
+	c->file = strdup(file);
+	c->control.path = strdup(CONF_DEFAULT_CONTROL_PATH);
+	if (!c->file || !c->control.path) {
+		conf_free(c);
+		return NULL;
+	}
+	set_defaults(c);
+	return c;
+}
+
+static void loader_fini(struct loader *ld)
+{
+	htab_fini(&ld->peer_names);
+	free(ld->peer_name_line);
+	ld->peer_name_line = NULL;
+	if (ld->v.el)
+		elist_fini(ld->v.el);
+	conf_free(ld->c);
+	ld->c = NULL;
+}
+
 int conf_read_string(const char *text, const char *file, struct conf **out,
 		     struct conf_errors *errs)
 {
 	struct elist *el = calloc(1, sizeof *el);
 	struct loader ld = { 0 };
-	struct conf *c = calloc(1, sizeof *c);
+	bool allow_fast = true;
 	int ret;
 
 	*out = NULL;
 	memset(errs, 0, sizeof *errs);
 	if (!file)
 		file = "(string)";
-	if (!el || !c || !(c->file = strdup(file)) ||
-	    !(c->control.path = strdup(CONF_DEFAULT_CONTROL_PATH))) {
+	ld.v.file = file;
+	ld.v.el = el;
+	if (!el) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	set_defaults(c);
-	ld.c = c;
-	ld.v.file = file;
-	ld.v.el = el;
-	ret = load(&ld, text);
+	for (;;) {
+		ld.c = conf_new_default(file);
+		if (!ld.c) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ret = load(&ld, text, allow_fast);
+		if (ret != 1 || !allow_fast)
+			break;
+		/* The prescan cut the list wrong: once more as one libconfig parse. */
+		loader_fini(&ld);
+		allow_fast = false;
+	}
+	if (ret == 1)
+		ret = -EIO;   /* cannot happen: without the fast path there are no chunks */
 	if (ret == 0 && el->count)
 		ret = -EINVAL;
 	if (ret == 0) {
-		*out = c;
-		c = NULL;
+		*out = ld.c;
+		ld.c = NULL;
 	}
 out:
-	htab_fini(&ld.peer_names);
-	free(ld.peer_name_line);
 	if (el) {
-		if (ret == -ENOMEM && el->count == 0)
-			err_at(&ld.v, 0, "out of memory");
+		if (ret < 0 && el->count == 0)
+			err_at(&ld.v, 0, "%s", ret == -ENOMEM ? "out of memory" : strerror(-ret));
 		if (ret < 0)
 			elist_out(el, errs);
-		elist_fini(el);
-		free(el);
 	}
-	conf_free(c);
+	loader_fini(&ld);
+	free(el);
 	return ret;
 }
 
