@@ -521,49 +521,91 @@ static inline uint16_t add16(uint32_t a, uint32_t b)
 	return (uint16_t)((a & 0xffff) + (a >> 16));
 }
 
+/* a + b with the carry out added back in (one's complement addition). */
+static inline uint64_t adc64(uint64_t a, uint64_t b)
+{
+	a += b;
+	return a + (a < b);
+}
+
+/* A 64-bit one's complement sum of native words to 16 bits, host order. */
+static inline uint16_t fold64(uint64_t a)
+{
+	uint16_t w = add16((uint32_t)(a & 0xffff) + (uint32_t)((a >> 16) & 0xffff),
+			   (uint32_t)((a >> 32) & 0xffff) + (uint32_t)(a >> 48));
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = (uint16_t)(w >> 8 | w << 8);
+#endif
+	return w;
+}
+
 uint16_t tun_csum(uint16_t sum, const uint8_t *buf, size_t len)
 {
-	uint64_t acc = 0, a = 0, b = 0;
+	uint64_t a = 0, b = 0, c = 0, d = 0, x;
 	uint32_t w;
 	size_t i = 0;
 
-	/* Sums of native-order words, swapped once at the end: one's
-	 * complement addition does not care about byte order (RFC 1071 2.B). */
-	for (; i + 16 <= len; i += 16) {
-		uint64_t x, y;
+	/* 64-bit words of native order with end-around carry, four chains in
+	 * parallel, swapped once at the end: one's complement addition does
+	 * not care about word size or byte order (RFC 1071 2.B, 2.C). */
+	for (; i + 32 <= len; i += 32) {
+		uint64_t y[4];
 
+		memcpy(y, buf + i, 32);
+		a = adc64(a, y[0]);
+		b = adc64(b, y[1]);
+		c = adc64(c, y[2]);
+		d = adc64(d, y[3]);
+	}
+	for (; i + 8 <= len; i += 8) {
 		memcpy(&x, buf + i, 8);
-		memcpy(&y, buf + i + 8, 8);
-		a += (x & 0xffffffffu) + (x >> 32);
-		b += (y & 0xffffffffu) + (y >> 32);
+		a = adc64(a, x);
 	}
-	acc = a + b;
-	for (; i + 4 <= len; i += 4) {
+	a = adc64(adc64(a, b), adc64(c, d));
+	if (i + 4 <= len) {
 		memcpy(&w, buf + i, 4);
-		acc += w;
+		a = adc64(a, w);
+		i += 4;
 	}
-	for (; i + 2 <= len; i += 2) {
+	if (i + 2 <= len) {
 		uint16_t h;
 
 		memcpy(&h, buf + i, 2);
-		acc += h;
+		a = adc64(a, h);
+		i += 2;
 	}
 	if (i < len) {
 		uint8_t last[2] = { buf[i], 0 };
 		uint16_t h;
 
 		memcpy(&h, last, 2);
-		acc += h;
+		a = adc64(a, h);
 	}
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	w = add16((uint32_t)(acc & 0xffff) + (uint32_t)((acc >> 16) & 0xffff), 0);
-	w = add16(w, (uint32_t)(acc >> 32));
-	w = (uint16_t)w;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	w = (uint16_t)(w >> 8 | w << 8);
-#endif
-	return add16(sum, w);
+	return add16(sum, fold64(a));
+}
+
+/* Copy len bytes from src to dst and return their sum: one pass over data
+ * that is about to be summed anyway. src at an even offset of the summed
+ * range, as the sums are added. */
+static uint16_t csum_copy(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+	size_t i = 0;
+
+	for (; i + 32 <= len; i += 32) {
+		uint64_t y[4];
+
+		memcpy(y, src + i, 32);
+		memcpy(dst + i, y, 32);
+		a = adc64(a, y[0]);
+		b = adc64(b, y[1]);
+		c = adc64(c, y[2]);
+		d = adc64(d, y[3]);
+	}
+	a = adc64(adc64(a, b), adc64(c, d));
+	memcpy(dst + i, src + i, len - i);
+	return add16(tun_csum(0, src + i, len - i), fold64(a));
 }
 
 int tun_csum_complete(uint8_t *pkt, size_t len, const struct tun_vnet *v)
@@ -644,6 +686,7 @@ size_t tun_seg_next(struct tun_seg *g, uint8_t *out, size_t cap)
 {
 	uint32_t pay, n;
 	uint8_t *th, flags;
+	uint16_t psum;
 
 	if (g->i >= g->n)
 		return 0;
@@ -661,7 +704,7 @@ size_t tun_seg_next(struct tun_seg *g, uint8_t *out, size_t cap)
 	if (cap < n)
 		return 0;
 	memcpy(out, g->pkt, g->hlen);
-	memcpy(out + g->hlen, g->pkt + g->hlen + g->off, pay);
+	psum = csum_copy(out + g->hlen, g->pkt + g->hlen + g->off, pay);
 	if (g->family == AF_INET)
 		wr16(out + 4, (uint16_t)(rd16(g->pkt + 4) + g->i));
 	ip_set_len(g->family, out, n);
@@ -674,15 +717,16 @@ size_t tun_seg_next(struct tun_seg *g, uint8_t *out, size_t cap)
 		flags &= (uint8_t)~(TCP_FIN | TCP_PSH);
 	th[13] = flags;
 	wr16(th + 16, 0);
-	wr16(th + 16, (uint16_t)~tun_csum(pseudo_sum(g->family, out, n - g->l4_off),
-					  th, n - g->l4_off));
+	/* The payload starts at an even offset of the TCP header (4 * doff). */
+	wr16(th + 16, (uint16_t)~tun_csum(add16(pseudo_sum(g->family, out, n - g->l4_off), psum),
+					  th, g->hlen - g->l4_off));
 	g->off += pay;
 	g->i++;
 	return n;
 }
 
 /* A packet that may be merged: TCP with payload and only ACK/PSH (and
- * ECE/CWR) set, plain headers, a correct checksum. Sets *thl. */
+ * ECE/CWR) set, plain headers. Sets *thl. */
 static bool coal_ok(const uint8_t *pkt, const struct inner_pkt *ip, uint32_t *thl)
 {
 	const uint8_t *th = pkt + ip->l4_off;
@@ -694,10 +738,18 @@ static bool coal_ok(const uint8_t *pkt, const struct inner_pkt *ip, uint32_t *th
 	if (*thl < 20 || ip->l4_off + *thl >= ip->len ||
 	    (th[13] & (TCP_FIN | TCP_SYN | TCP_RST | TCP_URG)))
 		return false;
-	/* Merged, the segments get a checksum computed afresh: one damaged on
-	 * the way must not come out looking good. */
-	return tun_csum(pseudo_sum(ip->family, pkt, ip->len - ip->l4_off), th,
-			ip->len - ip->l4_off) == 0xffff;
+	return true;
+}
+
+/* Copy the payload of pkt (TCP header thl bytes) to dst and check the TCP
+ * checksum on the way. Merged, the segments get a checksum computed afresh:
+ * one damaged on the way must not come out looking good. */
+static bool copy_checked(uint8_t *dst, const uint8_t *pkt, const struct inner_pkt *ip, uint32_t thl)
+{
+	uint32_t l4 = ip->len - ip->l4_off;
+	uint16_t sum = tun_csum(pseudo_sum(ip->family, pkt, l4), pkt + ip->l4_off, thl);
+
+	return add16(sum, csum_copy(dst, pkt + ip->l4_off + thl, l4 - thl)) == 0xffff;
 }
 
 bool tun_coal_add(struct tun_coal *c, const uint8_t *pkt, const struct inner_pkt *ip)
@@ -710,7 +762,9 @@ bool tun_coal_add(struct tun_coal *c, const uint8_t *pkt, const struct inner_pkt
 		return false;
 	pay = ip->len - ip->l4_off - thl;
 	if (!c->len) {
-		memcpy(head, pkt, ip->len);
+		if (!copy_checked(head + ip->l4_off + thl, pkt, ip, thl))
+			return false;
+		memcpy(head, pkt, ip->l4_off + thl);
 		c->len = ip->len;
 		c->n = 1;
 		c->family = ip->family;
@@ -736,7 +790,8 @@ bool tun_coal_add(struct tun_coal *c, const uint8_t *pkt, const struct inner_pkt
 	if (memcmp(nth, th, 4) || memcmp(nth + 8, th + 8, 5) || (nth[13] & ~TCP_PSH) != (th[13] & ~TCP_PSH) ||
 	    memcmp(nth + 14, th + 14, 2) || memcmp(nth + 20, th + 20, thl - 20))
 		return false;
-	memcpy(head + c->len, pkt + c->hlen, pay);
+	if (!copy_checked(head + c->len, pkt, ip, thl))
+		return false;
 	c->len += pay;
 	c->n++;
 	c->next_seq += pay;

@@ -509,6 +509,12 @@ static void test_merge_limits(void **state)
 	assert_int_equal(c.len, 0);
 	assert_int_equal(tun_coal_finish(&c, &n), 0);
 	assert_int_equal(n, 0);
+	/* Nor is a first packet with a bad checksum taken. */
+	len = mk_tcp(p, &f, 100, 0, 1);
+	spoil_sum(p, len);
+	ip = parsed(p, len);
+	assert_false(tun_coal_add(&c, p, &ip));
+	assert_int_equal(c.len, 0);
 	/* 1460-byte segments up to the 65535-byte IPv4 limit: 44 fit. */
 	for (k = 0; k < 50; k++, off += 1460) {
 		len = mk_tcp(p, &f, 1460, off, (uint16_t)k);
