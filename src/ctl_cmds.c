@@ -133,12 +133,10 @@ static json_object *tunnel_json(const struct state *s, uint32_t i)
 {
 	const struct tunnel *t = &s->tunnels[i];
 	json_object *o = json_object_new_object(), *ue = json_object_new_array();
-	const struct conf_tunnel *ct = NULL;
+	const uint64_t *rb = t->tb == TUNNEL_NONE ? NULL : &s->tb_cfg[2 * (size_t)t->tb];
 	struct ctr c;
 	char a[64];
 
-	if (!(t->flags & TUNNEL_RUNTIME) && i < s->conf->n_tunnels)
-		ct = &s->conf->tunnels[i];
 	state_tunnel_ctr(s, i, &c);
 	for (unsigned u = 0; u < t->n_ue; u++)
 		json_object_array_add(ue, json_object_new_string(conf_addr_str(&s->ue[t->ue_off + u], a, sizeof(a))));
@@ -148,8 +146,8 @@ static json_object *tunnel_json(const struct state *s, uint32_t i)
 	ADD(o, "to", end_json(s, t->to_peer, t->to_teid));
 	ADD(o, "ue", ue);
 	ADD(o, "qfi", t->qfi < 0 ? NULL : U64(t->qfi));
-	ADD(o, "rate", ct && ct->rate ? U64(ct->rate) : NULL);
-	ADD(o, "burst", ct && ct->burst ? U64(ct->burst) : NULL);
+	ADD(o, "rate", rb ? U64(rb[0]) : NULL);
+	ADD(o, "burst", rb && rb[1] ? U64(rb[1]) : NULL);
 	ADD(o, "rx_packets", U64(c.rx_pkts));
 	ADD(o, "rx_bytes", U64(c.rx_bytes));
 	ADD(o, "tx_packets", U64(c.tx_pkts));

@@ -248,6 +248,7 @@ int daemon_tunnel_add(struct daemon *d, const struct rt_tunnel *t, char *err, si
 
 int daemon_tunnel_del(struct daemon *d, const char *name, char *err, size_t errlen)
 {
+	struct rt_tunnel removed;
 	uint32_t i;
 	int r;
 
@@ -259,6 +260,13 @@ int daemon_tunnel_del(struct daemon *d, const char *name, char *err, size_t errl
 			 "no runtime tunnel named \"%s\"", name);
 		return -ENOENT;
 	}
+	removed = d->rt[i];
+	d->rt[i] = d->rt[--d->n_rt];
+	if ((r = apply(d, NULL, NULL)) < 0) {
+		d->rt[d->n_rt++] = removed;   /* the tunnel stays: say so */
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	{
 		json_object *f = json_object_new_object();
 
@@ -266,12 +274,7 @@ int daemon_tunnel_del(struct daemon *d, const char *name, char *err, size_t errl
 		daemon_event(d, CTL_EV_TUNNEL_REMOVED, f);
 	}
 	log_info("tunnel %s removed", name);
-	rt_free(&d->rt[i]);
-	d->rt[i] = d->rt[--d->n_rt];
-	if ((r = apply(d, NULL, NULL)) < 0) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	rt_free(&removed);
 	return 0;
 }
 

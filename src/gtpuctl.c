@@ -575,6 +575,18 @@ static int exit_of(int result)
 	}
 }
 
+/* A reload that applied may still warn (runtime tunnels that now collide). */
+static void print_warnings(const char *cmd, json_object *data)
+{
+	json_object *w = NULL;
+
+	if (!json_object_object_get_ex(data, "warnings", &w) || !json_object_is_type(w, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(w); i++)
+		fprintf(stderr, "gtpuctl: %s: warning: %s\n", cmd,
+			json_object_get_string(json_object_array_get_idx(w, i)));
+}
+
 static void print_data(const char *cmd, json_object *data)
 {
 	if (json_out) {
@@ -592,7 +604,9 @@ static void print_data(const char *cmd, json_object *data)
 		print_tunnels(data);
 	else if (!strcmp(cmd, "metrics"))
 		fputs(get_str(data, "text", ""), stdout);
-	/* tunnel add/del, reload: success is silent, as with other Unix tools. */
+	else if (!strcmp(cmd, "reload"))
+		print_warnings(cmd, data);
+	/* tunnel add/del, reload: success is otherwise silent, as with other Unix tools. */
 }
 
 static int monitor(struct reader *r)
@@ -689,6 +703,9 @@ int main(int argc, char **argv)
 	close(rd.fd);
 	free(rd.buf);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
+		/* A reader that stopped early (| head, | grep -q) is not an error. */
+		if (errno == EPIPE)
+			return ret;
 		fprintf(stderr, "gtpuctl: cannot write the output: %s\n", strerror(errno));
 		return EXIT_FAILED;
 	}

@@ -76,7 +76,6 @@ static const struct family tunnel_fams[] = {
 	{ "gtpud_tunnel_rx_bytes_total", COUNTER, "Bytes received on the tunnel.", "rx_bytes" },
 	{ "gtpud_tunnel_tx_packets_total", COUNTER, "Packets sent on the tunnel.", "tx_packets" },
 	{ "gtpud_tunnel_tx_bytes_total", COUNTER, "Bytes sent on the tunnel.", "tx_bytes" },
-	{ "gtpud_tunnel_drops_total", COUNTER, "Packets of the tunnel dropped (rate limit, errors).", "drops" },
 	{ "gtpud_tunnel_error_indications_received_total", COUNTER,
 	  "Error Indications received for the tunnel.", "error_indications_received" },
 };

@@ -412,7 +412,9 @@ static int build_buckets(struct state *s, uint32_t n_tb, const struct conf_tunne
 {
 	if (!n_tb)
 		return 0;
-	if (!(s->tb = calloc((size_t)n_tb * s->n_workers * 2, sizeof(*s->tb))))
+	s->tb = calloc((size_t)n_tb * s->n_workers * 2, sizeof(*s->tb));
+	s->tb_cfg = calloc((size_t)n_tb * 2, sizeof(*s->tb_cfg));
+	if (!s->tb || !s->tb_cfg)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < s->n_tunnels; i++) {
 		const struct tunnel *t = &s->tunnels[i];
@@ -421,6 +423,8 @@ static int build_buckets(struct state *s, uint32_t n_tb, const struct conf_tunne
 
 		if (t->tb == TUNNEL_NONE)
 			continue;
+		s->tb_cfg[2 * (size_t)t->tb] = ct->rate;
+		s->tb_cfg[2 * (size_t)t->tb + 1] = ct->burst;
 		/* Each worker gets its share of the rate: no lock on the hot path. */
 		rate = ct->rate / 8 / s->n_workers;
 		burst = ct->burst ? ct->burst : ct->rate / 8 / 10;
@@ -619,6 +623,7 @@ void state_free(struct state *s)
 	free(s->to.vals);
 	free(s->ue_hash);
 	free(s->tb);
+	free(s->tb_cfg);
 	free(s->ctr);
 	free(s->base);
 	free(s->tun_err_ind);

@@ -146,6 +146,7 @@ struct state {
 	uint32_t ue_mask;
 	struct ue_entry *ue_hash;
 	struct tbucket *tb;           /* token buckets [n_rated][n_workers][2] (up, down) */
+	uint64_t *tb_cfg;             /* [n_rated][2]: the configured rate (bit/s) and burst (0: default) */
 	struct ctr *ctr;              /* [n_workers][n_tunnels] */
 	struct ctr *base;             /* [n_tunnels] counts carried over from earlier states */
 	uint64_t *tun_err_ind;        /* [n_tunnels] Error Indications received (control thread) */
