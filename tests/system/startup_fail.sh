@@ -86,6 +86,20 @@ check "port taken by another gtpud: exit status 3" test $RC = 3
 check "port taken by another gtpud: no READY=1" no_ready second
 kill -TERM "$(cat "$T_DIR/first.pid")"
 wait "$FIRST"
+# The same with workers = 2: each instance's sockets carry SO_REUSEPORT,
+# which must not let the second one join the first one's group.
+conf "$T_DIR/first2.conf" 2157 'workers = 2;'
+ip netns exec "$NS" $H run --log "$T_DIR/first2.log" --pidfile "$T_DIR/first2.pid" --timeout 30 \
+	-- "$GTPUD" -c "$T_DIR/first2.conf" 2>"$T_DIR/first2.err" &
+FIRST=$!
+T_PIDS="$T_PIDS $FIRST"
+wait_for 10 sh -c "$H keys $T_DIR/first2.log | grep -qx READY"
+conf "$T_DIR/second2.conf" 2157 'workers = 2;'
+run second2 "$GTPUD" -c "$T_DIR/second2.conf"
+check "port taken by another gtpud, both with workers = 2: exit status 3" test $RC = 3
+check "port taken by another gtpud, both with workers = 2: no READY=1" no_ready second2
+kill -TERM "$(cat "$T_DIR/first2.pid")"
+wait "$FIRST"
 
 # TUN without CAP_NET_ADMIN (as the service runs without gtpud-tun.conf).
 conf "$T_DIR/tun.conf" 2156 'tun = { name = "gtpsf0"; mtu = 1400; addresses = [ "192.0.2.1/24" ]; };'
