@@ -217,8 +217,8 @@ def cmd_watchdog(logfile, usec):
     print("# %d WATCHDOG=1, gaps %s s (WATCHDOG_USEC %.3f s)" %
           (len(ts), " ".join("%.3f" % g for g in gaps), period))
     # The first gap includes start-up; every later one must lie within what
-    # sd-event promises, with 100 ms of scheduling slack.
-    slack = 0.1
+    # sd-event promises, with 250 ms of slack for a loaded test machine.
+    slack = 0.25
     ok = gaps[0] <= period * 0.75 + slack + 1.0
     ok = ok and all(period / 4 - slack <= g <= period * 0.75 + slack for g in gaps[1:])
     return 0 if ok else 1
