@@ -23,21 +23,27 @@ check "no @...@ left in gtpud.service" sh -c "! grep -q '@[a-z]*@' '$SVC'"
 # verify --root resolves ExecStart= and the man pages (MANPATH) inside the
 # installed tree; the units our units depend on (sysinit.target...) come
 # from the host, as on a real system.
+# Units outside the unit search path (make distcheck's prefix) are placed
+# where systemd would look, as a package would install them.
 mkdir -p "$D/etc/systemd/system"
 cp /lib/systemd/system/*.target "$D/etc/systemd/system/"
-verify() { MANPATH=$MAN systemd-analyze verify --root="$D" "$UDIR/gtpud.service" \
-	"$UDIR/gtpud.socket" "$UDIR/gtpud-control.socket" >"$T_DIR/verify.out" 2>&1; }
+case ${UDIR#"$D"} in
+/etc/systemd/system|/usr/lib/systemd/system|/lib/systemd/system|/usr/local/lib/systemd/system) ;;
+*) cp "$UDIR/gtpud.service" "$UDIR/gtpud.socket" "$UDIR/gtpud-control.socket" "$D/etc/systemd/system/" ;;
+esac
+verify() { MANPATH=$MAN systemd-analyze verify --root="$D" gtpud.service gtpud.socket \
+	gtpud-control.socket >"$T_DIR/verify.out" 2>&1; }
 verify
 rc=$?
 check "systemd-analyze verify prints nothing (exit $rc)" test $rc = 0 -a ! -s "$T_DIR/verify.out"
 sed 's/^/# /' "$T_DIR/verify.out"
 
-exposure() { systemd-analyze security --offline=yes --root="$D" "$UDIR/gtpud.service" 2>&1 |
+exposure() { systemd-analyze security --offline=yes --root="$D" gtpud.service 2>&1 |
 	sed -n 's/.*Overall exposure level for gtpud.service: \([0-9.]*\).*/\1/p'; }
 E=$(exposure)
 diag "exposure: $E"
 check "without the drop-in: no CAP_NET_ADMIN" sh -c \
-	"systemd-analyze security --offline=yes --root='$D' '$UDIR/gtpud.service' | grep -q 'has no network configuration privileges'"
+	"systemd-analyze security --offline=yes --root='$D' gtpud.service | grep -q 'has no network configuration privileges'"
 check "security exposure $E <= 2.5" awk -v e="$E" 'BEGIN { exit !(e != "" && e <= 2.5) }'
 
 mkdir -p "$D/etc/systemd/system/gtpud.service.d"
@@ -49,6 +55,6 @@ sed 's/^/# /' "$T_DIR/verify.out"
 E=$(exposure)
 diag "exposure with TUN: $E"
 check "with the TUN drop-in: CAP_NET_ADMIN" sh -c \
-	"systemd-analyze security --offline=yes --root='$D' '$UDIR/gtpud.service' | grep -q 'has network configuration privileges'"
+	"systemd-analyze security --offline=yes --root='$D' gtpud.service | grep -q 'has network configuration privileges'"
 check "with the TUN drop-in: security exposure $E <= 2.5" awk -v e="$E" 'BEGIN { exit !(e != "" && e <= 2.5) }'
 done_testing
