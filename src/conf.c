@@ -1107,6 +1107,7 @@ struct scan {
 	bool seen_tunnels;
 	size_t list_open, list_close;   /* offsets of its '(' and ')' */
 	int list_newlines;
+	int list_line;            /* of its '(' */
 	uint32_t n_elems;
 	struct chunk *chunks;
 	uint32_t n_chunks, cap_chunks;
@@ -1374,7 +1375,7 @@ static int prescan(const char *in, struct scan *sc)
 				} else {
 					ts = TS_LIST;
 					sc->list_open = sc_pos(sc, p);
-					list_line0 = line;
+					list_line0 = sc->list_line = line;
 					expect_elem = true;
 				}
 			} else if (depth == 0 && ts == TS_NAME) {
@@ -1822,7 +1823,11 @@ static int load(struct loader *ld, const char *text, bool allow_fast)
 		memcpy(main_text + head + sc.list_newlines, sc.text + sc.list_close, tail + 1);
 	}
 	if (!config_read_string(&cf, fast ? main_text : sc.text)) {
-		syntax_error(ld, &cf);
+		/* After the list, an error inside it would have come first. */
+		if (fast && config_error_line(&cf) >= sc.list_line)
+			ret = 1;
+		else
+			syntax_error(ld, &cf);
 		goto out;
 	}
 	root = config_root_setting(&cf);

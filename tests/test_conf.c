@@ -289,6 +289,7 @@ static const struct bad_row bad[] = {
 	  { F ":3: syntax error" } },
 	{ "syntax in tunnels", PEERS "tunnels = (\n" TUN("a", "1", "1") ",\n" TUN("b", "2", "2") "\n" TUN("c", "3", "3") "\n);\n",
 	  { F ":5: syntax error" } },
+	{ "syntax in tunnels and after", "workers = 1;\ntunnels = (\ns = (\n}\n)3\n", { F ":3: syntax error" } },
 	{ "trailing comma", PEERS "tunnels = (\n" TUN("a", "1", "1") ",\n);\n", { F ":4: syntax error" } },
 	{ "duplicate setting", "workers = 1;\nworkers = 2;\n", { F ":2: duplicate setting name" } },
 	{ "include", "workers = 1;\n@include \"other.conf\"\n", { F ":2: @include is not supported" } },
