@@ -2,7 +2,8 @@
 /* The floor for any userspace GTP-U relay: receive a batch, add OFFSET to the
  * 4-byte TEID, send the batch to one destination. Modes: blocking recvmmsg
  * with MSG_WAITFORONE (default), poll + MSG_DONTWAIT like gtpud (-P), or one
- * recvfrom/sendto per packet (-N, naive). Prints counters on SIGTERM. */
+ * recvfrom/sendto per packet (-N, naive); -C also asks for what gtpud asks
+ * the kernel per packet (source address, IP_PKTINFO). Prints counters on SIGTERM. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -83,6 +84,9 @@ static void naive(int fd, const struct sockaddr_in *dst, uint32_t offset)
 static uint8_t bufs[BATCH][SLOT];
 static struct mmsghdr rxm[BATCH], txm[BATCH];
 static struct iovec rxiov[BATCH], txiov[BATCH];
+static struct sockaddr_storage rxaddr[BATCH];
+static uint8_t rxctl[BATCH][64];
+static bool with_cmsg;
 
 /* Rewrite the n datagrams received and send them in one sendmmsg. */
 static void relay(int fd, int n, uint32_t offset)
@@ -111,6 +115,17 @@ static void relay(int fd, int n, uint32_t offset)
 	}
 }
 
+/* With -C, the name and control lengths are results: reset them. */
+static void rx_reset(void)
+{
+	for (unsigned i = 0; with_cmsg && i < BATCH; i++) {
+		rxm[i].msg_hdr.msg_name = &rxaddr[i];
+		rxm[i].msg_hdr.msg_namelen = sizeof(rxaddr[i]);
+		rxm[i].msg_hdr.msg_control = rxctl[i];
+		rxm[i].msg_hdr.msg_controllen = sizeof(rxctl[i]);
+	}
+}
+
 static void batched(int fd, const struct sockaddr_in *dst, uint32_t offset, bool use_poll)
 {
 	struct pollfd pfd = { fd, POLLIN, 0 };
@@ -127,6 +142,7 @@ static void batched(int fd, const struct sockaddr_in *dst, uint32_t offset, bool
 		if (!use_poll) {
 			/* MSG_WAITFORONE: block for the first datagram, then take
 			 * what is queued; without it the call waits for BATCH. */
+			rx_reset();
 			n = recvmmsg(fd, rxm, BATCH, MSG_WAITFORONE, NULL);
 			syscalls++;
 			if (n > 0)
@@ -138,6 +154,7 @@ static void batched(int fd, const struct sockaddr_in *dst, uint32_t offset, bool
 			continue;
 		/* Drain as gtpud does: read until a batch comes back short. */
 		do {
+			rx_reset();
 			n = recvmmsg(fd, rxm, BATCH, MSG_DONTWAIT, NULL);
 			syscalls++;
 			if (n > 0)
@@ -156,18 +173,20 @@ int main(int argc, char **argv)
 	bool is_naive = false, use_poll = false;
 	int c, fd, one = 1, buf = 8 << 20;
 
-	while ((c = getopt(argc, argv, "l:d:o:NPh")) != -1) {
+	while ((c = getopt(argc, argv, "l:d:o:NPCh")) != -1) {
 		switch (c) {
 		case 'l': listen = optarg; break;
 		case 'd': to = optarg; break;
 		case 'o': offset = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'N': is_naive = true; break;
 		case 'P': use_poll = true; break;
+		case 'C': with_cmsg = true; break;
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
-				"Usage: fwd -d ADDR:PORT [-l ADDR:PORT] [-o TEID_OFFSET] [-N | -P]\n"
+				"Usage: fwd -d ADDR:PORT [-l ADDR:PORT] [-o TEID_OFFSET] [-N | -P] [-C]\n"
 				"  -N  naive: one recvfrom/sendto per packet\n"
-				"  -P  poll + recvmmsg(MSG_DONTWAIT) as gtpud does, instead of MSG_WAITFORONE\n");
+				"  -P  poll + recvmmsg(MSG_DONTWAIT) as gtpud does, instead of MSG_WAITFORONE\n"
+				"  -C  also receive the source address and IP_PKTINFO, as gtpud does\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -186,6 +205,8 @@ int main(int argc, char **argv)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if (with_cmsg)
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	/* A backstop for a signal that lands just before a blocking call. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
