@@ -594,7 +594,7 @@ int daemon_main(const char *conf_file)
 		conf_errors_fini(&errs);
 		/* An unreadable file is a start-up failure, an invalid one a config error. */
 		status = r == -EINVAL ? EXIT_CONFIG : EXIT_STARTUP;
-		sysd_fatal(r, "invalid configuration");
+		sysd_fatal(r, r == -EINVAL ? "invalid configuration" : "cannot read configuration");
 		return status;
 	}
 	conf_errors_fini(&errs);

@@ -1023,6 +1023,27 @@ static void *worker_main(void *arg)
 
 /* ---- set-up, run by the control thread ---- */
 
+/* Options gtpud needs on every GTP-U socket, also one passed by systemd
+ * (whose unit sets buffers and IPV6_V6ONLY). */
+static void sock_opts(int fd, int family)
+{
+	int one = 1;
+
+	/* Outer fragmentation is allowed: an inner IPv4 packet without DF that
+	 * does not fit is sent in fragments rather than dropped. */
+	if (family == AF_INET) {
+		int pmtu = IP_PMTUDISC_DONT;
+
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	} else if (family == AF_INET6) {
+		int pmtu = IPV6_PMTUDISC_DONT;
+
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	}
+}
+
 static int open_sock(const struct conf_addr *a, bool reuseport, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
@@ -1043,19 +1064,7 @@ static int open_sock(const struct conf_addr *a, bool reuseport, char *err, size_
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	/* Outer fragmentation is allowed: an inner IPv4 packet without DF that
-	 * does not fit is sent in fragments rather than dropped. */
-	if (a->family == AF_INET) {
-		int pmtu = IP_PMTUDISC_DONT;
-
-		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
-	} else {
-		int pmtu = IPV6_PMTUDISC_DONT;
-
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
-		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu, sizeof(pmtu));
-	}
+	sock_opts(fd, a->family);
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		goto fail;
 	return fd;
@@ -1067,6 +1076,20 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	return -one;
+}
+
+/* SO_REUSEPORT would let a second gtpud join our group and take part of
+ * the traffic: first make sure nobody holds the address. */
+static int probe_free(const struct conf_addr *a, char *err, size_t errlen)
+{
+	struct conf_addr b = *a;
+	int fd;
+
+	fd = open_sock(&b, false, err, errlen);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 static int sock_family(int fd)
@@ -1115,11 +1138,16 @@ int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
 		if (i == 0 && n_inherited) {
 			for (unsigned k = 0; k < n_inherited && k < DP_MAX_SOCKS; k++) {
 				w->socks[w->n_socks] = inherited[k];
-				w->sock_family[w->n_socks++] = sock_family(inherited[k]);
+				w->sock_family[w->n_socks] = sock_family(inherited[k]);
+				sock_opts(inherited[k], w->sock_family[w->n_socks++]);
 			}
 		} else if (!n_inherited) {
 			for (unsigned k = 0; k < c->n_listen; k++) {
-				int fd = open_sock(&c->listen[k], n_workers > 1, err, errlen);
+				int fd;
+
+				if (i == 0 && n_workers > 1 && (fd = probe_free(&c->listen[k], err, errlen)) < 0)
+					return fd;
+				fd = open_sock(&c->listen[k], n_workers > 1, err, errlen);
 
 				if (fd < 0)
 					return fd;
