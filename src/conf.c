@@ -2067,13 +2067,9 @@ int conf_read_file(const char *file, struct conf **out, struct conf_errors *errs
 	return ret;
 }
 
-void conf_free(struct conf *c)
+void conf_free_tunnels(struct conf *c)
 {
-	uint32_t i;
-
-	if (!c)
-		return;
-	for (i = 0; i < c->n_tunnels && c->tunnels; i++) {
+	for (uint32_t i = 0; i < c->n_tunnels && c->tunnels; i++) {
 		struct conf_tunnel *t = &c->tunnels[i];
 		/* Set by hand (not in the loader's blocks): freed one by one. */
 		if (!in_block(t->name, c->name_store, c->name_store_len))
@@ -2084,6 +2080,19 @@ void conf_free(struct conf *c)
 	free(c->name_store);
 	free(c->ue_store);
 	free(c->tunnels);
+	c->name_store = NULL;
+	c->name_store_len = 0;
+	c->ue_store = NULL;
+	c->ue_store_n = 0;
+	c->tunnels = NULL;
+	c->n_tunnels = 0;
+}
+
+void conf_free(struct conf *c)
+{
+	if (!c)
+		return;
+	conf_free_tunnels(c);
 	free(c->peers);
 	free(c->control.path);
 	free(c->control.group);

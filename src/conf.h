@@ -124,6 +124,8 @@ int conf_read_file(const char *file, struct conf **out, struct conf_errors *errs
 int conf_read_string(const char *text, const char *file, struct conf **out,
 		     struct conf_errors *errs);
 void conf_free(struct conf *c);
+/* Free the tunnels of c (once they live in the tables); n_tunnels becomes 0. */
+void conf_free_tunnels(struct conf *c);
 void conf_errors_fini(struct conf_errors *errs);
 
 /* Helpers shared with the control protocol (tunnel add). */

@@ -152,7 +152,7 @@ static json_object *tunnel_json(const struct state *s, uint32_t i)
 	ADD(o, "rx_bytes", U64(c.rx_bytes));
 	ADD(o, "tx_packets", U64(c.tx_pkts));
 	ADD(o, "tx_bytes", U64(c.tx_bytes));
-	ADD(o, "error_indications_received", U64(s->tun_err_ind[i]));
+	ADD(o, "error_indications_received", U64(state_err_ind(s, i)));
 	return o;
 }
 

@@ -391,7 +391,7 @@ static void error_ind_event(struct daemon *d, const struct dp_event *ev)
 
 	if (t == TUNNEL_NONE)
 		return;   /* the tunnel went away since */
-	s->tun_err_ind[t]++;
+	state_count_err_ind(s, t);
 	s->peers[pi]->err_ind_rx++;
 	snprintf(name, sizeof(name), "%s", tunnel_name(s, &s->tunnels[t]));
 	f = json_object_new_object();

@@ -437,14 +437,15 @@ static int build_buckets(struct state *s, uint32_t n_tb, const struct conf_tunne
 	return 0;
 }
 
-static int build(struct conf *conf, unsigned *refs, const struct rt_tunnel *rt, uint32_t n_rt,
+static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *cts, uint32_t n_ct,
+		 const struct rt_tunnel *rt, uint32_t n_rt,
 		 const struct state *old, unsigned n_workers, struct state **out,
 		 char **collide)
 {
 	struct state *s = calloc(1, sizeof(*s));
 	struct build b = { 0 };
 	const struct conf_tunnel **src = NULL;
-	uint32_t total = conf->n_tunnels + n_rt;
+	uint32_t total = n_ct + n_rt;
 	int r = -ENOMEM;
 
 	*out = NULL;
@@ -477,8 +478,8 @@ static int build(struct conf *conf, unsigned *refs, const struct rt_tunnel *rt, 
 	b.name_hash = calloc(b.name_mask + 1, sizeof(uint32_t));
 	if (!s->tunnels || !src || !s->teid.keys || !s->teid.vals || !s->to.keys || !s->to.vals || !b.name_hash)
 		goto out;
-	for (uint32_t i = 0; i < conf->n_tunnels; i++) {
-		const struct conf_tunnel *ct = &conf->tunnels[i];
+	for (uint32_t i = 0; i < n_ct; i++) {
+		const struct conf_tunnel *ct = &cts[i];
 
 		src[s->n_tunnels] = ct;
 		if ((r = add_tunnel(s, &b, ct, ct->from_peer, ct->to_peer, 0)) < 0)
@@ -511,9 +512,9 @@ static int build(struct conf *conf, unsigned *refs, const struct rt_tunnel *rt, 
 	}
 	r = -ENOMEM;
 	s->ctr = calloc((size_t)(s->n_tunnels ? s->n_tunnels : 1) * n_workers, sizeof(*s->ctr));
-	s->base = calloc(s->n_tunnels ? s->n_tunnels : 1, sizeof(*s->base));
-	s->tun_err_ind = calloc(s->n_tunnels ? s->n_tunnels : 1, sizeof(*s->tun_err_ind));
-	if (!s->ctr || !s->base || !s->tun_err_ind)
+	/* base and tun_err_ind come when needed (a reload, an Error
+	 * Indication): a million tunnels stay small. */
+	if (!s->ctr)
 		goto out;
 	if ((r = build_ue_index(s, b.n_ue)) < 0 || (r = build_buckets(s, b.n_tb, src)) < 0)
 		goto out;
@@ -533,20 +534,65 @@ int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt,
 	      char **collide)
 {
 	unsigned *refs = malloc(sizeof(*refs));
+	int r;
 
 	if (!refs) {
 		conf_free(conf);
 		return -ENOMEM;
 	}
 	*refs = 1;
-	return build(conf, refs, rt, n_rt, old, n_workers, out, collide);
+	r = build(conf, refs, conf->tunnels, conf->n_tunnels, rt, n_rt, old, n_workers, out, collide);
+	/* The tables hold the tunnels now; their config rows would double the
+	 * memory of a million tunnels. */
+	if (r == 0)
+		conf_free_tunnels(conf);
+	return r;
+}
+
+/* The config tunnels of a state, as config rows pointing into it. */
+static struct conf_tunnel *config_rows(const struct state *old, uint32_t *n)
+{
+	struct conf_tunnel *ct = calloc(old->n_tunnels ? old->n_tunnels : 1, sizeof(*ct));
+
+	*n = 0;
+	if (!ct)
+		return NULL;
+	for (uint32_t i = 0; i < old->n_tunnels; i++) {
+		const struct tunnel *t = &old->tunnels[i];
+		struct conf_tunnel *c = &ct[*n];
+
+		if (t->flags & TUNNEL_RUNTIME)
+			continue;
+		c->name = (char *)tunnel_name(old, t);
+		c->from_peer = t->from_peer;
+		c->from_teid = t->from_teid;
+		c->to_peer = t->to_peer;
+		c->to_teid = t->to_teid;
+		c->n_ue = t->n_ue;
+		c->ue = t->n_ue ? &old->ue[t->ue_off] : NULL;
+		c->qfi = t->qfi;
+		if (t->tb != TUNNEL_NONE) {
+			c->rate = old->tb_cfg[2 * (size_t)t->tb];
+			c->burst = old->tb_cfg[2 * (size_t)t->tb + 1];
+		}
+		++*n;
+	}
+	return ct;
 }
 
 int state_rebuild(const struct state *old, const struct rt_tunnel *rt, uint32_t n_rt,
 		  struct state **out, char **collide)
 {
+	uint32_t n;
+	struct conf_tunnel *ct = config_rows(old, &n);
+	int r;
+
+	if (!ct)
+		return -ENOMEM;
 	++*old->conf_refs;
-	return build(old->conf, old->conf_refs, rt, n_rt, old, old->n_workers, out, collide);
+	r = build(old->conf, old->conf_refs, ct, n, rt, n_rt, old, old->n_workers, out, collide);
+	free(ct);
+	return r;
 }
 
 uint32_t state_find_tunnel(const struct state *s, const char *name)
@@ -557,9 +603,33 @@ uint32_t state_find_tunnel(const struct state *s, const char *name)
 	return TUNNEL_NONE;
 }
 
+static uint64_t *err_ind_slot(struct state *s, uint32_t i)
+{
+	if (!s->tun_err_ind && !(s->tun_err_ind = calloc(s->n_tunnels, sizeof(*s->tun_err_ind))))
+		return NULL;
+	return &s->tun_err_ind[i];
+}
+
+bool state_count_err_ind(struct state *s, uint32_t i)
+{
+	uint64_t *p = err_ind_slot(s, i);
+
+	if (p)
+		++*p;
+	return p != NULL;
+}
+
+uint64_t state_err_ind(const struct state *s, uint32_t i)
+{
+	return s->tun_err_ind ? s->tun_err_ind[i] : 0;
+}
+
 void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out)
 {
-	*out = s->base[i];
+	if (s->base)
+		*out = s->base[i];
+	else
+		memset(out, 0, sizeof(*out));
 	for (unsigned w = 0; w < s->n_workers; w++) {
 		const struct ctr *c = &s->ctr[(size_t)w * s->n_tunnels + i];
 
@@ -600,8 +670,11 @@ void state_carry_counters(struct state *s, const struct state *old)
 		if (!j--)
 			continue;
 		state_tunnel_ctr(old, i, &c);
+		if (!s->base && !(s->base = calloc(s->n_tunnels, sizeof(*s->base))))
+			break;
 		s->base[j] = c;
-		s->tun_err_ind[j] = old->tun_err_ind[i];
+		if (old->tun_err_ind && old->tun_err_ind[i] && err_ind_slot(s, j))
+			*err_ind_slot(s, j) = old->tun_err_ind[i];
 	}
 	free(b.name_hash);
 }

@@ -148,8 +148,8 @@ struct state {
 	struct tbucket *tb;           /* token buckets [n_rated][n_workers][2] (up, down) */
 	uint64_t *tb_cfg;             /* [n_rated][2]: the configured rate (bit/s) and burst (0: default) */
 	struct ctr *ctr;              /* [n_workers][n_tunnels] */
-	struct ctr *base;             /* [n_tunnels] counts carried over from earlier states */
-	uint64_t *tun_err_ind;        /* [n_tunnels] Error Indications received (control thread) */
+	struct ctr *base;             /* [n_tunnels] counts carried over from earlier states, or NULL */
+	uint64_t *tun_err_ind;        /* [n_tunnels] Error Indications received (control thread), or NULL */
 	struct conf *conf;            /* settings other than the tables, shared */
 	unsigned *conf_refs;          /* states sharing conf (control thread) */
 };
@@ -184,6 +184,9 @@ static inline const char *tunnel_name(const struct state *s, const struct tunnel
 }
 
 uint32_t state_find_tunnel(const struct state *s, const char *name);
+/* Error Indications received for tunnel i (control thread). */
+bool state_count_err_ind(struct state *s, uint32_t i);
+uint64_t state_err_ind(const struct state *s, uint32_t i);
 
 static inline uint32_t hidx_hash(uint32_t k)
 {
