@@ -476,7 +476,7 @@ int ctl_tunnel_spec_parse(const char *const *w, size_t n, struct ctl_tunnel_spec
 	r = parse_end(w + 1, "from", t->from_peer, &t->from_teid, 1, err, errlen);
 	if (r < 0)
 		return r;
-	r = parse_end(w + 4, "to", t->to_peer, &t->to_teid, 0, err, errlen);
+	r = parse_end(w + 4, "to", t->to_peer, &t->to_teid, 1, err, errlen);
 	if (r < 0)
 		return r;
 	for (i = 7; i < n; i++) {

@@ -99,7 +99,7 @@ struct ctl_tunnel_spec {
 	char from_peer[CONF_NAME_MAX + 1];
 	uint32_t from_teid;       /* 1 .. 0xffffffff */
 	char to_peer[CONF_NAME_MAX + 1];
-	uint32_t to_teid;         /* 0 .. 0xffffffff, as in the config file */
+	uint32_t to_teid;         /* 1 .. 0xffffffff, as in the config file (0 is signalling) */
 	unsigned n_ue;
 	struct conf_addr ue[CONF_MAX_UE];
 	int qfi;                  /* -1 when not given, else 0..63 */

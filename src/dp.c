@@ -270,7 +270,7 @@ static bool sig_allowed(struct rxctx *x, struct peer *p)
 	struct dp *dp = x->w->dp;
 	const struct conf *c = x->s->conf;
 
-	if (!c->error_indication.enabled || x->now < dp->quiet_until_ns)
+	if (!c->error_indication.enabled || !c->error_indication.rate || x->now < dp->quiet_until_ns)
 		return false;
 	if (p)
 		return tbucket_take(&p->ei_tb[x->w->id], 1, x->now);
@@ -844,6 +844,12 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 	if (s->conf->echo.on_down == CONF_DOWN_DROP &&
 	    __atomic_load_n(&to->state, __ATOMIC_RELAXED) == PEER_DOWN) {
 		drop(x->w, DROP_PEER_DOWN);
+		return;
+	}
+	/* A relay tunnel's rate counts the G-PDU's payload (the user packet). */
+	if (t->tb != TUNNEL_NONE &&
+	    !tbucket_take(tunnel_bucket(s, t, x->w->id, 0), h->msg_len - h->hdr_len, x->now)) {
+		drop(x->w, DROP_RATE_LIMIT);
 		return;
 	}
 	n = gtpu_relay_rewrite(pkt, h, t->to_teid, &start);

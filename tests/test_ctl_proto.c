@@ -287,7 +287,7 @@ static const struct {
 	uint64_t rate, burst;
 } tadd_ok[] = {
 	{ W("ue3", "from", "enb", "0x400", "to", "upf", "0x500"), "ue3", "enb", "upf", 0x400, 0x500, 0, -1, 0, 0 },
-	{ W("t", "from", "a", "1", "to", "b", "0"), "t", "a", "b", 1, 0, 0, -1, 0, 0 },
+	{ W("t", "from", "a", "1", "to", "b", "1"), "t", "a", "b", 1, 1, 0, -1, 0, 0 },
 	{ W("t", "from", "a", "4294967295", "to", "b", "0xFFFFFFFF"), "t", "a", "b", 0xffffffff, 0xffffffff, 0, -1, 0, 0 },
 	{ W("ue2", "from", "enb", "0x300", "to", "enb", "0x301", "ue", "10.45.0.2", "2001:db8:45::2", "qfi", "9",
 	    "rate", "10000000"), "ue2", "enb", "enb", 0x300, 0x301, 2, 9, 10000000, 0 },
@@ -370,7 +370,8 @@ static const struct {
 	{ W("t", "from", "enb", " 1", "to", "upf", "1"), "from TEID ' 1' is not a number from 1 to 0xffffffff" },
 	{ W("t", "from", "enb", "0x", "to", "upf", "1"), "from TEID '0x' is not a number from 1 to 0xffffffff" },
 	{ W("t", "from", "enb", "12ab", "to", "upf", "1"), "from TEID '12ab' is not a number from 1 to 0xffffffff" },
-	{ W("t", "from", "enb", "1", "to", "upf", "0xg"), "to TEID '0xg' is not a number from 0 to 0xffffffff" },
+	{ W("t", "from", "enb", "1", "to", "upf", "0xg"), "to TEID '0xg' is not a number from 1 to 0xffffffff" },
+	{ W("t", "from", "enb", "1", "to", "upf", "0"), "to TEID '0' is not a number from 1 to 0xffffffff" },
 	{ W("t", "from", "enb", "1", "to", "upf", "2", "ue"), "'ue' needs at least one address" },
 	{ W("t", "from", "enb", "1", "to", "upf", "2", "ue", "qfi", "1"), "'ue' needs at least one address" },
 	{ W("t", "from", "enb", "1", "to", "upf", "2", "ue", "10.0.0.300"),
