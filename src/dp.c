@@ -63,6 +63,8 @@ struct scratch {
 	uint8_t *bufs;                /* [DP_BATCH][SLOT] */
 	uint8_t *tunbufs;             /* [DP_BATCH][SLOT] */
 	size_t rx_slot;               /* SLOT, or GRO_SLOT with UDP GRO */
+	size_t rx_ready;              /* the rx_slot the receive vector was built for */
+	unsigned rx_used;             /* slots the last recvmmsg filled */
 	/* Endpoint offloads, set by dp_set_tun. */
 	bool vnet;                    /* the TUN fd reads and writes a struct tun_vnet first */
 	bool gso;                     /* UDP GSO sends (cleared when the kernel refuses one) */
@@ -909,16 +911,52 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m)
 	drop(x->w, DROP_UNKNOWN_PEER);
 }
 
+/* The receive vector is built once; recvmmsg changes only the lengths of
+ * the slots it filled, so only those are reset. */
 static void rx_prepare(struct dp_worker *w, struct scratch *sc)
 {
-	for (unsigned i = 0; i < DP_BATCH; i++) {
-		sc->rxiov[i].iov_base = sc->bufs + (size_t)i * sc->rx_slot + GTPU_HEADROOM;
-		sc->rxiov[i].iov_len = sc->rx_slot - GTPU_HEADROOM;
-		sc->rx[i].msg_hdr = (struct msghdr){ .msg_name = &sc->rxaddr[i], .msg_namelen = sizeof(sc->rxaddr[i]),
-						     .msg_iov = &sc->rxiov[i], .msg_iovlen = 1,
-						     .msg_control = sc->rxctl[i], .msg_controllen = sizeof(sc->rxctl[i]) };
+	if (sc->rx_ready != sc->rx_slot) {
+		for (unsigned i = 0; i < DP_BATCH; i++) {
+			sc->rxiov[i].iov_base = sc->bufs + (size_t)i * sc->rx_slot + GTPU_HEADROOM;
+			sc->rxiov[i].iov_len = sc->rx_slot - GTPU_HEADROOM;
+			sc->rx[i].msg_hdr = (struct msghdr){ .msg_name = &sc->rxaddr[i],
+				.msg_iov = &sc->rxiov[i], .msg_iovlen = 1, .msg_control = sc->rxctl[i] };
+		}
+		sc->rx_ready = sc->rx_slot;
+		sc->rx_used = DP_BATCH;
+	}
+	for (unsigned i = 0; i < sc->rx_used; i++) {
+		sc->rx[i].msg_hdr.msg_namelen = sizeof(sc->rxaddr[i]);
+		sc->rx[i].msg_hdr.msg_controllen = sizeof(sc->rxctl[i]);
 	}
 	(void)w;
+}
+
+/* With a million tunnels each lookup misses the cache: touch the index
+ * slots of the whole batch first, then the tunnels and their counters, so
+ * the misses overlap instead of following one another. */
+static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, unsigned w)
+{
+	uint32_t teid[DP_BATCH];
+
+	for (int i = 0; i < n; i++) {
+		const uint8_t *p = sc->rxiov[i].iov_base;
+		uint32_t h;
+
+		teid[i] = sc->rx[i].msg_len >= GTPU_HDR_LEN ?
+			  (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7] : 0;
+		h = hidx_hash(teid[i]) & s->teid.mask;
+		__builtin_prefetch(&s->teid.keys[h]);
+		__builtin_prefetch(&s->teid.vals[h]);
+	}
+	for (int i = 0; i < n; i++) {
+		uint32_t ti = teid[i] ? state_lookup_teid(s, teid[i]) : TUNNEL_NONE;
+
+		if (ti == TUNNEL_NONE)
+			continue;
+		__builtin_prefetch(&s->tunnels[ti]);
+		__builtin_prefetch(&s->ctr[(size_t)w * s->n_tunnels + ti], 1);
+	}
 }
 
 /* The segment size of a UDP GRO train, 0 for a single datagram. */
@@ -967,8 +1005,13 @@ static int rx_batch(struct dp_worker *w, struct state *s, struct scratch *sc, un
 	rx_prepare(w, sc);
 	n = recvmmsg(w->socks[k], sc->rx, DP_BATCH, MSG_DONTWAIT, NULL);
 	w->syscalls++;
-	if (n <= 0)
+	if (n <= 0) {
+		sc->rx_used = 0;
 		return 0;
+	}
+	sc->rx_used = (unsigned)n;
+	if (s->n_tunnels > 65536)
+		rx_prefetch(s, sc, n, w->id);
 	for (int i = 0; i < n; i++) {
 		size_t gs = gro_size(&sc->rx[i].msg_hdr);
 
@@ -1033,7 +1076,19 @@ static void *worker_main(void *arg)
  * (whose unit sets buffers and IPV6_V6ONLY). */
 static void sock_opts(int fd, int family)
 {
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	static const uint8_t any[16];
 	int one = 1;
+
+	/* The local address is needed only for Error Indications (Peer
+	 * Address); a socket bound to one address knows it without asking the
+	 * kernel for it with every datagram. */
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    memcmp(family == AF_INET ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr :
+				       (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+		   any, family == AF_INET ? 4 : 16))
+		one = 0;
 
 	/* Outer fragmentation is allowed: an inner IPv4 packet without DF that
 	 * does not fit is sent in fragments rather than dropped. */
@@ -1070,9 +1125,9 @@ static int open_sock(const struct conf_addr *a, bool reuseport, char *err, size_
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	sock_opts(fd, a->family);
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		goto fail;
+	sock_opts(fd, a->family);
 	return fd;
 fail:
 	one = errno;
