@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,8 @@ static int apply(struct daemon *d, struct conf *c, char **collide)
 	state_carry_counters(s, old);
 	d->st = s;
 	state_free(old);
+	/* Parsing a big file leaves the heap full of freed blocks: give them back. */
+	malloc_trim(0);
 	return 0;
 }
 
@@ -559,6 +562,7 @@ static int run(struct daemon *d, struct conf *c)
 	if (r < 0)
 		return fail(EXIT_STARTUP, r, "out of memory building the tables");
 	init_peers(d, d->st);
+	malloc_trim(0);
 	if ((r = dp_start(&d->dp, d->st)) < 0)
 		return fail(EXIT_STARTUP, r, "cannot start the workers");
 	sd_event_add_signal(d->ev, NULL, SIGTERM, on_exit_signal, d);
