@@ -468,7 +468,7 @@ static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *ct
 	src = calloc(total ? total : 1, sizeof(*src));
 	s->teid.mask = pow2_for(total) - 1;
 	s->teid.keys = calloc(s->teid.mask + 1, sizeof(uint32_t));
-	s->teid.vals = malloc((s->teid.mask + 1) * sizeof(uint32_t));
+	s->teid.vals = calloc(s->teid.mask + 1, sizeof(uint32_t));
 	s->to.mask = s->teid.mask;
 	s->to.keys = malloc((s->to.mask + 1) * sizeof(uint32_t));
 	s->to.vals = malloc((s->to.mask + 1) * sizeof(uint32_t));

@@ -203,6 +203,8 @@ static inline uint32_t state_lookup_teid(const struct state *s, uint32_t teid)
 	const struct hidx *h = &s->teid;
 	uint32_t i = hidx_hash(teid) & h->mask;
 
+	if (teid == 0)
+		return TUNNEL_NONE;   /* 0 marks empty slots, and no tunnel has it */
 	for (;;) {
 		uint32_t k = h->keys[i];
 		if (k == teid)

@@ -48,6 +48,9 @@ static void test_teid_lookup(void **st)
 	assert_string_equal(tunnel_name(s, &s->tunnels[state_lookup_teid(s, 0x201)]), "b");
 	assert_int_equal(state_lookup_teid(s, 0x200), TUNNEL_NONE);
 	assert_int_equal(state_lookup_teid(s, 0xffffffff), TUNNEL_NONE);
+	/* TEID 0 marks empty slots: it must miss (a G-PDU with TEID 0 once
+	 * read a tunnel index from an empty slot). */
+	assert_int_equal(state_lookup_teid(s, 0), TUNNEL_NONE);
 	assert_int_equal(state_find_tunnel(s, "c"), state_lookup_teid(s, 0x300));
 	assert_int_equal(state_find_tunnel(s, "zz"), TUNNEL_NONE);
 	/* to-index: the tunnel sending to upf with 0x200 is a; not for enb. */
