@@ -26,6 +26,7 @@
 # and eval start in a few milliseconds.
 import argparse
 import json
+import select
 import signal
 import socket
 import struct
@@ -60,6 +61,29 @@ def make_sock(addr, port):
         pass
     s.bind((addr, port))
     return s
+
+
+def ext_type_list(data):
+    """The Extension Header Type List IE of a Notification, or None.
+
+    scapy 2.5 reads its Length as two octets; TS 29.281 8.5 gives it one, so
+    this IE is decoded here: after the header and any extension headers."""
+    try:
+        off = 8
+        if data[0] & 7:
+            off = 12
+            nxt = data[11] if data[0] & 4 else 0
+            while nxt:
+                off += data[off] * 4
+                nxt = data[off - 1]
+        while off < len(data):
+            t = data[off]
+            if t == 141:
+                return list(data[off + 2:off + 2 + data[off + 1]])
+            off += 2 if t == 14 else 5 if t == 16 else 3 + int.from_bytes(data[off + 1:off + 3], 'big')
+    except IndexError:
+        pass
+    return None
 
 
 def decode(data, src):
@@ -108,21 +132,24 @@ def decode(data, src):
         elif name == 'IE_GSNAddress':
             ies['peer_addr'] = ie.ipv4_address if ie.length == 4 else ie.ipv6_address
         elif name == 'IE_ExtensionHeaderList':
-            ies['ext_types'] = list(ie.extension_headers)
+            pass  # see ext_type_list
         else:
             ies.setdefault('other', []).append(name)
+    if h.gtp_type == 31:
+        types = ext_type_list(data)
+        if types is not None:
+            ies['ext_types'] = types
     if ies:
         d['ies'] = ies
     d['summary'] = h.summary()
     return d
 
 
-class Stop(Exception):
-    pass
+STOP = []
 
 
 def _stop(*_):
-    raise Stop()
+    STOP.append(1)  # checked between datagrams: no line is cut short
 
 
 def record(socks, duration, out, raw=False, summary=False):
@@ -132,29 +159,26 @@ def record(socks, duration, out, raw=False, summary=False):
     teids = {}
     f = open(out, 'a')
     signal.signal(signal.SIGTERM, _stop)
-    try:
-        while True:
-            left = end - time.time()
-            if left <= 0:
-                break
-            for s in socks:
-                s.settimeout(min(left, 0.05) if len(socks) > 1 else min(left, 0.2))
-                try:
-                    data, src = s.recvfrom(65535)
-                except (socket.timeout, BlockingIOError):
-                    continue
-                n += 1
-                if summary:
-                    if len(data) >= 8:
-                        t = struct.unpack('!I', data[4:8])[0]
-                        teids[t] = teids.get(t, 0) + 1
-                    continue
-                d = ({'src': src[0], 'sport': src[1], 'len': len(data), 'hex': data.hex()}
-                     if raw else decode(data, src))
-                f.write(json.dumps(d) + '\n')
-                f.flush()
-    except Stop:
-        pass
+    while not STOP:
+        left = end - time.time()
+        if left <= 0:
+            break
+        ready, _, _ = select.select(socks, [], [], min(left, 0.2))
+        for s in ready:
+            try:
+                data, src = s.recvfrom(65535, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                continue
+            n += 1
+            if summary:
+                if len(data) >= 8:
+                    t = struct.unpack('!I', data[4:8])[0]
+                    teids[t] = teids.get(t, 0) + 1
+                continue
+            d = ({'src': src[0], 'sport': src[1], 'len': len(data), 'hex': data.hex()}
+                 if raw else decode(data, src))
+            f.write(json.dumps(d) + '\n')
+            f.flush()
     if summary:
         f.write(json.dumps({'count': n, 'teids': {str(k): v for k, v in teids.items()}}) + '\n')
     f.close()
@@ -200,6 +224,8 @@ def main():
             open(a.ready, 'w').close()
         record(socks, a.duration, a.out, a.raw, a.summary)
         return 0
+    if a.wait and not a.raw:
+        scapy_ns()  # before sending: the replies are decoded as they come
     s = make_sock(a.bind, a.port)
     msgs = [bytes.fromhex(h) for h in a.hex]
     for expr in a.pkt:

@@ -100,8 +100,8 @@ send_tunnel down6 upf "$UPF6" "$DUT6U" 0x701 0
 send_tunnel x46 enb "$ENB4" "$DUT4E" 0x400 1
 send_tunnel x64 upf "$UPF6" "$DUT6U" 0x501 0
 N=${TUN_SENT[up]}
-wait_for 5 test "$(gt_lines "$T_DIR/upf.json")" -ge $((N * 3))
-wait_for 5 test "$(gt_lines "$T_DIR/enb.json")" -ge $((N * 3))
+gt_until 5 '[ "$(gt_lines "$T_DIR/upf.json")" -ge $((N * 3)) ]'
+gt_until 5 '[ "$(gt_lines "$T_DIR/enb.json")" -ge $((N * 3)) ]'
 
 is "enb -> upf over IPv4: TEID 0x100 -> 0x200, bytes kept, Length right" \
 	"$(expect "$T_DIR/sent-up.json" "$T_DIR/upf.json" 0x100 0x200 "$DUT4U")" ok
@@ -162,7 +162,7 @@ gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --hex 30ff000400000999cafe099
 gt_send enb --bind "$ENB6" --port 0 --dst "$DUT6E" --hex 30ff000400000998cafe0998
 gt_send enb --bind "$NOPEER4" --port 0 --dst "$DUT4E" --hex 30ff000400000997cafe0997
 gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --hex 30fe000000000996
-wait_for 3 test "$(gt_eval "st('rx_packets')" "$T_DIR/s1.json")" -ge 9
+gt_until 3 '[ "$(gt_eval "st(\"rx_packets\")" "$T_DIR/s1.json")" -ge 9 ]'
 sleep 0.5
 S1=$T_DIR/s1.json
 is "known TEID from enb2, upf, enb (IPv6 tunnel) and two strangers: wrong_peer" "$(gt_eval "drop('wrong_peer')" "$S1")" 5
@@ -176,7 +176,7 @@ is "no tunnel counts a dropped packet" \
 n_upf=$(gt_lines "$T_DIR/upf.json")
 is "nothing relayed to upf" "$n_upf" $((N * 3))
 # Error Indications for the three unknown-TEID G-PDUs, none for the End Marker.
-wait_for 3 test "$(gt_rs "$T_DIR/enb.json" "sum(1 for r in rs if r['type'] == 26)")" -ge 3
+gt_until 3 '[ "$(gt_rs "$T_DIR/enb.json" "sum(1 for r in rs if r[\"type\"] == 26)")" -ge 3 ]'
 sleep 0.3
 is "only Error Indications came back to the enb side (for G-PDUs, not the End Marker)" \
 	"$(gt_rs "$T_DIR/enb.json" "sorted((r['src'], r['ies']['teid_data']) for r in rs if r['type'] != 255 and r['type'] != 254)")" \

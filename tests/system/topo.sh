@@ -77,11 +77,22 @@ tunnels = (
 EOF
 }
 
-gt_ctl() { "$GTPUCTL" -s "$GT_SOCK" "$@"; }
+# gtpuctl on the test's socket; never waits forever.
+gt_ctl() { timeout 10 "$GTPUCTL" -s "$GT_SOCK" "$@"; }
+
+# gt_until SECONDS 'SHELL CONDITION': poll until the condition (evaluated
+# anew each time, unlike wait_for's arguments) holds.
+gt_until() {
+	local t=$1 i=0
+	while [ "$i" -lt $(($1 * 10)) ]; do eval "$2" >/dev/null 2>&1 && return 0; sleep 0.1; i=$((i + 1)); done
+	return 1
+}
 
 # Start gtpud in dut with $GT_CONF; wait until it answers on its socket.
 gt_start() {
-	nsx dut "$GTPUD" -c "$GT_CONF" >>"$GT_LOG" 2>&1 &
+	# Not through nsx: a function runs in a subshell and $! would be that
+	# shell, not gtpud (signals and the cleanup must reach the daemon).
+	ip netns exec "${NS_PREFIX}dut" "$GTPUD" -c "$GT_CONF" >>"$GT_LOG" 2>&1 &
 	GT_PID=$!
 	T_PIDS="$T_PIDS $GT_PID"
 	wait_for 5 gt_ctl status || { diag "gtpud did not start:"; sed 's/^/# /' "$GT_LOG"; return 1; }
@@ -96,7 +107,7 @@ gt_listen() {
 	[ "${1:-}" = -- ] && shift
 	ready=$T_DIR/ready.$RANDOM
 	: >"$out"
-	nsx "$ns" "$PY" "$PEER_PY" listen "${args[@]}" --duration 300 --out "$out" --ready "$ready" "$@" &
+	ip netns exec "$NS_PREFIX$ns" "$PY" "$PEER_PY" listen "${args[@]}" --duration 300 --out "$out" --ready "$ready" "$@" &
 	GT_LPID=$!
 	T_PIDS="$T_PIDS $GT_LPID"
 	wait_for 10 test -e "$ready"
