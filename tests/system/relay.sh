@@ -24,6 +24,7 @@ msgs() {
 		"$h, E=1, S=1, seq=9, next_ex=0x85)/GTPPDUSessionContainer(type=$pt, QFI=63)/IPv6(src='2001:db8:45::2', dst='2001:db8:99::9')/UDP()/Raw(b'six')"
 		"$h, E=1, next_ex=0x40)/GTP_UDPPort_ExtensionHeader(udp_port=4321, next_ex=0x85)/GTPPDUSessionContainer(type=$pt, QFI=5)/Raw(b'udp port ext is class 01: removed')"
 		"$h)/Raw(bytes(range(256)) * 5)"
+		"$h, E=1, next_ex=0x03)/Raw(bytes.fromhex('01aabb83' '01ccdd41' '01eeff00') + b'unknown classes 00 and 10 kept, 01 removed')"
 		"GTP_U_Header(gtp_type=254, teid=$t)"
 	)
 }
