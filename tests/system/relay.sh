@@ -163,25 +163,26 @@ gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --hex 30ff000400000999cafe099
 gt_send enb --bind "$ENB6" --port 0 --dst "$DUT6E" --hex 30ff000400000998cafe0998
 gt_send enb --bind "$NOPEER4" --port 0 --dst "$DUT4E" --hex 30ff000400000997cafe0997
 gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --hex 30fe000000000996
-gt_until 3 '[ "$(gt_eval "st(\"rx_packets\")" "$T_DIR/s1.json")" -ge 9 ]'
+gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --hex 30ff000400000000cafe0000
+gt_until 3 '[ "$(gt_eval "st(\"rx_packets\")" "$T_DIR/s1.json")" -ge 10 ]'
 sleep 0.5
 S1=$T_DIR/s1.json
 is "known TEID from enb2, upf, enb (IPv6 tunnel) and two strangers: wrong_peer" "$(gt_eval "drop('wrong_peer')" "$S1")" 5
-is "unknown TEIDs (G-PDU from enb, enb6, a stranger; End Marker): unknown_teid" "$(gt_eval "drop('unknown_teid')" "$S1")" 4
-is "nothing else dropped, nothing forwarded" "$(gt_eval "drops(), st('forwarded')" "$S1")" "({'wrong_peer': 5, 'unknown_teid': 4}, 0)"
+is "unknown TEIDs (G-PDU from enb, enb6, a stranger; End Marker; TEID 0): unknown_teid" "$(gt_eval "drop('unknown_teid')" "$S1")" 5
+is "nothing else dropped, nothing forwarded" "$(gt_eval "drops(), st('forwarded')" "$S1")" "({'wrong_peer': 5, 'unknown_teid': 5}, 0)"
 is "counted on the sending peers" \
 	"$(gt_eval "[(n, pe(n, 'rx_packets')) for n in ('enb', 'enb2', 'upf', 'enb6', 'upf6')]" "$S1")" \
-	"[('enb', 3), ('enb2', 1), ('upf', 1), ('enb6', 1), ('upf6', 0)]"
+	"[('enb', 4), ('enb2', 1), ('upf', 1), ('enb6', 1), ('upf6', 0)]"
 is "no tunnel counts a dropped packet" \
 	"$(gt_eval "sum(tu(n, 'rx_packets') + tu(n, 'tx_packets') for n in T)" "$S1")" 0
 n_upf=$(gt_lines "$T_DIR/upf.json")
 is "nothing relayed to upf" "$n_upf" $((N * 3))
 # Error Indications for the three unknown-TEID G-PDUs, none for the End Marker.
-gt_until 3 '[ "$(gt_rs "$T_DIR/enb.json" "sum(1 for r in rs if r[\"type\"] == 26)")" -ge 3 ]'
+gt_until 3 '[ "$(gt_rs "$T_DIR/enb.json" "sum(1 for r in rs if r[\"type\"] == 26)")" -ge 4 ]'
 sleep 0.3
 is "only Error Indications came back to the enb side (for G-PDUs, not the End Marker)" \
 	"$(gt_rs "$T_DIR/enb.json" "sorted((r['src'], r['ies']['teid_data']) for r in rs if r['type'] != 255 and r['type'] != 254)")" \
-	"[('$DUT4E', 2455), ('$DUT4E', 2457), ('$DUT6E', 2456)]"
+	"[('$DUT4E', 0), ('$DUT4E', 2455), ('$DUT4E', 2457), ('$DUT6E', 2456)]"
 is "rx_packets = forwarded + answered + dropped after drops" "$(gt_eval 'ident()')" True
 
 gt_stop "$L_ENB"
