@@ -411,6 +411,20 @@ static void error_ind_event(struct daemon *d, const struct dp_event *ev)
 	}
 }
 
+static void tun_lost_event(struct daemon *d)
+{
+	json_object *f;
+
+	if (d->tun_lost)
+		return;    /* one line for all workers */
+	d->tun_lost = true;
+	log_err("TUN device %s is gone (deleted?): endpoint tunnels drop as no_tun until gtpud restarts",
+		d->tun.name);
+	f = json_object_new_object();
+	json_object_object_add(f, "device", json_object_new_string(d->tun.name));
+	daemon_event(d, "tun_lost", f);
+}
+
 static int on_notify(sd_event_source *src, int fd, uint32_t revents, void *ud)
 {
 	struct daemon *d = ud;
@@ -424,6 +438,8 @@ static int on_notify(sd_event_source *src, int fd, uint32_t revents, void *ud)
 	for (unsigned n = 0; n < 1024 && dp_event_pop(&d->dp, &ev); n++)
 		if (ev.kind == DP_EV_ERROR_IND)
 			error_ind_event(d, &ev);
+		else if (ev.kind == DP_EV_TUN_LOST)
+			tun_lost_event(d);
 	return 0;
 }
 

@@ -34,6 +34,7 @@ struct daemon {
 	uint32_t n_rt;
 	struct tun_dev tun;
 	bool has_tun;
+	bool tun_lost;            /* the device was deleted under us */
 	struct ctl *ctl;
 	struct http *http;
 	time_t start_time;

@@ -497,7 +497,7 @@ static void tun_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t l
 	struct inner_pkt ip;
 	enum inner_err e;
 
-	if (w->tun_fd < 0) {
+	if (w->tun_fd < 0 || w->tun_lost) {
 		drop(w, DROP_NO_TUN);
 		return;
 	}
@@ -752,6 +752,24 @@ static void tun_encap_gso(struct dp_worker *w, struct state *s, struct scratch *
 		INC(w->st.drops[DROP_TOO_BIG], g.n - g.i);
 }
 
+/* The device was deleted under us (EBADFD, EIO...): stop reading it, tell
+ * the control thread once; endpoint tunnels then drop as no_tun. */
+static void tun_lost(struct dp_worker *w)
+{
+	struct dp_event ev = { .kind = DP_EV_TUN_LOST };
+
+	if (w->tun_lost)
+		return;
+	w->tun_lost = true;
+	push_event(w, &ev);
+}
+
+static void tun_check_lost(struct dp_worker *w, ssize_t r)
+{
+	if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		tun_lost(w);
+}
+
 /* Read a batch of packets from the TUN device; returns how many reads. */
 static int tun_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 {
@@ -768,12 +786,19 @@ static int tun_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 		w->syscalls++;
 		if (!sc->vnet) {
 			len = read(w->tun_fd, slot + GTPU_HEADROOM, DP_BUF);
-			if (len <= 0)
+			if (len <= 0) {
+				tun_check_lost(w, len);
 				break;
+			}
 			tun_encap(w, s, sc, slot, (size_t)len, now);
 			continue;
 		}
-		len = readv(w->tun_fd, iov, 3) - TUN_VNET_LEN;
+		len = readv(w->tun_fd, iov, 3);
+		if (len <= 0) {
+			tun_check_lost(w, len);
+			break;
+		}
+		len -= TUN_VNET_LEN;
 		if (len <= 0)
 			break;
 		if (v.gso_type == VIRTIO_NET_HDR_GSO_NONE && len <= DP_BUF) {
@@ -1056,13 +1081,17 @@ static void *worker_main(void *arg)
 		w->syscalls++;
 		if (pfd[n - 1].revents)
 			break;
+		if (w->tun_fd >= 0 && (pfd[n - 2].revents & (POLLERR | POLLHUP | POLLNVAL)))
+			tun_lost(w);
+		if (w->tun_lost && w->tun_fd >= 0)
+			pfd[n - 2].fd = -1;    /* poll ignores it from now on */
 		while (busy) {
 			busy = false;
 			s = enter(w);
 			for (unsigned k = 0; k < w->n_socks; k++)
 				if (rx_batch(w, s, sc, k) == DP_BATCH)
 					busy = true;
-			if (w->tun_fd >= 0 && tun_rx(w, s, sc) == DP_BATCH)
+			if (w->tun_fd >= 0 && !w->tun_lost && tun_rx(w, s, sc) == DP_BATCH)
 				busy = true;
 		}
 	}

@@ -27,7 +27,7 @@ struct dp_event {
 	uint8_t addr_len;
 	uint8_t addr[16];
 };
-enum { DP_EV_ERROR_IND = 1 };
+enum { DP_EV_ERROR_IND = 1, DP_EV_TUN_LOST = 2 };
 
 struct dp_worker {
 	unsigned id;
@@ -37,6 +37,7 @@ struct dp_worker {
 	int sock_family[DP_MAX_SOCKS];
 	unsigned n_socks;
 	int tun_fd;              /* -1 none */
+	bool tun_lost;           /* the device went away: not read any more */
 	int stop_fd;             /* eventfd */
 	uint64_t seen_gen;       /* QSBR: generation last seen, UINT64_MAX while idle */
 	struct wstats st;

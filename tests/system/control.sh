@@ -426,7 +426,7 @@ run "TEID 0: exit 2 before sending" 2 "^gtpuctl: tunnel add: from TEID '0' is no
 	ctl tunnel add x2 from enb 0 to upf 0x921
 run "TEID too big: exit 2" 2 "^gtpuctl: tunnel add: .*TEID '0x100000000'" ctl tunnel add x3 from enb 0x100000000 to upf 1
 run "TEID not a number: exit 2" 2 "^gtpuctl: tunnel add: from TEID 'abc'" ctl tunnel add x4 from enb abc to upf 1
-run "ue without a tun device: exit 1" 1 "ue needs a tun" ctl tunnel add x5 from enb 0x930 to upf 0x931 ue 10.45.0.9
+run "ue without a tun device: exit 1" 1 "ue needs a tun" ctl tunnel add x5 from enb 0x930 to upf 0x931 ue 198.51.100.49
 run "tunnel del of a config tunnel: exit 1" 1 'comes from the config file' ctl tunnel del up
 run "tunnel del of an unknown tunnel: exit 1, not found" 1 '^gtpuctl: tunnel del: not found$' ctl tunnel del nosuch
 run "tunnel del rt1: exit 0" 0 "" ctl tunnel del rt1

@@ -81,7 +81,7 @@ out of range|2|$P\nworkers = 1000;
 teid 0|3|$P\ntunnels = (\n{ name = "t"; from = { peer = "enb"; teid = 0; }; to = { peer = "upf"; teid = 2; }; }\n);
 duplicate from.teid|4|$P\ntunnels = (\n$T,\n{ name = "u"; from = { peer = "upf"; teid = 1; }; to = { peer = "enb"; teid = 2; }; }\n);
 unknown peer|3|$P\ntunnels = (\n{ name = "t"; from = { peer = "nobody"; teid = 1; }; to = { peer = "upf"; teid = 2; }; }\n);
-ue without tun|3|$P\ntunnels = (\n{ name = "t"; from = { peer = "enb"; teid = 1; }; to = { peer = "upf"; teid = 2; }; ue = [ "10.45.0.2" ]; }\n);
+ue without tun|3|$P\ntunnels = (\n{ name = "t"; from = { peer = "enb"; teid = 1; }; to = { peer = "upf"; teid = 2; }; ue = [ "203.0.113.2" ]; }\n);
 bad address|2|peers = (\n{ name = "enb"; address = "192.0.2.300"; }\n);
 duplicate name|3|peers = (\n{ name = "enb"; address = "192.0.2.10"; },\n{ name = "enb"; address = "192.0.2.11"; }\n);
 include|2|workers = 1;\n@include "/etc/passwd"
@@ -160,8 +160,8 @@ if [ -c /dev/net/tun ]; then
 	wait "$LT_PID" 2>/dev/null
 	LT_PID=
 	lt_conf "$LT_CONF" ',
-  { name = "ue"; from = { peer = "enb"; teid = 0x300; }; to = { peer = "enb"; teid = 0x301; }; ue = [ "10.45.0.2" ]; }'
-	sed -i 's|^tunnels = (|tun = { name = "ltun0"; mtu = 1400; addresses = [ "10.45.0.1/16" ]; };\ntunnels = (|' "$LT_CONF"
+  { name = "ue"; from = { peer = "enb"; teid = 0x300; }; to = { peer = "enb"; teid = 0x301; }; ue = [ "203.0.113.2" ]; }'
+	sed -i 's|^tunnels = (|tun = { name = "ltun0"; mtu = 1400; addresses = [ "203.0.113.1/24" ]; };\ntunnels = (|' "$LT_CONF"
 	: >"$LT_LOG"
 	if lt_start && nsx dut ip link show ltun0 >/dev/null 2>&1; then
 		ok "gtpud starts with a TUN device"
