@@ -532,8 +532,7 @@ static void tun_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t l
 }
 
 /* A packet too big for the tunnel: ICMP back into the device. */
-static void tun_too_big(struct dp_worker *w, struct scratch *sc, const uint8_t *pkt, size_t len,
-			const struct inner_pkt *ip)
+static void tun_too_big(struct dp_worker *w, struct scratch *sc, const uint8_t *pkt, size_t len)
 {
 	size_t n;
 
@@ -579,7 +578,7 @@ static void tun_encap(struct dp_worker *w, struct state *s, struct scratch *sc, 
 	t = &s->tunnels[ti];
 	if (w->dp->tun_mtu && ip.len > w->dp->tun_mtu &&
 	    (ip.family == AF_INET6 || ip.df)) {
-		tun_too_big(w, sc, pkt, ip.len, &ip);
+		tun_too_big(w, sc, pkt, ip.len);
 		return;
 	}
 	to = s->peers[t->to_peer];
@@ -714,7 +713,7 @@ static void tun_encap_gso(struct dp_worker *w, struct state *s, struct scratch *
 	t = &s->tunnels[ti];
 	if (w->dp->tun_mtu && g.hlen + g.mss > w->dp->tun_mtu && (ip.family == AF_INET6 || ip.df)) {
 		/* One ICMP error for the lot: the device MTU changed under us. */
-		tun_too_big(w, sc, pkt, g.len, &ip);
+		tun_too_big(w, sc, pkt, g.len);
 		INC(w->st.drops[DROP_TOO_BIG], (unsigned)nseg - 1);
 		return;
 	}
