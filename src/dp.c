@@ -543,7 +543,6 @@ static void tun_too_big(struct dp_worker *w, struct scratch *sc, const uint8_t *
 	w->syscalls++;
 	if (n && tun_write(w, sc, sc->icmp, n) == (ssize_t)n)
 		INC(w->st.icmp_tx, 1);
-	(void)ip;
 }
 
 static struct gtpu_encap tunnel_encap(const struct tunnel *t)
