@@ -20,7 +20,7 @@ msgs() {
 		"$h)/Raw(b'plain G-PDU')"
 		"$h, S=1, seq=0x1234)/Raw(b'with a sequence number')"
 		"$h, S=1, PN=1, seq=0xfffe, npdu=7)/Raw(b'with N-PDU number')"
-		"$h, E=1, next_ex=0x85)/GTPPDUSessionContainer(type=$pt, QFI=9)/IP(src='10.45.0.2', dst='203.0.113.9')/UDP(sport=1000, dport=2000)/Raw(b'q' * 100)"
+		"$h, E=1, next_ex=0x85)/GTPPDUSessionContainer(type=$pt, QFI=9)/IP(src='198.51.100.45', dst='203.0.113.9')/UDP(sport=1000, dport=2000)/Raw(b'q' * 100)"
 		"$h, E=1, S=1, seq=9, next_ex=0x85)/GTPPDUSessionContainer(type=$pt, QFI=63)/IPv6(src='2001:db8:45::2', dst='2001:db8:99::9')/UDP()/Raw(b'six')"
 		"$h, E=1, next_ex=0x40)/GTP_UDPPort_ExtensionHeader(udp_port=4321, next_ex=0x85)/GTPPDUSessionContainer(type=$pt, QFI=5)/Raw(b'udp port ext is class 01: removed')"
 		"$h)/Raw(bytes(range(256)) * 5)"

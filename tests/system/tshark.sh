@@ -23,19 +23,19 @@ sleep 0.5
 
 G="GTP_U_Header(gtp_type=255"
 gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" \
-	--pkt "$G, teid=0x100)/IP(src='10.45.0.2', dst='203.0.113.9')/UDP(sport=1000, dport=2000)/Raw(b'x' * 64)" \
-	--pkt "$G, teid=0x100, S=1, seq=77)/IP(src='10.45.0.2', dst='203.0.113.9')/ICMP()" \
-	--pkt "$G, teid=0x100, E=1, next_ex=0x85)/GTPPDUSessionContainer(type=1, QFI=9)/IP(src='10.45.0.2', dst='203.0.113.9')/UDP()" \
+	--pkt "$G, teid=0x100)/IP(src='198.51.100.45', dst='203.0.113.9')/UDP(sport=1000, dport=2000)/Raw(b'x' * 64)" \
+	--pkt "$G, teid=0x100, S=1, seq=77)/IP(src='198.51.100.45', dst='203.0.113.9')/ICMP()" \
+	--pkt "$G, teid=0x100, E=1, next_ex=0x85)/GTPPDUSessionContainer(type=1, QFI=9)/IP(src='198.51.100.45', dst='203.0.113.9')/UDP()" \
 	--pkt "$G, teid=0x400, E=1, next_ex=0x85)/GTPPDUSessionContainer(type=1, QFI=1)/IPv6(src='2001:db8:45::2', dst='2001:db8:99::9')/UDP()" \
 	--pkt "GTP_U_Header(gtp_type=254, teid=0x100)" \
 	--pkt "GTP_U_Header(gtp_type=1, S=1, seq=5)/GTPEchoRequest()" \
-	--pkt "$G, teid=0xdead)/IP(src='10.45.0.2', dst='203.0.113.9')/UDP()" \
+	--pkt "$G, teid=0xdead)/IP(src='198.51.100.45', dst='203.0.113.9')/UDP()" \
 	--hex 34ff000d00000100000000c501aabb0068656c6c6f
 gt_send upf --bind "$UPF4" --port 0 --dst "$DUT4U" \
-	--pkt "$G, teid=0x201, E=1, next_ex=0x85)/GTPPDUSessionContainer(type=0, QFI=9)/IP(src='203.0.113.9', dst='10.45.0.2')/UDP()"
+	--pkt "$G, teid=0x201, E=1, next_ex=0x85)/GTPPDUSessionContainer(type=0, QFI=9)/IP(src='203.0.113.9', dst='198.51.100.45')/UDP()"
 gt_send upf --bind "$UPF6" --port 0 --dst "$DUT6U" \
 	--pkt "$G, teid=0x701)/IPv6(src='2001:db8:99::9', dst='2001:db8:45::2')/UDP()" \
-	--pkt "$G, teid=0x501, S=1, seq=3)/IP(src='203.0.113.9', dst='10.45.0.2')/UDP()" \
+	--pkt "$G, teid=0x501, S=1, seq=3)/IP(src='203.0.113.9', dst='198.51.100.45')/UDP()" \
 	--pkt "GTP_U_Header(gtp_type=1, S=1, seq=6)/GTPEchoRequest()" \
 	--pkt "$G, teid=0xbeef)/Raw(b'unknown')"
 gt_until 5 '[ "$(gt_eval "st(\"tx_packets\")")" -ge 13 ]'
