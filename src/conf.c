@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "util.h"
 
 #define GTPU_PORT 2152
 #define METRICS_PORT 9152
@@ -329,25 +330,6 @@ static void htab_fini(struct htab *h)
 {
 	free(h->slot);
 	h->slot = NULL;
-}
-
-static uint32_t hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
-}
-
-static uint32_t hash_u32(uint32_t k)
-{
-	k ^= k >> 16;
-	k *= 0x7feb352dU;
-	k ^= k >> 15;
-	k *= 0x846ca68bU;
-	k ^= k >> 16;
-	return k;
 }
 
 static uint32_t hash_addr(const struct conf_addr *a)

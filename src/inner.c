@@ -2,6 +2,7 @@
 /* Inner IPv4/IPv6 packet validation and ICMP "too big" builders for endpoint
  * tunnels. Pure functions: no I/O, no logging, no allocation. */
 #include "inner.h"
+#include "util.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -47,23 +48,6 @@ const char *inner_err_str(enum inner_err e)
 	case INNER_E__COUNT: break;
 	}
 	return "unknown error";
-}
-
-static inline uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
 }
 
 static enum inner_err parse4(const uint8_t *p, size_t len, struct inner_pkt *ip)

@@ -86,12 +86,7 @@ void conf_addr_to_sockaddr(const struct conf_addr *a, uint16_t port,
 
 static uint32_t addr_hash(int family, const uint8_t *a)
 {
-	uint32_t h = 2166136261u;
-	size_t n = family == AF_INET ? 4 : 16;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ a[i]) * 16777619u;
-	return hidx_hash(h);
+	return hash_u32(hash_bytes(a, family == AF_INET ? 4 : 16));
 }
 
 static uint32_t pow2_for(uint32_t n)
@@ -272,15 +267,6 @@ uint32_t state_lookup_to(const struct state *s, uint32_t peer, uint32_t teid)
 }
 
 /* Name hash used only while building, to find duplicates and for lookups. */
-static uint32_t str_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h;
-}
-
 struct build {
 	uint32_t name_mask;
 	uint32_t *name_hash;        /* tunnel index + 1 */
@@ -312,7 +298,7 @@ static int add_name(struct state *s, struct build *b, const char *name, uint32_t
 
 static uint32_t name_slot(const struct state *s, const struct build *b, const char *name)
 {
-	uint32_t h = str_hash(name) & b->name_mask;
+	uint32_t h = hash_str(name) & b->name_mask;
 
 	while (b->name_hash[h] && strcmp(tunnel_name(s, &s->tunnels[b->name_hash[h] - 1]), name))
 		h = (h + 1) & b->name_mask;

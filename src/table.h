@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "conf.h"
+#include "util.h"
 
 #define TABLE_MAX_WORKERS 64
 
@@ -190,12 +191,7 @@ uint64_t state_err_ind(const struct state *s, uint32_t i);
 
 static inline uint32_t hidx_hash(uint32_t k)
 {
-	k ^= k >> 16;
-	k *= 0x7feb352dU;
-	k ^= k >> 15;
-	k *= 0x846ca68bU;
-	k ^= k >> 16;
-	return k;
+	return hash_u32(k);
 }
 
 static inline uint32_t state_lookup_teid(const struct state *s, uint32_t teid)

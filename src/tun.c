@@ -3,6 +3,7 @@
  * MTU, addresses, link state and removal. Library code: errors are returned
  * as -errno with a sentence, never logged. */
 #include "tun.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -492,28 +493,6 @@ void tun_close(struct tun_dev *t)
 
 /* ---- offloads ---- */
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, (uint16_t)(v >> 16));
-	wr16(p + 2, (uint16_t)v);
-}
-
 static inline uint16_t add16(uint32_t a, uint32_t b)
 {
 	a += b;
@@ -624,7 +603,7 @@ int tun_csum_complete(uint8_t *pkt, size_t len, const struct tun_vnet *v)
 	if (v->csum_start >= len || at + 2 > len)
 		return -EINVAL;
 	/* The field holds the pseudo-header sum: summing over it adds it in. */
-	wr16(pkt + at, (uint16_t)~tun_csum(0, pkt + v->csum_start, len - v->csum_start));
+	put16(pkt + at, (uint16_t)~tun_csum(0, pkt + v->csum_start, len - v->csum_start));
 	return 0;
 }
 
@@ -645,11 +624,11 @@ static uint16_t pseudo_sum(int family, const uint8_t *ip, uint32_t l4len)
 static void ip_set_len(int family, uint8_t *ip, uint32_t len)
 {
 	if (family == AF_INET) {
-		wr16(ip + 2, (uint16_t)len);
-		wr16(ip + 10, 0);
-		wr16(ip + 10, (uint16_t)~tun_csum(0, ip, (size_t)(ip[0] & 0x0f) * 4));
+		put16(ip + 2, (uint16_t)len);
+		put16(ip + 10, 0);
+		put16(ip + 10, (uint16_t)~tun_csum(0, ip, (size_t)(ip[0] & 0x0f) * 4));
 	} else {
-		wr16(ip + 4, (uint16_t)(len - 40));
+		put16(ip + 4, (uint16_t)(len - 40));
 	}
 }
 
@@ -713,19 +692,19 @@ size_t tun_seg_next(struct tun_seg *g, uint8_t *out, size_t cap)
 	memcpy(out, g->pkt, g->hlen);
 	psum = csum_copy(out + g->hlen, g->pkt + g->hlen + g->off, pay);
 	if (g->family == AF_INET)
-		wr16(out + 4, (uint16_t)(rd16(g->pkt + 4) + g->i));
+		put16(out + 4, (uint16_t)(get16(g->pkt + 4) + g->i));
 	ip_set_len(g->family, out, n);
 	th = out + g->l4_off;
-	wr32(th + 4, rd32(g->pkt + g->l4_off + 4) + g->off);
+	put32(th + 4, get32(g->pkt + g->l4_off + 4) + g->off);
 	flags = th[13];
 	if (g->i)
 		flags &= (uint8_t)~TCP_CWR;
 	if (g->i + 1 < g->n)
 		flags &= (uint8_t)~(TCP_FIN | TCP_PSH);
 	th[13] = flags;
-	wr16(th + 16, 0);
+	put16(th + 16, 0);
 	/* The payload starts at an even offset of the TCP header (4 * doff). */
-	wr16(th + 16, (uint16_t)~tun_csum(add16(pseudo_sum(g->family, out, n - g->l4_off), psum),
+	put16(th + 16, (uint16_t)~tun_csum(add16(pseudo_sum(g->family, out, n - g->l4_off), psum),
 					  th, g->hlen - g->l4_off));
 	g->off += pay;
 	g->i++;
@@ -778,13 +757,13 @@ bool tun_coal_add(struct tun_coal *c, const uint8_t *pkt, const struct inner_pkt
 		c->l4_off = ip->l4_off;
 		c->hlen = ip->l4_off + thl;
 		c->mss = pay;
-		c->next_seq = rd32(nth + 4) + pay;
+		c->next_seq = get32(nth + 4) + pay;
 		c->closed = nth[13] & TCP_PSH;
 		return true;
 	}
 	th = head + c->l4_off;
 	if (c->closed || ip->family != c->family || ip->l4_off + thl != c->hlen ||
-	    pay > c->mss || c->len + pay > TUN_GSO_MAX || rd32(nth + 4) != c->next_seq)
+	    pay > c->mss || c->len + pay > TUN_GSO_MAX || get32(nth + 4) != c->next_seq)
 		return false;
 	/* Same addresses, ports, ack, window, options, and flags but PSH. */
 	if (ip->family == AF_INET) {
@@ -819,7 +798,7 @@ size_t tun_coal_finish(struct tun_coal *c, unsigned *n_pkts)
 	if (c->n > 1) {
 		ip_set_len(c->family, head, c->len);
 		/* The kernel completes the checksum of each segment it cuts. */
-		wr16(head + c->l4_off + 16, pseudo_sum(c->family, head, c->len - c->l4_off));
+		put16(head + c->l4_off + 16, pseudo_sum(c->family, head, c->len - c->l4_off));
 		v.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		v.gso_type = c->family == AF_INET ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
 		v.hdr_len = (uint16_t)c->hlen;

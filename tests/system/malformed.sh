@@ -5,11 +5,7 @@
 # its drop reason, nothing at all comes back, and gtpud still answers Echo.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
-gt_need
-gt_topo || { not_ok "topology"; done_testing; }
-gt_conf
-gt_start || { not_ok "gtpud starts"; done_testing; }
-ok "gtpud starts in dut"
+gt_setup
 # Anything gtpud emits towards the enb side lands here or on the sender's socket.
 gt_listen enb "$T_DIR/enb.json" "$ENB4" "$NOPEER4" -- --raw || { not_ok "listener in enb"; done_testing; }
 L_ENB=$GT_LPID

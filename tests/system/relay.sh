@@ -7,11 +7,7 @@
 # and counted, and the counters add up.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
-gt_need
-gt_topo || { not_ok "topology"; done_testing; }
-gt_conf
-gt_start || { not_ok "gtpud starts"; done_testing; }
-ok "gtpud starts in dut"
+gt_setup
 
 # The messages sent on each tunnel: TEID $1, PDU type $2 (0 DL, 1 UL).
 msgs() {

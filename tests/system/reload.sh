@@ -6,11 +6,7 @@
 # its errors logged, and `gtpuctl reload` fails printing FILE:LINE.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
-gt_need
-gt_topo || { not_ok "topology"; done_testing; }
-gt_conf
-gt_start || { not_ok "gtpud starts"; done_testing; }
-ok "gtpud starts in dut"
+gt_setup
 
 RATE=10000
 COUNT=30000

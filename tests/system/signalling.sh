@@ -8,11 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 GT_EI_RATE=10
 . "$(dirname "$0")/topo.sh"
-gt_need
-gt_topo || { not_ok "topology"; done_testing; }
-gt_conf
-gt_start || { not_ok "gtpud starts"; done_testing; }
-ok "gtpud starts in dut"
+gt_setup
 gt_listen enb "$T_DIR/enb.json" "$ENB4" "$ENB6" "$NOPEER4" "$NOPEER6" "$ENB2_4" || { not_ok "listener in enb"; done_testing; }
 L_ENB=$GT_LPID
 gt_listen upf "$T_DIR/upf.json" "$UPF4" "$UPF6" || { not_ok "listener in upf"; done_testing; }

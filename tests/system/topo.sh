@@ -161,3 +161,13 @@ EOF
 is() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "got: $2"; diag "want: $3"; fi
 }
+
+# gt_setup: what every test on this topology starts with: tools checked,
+# namespaces made, the standard config written, gtpud started in dut.
+gt_setup() {
+	gt_need
+	gt_topo || { not_ok "topology"; done_testing; }
+	gt_conf
+	gt_start || { not_ok "gtpud starts"; done_testing; }
+	ok "gtpud starts in dut"
+}
