@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Bench G-PDU generator: sendmmsg batches at a fixed rate or as a flood, TEIDs
  * spread over N tunnels, each payload carrying a sequence number and a send
- * timestamp. Prints one JSON line with what it sent. */
+ * timestamp, from one or several source ports; optionally counts the Error
+ * Indications that come back. Prints one JSON line with what it sent. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +18,8 @@
 #include "bench.h"
 
 #define MAX_BATCH 1024
+#define MAX_SOCKS 64
+#define GTP_ERROR_IND 26
 
 struct opts {
 	const char *dst, *src;
@@ -26,17 +29,22 @@ struct opts {
 	double secs;
 	unsigned batch;
 	bool sequential;           /* teid = base + seq % N instead of a hash of seq */
+	unsigned socks;            /* source ports, one socket each, batches round robin */
+	bool count_ei;             /* read what comes back on the first socket */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: gen -d ADDR:PORT [-s ADDR:PORT] [-r PPS|0] [-l BYTES] [-n TUNNELS]\n"
-		   "           [-b BASE_TEID] [-t SECONDS] [-B BATCH] [-S]\n"
+		   "           [-b BASE_TEID] [-t SECONDS] [-B BATCH] [-S] [-P SOCKETS] [-R]\n"
 		   "  -r PPS     fixed rate, 0 = flood (default 100000)\n"
 		   "  -l BYTES   inner payload after the GTP-U header, >= %zu (default 100)\n"
 		   "  -n N       TEIDs base..base+N-1, uniformly spread (default 1)\n"
 		   "  -S         sequential TEIDs (base + seq %% N) instead of hashed\n"
-		   "  -B BATCH   datagrams per sendmmsg (default 32)\n",
+		   "  -B BATCH   datagrams per sendmmsg (default 32)\n"
+		   "  -P N       N sockets from source ports PORT..PORT+N-1 of -s (or ephemeral\n"
+		   "             ones), batches round robin: several flows for SO_REUSEPORT\n"
+		   "  -R         count the Error Indications received on the first socket\n",
 		sizeof(struct bench_payload));
 }
 
@@ -97,18 +105,41 @@ static void fill(uint8_t *p, const struct opts *o, uint64_t seq, uint64_t now)
 	memcpy(p + BENCH_GTP_HDR, &pl, sizeof(pl));
 }
 
+/* Count what came back without waiting: Error Indications and the rest. */
+static void drain(int fd, uint64_t *ei, uint64_t *other)
+{
+	static uint8_t rb[16][2048];
+	static struct mmsghdr rm[16];
+	static struct iovec riov[16];
+	int n;
+
+	for (unsigned i = 0; i < 16; i++) {
+		riov[i] = (struct iovec){ rb[i], sizeof(rb[i]) };
+		rm[i].msg_hdr = (struct msghdr){ .msg_iov = &riov[i], .msg_iovlen = 1 };
+	}
+	while ((n = recvmmsg(fd, rm, 16, MSG_DONTWAIT, NULL)) > 0) {
+		for (int i = 0; i < n; i++) {
+			if (rm[i].msg_len >= 8 && (rb[i][0] & 0xe0) == 0x20 && rb[i][1] == GTP_ERROR_IND)
+				(*ei)++;
+			else
+				(*other)++;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
-	struct opts o = { .pps = 100000, .len = 100, .tunnels = 1, .base = 1, .secs = 3, .batch = 32 };
+	struct opts o = { .pps = 100000, .len = 100, .tunnels = 1, .base = 1, .secs = 3, .batch = 32, .socks = 1 };
 	static struct mmsghdr m[MAX_BATCH];
 	static struct iovec iov[MAX_BATCH];
 	struct sockaddr_storage dst, src;
 	socklen_t dl, sl;
-	uint64_t sent = 0, errors = 0, late = 0, start, end, next;
+	uint64_t sent = 0, errors = 0, late = 0, ei = 0, other = 0, start, end, next;
 	uint8_t *bufs;
-	int c, fd, buf = 4 << 20;
+	int c, fd[MAX_SOCKS], buf = 4 << 20;
+	unsigned turn = 0;
 
-	while ((c = getopt(argc, argv, "d:s:r:l:n:b:t:B:Sh")) != -1) {
+	while ((c = getopt(argc, argv, "d:s:r:l:n:b:t:B:SP:Rh")) != -1) {
 		switch (c) {
 		case 'd': o.dst = optarg; break;
 		case 's': o.src = optarg; break;
@@ -119,24 +150,36 @@ int main(int argc, char **argv)
 		case 't': o.secs = strtod(optarg, NULL); break;
 		case 'B': o.batch = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'S': o.sequential = true; break;
+		case 'P': o.socks = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'R': o.count_ei = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (!o.dst || parse_ep(o.dst, &dst, &dl) < 0 || (o.src && parse_ep(o.src, &src, &sl) < 0) ||
 	    o.len < sizeof(struct bench_payload) || o.len > 65000 || !o.tunnels || !o.base ||
-	    !o.batch || o.batch > MAX_BATCH || o.secs <= 0) {
+	    !o.batch || o.batch > MAX_BATCH || o.secs <= 0 || !o.socks || o.socks > MAX_SOCKS) {
 		usage(stderr);
 		return 2;
 	}
-	fd = socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || (o.src && bind(fd, (struct sockaddr *)&src, sl) < 0) ||
-	    connect(fd, (struct sockaddr *)&dst, dl) < 0) {
-		perror("gen: socket");
-		return 1;
+	for (unsigned i = 0; i < o.socks; i++) {
+		fd[i] = socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd[i] >= 0 && o.src) {
+			/* Port + i: the same sockaddr layout for both families. */
+			struct sockaddr_in *a = (struct sockaddr_in *)&src;
+
+			if (i)
+				a->sin_port = htons((uint16_t)(ntohs(a->sin_port) + 1));
+			if (bind(fd[i], (struct sockaddr *)&src, sl) < 0)
+				fd[i] = -1;
+		}
+		if (fd[i] < 0 || connect(fd[i], (struct sockaddr *)&dst, dl) < 0) {
+			perror("gen: socket");
+			return 1;
+		}
+		if (setsockopt(fd[i], SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
+			setsockopt(fd[i], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	}
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	bufs = calloc(o.batch, BENCH_GTP_HDR + o.len);
 	if (!bufs)
 		return 1;
@@ -149,6 +192,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		uint64_t now = bench_now_ns();
 		unsigned n = o.batch, done = 0;
+		int f = fd[turn++ % o.socks];
 
 		if (now >= end)
 			break;
@@ -168,7 +212,7 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < n; i++)
 			fill(iov[i].iov_base, &o, sent + i, now);
 		while (done < n) {
-			int r = sendmmsg(fd, m + done, n - done, 0);
+			int r = sendmmsg(f, m + done, n - done, 0);
 
 			if (r < 0) {
 				if (errno == EINTR)
@@ -180,13 +224,23 @@ int main(int argc, char **argv)
 			done += (unsigned)r;
 		}
 		sent += n;
+		if (o.count_ei)
+			drain(fd[0], &ei, &other);
 	}
 	end = bench_now_ns();
-	printf("{\"sent\":%llu,\"send_errors\":%llu,\"late_batches\":%llu,\"secs\":%.3f,\"pps\":%.0f}\n",
+	if (o.count_ei) {
+		/* The answers to the last batches are still on their way. */
+		usleep(200000);
+		drain(fd[0], &ei, &other);
+	}
+	printf("{\"sent\":%llu,\"send_errors\":%llu,\"late_batches\":%llu,\"secs\":%.3f,\"pps\":%.0f,"
+	       "\"ei_rx\":%llu,\"other_rx\":%llu}\n",
 	       (unsigned long long)(sent - errors), (unsigned long long)errors,
 	       (unsigned long long)late, (double)(end - start) / 1e9,
-	       (double)(sent - errors) * 1e9 / (double)(end - start));
+	       (double)(sent - errors) * 1e9 / (double)(end - start),
+	       (unsigned long long)ei, (unsigned long long)other);
 	free(bufs);
-	close(fd);
+	for (unsigned i = 0; i < o.socks; i++)
+		close(fd[i]);
 	return 0;
 }
