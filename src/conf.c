@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The configuration loader: gtpud.conf (libconfig 1.5 syntax) checked key by
  * key into a struct conf, every error kept as "FILE:LINE: message". A large
- * tunnels list is cut into chunks parsed by libconfig on several threads. */
+ * tunnels list is cut into chunks read on several threads, by a fast scanner
+ * for the common shape of an entry, else by libconfig. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1416,6 +1417,384 @@ static void scan_fini(struct scan *sc)
 	free(sc->chunks);
 }
 
+/* ---- the fast scanner: one tunnel entry without libconfig ---- */
+
+/* libconfig spends most of the load building settings that are read once.
+ * The common shape of an entry is read here straight into struct
+ * conf_tunnel. Whatever it is not sure of (a syntax it does not handle, a
+ * key or type it does not expect, a value that would make an error) makes
+ * it give up on the whole chunk, which then goes through libconfig and
+ * load_tunnel as before: every message comes from there. */
+
+/* Tests: set to turn the fast scanner off; counts the chunks it loaded. */
+extern bool conf_fast_scan_off;
+extern atomic_uint conf_fast_scan_chunks;
+bool conf_fast_scan_off;
+atomic_uint conf_fast_scan_chunks;
+
+struct fscan {
+	const char *p, *end;
+	int line;
+};
+
+/* White space and comments; false on an unterminated comment. */
+static bool fs_skip(struct fscan *f)
+{
+	const char *p = f->p, *e = f->end;
+
+	while (p < e) {
+		if (cclass[(uint8_t)*p] & 4) {
+			f->line += *p++ == '\n';
+		} else if (*p == '#' || (*p == '/' && p + 1 < e && p[1] == '/')) {
+			while (p < e && *p != '\n')
+				p++;
+		} else if (*p == '/' && p + 1 < e && p[1] == '*') {
+			for (p += 2; p + 1 < e && !(p[0] == '*' && p[1] == '/'); p++)
+				f->line += *p == '\n';
+			if (p + 1 >= e)
+				return false;
+			p += 2;
+		} else {
+			break;
+		}
+	}
+	f->p = p;
+	return true;
+}
+
+/* After white space: the next character is c (consumed). */
+static bool fs_punct(struct fscan *f, char c)
+{
+	if (!fs_skip(f) || f->p >= f->end || *f->p != c)
+		return false;
+	f->p++;
+	return true;
+}
+
+/* An optional ';' or ',' after a setting. */
+static bool fs_term(struct fscan *f)
+{
+	if (!fs_skip(f))
+		return false;
+	if (f->p < f->end && (*f->p == ';' || *f->p == ','))
+		f->p++;
+	return true;
+}
+
+/* A setting name and its '=' or ':'. Returns its length, 0 when there is
+ * none. */
+static size_t fs_key(struct fscan *f, const char **key, int *line)
+{
+	const char *s = f->p;
+	size_t n;
+
+	*key = s;
+	*line = f->line;
+	if (s >= f->end || !is_name_start(*s))
+		return 0;
+	while (f->p < f->end && is_name_char(*f->p))
+		f->p++;
+	n = (size_t)(f->p - s);
+	if (!fs_skip(f) || f->p >= f->end || (*f->p != '=' && *f->p != ':'))
+		return 0;
+	f->p++;
+	return n;
+}
+
+static bool key_is(const char *k, size_t n, const char *want)
+{
+	return strlen(want) == n && !memcmp(k, want, n);
+}
+
+/* One string literal on one line, with the escapes of libconfig 1.5; not
+ * followed by another literal (libconfig joins them). */
+static bool fs_string(struct fscan *f, char *buf, size_t cap)
+{
+	const char *p, *e = f->end;
+	size_t n = 0;
+
+	if (!fs_skip(f) || f->p >= e || *f->p != '"')
+		return false;
+	for (p = f->p + 1; p < e && *p != '"'; p++) {
+		char ch = *p;
+		if (ch == '\n')
+			return false;
+		if (ch == '\\') {
+			if (++p >= e)
+				return false;
+			switch (*p) {
+			case '\\': ch = '\\'; break;
+			case '"': ch = '"'; break;
+			case 'f': ch = '\f'; break;
+			case 'n': ch = '\n'; break;
+			case 'r': ch = '\r'; break;
+			case 't': ch = '\t'; break;
+			case 'x': {
+				int hi, lo;
+				if (p + 2 >= e || (hi = hexval(p[1])) < 0 || (lo = hexval(p[2])) < 0 ||
+				    (hi | lo) == 0)
+					return false;
+				ch = (char)(hi << 4 | lo);
+				p += 2;
+				break;
+			}
+			default:
+				return false;
+			}
+		}
+		if (n + 1 >= cap)
+			return false;
+		buf[n++] = ch;
+	}
+	if (p >= e)
+		return false;
+	buf[n] = '\0';
+	f->p = p + 1;
+	return fs_skip(f) && (f->p >= e || *f->p != '"');
+}
+
+/* A non-negative integer literal, decimal or hex, with an optional L, in
+ * min..max: libconfig reads it as the same value and the checks pass. */
+static bool fs_int(struct fscan *f, int64_t min, int64_t max, int64_t *out)
+{
+	const char *p, *e = f->end;
+	uint64_t x = 0;
+	int d;
+
+	if (!fs_skip(f))
+		return false;
+	p = f->p;
+	if (p >= e || *p < '0' || *p > '9')
+		return false;
+	if (p + 2 < e && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && hexval(p[2]) >= 0) {
+		for (p += 2; p < e && (d = hexval(*p)) >= 0; p++) {
+			if (x >> 59)
+				return false;
+			x = x << 4 | (uint64_t)d;
+		}
+	} else {
+		for (; p < e && *p >= '0' && *p <= '9'; p++) {
+			if (x > (UINT64_MAX - 9) / 10)
+				return false;
+			x = x * 10 + (uint64_t)(*p - '0');
+		}
+	}
+	/* The prescan gave every literal beyond 31 bits its L. */
+	if (p < e && *p == 'L')
+		p++;
+	else if (x > INT32_MAX)
+		return false;
+	if (p < e && (is_name_char(*p) || *p == '.'))
+		return false;
+	if (x > (uint64_t)INT64_MAX || (int64_t)x < min || (int64_t)x > max)
+		return false;
+	*out = (int64_t)x;
+	f->p = p;
+	return true;
+}
+
+/* from = { peer = "..."; teid = ...; } */
+static bool fs_end(struct fscan *f, const struct loader *ld, uint32_t *peer, uint32_t *teid,
+		   uint32_t *teid_line)
+{
+	char name[CONF_NAME_MAX + 2];
+	bool has_peer = false, has_teid = false;
+	const char *k;
+	size_t n;
+	int64_t x;
+	int line, i;
+
+	if (!fs_punct(f, '{'))
+		return false;
+	for (;;) {
+		if (!fs_skip(f) || f->p >= f->end)
+			return false;
+		if (*f->p == '}') {
+			f->p++;
+			break;
+		}
+		n = fs_key(f, &k, &line);
+		if (key_is(k, n, "peer") && !has_peer) {
+			if (!fs_string(f, name, sizeof name) || (i = peer_lookup(ld, name)) < 0)
+				return false;
+			*peer = (uint32_t)i;
+			has_peer = true;
+		} else if (key_is(k, n, "teid") && !has_teid) {
+			if (!fs_int(f, 1, 0xffffffffLL, &x))
+				return false;
+			*teid = (uint32_t)x;
+			*teid_line = (uint32_t)line;
+			has_teid = true;
+		} else {
+			return false;
+		}
+		if (!fs_term(f))
+			return false;
+	}
+	return has_peer && has_teid;
+}
+
+/* ue = [ "ADDR", ... ] or ( ... ) */
+static bool fs_ue(struct fscan *f, struct conf_tunnel *t, bool *v6)
+{
+	struct conf_addr ue[CONF_MAX_UE];
+	char s[INET6_ADDRSTRLEN + 8];
+	char close;
+	int j;
+
+	if (!fs_skip(f) || f->p >= f->end || (*f->p != '[' && *f->p != '('))
+		return false;
+	close = *f->p++ == '[' ? ']' : ')';
+	if (!fs_skip(f) || f->p >= f->end)
+		return false;
+	if (*f->p != close) {
+		for (;;) {
+			struct conf_addr a;
+			if (t->n_ue >= CONF_MAX_UE || !fs_string(f, s, sizeof s) ||
+			    conf_parse_addr(s, &a) < 0)
+				return false;
+			for (j = 0; j < t->n_ue; j++)
+				if (addr_eq(&ue[j], &a))
+					return false;
+			if (a.family == AF_INET6)
+				*v6 = true;
+			ue[t->n_ue++] = a;
+			if (!fs_skip(f) || f->p >= f->end)
+				return false;
+			if (*f->p == close)
+				break;
+			if (*f->p != ',')
+				return false;
+			f->p++;
+		}
+	}
+	f->p++;
+	if (t->n_ue) {
+		t->ue = malloc(t->n_ue * sizeof *t->ue);
+		if (!t->ue)
+			return false;
+		memcpy(t->ue, ue, t->n_ue * sizeof *t->ue);
+	}
+	return true;
+}
+
+enum { FK_NAME = 1, FK_FROM = 2, FK_TO = 4, FK_UE = 8, FK_QFI = 16, FK_RATE = 32, FK_BURST = 64 };
+
+/* One element { ... } of the tunnels list into t (zeroed by the caller). */
+static bool fs_tunnel(struct fscan *f, const struct loader *ld, struct conf_tunnel *t,
+		      struct tlines *tl, uint32_t i, bool *v6)
+{
+	char name[CONF_NAME_MAX + 2];
+	unsigned seen = 0, bit;
+	uint32_t unused;
+	const char *k;
+	size_t n;
+	int64_t x;
+	int line;
+
+	t->qfi = -1;
+	if (!fs_skip(f) || f->p >= f->end || *f->p != '{')
+		return false;
+	t->line = f->line;
+	f->p++;
+	for (;;) {
+		if (!fs_skip(f) || f->p >= f->end)
+			return false;
+		if (*f->p == '}') {
+			f->p++;
+			break;
+		}
+		n = fs_key(f, &k, &line);
+		bit = key_is(k, n, "name") ? FK_NAME : key_is(k, n, "from") ? FK_FROM :
+		      key_is(k, n, "to") ? FK_TO : key_is(k, n, "ue") ? FK_UE :
+		      key_is(k, n, "qfi") ? FK_QFI : key_is(k, n, "rate") ? FK_RATE :
+		      key_is(k, n, "burst") ? FK_BURST : 0;
+		/* An unknown key, or a key twice (a libconfig error). */
+		if (!bit || (seen & bit))
+			return false;
+		seen |= bit;
+		switch (bit) {
+		case FK_NAME:
+			if (!fs_string(f, name, sizeof name) || !name_ok(name) ||
+			    !(t->name = strdup(name)))
+				return false;
+			tl->name[i] = (uint32_t)line;
+			break;
+		case FK_FROM:
+			if (!fs_end(f, ld, &t->from_peer, &t->from_teid, &tl->teid[i]))
+				return false;
+			break;
+		case FK_TO:
+			if (!fs_end(f, ld, &t->to_peer, &t->to_teid, &unused))
+				return false;
+			break;
+		case FK_UE:
+			/* Without a tun group, load_tunnel reports an error. */
+			if (!ld->c->tun.present || !fs_ue(f, t, v6))
+				return false;
+			tl->ue[i] = (uint32_t)line;
+			break;
+		case FK_QFI:
+			if (!fs_int(f, 0, 63, &x))
+				return false;
+			t->qfi = (int)x;
+			break;
+		case FK_RATE:
+			if (!fs_int(f, 0, 1000000000000LL, &x))
+				return false;
+			t->rate = (uint64_t)x;
+			break;
+		case FK_BURST:
+			if (!fs_int(f, 0, 1000000000LL, &x))
+				return false;
+			t->burst = (uint64_t)x;
+			break;
+		}
+		if (!fs_term(f))
+			return false;
+	}
+	if ((seen & (FK_NAME | FK_FROM | FK_TO)) != (FK_NAME | FK_FROM | FK_TO))
+		return false;
+	return !(t->burst && !t->rate);   /* "has no effect without a rate" */
+}
+
+static void fs_clear(struct conf_tunnel *t, struct tlines *tl, uint32_t i)
+{
+	free(t->name);
+	free(t->ue);
+	memset(t, 0, sizeof *t);
+	tl->name[i] = tl->teid[i] = tl->ue[i] = 0;
+}
+
+/* Chunk k straight into its rows. False (rows cleared): libconfig's turn. */
+static bool fast_chunk(const struct loader *ld, const struct scan *sc, const struct chunk *k,
+		       struct conf_tunnel *tunnels, struct tlines *tl, bool *v6)
+{
+	struct fscan f = { sc->text + k->start, sc->text + k->end, k->line };
+	bool any_v6 = false;
+	uint32_t i, done = 0;
+
+	if (conf_fast_scan_off)
+		return false;
+	for (i = 0; i < k->n; i++) {
+		struct conf_tunnel *t = &tunnels[k->first + i];
+		done = i + 1;
+		if (i && !fs_punct(&f, ','))
+			goto fail;
+		if (!fs_tunnel(&f, ld, t, tl, k->first + i, &any_v6))
+			goto fail;
+	}
+	if (!fs_skip(&f) || f.p != f.end)
+		goto fail;
+	*v6 |= any_v6;
+	atomic_fetch_add_explicit(&conf_fast_scan_chunks, 1, memory_order_relaxed);
+	return true;
+fail:
+	for (i = 0; i < done; i++)
+		fs_clear(&tunnels[k->first + i], tl, k->first + i);
+	return false;
+}
+
 /* ---- parsing the tunnels, in chunks on threads ---- */
 
 struct tjob {
@@ -1447,6 +1826,7 @@ static void *tjob_run(void *arg)
 	char *buf = NULL;
 	size_t cap = 0;
 	struct elist *el = calloc(1, sizeof *el);
+	bool v6 = false;
 
 	if (!el) {
 		j->oom = true;
@@ -1464,6 +1844,11 @@ static void *tjob_run(void *arg)
 		if (ci >= sc->n_chunks)
 			break;
 		k = &sc->chunks[ci];
+		if (fast_chunk(j->ld, sc, k, j->tunnels, j->tl, &v6)) {
+			if (v6)
+				j->any_v6_ue = true;
+			continue;
+		}
 		len = k->end - k->start;
 		if (len + 16 > cap) {
 			char *b = realloc(buf, len + 16);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the config loader: valid files with every value and default
  * asserted, one must-fail row per kind of error with its exact text and line,
- * several errors in one file, the chunked path for large tunnel lists, and
- * the address helpers. */
+ * several errors in one file, the chunked path for large tunnel lists, the
+ * fast scanner against libconfig, and the address helpers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +11,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -556,6 +558,249 @@ static void test_big(void **state)
 	free(t);
 }
 
+/* ---- the fast scanner against libconfig ---- */
+
+/* In conf.c, for tests only: the fast scanner's switch and its count of
+ * chunks loaded. */
+extern bool conf_fast_scan_off;
+extern atomic_uint conf_fast_scan_chunks;
+
+/* Loads text with the fast scanner on or off; *fast: chunks it loaded. */
+static int load_mode(const char *text, bool off, struct conf **c, struct conf_errors *e,
+		     unsigned *fast)
+{
+	unsigned before = atomic_load(&conf_fast_scan_chunks);
+	int r;
+
+	conf_fast_scan_off = off;
+	r = conf_read_string(text, F, c, e);
+	conf_fast_scan_off = false;
+	*fast = atomic_load(&conf_fast_scan_chunks) - before;
+	return r;
+}
+
+static void assert_same_tunnels(const struct conf *a, const struct conf *b)
+{
+	uint32_t i;
+	int k;
+
+	assert_int_equal(a->n_tunnels, b->n_tunnels);
+	for (i = 0; i < a->n_tunnels; i++) {
+		const struct conf_tunnel *x = &a->tunnels[i], *y = &b->tunnels[i];
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->from_peer, y->from_peer);
+		assert_int_equal(x->from_teid, y->from_teid);
+		assert_int_equal(x->to_peer, y->to_peer);
+		assert_int_equal(x->to_teid, y->to_teid);
+		assert_int_equal(x->n_ue, y->n_ue);
+		for (k = 0; k < x->n_ue; k++)
+			assert_memory_equal(&x->ue[k], &y->ue[k], sizeof x->ue[k]);
+		assert_int_equal(x->qfi, y->qfi);
+		assert_int_equal(x->rate, y->rate);
+		assert_int_equal(x->burst, y->burst);
+		assert_int_equal(x->line, y->line);
+	}
+}
+
+struct fast_row {
+	const char *name;
+	const char *body;         /* the tunnels list, from line 4 */
+	bool fast;                /* the fast scanner takes it (else libconfig) */
+	const char *err[3];       /* every message; none: a valid file */
+	/* tunnels[0] of a valid file */
+	const char *t_name;
+	uint32_t from_teid, to_teid, to_peer;
+	int qfi;
+	uint64_t rate, burst;
+	uint8_t n_ue;
+	const char *ue[2];
+	int line;
+};
+
+#define FHEAD PEERS "tun = { };\ntunnels = (\n"
+#define FROM "from = { peer = \"enb\"; teid = 1; }; "
+#define TO "to = { peer = \"upf\"; teid = 2; }; "
+#define ALLOWED "(allowed: name, from, to, ue, qfi, rate, burst)"
+#define EROW(n, b, f, ...) { .name = n, .body = b, .fast = f, .err = { __VA_ARGS__ } }
+
+static const struct fast_row fast_rows[] = {
+	{ "canonical", TUN("a", "1", "2"), true, { NULL }, "a", 1, 2, 1, -1, 0, 0, 0, { NULL }, 4 },
+	{ "comments", "# one\n// two\n/* three ( { \"\n */ { /* a */ name /* b */ = \"c\" # d\n"
+	  "; " FROM "// e\n" TO "/**/}", true, { NULL }, "c", 1, 2, 1, -1, 0, 0, 0, { NULL }, 7 },
+	{ "hex and L", "{ name = \"h\"; from = { peer = \"enb\"; teid = 0x10; }; "
+	  "to = { peer = \"upf\"; teid = 0XFFFFFFFFL; }; qfi = 0x3fL; rate = 1000000000000L; "
+	  "burst = 0x3E8; }", true, { NULL }, "h", 16, 0xffffffff, 1, 63, 1000000000000ull, 1000, 0,
+	  { NULL }, 4 },
+	{ "wide without L", "{ name = \"w\"; from = { peer = \"enb\"; teid = 00042; }; "
+	  "to = { peer = \"upf\"; teid = 4294967295; }; rate = 5000000000; burst = 0; }", true,
+	  { NULL }, "w", 42, 0xffffffff, 1, -1, 5000000000ull, 0, 0, { NULL }, 4 },
+	{ "escapes", "{ name = \"\\x61\\x2Db\"; from = { peer = \"\\x65nb\"; teid = 1; }; "
+	  "to = { peer = \"up\\x66\"; teid = 2; }; ue = [ \"10.0.0.\\x31\" ]; }", true,
+	  { NULL }, "a-b", 1, 2, 1, -1, 0, 0, 1, { "10.0.0.1" }, 4 },
+	{ "ue array", "{ name = \"u\"; " FROM TO "ue = [ \"10.0.0.1\" , \"2001:db8::1\" ]; }",
+	  true, { NULL }, "u", 1, 2, 1, -1, 0, 0, 2, { "10.0.0.1", "2001:db8::1" }, 4 },
+	{ "ue list", "{ name = \"u\"; " FROM TO "ue = ( \"2001:db8::2\" ) }", true, { NULL }, "u",
+	  1, 2, 1, -1, 0, 0, 1, { "2001:db8::2" }, 4 },
+	{ "ue empty", "{ name = \"u\"; " FROM TO "ue = [ ]; }", true, { NULL }, "u", 1, 2, 1, -1,
+	  0, 0, 0, { NULL }, 4 },
+	{ "keys in another order", "\n  {\n  to : { teid : 7, peer : \"enb\" }, qfi = 9, rate = 8\n"
+	  "  burst = 7, from = { teid = 5 peer = \"upf\" } name = \"o\", }", true, { NULL }, "o",
+	  5, 7, 0, 9, 8, 7, 0, { NULL }, 5 },
+	{ "lines of duplicates", "{\n name\n =\n \"d\";\n from = {\n peer = \"enb\";\n teid\n = 1; };\n"
+	  " " TO "ue = [ \"10.0.0.1\" ]; },\n{ " FROM TO "name = \"d\";\n ue\n = [ \"10.0.0.1\" ]; }",
+	  true,
+	  { F ":13: tunnels[1].name: duplicate tunnel name \"d\" (first at line 5)",
+	    F ":13: tunnels[1].from.teid: duplicate from.teid 1 (0x1), first in tunnels[0] at line 10",
+	    F ":14: tunnels[1].ue: 10.0.0.1 is already a ue of tunnels[0] (line 12)" },
+	  NULL, 0, 0, 0, 0, 0, 0, 0, { NULL }, 0 },
+	/* Not for the fast scanner: libconfig reads them as before. */
+	{ "joined strings", "{ name = \"t\" \"1\"; " FROM TO "}", false, { NULL }, "t1", 1, 2, 1,
+	  -1, 0, 0, 0, { NULL }, 4 },
+	{ "LL", "{ name = \"l\"; " FROM TO "qfi = 5LL; }", false, { NULL }, "l", 1, 2, 1, 5, 0, 0,
+	  0, { NULL }, 4 },
+	{ "plus sign", "{ name = \"p\"; " FROM TO "qfi = +5; }", false, { NULL }, "p", 1, 2, 1, 5,
+	  0, 0, 0, { NULL }, 4 },
+	{ "NUL escape", "{ name = \"n\\x00\"; " FROM TO "}", false, { NULL }, "n", 1, 2, 1, -1, 0, 0,
+	  0, { NULL }, 4 },
+	EROW("unknown key", "{ name = \"k\"; " FROM TO "\n foo = 1; }", false,
+	     F ":5: unknown key \"foo\" in tunnels[0] " ALLOWED),
+	EROW("key twice", "{ name = \"k\"; " FROM TO "\n name = \"k\"; }", false,
+	     F ":5: duplicate setting name"),
+	EROW("wrong type", "{ name = \"k\"; " TO "from = { peer = \"enb\"; teid = \"1\"; }; }", false,
+	     F ":4: tunnels[0].from.teid: must be an integer (1..4294967295), not a string"),
+	EROW("float", "{ name = \"k\"; " FROM TO "qfi = 1.0; }", false,
+	     F ":4: tunnels[0].qfi: must be an integer (0..63), not a float"),
+	EROW("negative", "{ name = \"k\"; " FROM TO "rate = -1; }", false,
+	     F ":4: tunnels[0].rate: -1 is out of range (0..1000000000000)"),
+	EROW("beyond 64 bits", "{ name = \"k\"; " FROM TO "rate = 0x1FFFFFFFFFFFFFFFFL; }", false,
+	     F ":4: tunnels[0].rate: -1 is out of range (0..1000000000000)"),
+	EROW("out of range", "{ name = \"k\"; " FROM TO "qfi = 64; }", false,
+	     F ":4: tunnels[0].qfi: 64 is out of range (0..63)"),
+	EROW("odd escape", "{ name = \"a\\qb\"; " FROM TO "}", false,
+	     F ":4: tunnels[0].name: \"a\\qb\" is not a valid name (" "1 to 63 of A-Z a-z 0-9 - _ ." ")"),
+	EROW("escaped quote", "{ name = \"a\\\"b\"; " FROM TO "}", false,
+	     F ":4: tunnels[0].name: \"a\"b\" is not a valid name (" "1 to 63 of A-Z a-z 0-9 - _ ." ")"),
+	EROW("missing key", "{ name = \"k\"; " FROM "}", false,
+	     F ":4: tunnels[0]: missing required key \"to\""),
+	EROW("unknown peer", "{ name = \"k\"; " TO "from = { peer = \"x\"; teid = 1; }; }", false,
+	     F ":4: tunnels[0].from.peer: unknown peer \"x\""),
+	EROW("burst alone", "{ name = \"k\"; " FROM TO "burst = 9; }", false,
+	     F ":4: tunnels[0].burst: has no effect without a rate"),
+	EROW("ue twice", "{ name = \"k\"; " FROM TO "ue = [ \"10.0.0.1\",\n \"10.0.0.1\" ]; }", false,
+	     F ":5: tunnels[0].ue[1]: 10.0.0.1 is listed twice"),
+	EROW("ue not an address", "{ name = \"k\"; " FROM TO "ue = ( \"10.0.0\" ); }", false,
+	     F ":4: tunnels[0].ue[0]: \"10.0.0\" is not an IPv4 or IPv6 address"),
+	EROW("ue not a string", "{ name = \"k\"; " FROM TO "ue = [ 1 ]; }", false,
+	     F ":4: tunnels[0].ue[0]: must be a string (IPv4 or IPv6 address), not an integer"),
+	EROW("not a group", "\"k\"", false,
+	     F ":5: tunnels[0]: must be a group { name = \"...\"; from = { ... }; to = { ... }; }, "
+	      "not a string"),
+	EROW("syntax", "{ name = \"k\"; " FROM TO "};", false,
+	     F ":4: syntax error"),
+};
+
+static void test_fast_scan(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof fast_rows / sizeof fast_rows[0]; i++) {
+		const struct fast_row *w = &fast_rows[i];
+		struct conf *c[2];
+		struct conf_errors e[2];
+		unsigned fast[2], n = 0, k;
+		char *text;
+		int r[2], m;
+
+		assert_true(asprintf(&text, FHEAD "%s\n);\n", w->body) > 0);
+		print_message("row \"%s\"\n", w->name);
+		for (m = 0; m < 2; m++)
+			r[m] = load_mode(text, m == 1, &c[m], &e[m], &fast[m]);
+		assert_int_equal(fast[0], w->fast ? 1 : 0);
+		assert_int_equal(fast[1], 0);
+		while (n < 3 && w->err[n])
+			n++;
+		for (m = 0; m < 2; m++) {
+			for (k = 0; k < e[m].n; k++)
+				if (k >= n || strcmp(e[m].msg[k], w->err[k]))
+					print_message("got  %s\nwant %s\n", e[m].msg[k],
+						      k < n ? w->err[k] : "(nothing)");
+			assert_int_equal(r[m], n ? -EINVAL : 0);
+			assert_int_equal(e[m].count, n);
+			for (k = 0; k < n; k++)
+				assert_string_equal(e[m].msg[k], w->err[k]);
+			conf_errors_fini(&e[m]);
+		}
+		if (!n) {
+			const struct conf_tunnel *t = &c[0]->tunnels[0];
+			assert_same_tunnels(c[0], c[1]);
+			assert_string_equal(t->name, w->t_name);
+			assert_int_equal(t->from_teid, w->from_teid);
+			assert_int_equal(t->to_teid, w->to_teid);
+			assert_int_equal(t->from_peer, 1 - w->to_peer);
+			assert_int_equal(t->to_peer, w->to_peer);
+			assert_int_equal(t->qfi, w->qfi);
+			assert_int_equal(t->rate, w->rate);
+			assert_int_equal(t->burst, w->burst);
+			assert_int_equal(t->line, w->line);
+			assert_int_equal(t->n_ue, w->n_ue);
+			for (k = 0; k < w->n_ue; k++)
+				assert_addr(&t->ue[k], w->ue[k], 0);
+		}
+		conf_free(c[0]);
+		conf_free(c[1]);
+		free(text);
+	}
+}
+
+/* Many chunks: the same rows and the same duplicate message either way,
+ * and a chunk the fast scanner gives up on among chunks it takes. */
+static void test_fast_scan_big(void **state)
+{
+	char *t = big_text(3000, UINT32_MAX, UINT32_MAX);
+	struct conf *c[2];
+	struct conf_errors e[2];
+	unsigned fast[2];
+	int m;
+
+	(void)state;
+	for (m = 0; m < 2; m++) {
+		assert_int_equal(load_mode(t, m == 1, &c[m], &e[m], &fast[m]), 0);
+		conf_errors_fini(&e[m]);
+	}
+	assert_int_equal(fast[0], (3000 + 255) / 256);
+	assert_int_equal(fast[1], 0);
+	assert_same_tunnels(c[0], c[1]);
+	conf_free(c[0]);
+	conf_free(c[1]);
+	free(t);
+
+	t = big_text(3000, 2900, 10);   /* " ;" after tunnels[10]: a syntax error */
+	for (m = 0; m < 2; m++) {
+		assert_int_equal(load_mode(t, m == 1, &c[m], &e[m], &fast[m]), -EINVAL);
+		assert_int_equal(e[m].count, 1);
+		assert_string_equal(e[m].msg[0], F ":25: syntax error");
+		conf_errors_fini(&e[m]);
+	}
+	assert_int_equal(fast[0], (3000 + 255) / 256 - 1);
+	free(t);
+
+	/* An error in chunk 0 and a duplicate in chunk 11. */
+	t = big_text(3000, 2900, UINT32_MAX);
+	memcpy(strstr(t, "teid = 5;"), "teid = 0;", 9);
+	for (m = 0; m < 2; m++) {
+		assert_int_equal(load_mode(t, m == 1, &c[m], &e[m], &fast[m]), -EINVAL);
+		assert_int_equal(e[m].count, 2);
+		assert_string_equal(e[m].msg[0], F ":12: tunnels[4].from.teid: 0 is out of range "
+				    "(1..4294967295)");
+		assert_string_equal(e[m].msg[1], F ":5804: tunnels[2900].from.teid: duplicate "
+				    "from.teid 1 (0x1), first in tunnels[0] at line 4");
+		conf_errors_fini(&e[m]);
+	}
+	assert_int_equal(fast[0], (3000 + 255) / 256 - 1);
+	free(t);
+}
+
 static void test_read_file(void **state)
 {
 	struct conf_errors e;
@@ -687,6 +932,8 @@ int main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_big),
+		cmocka_unit_test(test_fast_scan),
+		cmocka_unit_test(test_fast_scan_big),
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_free_by_hand),
 		cmocka_unit_test(test_endpoint),
