@@ -230,7 +230,7 @@ int main(int argc, char **argv)
 	end = bench_now_ns();
 	if (o.count_ei) {
 		/* The answers to the last batches are still on their way. */
-		usleep(200000);
+		usleep(500000);
 		drain(fd[0], &ei, &other);
 	}
 	printf("{\"sent\":%llu,\"send_errors\":%llu,\"late_batches\":%llu,\"secs\":%.3f,\"pps\":%.0f,"
