@@ -49,6 +49,11 @@ struct txq {
 	struct iovec iov[TXQ];
 	struct txmeta meta[TXQ];
 	struct sockaddr_storage addr[TXQ];
+	/* The send vector with UDP GSO runs (tx_pack): one datagram, or a run
+	 * of cnt[i] datagrams to one peer with its UDP_SEGMENT control message. */
+	struct mmsghdr g[TXQ];
+	uint8_t cnt[TXQ];
+	union { char b[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } ctl[TXQ];
 };
 
 struct scratch {
@@ -68,6 +73,7 @@ struct scratch {
 	/* Endpoint offloads, set by dp_set_tun. */
 	bool vnet;                    /* the TUN fd reads and writes a struct tun_vnet first */
 	bool gso;                     /* UDP GSO sends (cleared when the kernel refuses one) */
+	size_t gso_seg;               /* largest datagram of a relayed GSO run; 0: none */
 	uint8_t *tsobuf;              /* [TUN_GSO_MAX] a TCP super-packet read from the device */
 	uint8_t *gsobuf;              /* [GSO_BUF] G-PDUs of one UDP GSO send */
 	struct tun_coal coal;         /* TCP segments to the device being merged */
@@ -175,6 +181,68 @@ static void tx_done(struct dp_worker *w, const struct state *s, const struct txq
 	}
 }
 
+/* The send vector of q's datagrams from i on, in order: each run of at
+ * least two of one size to one address becomes one UDP GSO message (GSO
+ * would take a shorter last one too; without it, odd-sized messages such
+ * as End Markers stay single datagrams in a capture on this host). The
+ * run's iovecs are adjacent in q->iov already: nothing is copied. Returns
+ * the number of messages. */
+static unsigned tx_pack(const struct scratch *sc, struct txq *q, unsigned i)
+{
+	unsigned ng = 0;
+
+	while (i < q->n) {
+		const struct msghdr *mh = &q->m[i].msg_hdr;
+		size_t seg = q->iov[i].iov_len, total = seg;
+		unsigned j = i + 1;
+
+		if (seg <= sc->gso_seg) {
+			while (j < q->n && j - i < GSO_SEGS) {
+				size_t l = q->iov[j].iov_len;
+
+				if (l != seg || total + l > GSO_BYTES ||
+				    q->m[j].msg_hdr.msg_namelen != mh->msg_namelen ||
+				    memcmp(&q->addr[j], &q->addr[i], mh->msg_namelen))
+					break;
+				total += l;
+				j++;
+			}
+		}
+		q->g[ng].msg_hdr = *mh;
+		q->cnt[ng] = (uint8_t)(j - i);
+		if (j - i > 1) {
+			struct cmsghdr *cm = &q->ctl[ng].align;
+			uint16_t gs = (uint16_t)seg;
+
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(gs));
+			memcpy(CMSG_DATA(cm), &gs, sizeof(gs));
+			q->g[ng].msg_hdr.msg_iovlen = j - i;
+			q->g[ng].msg_hdr.msg_control = q->ctl[ng].b;
+			q->g[ng].msg_hdr.msg_controllen = sizeof(q->ctl[ng].b);
+		}
+		ng++;
+		i = j;
+	}
+	return ng;
+}
+
+/* The kernel refused a GSO run of seg-byte datagrams. EINVAL for a large
+ * segment is most likely the route's MTU (a GSO segment is never
+ * fragmented): runs stay for smaller ones. Otherwise no checksum offload
+ * on the route, or a kernel without UDP GSO: no more runs. */
+static bool gso_refused(struct scratch *sc, size_t seg, int err)
+{
+	if (err != EIO && err != EINVAL && err != ENOPROTOOPT && err != EOPNOTSUPP)
+		return false;
+	sc->gso_seg = err == EINVAL && seg > 1280 ? seg - 1 : 0;
+	return true;
+}
+
+/* Sends every queue with sendmmsg, runs of datagrams to one peer as UDP
+ * GSO messages among the others. A message counts for each of its
+ * datagrams: sent all, or (the first message of a call failed) lost all. */
 static void tx_flush(struct dp_worker *w, const struct state *s, struct scratch *sc)
 {
 	for (unsigned k = 0; k < w->n_socks; k++) {
@@ -182,17 +250,34 @@ static void tx_flush(struct dp_worker *w, const struct state *s, struct scratch 
 		unsigned done = 0;
 
 		while (done < q->n) {
-			int r = sendmmsg(w->socks[k], q->m + done, q->n - done, MSG_DONTWAIT);
+			struct mmsghdr *v = q->m + done;
+			unsigned nv = q->n - done;
+			bool runs = false;
+			int r;
 
+			if (sc->gso_seg && nv > 1) {
+				unsigned ng = tx_pack(sc, q, done);
+
+				if ((runs = ng < nv)) {
+					v = q->g;
+					nv = ng;
+				}
+			}
+			r = sendmmsg(w->socks[k], v, nv, MSG_DONTWAIT);
 			w->syscalls++;
 			if (r <= 0) {
 				/* The first message failed: count it and go on with the rest. */
-				tx_done(w, s, q, done++, false);
+				unsigned c = runs ? q->cnt[0] : 1;
+
+				if (c > 1 && gso_refused(sc, q->iov[done].iov_len, errno))
+					continue;     /* again, as single datagrams */
+				while (c--)
+					tx_done(w, s, q, done++, false);
 				continue;
 			}
 			for (int i = 0; i < r; i++)
-				tx_done(w, s, q, done + (unsigned)i, true);
-			done += (unsigned)r;
+				for (unsigned c = runs ? q->cnt[i] : 1; c; c--)
+					tx_done(w, s, q, done++, true);
 		}
 		q->n = 0;
 	}
@@ -898,7 +983,9 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m)
 		INC(p->ctr[x->w->id].rx_pkts, 1);
 		INC(p->ctr[x->w->id].rx_bytes, len);
 	}
-	if (mh->msg_flags & MSG_TRUNC) {
+	/* Cut short by the receive slot, or (a 64 KB slot for UDP GRO) longer
+	 * than any datagram that gtpud handles. */
+	if ((mh->msg_flags & MSG_TRUNC) || len > DP_BUF) {
 		drop(x->w, DROP_TOO_LONG);
 		return;
 	}
@@ -1166,6 +1253,41 @@ fail:
 	return -one;
 }
 
+/* UDP GSO and GRO, unless GTPUD_GSO=0 in the environment (to measure
+ * what they bring). */
+static bool offload_wanted(void)
+{
+	const char *e = getenv("GTPUD_GSO");
+
+	return !e || strcmp(e, "0") != 0;
+}
+
+/* UDP GRO on the worker's sockets: the kernel hands over trains of one
+ * flow's datagrams (rx_gro splits them) into 64 KB receive slots. Without
+ * the memory, or on a kernel without UDP GRO, single datagrams. */
+static void gro_on(struct dp_worker *wk)
+{
+	struct scratch *sc = wk->scratch;
+	uint8_t *big;
+	int one = 1;
+
+	if (!offload_wanted() || sc->rx_slot == GRO_SLOT || !wk->n_socks ||
+	    !(big = malloc((size_t)DP_BATCH * GRO_SLOT)))
+		return;
+	for (unsigned k = 0; k < wk->n_socks; k++)
+		if (setsockopt(wk->socks[k], SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+			one = 0;
+	if (!one) {
+		for (unsigned k = 0; k < wk->n_socks; k++)
+			setsockopt(wk->socks[k], SOL_UDP, UDP_GRO, &one, sizeof(one));
+		free(big);
+		return;
+	}
+	free(sc->bufs);
+	sc->bufs = big;
+	sc->rx_slot = GRO_SLOT;
+}
+
 /* SO_REUSEPORT would let a second gtpud join our group and take part of
  * the traffic: first make sure nobody holds the address. */
 static int probe_free(const struct conf_addr *a, char *err, size_t errlen)
@@ -1245,20 +1367,22 @@ int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
 		}
 		if (!(sc->txq = calloc(w->n_socks ? w->n_socks : 1, sizeof(*sc->txq))))
 			return -ENOMEM;
+		if (offload_wanted()) {
+			sc->gso_seg = 65535;
+			gro_on(w);
+		}
 	}
 	return 0;
 }
 
 /* With IFF_VNET_HDR on the device (tun_open asked for it), the worker also
- * turns on UDP GRO on its sockets and UDP GSO for what it sends, and needs
- * buffers for 64 KB packets and trains; without memory it goes without. */
+ * sends UDP GSO from the device's super-packets, and needs buffers for
+ * 64 KB packets; without memory it goes without. */
 void dp_set_tun(struct dp *dp, unsigned w, int fd)
 {
 	struct dp_worker *wk = &dp->w[w];
 	struct scratch *sc = wk->scratch;
 	struct ifreq ifr;
-	uint8_t *big = NULL;
-	int one = 1;
 
 	wk->tun_fd = fd;
 	memset(&ifr, 0, sizeof(ifr));
@@ -1270,21 +1394,8 @@ void dp_set_tun(struct dp *dp, unsigned w, int fd)
 	if (!sc->tsobuf || !sc->gsobuf || !sc->coal.buf)
 		return;           /* vnet stays false: dp_fini frees what was had */
 	sc->vnet = true;
-	sc->gso = true;
-	if (!wk->n_socks || !(big = malloc((size_t)DP_BATCH * GRO_SLOT)))
-		return;
-	for (unsigned k = 0; k < wk->n_socks; k++)
-		if (setsockopt(wk->socks[k], SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
-			one = 0;
-	if (!one) {               /* a kernel without UDP GRO: single datagrams */
-		for (unsigned k = 0; k < wk->n_socks; k++)
-			setsockopt(wk->socks[k], SOL_UDP, UDP_GRO, &one, sizeof(one));
-		free(big);
-		return;
-	}
-	free(sc->bufs);
-	sc->bufs = big;
-	sc->rx_slot = GRO_SLOT;
+	sc->gso = offload_wanted();
+	gro_on(wk);
 }
 
 int dp_start(struct dp *dp, struct state *s)

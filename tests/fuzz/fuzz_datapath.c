@@ -31,7 +31,7 @@ static int fz_getsockname(int fd, struct sockaddr *sa, socklen_t *len);
 #define FD_SOCK6 1001
 #define FD_TUN 1002
 
-/* Input: flags byte, port byte, then the datagram. */
+/* Input: flags byte, port byte (its top bit: the datagram comes 3 times), then the datagram. */
 #define F_SRC 0x07        /* which source address (srcs[]) */
 #define F_TRUNC 0x08      /* MSG_TRUNC set */
 #define F_PKTINFO 0x10    /* IP_PKTINFO / IPV6_PKTINFO control message */
@@ -101,20 +101,46 @@ static int fz_getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 	return 0;
 }
 
-/* What gtpud sends is GTP-U that parses, to an address of the socket's family. */
+/* The UDP GSO segment size of a message, 0 without one. */
+static size_t gso_seg_of(const struct msghdr *mh)
+{
+	struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)mh);
+	uint16_t gs;
+
+	if (!c)
+		return 0;
+	CHECK(c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_SEGMENT);
+	CHECK(c->cmsg_len == CMSG_LEN(sizeof(gs)));
+	CHECK(!CMSG_NXTHDR((struct msghdr *)mh, c));
+	memcpy(&gs, CMSG_DATA(c), sizeof(gs));
+	return gs;
+}
+
+/* What gtpud sends is GTP-U that parses, to an address of the socket's
+ * family: one datagram, or a UDP GSO run of datagrams all of the segment
+ * size, within the kernel's limits. */
 static void check_out(int fd, const struct msghdr *mh)
 {
 	const struct sockaddr *sa = mh->msg_name;
+	size_t seg = gso_seg_of(mh), total = 0;
 	struct gtpu_hdr h;
 
-	CHECK(mh->msg_iovlen == 1 && mh->msg_iov[0].iov_len >= 8);
-	CHECK(mh->msg_iov[0].iov_len <= DP_BUF + GTPU_HEADROOM);
+	CHECK(mh->msg_iovlen >= 1 && mh->msg_iovlen <= GSO_SEGS);
+	CHECK(mh->msg_iovlen == 1 ? seg == 0 : seg == mh->msg_iov[0].iov_len);
+	for (size_t i = 0; i < mh->msg_iovlen; i++) {
+		const struct iovec *v = &mh->msg_iov[i];
+
+		CHECK(v->iov_len >= 8 && v->iov_len <= DP_BUF + GTPU_HEADROOM);
+		CHECK(!seg || v->iov_len == seg);
+		CHECK(gtpu_parse(v->iov_base, v->iov_len, &h) == GTPU_OK);
+		CHECK(h.msg_len == v->iov_len);
+		total += v->iov_len;
+	}
+	CHECK(!seg || total <= GSO_BYTES);
 	CHECK(sa && mh->msg_namelen <= sizeof(struct sockaddr_storage));
 	CHECK(sa->sa_family == (fd == FD_SOCK4 ? AF_INET : AF_INET6));
 	CHECK(mh->msg_namelen == (sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 							    : sizeof(struct sockaddr_in6)));
-	CHECK(gtpu_parse(mh->msg_iov[0].iov_base, mh->msg_iov[0].iov_len, &h) == GTPU_OK);
-	CHECK(h.msg_len == mh->msg_iov[0].iov_len);
 }
 
 static int fz_sendmmsg(int fd, struct mmsghdr *m, unsigned n, int flags)
@@ -127,6 +153,11 @@ static int fz_sendmmsg(int fd, struct mmsghdr *m, unsigned n, int flags)
 	for (unsigned i = 0; i < n; i++)
 		check_out(fd, &m[i].msg_hdr);
 	calls++;
+	/* Now and then the kernel refuses a GSO run (no checksum offload). */
+	if (gso_seg_of(&m[0].msg_hdr) && calls % 3 == 0) {
+		errno = calls % 2 ? EIO : EINVAL;
+		return -1;
+	}
 	switch (send_mode) {
 	case 1:
 		if (calls == 1) {
@@ -267,7 +298,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct scratch *sc;
 	struct sockaddr_storage src;
-	uint8_t ctl[64], *buf;
+	uint8_t ctl[64], *buf, *extra[2];
+	unsigned n_extra = 0;
 	struct mmsghdr m;
 	size_t len;
 	uint8_t flags;
@@ -285,6 +317,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf = malloc(GTPU_HEADROOM + len + 1);
 	CHECK(buf);
 	memcpy(buf + GTPU_HEADROOM, data + 2, len);
+	/* A refused GSO run turns runs off for the worker: on again each input. */
+	sc->gso_seg = 65535;
 
 	if (flags & F_TUNIN) {
 		tun_encap(&fz_w, fz_s, sc, buf, len, dp_now_ns());
@@ -302,9 +336,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (flags & F_TRUNC)
 			m.msg_hdr.msg_flags = MSG_TRUNC;
 		m.msg_len = (unsigned)len;
-		rx_one(&x, buf + GTPU_HEADROOM, &m);
+		/* The same datagram several times in one batch (the top bit of
+		 * the port byte): relayed copies form UDP GSO runs. Each is
+		 * parsed afresh from a copy, as the relay rewrites in place. */
+		for (unsigned r = 0; r < (data[1] & 0x80 ? 3u : 1u); r++) {
+			uint8_t *b = r ? malloc(GTPU_HEADROOM + len + 1) : buf;
+
+			CHECK(b);
+			if (r) {
+				memcpy(b + GTPU_HEADROOM, data + 2, len);
+				extra[n_extra++] = b;
+			}
+			rx_one(&x, b + GTPU_HEADROOM, &m);
+		}
 	}
 	tx_flush(&fz_w, fz_s, sc);
+	while (n_extra)
+		free(extra[--n_extra]);
 	check_identity();
 	/* The control thread would take these events. */
 	__atomic_store_n(&fz_w.ev_tail, __atomic_load_n(&fz_w.ev_head, __ATOMIC_RELAXED),
