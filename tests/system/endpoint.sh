@@ -12,7 +12,7 @@ need_cmd iperf3
 need_scapy
 [ -c /dev/net/tun ] || skip_all "no /dev/net/tun"
 
-RATE=20000000
+RATE=10000000
 topo_up "rate = $RATE;" || { cat "$T_DIR"/*.log; skip_all "topology set-up failed"; }
 
 drops() { "$GTPUCTL" -s "$T_DIR/$1.sock" --json stats | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['drops']['$2'])"; }
@@ -56,17 +56,21 @@ T_PIDS="$T_PIDS $!"
 sleep 0.5
 check "iperf3 UDP through the tunnel" quiet nsx ue iperf3 -c 203.0.113.10 -u -t 2 -b 5M -l 1200
 
-# Rate limit: 20 Mbit/s on the tunnel; offer 50 Mbit/s of UDP.
-ip netns exec "${NS_PREFIX}dn" iperf3 -s -1 -J >"$T_DIR/iperf_rate.json" 2>/dev/null &
-srv=$!
-sleep 0.5
-nsx ue iperf3 -c 203.0.113.10 -u -t 4 -b 50M -l 1200 >/dev/null 2>&1
-wait $srv
-got=$(/usr/bin/python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))' "$T_DIR/iperf_rate.json" 2>/dev/null || echo 0)
-# iperf3 counts UDP payload; the bucket counts inner IP bytes (28 more per 1200).
-inner=$((got * 1228 / 1200))
-diag "rate limit $RATE bit/s, received $inner bit/s of inner packets"
-check "rate limit holds within 10%" awk -v g="$inner" -v r="$RATE" 'BEGIN { exit !(g >= r * 0.9 && g <= r * 1.1) }'
+# Rate limit: 10 Mbit/s on the tunnel; offer 25 Mbit/s of UDP. On a loaded
+# machine the offered load itself may fall short: one retry.
+rate_trial() {
+	ip netns exec "${NS_PREFIX}dn" iperf3 -s -1 -J >"$T_DIR/iperf_rate.json" 2>/dev/null &
+	local srv=$!
+	sleep 0.5
+	nsx ue iperf3 -c 203.0.113.10 -u -t 4 -b 25M -l 1200 >/dev/null 2>&1
+	wait $srv
+	got=$(/usr/bin/python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))' "$T_DIR/iperf_rate.json" 2>/dev/null || echo 0)
+	# iperf3 counts UDP payload; the bucket counts inner IP bytes (28 more per 1200).
+	inner=$((got * 1228 / 1200))
+	diag "rate limit $RATE bit/s, received $inner bit/s of inner packets"
+	awk -v g="$inner" -v r="$RATE" 'BEGIN { exit !(g >= r * 0.9 && g <= r * 1.1) }'
+}
+if rate_trial || rate_trial; then ok "rate limit holds within 10%"; else not_ok "rate limit holds within 10%"; fi
 check "rate_limit drops are counted" test "$(drops b rate_limit)" -gt 0
 
 # Crafted G-PDUs from siteA's address (a peer of siteB) with bad inner packets.
