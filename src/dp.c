@@ -12,6 +12,8 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1106,19 +1108,27 @@ static void rx_gro(struct rxctx *x, int i, size_t gs)
 	}
 }
 
-/* Returns the number of datagrams read (DP_BATCH means: more may wait). */
-static int rx_batch(struct dp_worker *w, struct state *s, struct scratch *sc, unsigned k)
+static struct state *enter(struct dp_worker *w);
+
+/* Reads a batch with flags (MSG_DONTWAIT, or MSG_WAITFORONE to block until
+ * the first datagram) and handles it with the state s, or with the current
+ * one when s is NULL. Returns the number of datagrams read (DP_BATCH means:
+ * more may wait). */
+static int rx_batch(struct dp_worker *w, struct state *s, struct scratch *sc, unsigned k, int flags)
 {
-	struct rxctx x = { w, s, sc, k, dp_now_ns() };
+	struct rxctx x;
 	int n;
 
 	rx_prepare(w, sc);
-	n = recvmmsg(w->socks[k], sc->rx, DP_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(w->socks[k], sc->rx, DP_BATCH, flags, NULL);
 	w->syscalls++;
 	if (n <= 0) {
 		sc->rx_used = 0;
 		return 0;
 	}
+	if (!s)
+		s = enter(w);
+	x = (struct rxctx){ w, s, sc, k, dp_now_ns() };
 	sc->rx_used = (unsigned)n;
 	if (s->n_tunnels > 65536)
 		rx_prefetch(s, sc, n, w->id);
@@ -1144,6 +1154,38 @@ static struct state *enter(struct dp_worker *w)
 	return __atomic_load_n(&w->dp->cur, __ATOMIC_SEQ_CST);
 }
 
+/* A worker with one socket and no TUN device blocks in recvmmsg itself:
+ * no poll before each batch (a syscall per wakeup, about 5% of the CPU per
+ * packet at 100 kpps). It is quiescent while it waits; dp_stop sets stop
+ * and interrupts the call with WAKE_SIG. */
+#define WAKE_SIG (SIGRTMIN + 3)
+
+static void wake_handler(int sig)
+{
+	(void)sig;
+}
+
+static bool worker_block(struct dp_worker *w)
+{
+	struct scratch *sc = w->scratch;
+	int fl = fcntl(w->socks[0], F_GETFL);
+	sigset_t ss;
+
+	/* Every send passes MSG_DONTWAIT: only this recvmmsg blocks. */
+	if (fl < 0 || fcntl(w->socks[0], F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return false;
+	sigemptyset(&ss);
+	sigaddset(&ss, WAKE_SIG);
+	pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
+	for (;;) {
+		__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&w->stop, __ATOMIC_SEQ_CST))
+			break;
+		rx_batch(w, NULL, sc, 0, MSG_WAITFORONE);
+	}
+	return true;
+}
+
 static void *worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
@@ -1151,6 +1193,8 @@ static void *worker_main(void *arg)
 	struct pollfd pfd[DP_MAX_SOCKS + 2];
 	unsigned n = 0;
 
+	if (w->n_socks == 1 && w->tun_fd < 0 && worker_block(w))
+		return NULL;
 	for (unsigned k = 0; k < w->n_socks; k++)
 		pfd[n++] = (struct pollfd){ .fd = w->socks[k], .events = POLLIN };
 	if (w->tun_fd >= 0)
@@ -1174,7 +1218,7 @@ static void *worker_main(void *arg)
 			busy = false;
 			s = enter(w);
 			for (unsigned k = 0; k < w->n_socks; k++)
-				if (rx_batch(w, s, sc, k) == DP_BATCH)
+				if (rx_batch(w, s, sc, k, MSG_DONTWAIT) == DP_BATCH)
 					busy = true;
 			if (w->tun_fd >= 0 && !w->tun_lost && tun_rx(w, s, sc) == DP_BATCH)
 				busy = true;
@@ -1400,6 +1444,15 @@ void dp_set_tun(struct dp *dp, unsigned w, int fd)
 
 int dp_start(struct dp *dp, struct state *s)
 {
+	struct sigaction sa = { .sa_handler = wake_handler };   /* no SA_RESTART */
+	sigset_t ss;
+
+	/* WAKE_SIG reaches only the blocking workers, which unblock it. */
+	sigemptyset(&ss);
+	sigaddset(&ss, WAKE_SIG);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	sigemptyset(&sa.sa_mask);
+	sigaction(WAKE_SIG, &sa, NULL);
 	dp->cur = s;
 	dp->gen = 1;
 	for (unsigned i = 0; i < dp->n_workers; i++) {
@@ -1438,13 +1491,33 @@ void dp_stop(struct dp *dp)
 
 	if (!dp->running)
 		return;
-	for (unsigned i = 0; i < dp->n_workers; i++)
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		__atomic_store_n(&dp->w[i].stop, true, __ATOMIC_SEQ_CST);
 		if (write(dp->w[i].stop_fd, &one, sizeof(one)) < 0) {
 			/* cannot fail for an eventfd below its maximum */
 		}
-	for (unsigned i = 0; i < dp->n_workers; i++)
-		if (dp->w[i].n_socks || dp->w[i].tun_fd >= 0)
-			pthread_join(dp->w[i].thread, NULL);
+	}
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		struct dp_worker *w = &dp->w[i];
+
+		if (!w->n_socks && w->tun_fd < 0)
+			continue;
+		/* A blocking worker may be between its stop check and
+		 * recvmmsg when the signal comes: signal again until it ends. */
+		for (;;) {
+			struct timespec ts;
+
+			pthread_kill(w->thread, WAKE_SIG);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 10 * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_timedjoin_np(w->thread, NULL, &ts) == 0)
+				break;
+		}
+	}
 	dp->running = false;
 }
 

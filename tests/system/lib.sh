@@ -68,6 +68,19 @@ link() {
 }
 nsx() { local n=$NS_PREFIX$1; shift; ip netns exec "$n" "$@"; }
 
+# idle_cpu_ok PID: over one second with nothing to do, PID uses at most 5%
+# of a CPU (a datapath that spins instead of sleeping uses all of it).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+idle_cpu_ok() {
+	local a b hz
+	hz=$(getconf CLK_TCK)
+	a=$(cpu_ticks "$1") || return 1
+	sleep 1
+	b=$(cpu_ticks "$1") || return 1
+	diag "pid $1: $(( (b - a) * 1000 / hz )) ms of CPU in 1 s idle"
+	[ $(( (b - a) * 100 )) -le $((hz * 5)) ]
+}
+
 # wait_for SECONDS COMMAND...: poll until the command succeeds.
 wait_for() {
 	local t=$1 i=0; shift

@@ -183,6 +183,6 @@ is "rx_packets = forwarded + answered + dropped after drops" "$(gt_eval 'ident()
 
 gt_stop "$L_ENB"
 gt_stop "$L_UPF"
-kill -0 "$GT_PID" 2>/dev/null
 check "gtpud still running" kill -0 "$GT_PID"
+check "idle with IPv4 and IPv6 sockets (poll): under 5% of a CPU" idle_cpu_ok "$GT_PID"
 done_testing
