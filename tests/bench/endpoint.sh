@@ -10,7 +10,7 @@
 # rounds, and the ratios against the targets. Needs root, iperf3, osmo-ggsn.
 # Usage: tests/bench/endpoint.sh [--rounds N] [--secs S]
 set -u
-rounds=3 secs=5
+rounds=5 secs=5
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) rounds=$2; shift ;;
