@@ -1501,6 +1501,20 @@ static size_t fs_key(struct fscan *f, const char **key, int *line)
 	return n;
 }
 
+/* The next setting of a group: 1 with its name (its '=' or ':' passed),
+ * 0 at the group's '}' (passed), -1 for anything else. */
+static int fs_next(struct fscan *f, const char **key, size_t *n, int *line)
+{
+	if (!fs_skip(f) || f->p >= f->end)
+		return -1;
+	if (*f->p == '}') {
+		f->p++;
+		return 0;
+	}
+	*n = fs_key(f, key, line);
+	return *n ? 1 : -1;
+}
+
 static bool key_is(const char *k, size_t n, const char *want)
 {
 	return strlen(want) == n && !memcmp(k, want, n);
@@ -1602,18 +1616,11 @@ static bool fs_end(struct fscan *f, const struct loader *ld, uint32_t *peer, uin
 	const char *k;
 	size_t n;
 	int64_t x;
-	int line, i;
+	int line, i, r;
 
 	if (!fs_punct(f, '{'))
 		return false;
-	for (;;) {
-		if (!fs_skip(f) || f->p >= f->end)
-			return false;
-		if (*f->p == '}') {
-			f->p++;
-			break;
-		}
-		n = fs_key(f, &k, &line);
+	while ((r = fs_next(f, &k, &n, &line)) > 0) {
 		if (key_is(k, n, "peer") && !has_peer) {
 			if (!fs_string(f, name, sizeof name) || (i = peer_lookup(ld, name)) < 0)
 				return false;
@@ -1631,7 +1638,7 @@ static bool fs_end(struct fscan *f, const struct loader *ld, uint32_t *peer, uin
 		if (!fs_term(f))
 			return false;
 	}
-	return has_peer && has_teid;
+	return r == 0 && has_peer && has_teid;
 }
 
 /* ue = [ "ADDR", ... ] or ( ... ) */
@@ -1690,21 +1697,14 @@ static bool fs_tunnel(struct fscan *f, const struct loader *ld, struct conf_tunn
 	const char *k;
 	size_t n;
 	int64_t x;
-	int line;
+	int line, r;
 
 	t->qfi = -1;
 	if (!fs_skip(f) || f->p >= f->end || *f->p != '{')
 		return false;
 	t->line = f->line;
 	f->p++;
-	for (;;) {
-		if (!fs_skip(f) || f->p >= f->end)
-			return false;
-		if (*f->p == '}') {
-			f->p++;
-			break;
-		}
-		n = fs_key(f, &k, &line);
+	while ((r = fs_next(f, &k, &n, &line)) > 0) {
 		bit = key_is(k, n, "name") ? FK_NAME : key_is(k, n, "from") ? FK_FROM :
 		      key_is(k, n, "to") ? FK_TO : key_is(k, n, "ue") ? FK_UE :
 		      key_is(k, n, "qfi") ? FK_QFI : key_is(k, n, "rate") ? FK_RATE :
@@ -1753,7 +1753,7 @@ static bool fs_tunnel(struct fscan *f, const struct loader *ld, struct conf_tunn
 		if (!fs_term(f))
 			return false;
 	}
-	if ((seen & (FK_NAME | FK_FROM | FK_TO)) != (FK_NAME | FK_FROM | FK_TO))
+	if (r < 0 || (seen & (FK_NAME | FK_FROM | FK_TO)) != (FK_NAME | FK_FROM | FK_TO))
 		return false;
 	return !(t->burst && !t->rate);   /* "has no effect without a rate" */
 }
