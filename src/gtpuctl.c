@@ -58,40 +58,35 @@ static void usage(FILE *f)
 
 /* ---- human units ---- */
 
-static const char *fmt_count(uint64_t v, char *buf, size_t len)
+/* v with an SI prefix: "950", "1.2k", "3.4M"; with unit "B": "950 B",
+ * "1.2 kB". */
+static const char *fmt_si(uint64_t v, const char *unit, char *buf, size_t len)
 {
-	static const char *const suffix[] = { "k", "M", "G", "T", "P", "E" };
+	static const char *const prefix[] = { "k", "M", "G", "T", "P", "E" };
+	const char *sep = *unit ? " " : "";
 	double d = (double)v;
 	int i = -1;
 
 	if (v < 1000) {
-		snprintf(buf, len, "%" PRIu64, v);
+		snprintf(buf, len, "%" PRIu64 "%s%s", v, sep, unit);
 		return buf;
 	}
 	while (d >= 999.95 && i < 5) {
 		d /= 1000;
 		i++;
 	}
-	snprintf(buf, len, "%.1f%s", d, suffix[i]);
+	snprintf(buf, len, "%.1f%s%s%s", d, sep, prefix[i], unit);
 	return buf;
+}
+
+static const char *fmt_count(uint64_t v, char *buf, size_t len)
+{
+	return fmt_si(v, "", buf, len);
 }
 
 static const char *fmt_bytes(uint64_t v, char *buf, size_t len)
 {
-	static const char *const suffix[] = { "kB", "MB", "GB", "TB", "PB", "EB" };
-	double d = (double)v;
-	int i = -1;
-
-	if (v < 1000) {
-		snprintf(buf, len, "%" PRIu64 " B", v);
-		return buf;
-	}
-	while (d >= 999.95 && i < 5) {
-		d /= 1000;
-		i++;
-	}
-	snprintf(buf, len, "%.1f %s", d, suffix[i]);
-	return buf;
+	return fmt_si(v, "B", buf, len);
 }
 
 static const char *fmt_duration(uint64_t s, char *buf, size_t len)
