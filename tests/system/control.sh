@@ -397,6 +397,12 @@ send_rt1 10
 sleep 0.5
 is "rt1 after the reload: runtime, 30 packets in and out" \
 	"$(ctl --json tunnels rt1 | jq -c '.[0] | [.runtime, .rx_packets, .tx_packets]')" "[true,30,30]"
+# Human units: the enb row of the peers table shows its received bytes
+# as the JSON counts them, in B below 1000 and kB/MB above.
+human() { awk -v v="$1" 'BEGIN { if (v < 1000) printf "%d B", v; else if (v < 999950) printf "%.1f kB", v / 1000; else printf "%.1f MB", v / 1e6 }'; }
+rxb=$(ctl --json peers | jq '.[] | select(.name == "enb") | .rx_bytes')
+check "peers table: enb received $(human "$rxb") ($rxb bytes in --json)" \
+	sh -c "$GTPUCTL -s $SOCK peers | grep '^enb ' | grep -qF '$(human "$rxb")'"
 conf ",
   { name = \"cfgx\"; from = { peer = \"enb\"; teid = 0x900; }; to = { peer = \"upf\"; teid = 0x999; }; }"
 ctl --json reload >"$T_DIR/reload.json" 2>"$T_DIR/err"
