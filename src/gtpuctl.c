@@ -428,7 +428,7 @@ struct reader {
 static char *read_line(struct reader *r, size_t *len)
 {
 	for (;;) {
-		char *nl = memchr(r->buf + r->start, '\n', r->len - r->start);
+		char *nl = r->len > r->start ? memchr(r->buf + r->start, '\n', r->len - r->start) : NULL;
 		ssize_t n;
 
 		if (nl) {
@@ -673,21 +673,17 @@ int main(int argc, char **argv)
 	line = read_line(&rd, &len);
 	if (!line) {
 		fprintf(stderr, "gtpuctl: gtpud closed the connection without replying\n");
-		return EXIT_PROTO;
-	}
-	if (ctl_reply_parse(line, len, &rep, &why) < 0) {
+		ret = EXIT_PROTO;
+	} else if (ctl_reply_parse(line, len, &rep, &why) < 0) {
 		fprintf(stderr, "gtpuctl: bad reply from gtpud: %s\n", why);
-		return EXIT_PROTO;
-	}
-	if (rep.result != CTL_OK) {
+		ret = EXIT_PROTO;
+	} else if (rep.result != CTL_OK) {
 		fprintf(stderr, "gtpuctl: %s: %s\n", cmd, rep.error);
 		for (i = 0; rep.errors && i < json_object_array_length(rep.errors); i++)
 			fprintf(stderr, "%s\n", json_object_get_string(json_object_array_get_idx(rep.errors, i)));
 		ret = exit_of(rep.result);
 		ctl_reply_fini(&rep);
-		return ret;
-	}
-	if (!strcmp(cmd, "monitor")) {
+	} else if (!strcmp(cmd, "monitor")) {
 		ctl_reply_fini(&rep);
 		ret = monitor(&rd);
 	} else {

@@ -20,6 +20,9 @@ ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"; }
 # check DESCRIPTION COMMAND...: ok when the command succeeds.
 check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+skip() { T_N=$((T_N + 1)); echo "ok $T_N - $1 # SKIP $2"; }
+# An ASan build: its quarantine holds freed memory, so RSS says nothing of leaks.
+sanitized() { ldd "$GTPUD" 2>/dev/null | grep -q libasan; }
 # quiet COMMAND...: run it with its output discarded.
 quiet() { "$@" >/dev/null 2>&1; }
 diag() { printf "%s\n" "$*" | sed "s/^/# /"; }
