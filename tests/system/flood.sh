@@ -111,4 +111,13 @@ got=$(kv "$T_DIR/sink.out" received)
 diag "upf received $got of $fwd forwarded ($(tr '\n' ' ' <"$T_DIR/sink.out"))"
 check "upf received what gtpud forwarded (at most, and at least 90%)" \
 	awk -v g="$got" -v f="$fwd" 'BEGIN { exit !(g <= f && g >= f * 0.9) }'
+# Relayed datagrams leave in UDP GSO runs: upf must see them cut back
+# into the datagrams gtpud counted, byte for byte.
+lt_ctl --json peers >"$T_DIR/peers.json"
+txb=$(js "$T_DIR/peers.json" "sum(p['tx_bytes'] for p in S if p['name'] in ('upf', 'upf6'))")
+txp=$(js "$T_DIR/peers.json" "sum(p['tx_packets'] for p in S if p['name'] in ('upf', 'upf6'))")
+gotb=$(kv "$T_DIR/sink.out" received_bytes)
+is "upf: no datagram larger than a G-PDU (an unsplit GSO train)" "$(kv "$T_DIR/sink.out" truncated)" 0
+check "upf: bytes per datagram as gtpud sent them ($gotb/$got vs $txb/$txp)" \
+	awk -v g="$got" -v gb="$gotb" -v t="$txp" -v tb="$txb" 'BEGIN { exit !(g > 0 && t > 0 && gb / g == tb / t) }'
 done_testing
