@@ -108,7 +108,7 @@ osmo_pair() {
 	 default-apn internet
 	 no shutdown ggsn
 	CFG
-	nsx "${t}b" osmo-ggsn -c "$T_DIR/ggsn.cfg" >"$T_DIR/ggsn.log" 2>&1 &
+	ip netns exec "$NS_PREFIX${t}b" osmo-ggsn -c "$T_DIR/ggsn.cfg" >"$T_DIR/ggsn.log" 2>&1 &
 	T_PIDS="$T_PIDS $!"
 	PIDS_o="$!"
 	wait_for 5 grep -q "Successfully started" "$T_DIR/ggsn.log" || return 1
@@ -135,7 +135,7 @@ busy_all() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 measure() {
 	local name=$1 cns=$2 sns=$3; shift 3
 	local c0 c1 a0 a1 j
-	nsx "$sns" iperf3 -s -1 >/dev/null 2>&1 &
+	ip netns exec "$NS_PREFIX$sns" iperf3 -s -1 >/dev/null 2>&1 &
 	local sp=$!
 	T_PIDS="$T_PIDS $sp"
 	wait_for 3 sh -c "ip netns exec $NS_PREFIX$sns ss -ltn | grep -q ':5201 '"

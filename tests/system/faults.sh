@@ -31,9 +31,8 @@ cpu_pct() {
 # no malformed ones. The sink counts it; its output is read with SIGUSR1-free
 # polling of gtpud's counters instead (the sink prints at its end).
 lt_sink 600 || diag "sink did not start"
-lt_flood "$T_DIR/stream.out" --seconds 600 --pps 2000 --malformed 0 &
-STREAM=$!
-T_PIDS="$T_PIDS $STREAM"
+lt_flood_start "$T_DIR/stream.out" --seconds 600 --pps 2000 --malformed 0
+STREAM=$LT_GEN_PID
 wait_for 5 test "$(st "S['forwarded']")" -gt 100
 check "the stream is forwarded" test "$(st "S['forwarded']")" -gt 100
 

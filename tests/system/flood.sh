@@ -19,8 +19,8 @@ lt_sink $((SECS + 30)) || diag "sink did not start"
 lt_stats "$T_DIR/s0.json"
 read -r k_in0 k_rb0 < <(lt_kudp)
 # shellcheck disable=SC2086
-lt_flood "$T_DIR/gen.out" --seconds "$SECS" ${FLOOD_ARGS:-} &
-gen=$!
+lt_flood_start "$T_DIR/gen.out" --seconds "$SECS" ${FLOOD_ARGS:-}
+gen=$LT_GEN_PID
 sleep "$WARM"
 rss1=$(lt_rss 2>/dev/null)
 sleep $((SECS - WARM > 0 ? SECS - WARM : 0))

@@ -85,12 +85,16 @@ lt_sink() {
 	wait_for 5 grep -q ready "$T_DIR/sink.out"
 }
 
-# lt_flood OUT ARGS...: run the generator in gen (foreground).
-lt_flood() {
+# lt_flood_start OUT ARGS...: the generator in gen, in the background;
+# LT_GEN_PID is the generator itself (not a subshell: call this in the
+# foreground), registered for cleanup.
+lt_flood_start() {
 	local out=$1
 	shift
-	nsx gen "$LT_GEN" send --dst "$LT_DUT4" --dst6 "$LT_DUT6" --peer "$LT_ENB4" --peer6 "$LT_ENB6" \
-		--nonpeer "$LT_NP4" --nonpeer6 "$LT_NP6" --teid 0x100 --teid6 0x600 "$@" >"$out"
+	ip netns exec "${NS_PREFIX}gen" "$LT_GEN" send --dst "$LT_DUT4" --dst6 "$LT_DUT6" --peer "$LT_ENB4" \
+		--peer6 "$LT_ENB6" --nonpeer "$LT_NP4" --nonpeer6 "$LT_NP6" --teid 0x100 --teid6 0x600 "$@" >"$out" &
+	LT_GEN_PID=$!
+	T_PIDS="$T_PIDS $LT_GEN_PID"
 }
 
 # kv FILE KEY: the value of "KEY value" in FILE (0 when absent).
