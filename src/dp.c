@@ -1044,33 +1044,6 @@ static void rx_prepare(struct dp_worker *w, struct scratch *sc)
 	(void)w;
 }
 
-/* With a million tunnels each lookup misses the cache: touch the index
- * slots of the whole batch first, then the tunnels and their counters, so
- * the misses overlap instead of following one another. */
-static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, unsigned w)
-{
-	uint32_t teid[DP_BATCH];
-
-	for (int i = 0; i < n; i++) {
-		const uint8_t *p = sc->rxiov[i].iov_base;
-		uint32_t h;
-
-		teid[i] = sc->rx[i].msg_len >= GTPU_HDR_LEN ?
-			  (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7] : 0;
-		h = hidx_hash(teid[i]) & s->teid.mask;
-		__builtin_prefetch(&s->teid.keys[h]);
-		__builtin_prefetch(&s->teid.vals[h]);
-	}
-	for (int i = 0; i < n; i++) {
-		uint32_t ti = teid[i] ? state_lookup_teid(s, teid[i]) : TUNNEL_NONE;
-
-		if (ti == TUNNEL_NONE)
-			continue;
-		__builtin_prefetch(&s->tunnels[ti]);
-		__builtin_prefetch(&s->ctr[(size_t)w * s->n_tunnels + ti], 1);
-	}
-}
-
 /* The segment size of a UDP GRO train, 0 for a single datagram. */
 static size_t gro_size(const struct msghdr *mh)
 {
@@ -1083,6 +1056,43 @@ static size_t gro_size(const struct msghdr *mh)
 		}
 	}
 	return 0;
+}
+
+/* With a million tunnels each lookup misses the cache: touch the index
+ * slots of the whole batch first, then the tunnels and their counters, so
+ * the misses overlap instead of following one another. */
+#define PREFETCH_MAX (DP_BATCH * 4)
+
+static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, unsigned w)
+{
+	uint32_t teid[PREFETCH_MAX];
+	unsigned k = 0;
+
+	/* Every datagram of the batch, those inside UDP GRO trains too. */
+	for (int i = 0; i < n && k < PREFETCH_MAX; i++) {
+		const uint8_t *p = sc->rxiov[i].iov_base;
+		size_t len = sc->rx[i].msg_len, gs = gro_size(&sc->rx[i].msg_hdr);
+
+		if (!gs || gs > len)
+			gs = len;
+		for (size_t off = 0; off + GTPU_HDR_LEN <= len && k < PREFETCH_MAX; off += gs) {
+			uint32_t h;
+
+			teid[k] = get32(p + off + 4);
+			h = hidx_hash(teid[k]) & s->teid.mask;
+			__builtin_prefetch(&s->teid.keys[h]);
+			__builtin_prefetch(&s->teid.vals[h]);
+			k++;
+		}
+	}
+	for (unsigned i = 0; i < k; i++) {
+		uint32_t ti = teid[i] ? state_lookup_teid(s, teid[i]) : TUNNEL_NONE;
+
+		if (ti == TUNNEL_NONE)
+			continue;
+		__builtin_prefetch(&s->tunnels[ti]);
+		__builtin_prefetch(&s->ctr[(size_t)w * s->n_tunnels + ti], 1);
+	}
 }
 
 /* Each datagram of a UDP GRO train (all gs bytes, the last maybe fewer, one
