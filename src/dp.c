@@ -1080,8 +1080,7 @@ static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, 
 
 			teid[k] = get32(p + off + 4);
 			h = hidx_hash(teid[k]) & s->teid.mask;
-			__builtin_prefetch(&s->teid.keys[h]);
-			__builtin_prefetch(&s->teid.vals[h]);
+			__builtin_prefetch(&s->teid.slot[h]);
 			k++;
 		}
 	}

@@ -235,13 +235,13 @@ static bool hidx_insert(struct hidx *h, uint32_t key, uint32_t val)
 {
 	uint32_t i = hidx_hash(key) & h->mask;
 
-	while (h->keys[i]) {
-		if (h->keys[i] == key)
+	while (h->slot[i].key) {
+		if (h->slot[i].key == key)
 			return false;
 		i = (i + 1) & h->mask;
 	}
-	h->keys[i] = key;
-	h->vals[i] = val;
+	h->slot[i].key = key;
+	h->slot[i].val = val;
 	return true;
 }
 
@@ -249,10 +249,10 @@ static void to_insert(struct hidx *h, uint32_t key, uint32_t val)
 {
 	uint32_t i = hidx_hash(key) & h->mask;
 
-	while (h->vals[i] != TUNNEL_NONE)
+	while (h->slot[i].val != TUNNEL_NONE)
 		i = (i + 1) & h->mask;
-	h->keys[i] = key;
-	h->vals[i] = val;
+	h->slot[i].key = key;
+	h->slot[i].val = val;
 }
 
 uint32_t state_lookup_to(const struct state *s, uint32_t peer, uint32_t teid)
@@ -260,9 +260,9 @@ uint32_t state_lookup_to(const struct state *s, uint32_t peer, uint32_t teid)
 	const struct hidx *h = &s->to;
 	uint32_t i = hidx_hash(teid) & h->mask;
 
-	for (; h->vals[i] != TUNNEL_NONE; i = (i + 1) & h->mask)
-		if (h->keys[i] == teid && s->tunnels[h->vals[i]].to_peer == peer)
-			return h->vals[i];
+	for (; h->slot[i].val != TUNNEL_NONE; i = (i + 1) & h->mask)
+		if (h->slot[i].key == teid && s->tunnels[h->slot[i].val].to_peer == peer)
+			return h->slot[i].val;
 	return TUNNEL_NONE;
 }
 
@@ -453,16 +453,14 @@ static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *ct
 	s->tunnels = calloc(total ? total : 1, sizeof(*s->tunnels));
 	src = calloc(total ? total : 1, sizeof(*src));
 	s->teid.mask = pow2_for(total) - 1;
-	s->teid.keys = calloc(s->teid.mask + 1, sizeof(uint32_t));
-	s->teid.vals = calloc(s->teid.mask + 1, sizeof(uint32_t));
+	s->teid.slot = calloc(s->teid.mask + 1, sizeof(*s->teid.slot));
 	s->to.mask = s->teid.mask;
-	s->to.keys = malloc((s->to.mask + 1) * sizeof(uint32_t));
-	s->to.vals = malloc((s->to.mask + 1) * sizeof(uint32_t));
-	if (s->to.vals)
-		memset(s->to.vals, 0xff, (s->to.mask + 1) * sizeof(uint32_t));
+	s->to.slot = malloc((s->to.mask + 1) * sizeof(*s->to.slot));
+	if (s->to.slot)    /* every val TUNNEL_NONE: empty */
+		memset(s->to.slot, 0xff, (s->to.mask + 1) * sizeof(*s->to.slot));
 	b.name_mask = pow2_for(total) - 1;
 	b.name_hash = calloc(b.name_mask + 1, sizeof(uint32_t));
-	if (!s->tunnels || !src || !s->teid.keys || !s->teid.vals || !s->to.keys || !s->to.vals || !b.name_hash)
+	if (!s->tunnels || !src || !s->teid.slot || !s->to.slot || !b.name_hash)
 		goto out;
 	for (uint32_t i = 0; i < n_ct; i++) {
 		const struct conf_tunnel *ct = &cts[i];
@@ -676,10 +674,8 @@ void state_free(struct state *s)
 	free(s->tunnels);
 	free(s->names);
 	free(s->ue);
-	free(s->teid.keys);
-	free(s->teid.vals);
-	free(s->to.keys);
-	free(s->to.vals);
+	free(s->teid.slot);
+	free(s->to.slot);
 	free(s->ue_hash);
 	free(s->tb);
 	free(s->tb_cfg);

@@ -118,11 +118,16 @@ struct tunnel {
 	uint32_t tb;                  /* index into state.tb ([n_workers] each), or TUNNEL_NONE */
 };
 
-/* Open-addressing hash: key -> tunnel index. */
+/* Open-addressing hash: key -> tunnel index. Key and value share a slot:
+ * one cache line per probe, one miss per lookup in a large table. */
+struct hslot {
+	uint32_t key;                 /* TEID (0 = empty in the TEID index) */
+	uint32_t val;
+};
+
 struct hidx {
 	uint32_t mask;
-	uint32_t *keys;               /* TEIDs (0 = empty) */
-	uint32_t *vals;
+	struct hslot *slot;
 };
 
 struct ue_entry {
@@ -202,9 +207,9 @@ static inline uint32_t state_lookup_teid(const struct state *s, uint32_t teid)
 	if (teid == 0)
 		return TUNNEL_NONE;   /* 0 marks empty slots, and no tunnel has it */
 	for (;;) {
-		uint32_t k = h->keys[i];
+		uint32_t k = h->slot[i].key;
 		if (k == teid)
-			return h->vals[i];
+			return h->slot[i].val;
 		if (k == 0)
 			return TUNNEL_NONE;
 		i = (i + 1) & h->mask;
