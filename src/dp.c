@@ -1063,7 +1063,8 @@ static size_t gro_size(const struct msghdr *mh)
  * the misses overlap instead of following one another. */
 #define PREFETCH_MAX (DP_BATCH * 4)
 
-static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, unsigned w)
+static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, const size_t *gs,
+			unsigned w)
 {
 	uint32_t teid[PREFETCH_MAX];
 	unsigned k = 0;
@@ -1071,11 +1072,9 @@ static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, 
 	/* Every datagram of the batch, those inside UDP GRO trains too. */
 	for (int i = 0; i < n && k < PREFETCH_MAX; i++) {
 		const uint8_t *p = sc->rxiov[i].iov_base;
-		size_t len = sc->rx[i].msg_len, gs = gro_size(&sc->rx[i].msg_hdr);
+		size_t len = sc->rx[i].msg_len;
 
-		if (!gs || gs > len)
-			gs = len;
-		for (size_t off = 0; off + GTPU_HDR_LEN <= len && k < PREFETCH_MAX; off += gs) {
+		for (size_t off = 0; off + GTPU_HDR_LEN <= len && k < PREFETCH_MAX; off += gs[i]) {
 			uint32_t h;
 
 			teid[k] = get32(p + off + 4);
@@ -1117,14 +1116,21 @@ static void rx_gro(struct rxctx *x, int i, size_t gs)
 	}
 }
 
-static struct state *enter(struct dp_worker *w);
+/* QSBR: announce the generation seen, then read the state it published. */
+static struct state *enter(struct dp_worker *w)
+{
+	__atomic_store_n(&w->seen_gen, __atomic_load_n(&w->dp->gen, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&w->dp->cur, __ATOMIC_SEQ_CST);
+}
 
 /* Reads a batch with flags (MSG_DONTWAIT, or MSG_WAITFORONE to block until
- * the first datagram) and handles it with the state s, or with the current
- * one when s is NULL. Returns the number of datagrams read (DP_BATCH means:
- * more may wait). */
-static int rx_batch(struct dp_worker *w, struct state *s, struct scratch *sc, unsigned k, int flags)
+ * the first datagram) and handles it with the state current once it has
+ * arrived. Returns the number of datagrams read (DP_BATCH means: more may
+ * wait). */
+static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int flags)
 {
+	size_t gs[DP_BATCH];
+	struct state *s;
 	struct rxctx x;
 	int n;
 
@@ -1135,20 +1141,22 @@ static int rx_batch(struct dp_worker *w, struct state *s, struct scratch *sc, un
 		sc->rx_used = 0;
 		return 0;
 	}
-	if (!s)
-		s = enter(w);
+	s = enter(w);
 	x = (struct rxctx){ w, s, sc, k, dp_now_ns() };
 	sc->rx_used = (unsigned)n;
-	if (s->n_tunnels > 65536)
-		rx_prefetch(s, sc, n, w->id);
+	/* A train's segment size, or the whole length for a single datagram. */
 	for (int i = 0; i < n; i++) {
-		size_t gs = gro_size(&sc->rx[i].msg_hdr);
-
-		if (!gs || gs >= sc->rx[i].msg_len) {
+		gs[i] = gro_size(&sc->rx[i].msg_hdr);
+		if (!gs[i] || gs[i] > sc->rx[i].msg_len)
+			gs[i] = sc->rx[i].msg_len;
+	}
+	if (s->n_tunnels > 65536)
+		rx_prefetch(s, sc, n, gs, w->id);
+	for (int i = 0; i < n; i++) {
+		if (gs[i] >= sc->rx[i].msg_len)
 			rx_one(&x, sc->rxiov[i].iov_base, &sc->rx[i]);
-			continue;
-		}
-		rx_gro(&x, i, gs);
+		else
+			rx_gro(&x, i, gs[i]);
 	}
 	if (sc->coal.len)
 		coal_flush(w, sc);
@@ -1156,17 +1164,9 @@ static int rx_batch(struct dp_worker *w, struct state *s, struct scratch *sc, un
 	return n;
 }
 
-/* QSBR: announce the generation seen, then read the state it published. */
-static struct state *enter(struct dp_worker *w)
-{
-	__atomic_store_n(&w->seen_gen, __atomic_load_n(&w->dp->gen, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
-	return __atomic_load_n(&w->dp->cur, __ATOMIC_SEQ_CST);
-}
-
-/* A worker with one socket and no TUN device blocks in recvmmsg itself:
- * no poll before each batch (a syscall per wakeup, about 5% of the CPU per
- * packet at 100 kpps). It is quiescent while it waits; dp_stop sets stop
- * and interrupts the call with WAKE_SIG. */
+/* Stopping a worker: dp_stop sets w->stop and interrupts the worker's
+ * wait with WAKE_SIG (a handler without SA_RESTART: the call returns EINTR).
+ * Workers keep it blocked except while they wait. */
 #define WAKE_SIG (SIGRTMIN + 3)
 
 static void wake_handler(int sig)
@@ -1174,6 +1174,16 @@ static void wake_handler(int sig)
 	(void)sig;
 }
 
+static bool stopping(struct dp_worker *w)
+{
+	return __atomic_load_n(&w->stop, __ATOMIC_SEQ_CST);
+}
+
+/* A worker with one socket and no TUN device blocks in recvmmsg itself: no
+ * poll before each batch (a syscall per wakeup, about 5% of the CPU per
+ * packet at 100 kpps). It is quiescent while it waits. WAKE_SIG stays
+ * unblocked: one that comes between the stop check and recvmmsg is lost,
+ * and dp_stop sends it again. */
 static bool worker_block(struct dp_worker *w)
 {
 	struct scratch *sc = w->scratch;
@@ -1188,9 +1198,9 @@ static bool worker_block(struct dp_worker *w)
 	pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
 	for (;;) {
 		__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&w->stop, __ATOMIC_SEQ_CST))
+		if (stopping(w))
 			break;
-		rx_batch(w, NULL, sc, 0, MSG_WAITFORONE);
+		rx_batch(w, sc, 0, MSG_WAITFORONE);
 	}
 	return true;
 }
@@ -1199,37 +1209,42 @@ static void *worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct scratch *sc = w->scratch;
-	struct pollfd pfd[DP_MAX_SOCKS + 2];
+	struct pollfd pfd[DP_MAX_SOCKS + 1];
+	sigset_t waking;
 	unsigned n = 0;
 
 	if (w->n_socks == 1 && w->tun_fd < 0 && worker_block(w))
 		return NULL;
+	/* Otherwise poll, with WAKE_SIG unblocked only inside ppoll: no
+	 * signal is lost between the stop check and the wait. */
+	pthread_sigmask(SIG_BLOCK, NULL, &waking);
+	sigdelset(&waking, WAKE_SIG);
 	for (unsigned k = 0; k < w->n_socks; k++)
 		pfd[n++] = (struct pollfd){ .fd = w->socks[k], .events = POLLIN };
 	if (w->tun_fd >= 0)
 		pfd[n++] = (struct pollfd){ .fd = w->tun_fd, .events = POLLIN };
-	pfd[n++] = (struct pollfd){ .fd = w->stop_fd, .events = POLLIN };
 	for (;;) {
 		bool busy = true;
-		struct state *s;
 
 		__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_SEQ_CST);
-		if (poll(pfd, n, -1) < 0 && errno != EINTR)
+		if (stopping(w))
 			break;
 		w->syscalls++;
-		if (pfd[n - 1].revents)
+		if (ppoll(pfd, n, NULL, &waking) < 0) {
+			if (errno == EINTR)
+				continue;
 			break;
-		if (w->tun_fd >= 0 && (pfd[n - 2].revents & (POLLERR | POLLHUP | POLLNVAL)))
+		}
+		if (w->tun_fd >= 0 && (pfd[n - 1].revents & (POLLERR | POLLHUP | POLLNVAL)))
 			tun_lost(w);
 		if (w->tun_lost && w->tun_fd >= 0)
-			pfd[n - 2].fd = -1;    /* poll ignores it from now on */
+			pfd[n - 1].fd = -1;    /* poll ignores it from now on */
 		while (busy) {
 			busy = false;
-			s = enter(w);
 			for (unsigned k = 0; k < w->n_socks; k++)
-				if (rx_batch(w, s, sc, k, MSG_DONTWAIT) == DP_BATCH)
+				if (rx_batch(w, sc, k, MSG_DONTWAIT) == DP_BATCH)
 					busy = true;
-			if (w->tun_fd >= 0 && !w->tun_lost && tun_rx(w, s, sc) == DP_BATCH)
+			if (w->tun_fd >= 0 && !w->tun_lost && tun_rx(w, enter(w), sc) == DP_BATCH)
 				busy = true;
 		}
 	}
@@ -1386,9 +1401,8 @@ int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
 		w->id = i;
 		w->dp = dp;
 		w->tun_fd = -1;
-		w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		sc = calloc(1, sizeof(*sc));
-		if (w->stop_fd < 0 || !sc)
+		if (!sc)
 			return -ENOMEM;
 		w->scratch = sc;
 		/* Sources that are not peers share one Error Indication budget. */
@@ -1451,12 +1465,19 @@ void dp_set_tun(struct dp *dp, unsigned w, int fd)
 	gro_on(wk);
 }
 
+/* A worker without sockets or TUN queue gets no thread. */
+static bool worker_runs(const struct dp_worker *w)
+{
+	return w->n_socks || w->tun_fd >= 0;
+}
+
 int dp_start(struct dp *dp, struct state *s)
 {
 	struct sigaction sa = { .sa_handler = wake_handler };   /* no SA_RESTART */
 	sigset_t ss;
 
-	/* WAKE_SIG reaches only the blocking workers, which unblock it. */
+	/* Blocked here, so in every worker: the polling ones unblock it inside
+	 * ppoll only, the one blocking in recvmmsg for good. */
 	sigemptyset(&ss);
 	sigaddset(&ss, WAKE_SIG);
 	pthread_sigmask(SIG_BLOCK, &ss, NULL);
@@ -1468,7 +1489,7 @@ int dp_start(struct dp *dp, struct state *s)
 		struct dp_worker *w = &dp->w[i];
 		int r;
 
-		if (!w->n_socks && w->tun_fd < 0) {
+		if (!worker_runs(w)) {
 			w->seen_gen = UINT64_MAX;
 			continue;    /* inherited sockets serve worker 0 only */
 		}
@@ -1496,35 +1517,24 @@ struct state *dp_swap(struct dp *dp, struct state *s)
 
 void dp_stop(struct dp *dp)
 {
-	uint64_t one = 1;
-
 	if (!dp->running)
 		return;
-	for (unsigned i = 0; i < dp->n_workers; i++) {
+	for (unsigned i = 0; i < dp->n_workers; i++)
 		__atomic_store_n(&dp->w[i].stop, true, __ATOMIC_SEQ_CST);
-		if (write(dp->w[i].stop_fd, &one, sizeof(one)) < 0) {
-			/* cannot fail for an eventfd below its maximum */
-		}
-	}
 	for (unsigned i = 0; i < dp->n_workers; i++) {
 		struct dp_worker *w = &dp->w[i];
 
-		if (!w->n_socks && w->tun_fd < 0)
+		if (!worker_runs(w))
 			continue;
 		/* A blocking worker may be between its stop check and
 		 * recvmmsg when the signal comes: signal again until it ends. */
 		for (;;) {
-			struct timespec ts;
+			struct timespec ts = { 0, 1000000 };
 
 			pthread_kill(w->thread, WAKE_SIG);
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 10 * 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			if (pthread_timedjoin_np(w->thread, NULL, &ts) == 0)
+			if (pthread_tryjoin_np(w->thread, NULL) != EBUSY)
 				break;
+			nanosleep(&ts, NULL);
 		}
 	}
 	dp->running = false;
@@ -1538,8 +1548,6 @@ void dp_fini(struct dp *dp)
 
 		for (unsigned k = 0; k < w->n_socks; k++)
 			close(w->socks[k]);
-		if (w->stop_fd >= 0)
-			close(w->stop_fd);
 		if (sc) {
 			free(sc->bufs);
 			free(sc->tunbufs);

@@ -38,8 +38,7 @@ struct dp_worker {
 	unsigned n_socks;
 	int tun_fd;              /* -1 none */
 	bool tun_lost;           /* the device went away: not read any more */
-	int stop_fd;             /* eventfd */
-	bool stop;               /* atomic: set by dp_stop for a worker blocked in recvmmsg */
+	bool stop;               /* atomic: set by dp_stop, which then wakes the worker */
 	uint64_t seen_gen;       /* QSBR: generation last seen, UINT64_MAX while idle */
 	struct wstats st;
 	struct tbucket ei_global;    /* Error Indications to sources that are not peers */

@@ -125,7 +125,7 @@ osmo_pair() {
 cpu_of() {  # utime + stime ticks of the processes (all threads)
 	local s=0 p
 	for p in "$@"; do
-		s=$((s + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+		s=$((s + $(cpu_ticks "$p" 2>/dev/null || echo 0)))
 	done
 	echo $s
 }

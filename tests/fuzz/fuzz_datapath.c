@@ -234,7 +234,6 @@ static void setup(void)
 	fz_w.sock_family[1] = AF_INET6;
 	fz_w.n_socks = 2;
 	fz_w.tun_fd = FD_TUN;
-	fz_w.stop_fd = -1;
 	tbucket_init(&fz_w.ei_global, 5, 5, 0);
 	CHECK((sc = calloc(1, sizeof(*sc))));
 	CHECK((sc->bufs = malloc((size_t)DP_BATCH * SLOT)));

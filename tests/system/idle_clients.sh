@@ -34,7 +34,7 @@ GT_PID=$BG
 wait_for 5 ctl status || { diag "$(cat "$LOG")"; skip_all "gtpud did not start"; }
 
 # gtpud's CPU time (user + system, all threads) in clock ticks.
-cpu() { awk '{ print $14 + $15 }' "/proc/$GT_PID/stat"; }
+cpu() { cpu_ticks "$GT_PID"; }
 # A G-PDU of 100 bytes of payload to TEID 0x100, built once by scapy.
 HEX=$("$PY" -c "
 from scapy.contrib.gtp import GTP_U_Header; from scapy.all import Raw

@@ -71,9 +71,10 @@ link() {
 }
 nsx() { local n=$NS_PREFIX$1; shift; ip netns exec "$n" "$@"; }
 
+# cpu_ticks PID: user + system CPU of PID (all its threads), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # idle_cpu_ok PID: over one second with nothing to do, PID uses at most 5%
 # of a CPU (a datapath that spins instead of sleeping uses all of it).
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 idle_cpu_ok() {
 	local a b hz
 	hz=$(getconf CLK_TCK)

@@ -116,7 +116,7 @@ lt_kudp() {
 lt_rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$LT_PID/status"; }     # kB
 lt_fds() { ls "/proc/$LT_PID/fd" | wc -l; }
 # CPU time of gtpud (all threads) in clock ticks.
-lt_cpu() { awk '{ print $14 + $15 }' "/proc/$LT_PID/stat"; }
+lt_cpu() { cpu_ticks "$LT_PID"; }
 LT_HZ=$(getconf CLK_TCK)
 
 # is DESCRIPTION GOT WANT: ok when equal; otherwise say both.
