@@ -215,6 +215,13 @@ static void test_million(void **st)
 	for (uint32_t i = 0; i < n; i += 997)
 		assert_int_equal(state_lookup_teid(s, (i + 1) * 2654435761u), i);
 	assert_int_equal(state_lookup_teid(s, 2), TUNNEL_NONE);
+	/* The arrays a packet touches start on a 2 MiB boundary (huge pages
+	 * can back them) and come zeroed like calloc's. */
+	assert_int_equal((uintptr_t)s->teid.slot % (2u << 20), 0);
+	assert_int_equal((uintptr_t)s->tunnels % (2u << 20), 0);
+	assert_int_equal((uintptr_t)s->ctr % (2u << 20), 0);
+	for (uint32_t i = 0; i < n; i += 4999)
+		assert_int_equal(s->ctr[i].rx_pkts | s->ctr[i].tx_bytes, 0);
 	state_free(s);
 }
 

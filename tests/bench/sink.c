@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -125,20 +124,17 @@ int main(int argc, char **argv)
 	const char *addr = "0.0.0.0";
 	uint32_t offset = 0;
 	int c, fd, port = 2152, buf = 16 << 20;
-	bool v6, busy = false;
+	bool v6;
 
-	while ((c = getopt(argc, argv, "a:p:o:Bh")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:o:h")) != -1) {
 		switch (c) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 'o': offset = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'B': busy = true; break;
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
-				"Usage: sink [-a ADDR] [-p PORT] [-o TEID_OFFSET] [-B]\n"
-				"Receives until SIGINT/SIGTERM, then prints JSON.\n"
-				"  -B  busy: poll without sleeping (yielding to other tasks), so that\n"
-				"      senders never pay for waking the sink up\n");
+				"Usage: sink [-a ADDR] [-p PORT] [-o TEID_OFFSET]\n"
+				"Receives until SIGINT/SIGTERM, then prints JSON.\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -173,15 +169,12 @@ int main(int argc, char **argv)
 	while (!stop) {
 		/* MSG_WAITFORONE: block for the first datagram only; without it a
 		 * blocking recvmmsg waits until all BATCH slots are filled. */
-		int n = recvmmsg(fd, m, BATCH, busy ? MSG_DONTWAIT : MSG_WAITFORONE, NULL);
+		int n = recvmmsg(fd, m, BATCH, MSG_WAITFORONE, NULL);
 		uint64_t now = bench_now_ns();
 
 		s.syscalls++;
-		if (n <= 0) {
-			if (busy)
-				sched_yield();
+		if (n <= 0)
 			continue;
-		}
 		if (!s.first_ns)
 			s.first_ns = now;
 		s.last_ns = now;
