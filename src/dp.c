@@ -969,18 +969,18 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 	       (struct sockaddr *)&to->sa, to->salen, (struct txmeta){ TX_FWD, ti, to, NULL });
 }
 
-static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m)
+/* One datagram from src (mh's name), whose peer p (or NULL) the caller
+ * looked up: once for all the datagrams of a UDP GRO train. */
+static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struct peer *p)
 {
 	const struct msghdr *mh = &m->msg_hdr;
 	const struct sockaddr *src = mh->msg_name;
 	size_t len = m->msg_len;
 	struct gtpu_hdr h;
 	enum gtpu_err e;
-	struct peer *p;
 
 	INC(x->w->st.rx_pkts, 1);
 	INC(x->w->st.rx_bytes, len);
-	p = state_lookup_peer(x->s, src);
 	if (p) {
 		INC(p->ctr[x->w->id].rx_pkts, 1);
 		INC(p->ctr[x->w->id].rx_bytes, len);
@@ -1101,12 +1101,13 @@ static void rx_gro(struct rxctx *x, int i, size_t gs)
 	struct scratch *sc = x->sc;
 	uint8_t *base = sc->rxiov[i].iov_base;
 	size_t len = sc->rx[i].msg_len;
+	struct peer *p = state_lookup_peer(x->s, sc->rx[i].msg_hdr.msg_name);
 
 	for (size_t off = 0; off < len; off += gs) {
 		struct mmsghdr m = sc->rx[i];
 
 		m.msg_len = (unsigned)(len - off < gs ? len - off : gs);
-		rx_one(x, base + off, &m);
+		rx_one(x, base + off, &m, p);
 		for (unsigned k = 0; k < x->w->n_socks; k++) {
 			if (sc->txq[k].n + 2 >= TXQ || sc->n_sig + 2 >= TXQ) {
 				tx_flush(x->w, x->s, sc);
@@ -1154,7 +1155,8 @@ static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int fla
 		rx_prefetch(s, sc, n, gs, w->id);
 	for (int i = 0; i < n; i++) {
 		if (gs[i] >= sc->rx[i].msg_len)
-			rx_one(&x, sc->rxiov[i].iov_base, &sc->rx[i]);
+			rx_one(&x, sc->rxiov[i].iov_base, &sc->rx[i],
+			       state_lookup_peer(x.s, sc->rx[i].msg_hdr.msg_name));
 		else
 			rx_gro(&x, i, gs[i]);
 	}

@@ -8,7 +8,7 @@
 # Prints Gbit/s and CPU-seconds per GB (the tunnel processes from
 # /proc/PID/stat, and the whole machine from /proc/stat), medians of the
 # rounds, and the ratios against the targets. Needs root, iperf3, osmo-ggsn.
-# Usage: tests/bench/endpoint.sh [--rounds N] [--secs S]
+# Usage: tests/bench/endpoint.sh [--rounds N] [--secs S]   (ENDPOINT_PERF=DIR: perf profiles)
 set -u
 rounds=5 secs=5
 while [ $# -gt 0 ]; do
@@ -139,9 +139,16 @@ measure() {
 	local sp=$!
 	T_PIDS="$T_PIDS $sp"
 	wait_for 3 sh -c "ip netns exec $NS_PREFIX$sns ss -ltn | grep -q ':5201 '"
+	local pf=""
+	if [ -n "${ENDPOINT_PERF:-}" ]; then    # profile the machine: ENDPOINT_PERF=DIR
+		mkdir -p "$ENDPOINT_PERF"
+		perf record -q -a -g -o "$ENDPOINT_PERF/$name.data" 2>/dev/null &
+		pf=$!
+	fi
 	c0=$(cpu_of "$@"); a0=$(busy_all)
 	j=$(nsx "$cns" iperf3 -c 203.0.113.10 -t "$secs" -J 2>/dev/null)
 	c1=$(cpu_of "$@"); a1=$(busy_all)
+	[ -z "$pf" ] || { kill -INT "$pf"; wait "$pf" 2>/dev/null; }
 	wait "$sp" 2>/dev/null
 	echo "$j" | $PY -c '
 import json, sys
