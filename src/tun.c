@@ -24,6 +24,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 const char *tun_dev_path = "/dev/net/tun";
 bool tun_offload = true;
@@ -519,29 +522,68 @@ static inline uint16_t fold64(uint64_t a)
 	return w;
 }
 
-uint16_t tun_csum(uint16_t sum, const uint8_t *buf, size_t len)
+/* The sum of the whole 32-byte blocks at the start of src (copied to dst
+ * unless dst is NULL) as a 64-bit one's complement accumulator of native
+ * words; *at is set to the bytes done. One's complement addition does not
+ * care about word size or byte order (RFC 1071 2.B, 2.C): the 16-bit sum is
+ * folded and swapped once at the end. */
+static inline __attribute__((always_inline)) uint64_t sum_blocks(uint8_t *dst, const uint8_t *src,
+								   size_t len, size_t *at)
 {
-	uint64_t a = 0, b = 0, c = 0, d = 0, x;
-	uint32_t w;
 	size_t i = 0;
+#ifdef __SSE2__
+	/* 32-bit words zero-extended into 64-bit lanes: no carry is lost
+	 * (a lane would need 2^32 blocks to overflow). */
+	__m128i z = _mm_setzero_si128(), a0 = z, a1 = z, a2 = z, a3 = z;
+	uint64_t l[2];
 
-	/* 64-bit words of native order with end-around carry, four chains in
-	 * parallel, swapped once at the end: one's complement addition does
-	 * not care about word size or byte order (RFC 1071 2.B, 2.C). */
+	for (; i + 32 <= len; i += 32) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 16));
+
+		if (dst) {
+			_mm_storeu_si128((__m128i *)(void *)(dst + i), x);
+			_mm_storeu_si128((__m128i *)(void *)(dst + i + 16), y);
+		}
+		a0 = _mm_add_epi64(a0, _mm_unpacklo_epi32(x, z));
+		a1 = _mm_add_epi64(a1, _mm_unpackhi_epi32(x, z));
+		a2 = _mm_add_epi64(a2, _mm_unpacklo_epi32(y, z));
+		a3 = _mm_add_epi64(a3, _mm_unpackhi_epi32(y, z));
+	}
+	_mm_storeu_si128((__m128i *)(void *)l, _mm_add_epi64(_mm_add_epi64(a0, a1), _mm_add_epi64(a2, a3)));
+	*at = i;
+	return adc64(l[0], l[1]);
+#else
+	/* Four chains of 64-bit words with end-around carry. */
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+
 	for (; i + 32 <= len; i += 32) {
 		uint64_t y[4];
 
-		memcpy(y, buf + i, 32);
+		memcpy(y, src + i, 32);
+		if (dst)
+			memcpy(dst + i, y, 32);
 		a = adc64(a, y[0]);
 		b = adc64(b, y[1]);
 		c = adc64(c, y[2]);
 		d = adc64(d, y[3]);
 	}
+	*at = i;
+	return adc64(adc64(a, b), adc64(c, d));
+#endif
+}
+
+uint16_t tun_csum(uint16_t sum, const uint8_t *buf, size_t len)
+{
+	uint64_t a, x;
+	uint32_t w;
+	size_t i;
+
+	a = sum_blocks(NULL, buf, len, &i);
 	for (; i + 8 <= len; i += 8) {
 		memcpy(&x, buf + i, 8);
 		a = adc64(a, x);
 	}
-	a = adc64(adc64(a, b), adc64(c, d));
 	if (i + 4 <= len) {
 		memcpy(&w, buf + i, 4);
 		a = adc64(a, w);
@@ -564,32 +606,11 @@ uint16_t tun_csum(uint16_t sum, const uint8_t *buf, size_t len)
 	return add16(sum, fold64(a));
 }
 
-/* Copy len bytes from src to dst and return their sum: one pass over data
- * that is about to be summed anyway. src at an even offset of the summed
- * range, as the sums are added. */
-static uint16_t csum_copy(uint8_t *dst, const uint8_t *src, size_t len)
+uint16_t tun_csum_copy(uint8_t *dst, const uint8_t *src, size_t len)
 {
-	typedef uint64_t __attribute__((may_alias, aligned(1))) u64u;
-	const u64u *in = (const u64u *)src;
-	u64u *o = (u64u *)dst;
-	uint64_t a = 0, b = 0, c = 0, d = 0;
-	size_t i = 0;
+	size_t i;
+	uint64_t a = sum_blocks(dst, src, len, &i);
 
-	/* Word loads and stores of unaligned data: memcpy into an array made
-	 * the compiler go through vector registers and the stack. */
-	for (; i + 32 <= len; i += 32, in += 4, o += 4) {
-		uint64_t y0 = in[0], y1 = in[1], y2 = in[2], y3 = in[3];
-
-		o[0] = y0;
-		o[1] = y1;
-		o[2] = y2;
-		o[3] = y3;
-		a = adc64(a, y0);
-		b = adc64(b, y1);
-		c = adc64(c, y2);
-		d = adc64(d, y3);
-	}
-	a = adc64(adc64(a, b), adc64(c, d));
 	memcpy(dst + i, src + i, len - i);
 	return add16(tun_csum(0, src + i, len - i), fold64(a));
 }
@@ -690,7 +711,7 @@ size_t tun_seg_next(struct tun_seg *g, uint8_t *out, size_t cap)
 	if (cap < n)
 		return 0;
 	memcpy(out, g->pkt, g->hlen);
-	psum = csum_copy(out + g->hlen, g->pkt + g->hlen + g->off, pay);
+	psum = tun_csum_copy(out + g->hlen, g->pkt + g->hlen + g->off, pay);
 	if (g->family == AF_INET)
 		put16(out + 4, (uint16_t)(get16(g->pkt + 4) + g->i));
 	ip_set_len(g->family, out, n);
@@ -735,7 +756,7 @@ static bool copy_checked(uint8_t *dst, const uint8_t *pkt, const struct inner_pk
 	uint32_t l4 = ip->len - ip->l4_off;
 	uint16_t sum = tun_csum(pseudo_sum(ip->family, pkt, l4), pkt + ip->l4_off, thl);
 
-	return add16(sum, csum_copy(dst, pkt + ip->l4_off + thl, l4 - thl)) == 0xffff;
+	return add16(sum, tun_csum_copy(dst, pkt + ip->l4_off + thl, l4 - thl)) == 0xffff;
 }
 
 bool tun_coal_add(struct tun_coal *c, const uint8_t *pkt, const struct inner_pkt *ip)
