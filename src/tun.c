@@ -575,11 +575,12 @@ static inline __attribute__((always_inline)) uint64_t sum_blocks(uint8_t *dst, c
 
 uint16_t tun_csum(uint16_t sum, const uint8_t *buf, size_t len)
 {
-	uint64_t a, x;
+	uint64_t a = 0, x;
 	uint32_t w;
-	size_t i;
+	size_t i = 0;
 
-	a = sum_blocks(NULL, buf, len, &i);
+	if (len >= 32)            /* headers are shorter: no vector set-up for them */
+		a = sum_blocks(NULL, buf, len, &i);
 	for (; i + 8 <= len; i += 8) {
 		memcpy(&x, buf + i, 8);
 		a = adc64(a, x);
