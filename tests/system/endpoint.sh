@@ -50,7 +50,23 @@ nsx siteA ip link set gtpa mtu 1400
 ip netns exec "${NS_PREFIX}dn" iperf3 -s -1 >/dev/null 2>&1 &
 T_PIDS="$T_PIDS $!"
 sleep 0.5
+# The uplink TCP segments as gtpud A built them from what the device gave
+# with a virtio header (segmentation path, checksums computed in gtpud),
+# checked by tshark's own checksum validation. (At this rate the kernel
+# hands over one segment per packet; test_offload cuts long ones.)
+nsx siteA timeout 20 tshark -i any -c 400 -f "udp port 2152 and src host 192.0.2.1" \
+	-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -T fields \
+	-e tcp.len -e tcp.checksum.status -e ip.checksum.status >"$T_DIR/csum.txt" 2>"$T_DIR/tshark2.err" &
+tspid=$!
+wait_for 10 grep -q "Capturing on" "$T_DIR/tshark2.err"
 check "iperf3 TCP through the tunnel" quiet nsx ue iperf3 -c 203.0.113.10 -t 2 -b 15M
+wait $tspid
+# tcp.len, then the inner TCP checksum status, then the outer and inner IPv4
+# header checksum status (1: good).
+bad=$(awk -F'\t' '$1 > 0 && ($2 != 1 || $3 !~ /^1,1$/)' "$T_DIR/csum.txt" | wc -l)
+data=$(awk -F'\t' '$1 > 0' "$T_DIR/csum.txt" | wc -l)
+diag "uplink G-PDUs with TCP payload: $data, with a wrong checksum: $bad; $(awk -F'\t' '$1 > 0' "$T_DIR/csum.txt" | sort | uniq -c | sort -rn | head -3 | tr '\n' ';')"
+check "uplink TCP segments in G-PDUs: inner TCP and IPv4 checksums right (tshark)" test "$data" -ge 50 -a "$bad" = 0
 ip netns exec "${NS_PREFIX}dn" iperf3 -s -1 >/dev/null 2>&1 &
 T_PIDS="$T_PIDS $!"
 sleep 0.5
