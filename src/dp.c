@@ -32,6 +32,8 @@
 #define SIG_MAX 96                /* largest signalling message we build */
 #define TXQ (DP_BATCH * 2)        /* a datagram can cause a relay and a reply */
 #define GRO_SLOT (GTPU_HEADROOM + 65536)   /* a UDP GRO train of datagrams */
+_Static_assert(SLOT % 64 == 0 && GRO_SLOT % 64 == 0 && GTPU_HEADROOM % 64 == 0,
+	       "receive slots and the data in them start on cache lines");
 #define GSO_SEGS 64               /* UDP_MAX_SEGMENTS of Linux 6.1 */
 #define GSO_BYTES 65000           /* a UDP GSO send: below 64 KB of IP payload */
 #define GSO_BUF (65536 + 256)
@@ -91,6 +93,16 @@ uint64_t dp_now_ns(void)
 
 /* Counters are written by one worker only: plain adds, atomic-sized stores. */
 #define INC(x, v) __atomic_store_n(&(x), (x) + (v), __ATOMIC_RELAXED)
+
+/* Packet buffers start on a cache line (and slots are whole lines): the
+ * kernel's copies into them, recvmmsg's and the TUN device's, then store
+ * whole lines, which with 1400-byte datagrams costs measurably less. */
+static void *line_alloc(size_t n)
+{
+	void *p;
+
+	return posix_memalign(&p, 64, n) ? NULL : p;
+}
 
 static void drop(struct dp_worker *w, enum drop_reason r)
 {
@@ -295,9 +307,13 @@ static void poke(struct dp *dp)
 	}
 }
 
+/* Traffic from a peer that is not up: tell the control thread once (it
+ * clears the flag). A plain load first: no locked write per packet while
+ * the flag stands, as it does for a peer without Echo. */
 static void peer_seen(struct dp *dp, struct peer *p)
 {
 	if (__atomic_load_n(&p->state, __ATOMIC_RELAXED) != PEER_UP &&
+	    !__atomic_load_n(&p->seen, __ATOMIC_RELAXED) &&
 	    !__atomic_exchange_n(&p->seen, 1, __ATOMIC_RELAXED))
 		poke(dp);
 }
@@ -1342,7 +1358,7 @@ static void gro_on(struct dp_worker *wk)
 	int one = 1;
 
 	if (!offload_wanted() || sc->rx_slot == GRO_SLOT || !wk->n_socks ||
-	    !(big = malloc((size_t)DP_BATCH * GRO_SLOT)))
+	    !(big = line_alloc((size_t)DP_BATCH * GRO_SLOT)))
 		return;
 	for (unsigned k = 0; k < wk->n_socks; k++)
 		if (setsockopt(wk->socks[k], SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
@@ -1410,8 +1426,8 @@ int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
 		/* Sources that are not peers share one Error Indication budget. */
 		tbucket_init(&w->ei_global, ei ? ei : 1, ei ? ei : 1, 0);
 		sc->rx_slot = SLOT;
-		sc->bufs = malloc((size_t)DP_BATCH * SLOT);
-		sc->tunbufs = malloc((size_t)DP_BATCH * SLOT);
+		sc->bufs = line_alloc((size_t)DP_BATCH * SLOT);
+		sc->tunbufs = line_alloc((size_t)DP_BATCH * SLOT);
 		if (!sc->bufs || !sc->tunbufs)
 			return -ENOMEM;
 		if (i == 0 && n_inherited) {
@@ -1457,9 +1473,9 @@ void dp_set_tun(struct dp *dp, unsigned w, int fd)
 	memset(&ifr, 0, sizeof(ifr));
 	if (ioctl(fd, TUNGETIFF, &ifr) < 0 || !(ifr.ifr_flags & IFF_VNET_HDR))
 		return;
-	sc->tsobuf = malloc(TUN_GSO_MAX);
-	sc->gsobuf = malloc(GSO_BUF);
-	sc->coal.buf = malloc(TUN_VNET_LEN + TUN_GSO_MAX);
+	sc->tsobuf = line_alloc(TUN_GSO_MAX);
+	sc->gsobuf = line_alloc(GSO_BUF);
+	sc->coal.buf = line_alloc(TUN_VNET_LEN + TUN_GSO_MAX);
 	if (!sc->tsobuf || !sc->gsobuf || !sc->coal.buf)
 		return;           /* vnet stays false: dp_fini frees what was had */
 	sc->vnet = true;
