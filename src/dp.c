@@ -95,8 +95,8 @@ uint64_t dp_now_ns(void)
 #define INC(x, v) __atomic_store_n(&(x), (x) + (v), __ATOMIC_RELAXED)
 
 /* Packet buffers start on a cache line (and slots are whole lines): the
- * kernel's copies into them, recvmmsg's and the TUN device's, then store
- * whole lines, which with 1400-byte datagrams costs measurably less. */
+ * kernel's copies into them, recvmmsg's and the TUN device's, store whole
+ * lines (malloc gave 16 bytes past one). */
 static void *line_alloc(size_t n)
 {
 	void *p;
