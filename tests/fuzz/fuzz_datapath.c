@@ -346,7 +346,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				memcpy(b + GTPU_HEADROOM, data + 2, len);
 				extra[n_extra++] = b;
 			}
-			rx_one(&x, b + GTPU_HEADROOM, &m);
+			rx_one(&x, b + GTPU_HEADROOM, &m, state_lookup_peer(x.s, m.msg_hdr.msg_name));
 		}
 	}
 	tx_flush(&fz_w, fz_s, sc);
