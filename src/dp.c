@@ -1228,6 +1228,7 @@ static void *worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct scratch *sc = w->scratch;
 	struct pollfd pfd[DP_MAX_SOCKS + 1];
+	bool ready[DP_MAX_SOCKS + 1];
 	sigset_t waking;
 	unsigned n = 0;
 
@@ -1257,13 +1258,18 @@ static void *worker_main(void *arg)
 			tun_lost(w);
 		if (w->tun_lost && w->tun_fd >= 0)
 			pfd[n - 1].fd = -1;    /* poll ignores it from now on */
+		/* Read what poll said is ready (data, or an error to collect),
+		 * and again what gave a full batch, until all come back short:
+		 * no call that can only say EAGAIN. */
+		for (unsigned k = 0; k < n; k++)
+			ready[k] = pfd[k].fd >= 0 && pfd[k].revents;
 		while (busy) {
 			busy = false;
 			for (unsigned k = 0; k < w->n_socks; k++)
-				if (rx_batch(w, sc, k, MSG_DONTWAIT) == DP_BATCH)
-					busy = true;
-			if (w->tun_fd >= 0 && !w->tun_lost && tun_rx(w, enter(w), sc) == DP_BATCH)
-				busy = true;
+				if (ready[k])
+					busy |= ready[k] = rx_batch(w, sc, k, MSG_DONTWAIT) == DP_BATCH;
+			if (w->tun_fd >= 0 && !w->tun_lost && ready[n - 1])
+				busy |= ready[n - 1] = tun_rx(w, enter(w), sc) == DP_BATCH;
 		}
 	}
 	__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_SEQ_CST);
