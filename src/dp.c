@@ -278,7 +278,6 @@ static void tx_flush(struct dp_worker *w, const struct state *s, struct scratch 
 				}
 			}
 			r = sendmmsg(w->socks[k], v, nv, MSG_DONTWAIT);
-			w->syscalls++;
 			if (r <= 0) {
 				/* The first message failed: count it and go on with the rest. */
 				unsigned c = runs ? q->cnt[0] : 1;
@@ -580,7 +579,6 @@ static void coal_flush(struct dp_worker *w, struct scratch *sc)
 
 	if (!len)
 		return;
-	w->syscalls++;
 	if (write(w->tun_fd, sc->coal.buf, len) != (ssize_t)len) {
 		INC(w->st.drops[DROP_TUN_ERROR], n);
 		return;
@@ -625,7 +623,6 @@ static void tun_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t l
 				return;
 		}
 	}
-	w->syscalls++;
 	if (tun_write(w, sc, pkt, ip.len) != (ssize_t)ip.len) {
 		drop(w, DROP_TUN_ERROR);
 		return;
@@ -643,7 +640,6 @@ static void tun_too_big(struct dp_worker *w, struct scratch *sc, const uint8_t *
 	 * that claims to come from one of its own addresses (a martian). */
 	drop(w, DROP_TOO_BIG);
 	n = inner_icmp_too_big(sc->icmp, sizeof(sc->icmp), pkt, len, w->dp->tun_mtu, NULL);
-	w->syscalls++;
 	if (n && tun_write(w, sc, sc->icmp, n) == (ssize_t)n)
 		INC(w->st.icmp_tx, 1);
 }
@@ -732,7 +728,6 @@ static void gso_send(struct dp_worker *w, const struct state *s, struct scratch 
 		cm->cmsg_type = UDP_SEGMENT;
 		cm->cmsg_len = CMSG_LEN(sizeof(gs));
 		memcpy(CMSG_DATA(cm), &gs, sizeof(gs));
-		w->syscalls++;
 		r = sendmsg(w->socks[k], &mh, MSG_DONTWAIT);
 		if (r == (ssize_t)len)
 			ok = n;
@@ -754,7 +749,6 @@ static void gso_send(struct dp_worker *w, const struct state *s, struct scratch 
 							.msg_iov = &v[i], .msg_iovlen = 1 };
 			off += seg;
 		}
-		w->syscalls++;
 		r = sendmmsg(w->socks[k], m, n, MSG_DONTWAIT);
 		ok = r > 0 ? (unsigned)r : 0;
 	}
@@ -884,7 +878,6 @@ static int tun_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 					{ sc->tsobuf + DP_BUF, TUN_GSO_MAX - DP_BUF } };
 		ssize_t len;
 
-		w->syscalls++;
 		if (!sc->vnet) {
 			len = read(w->tun_fd, slot + GTPU_HEADROOM, DP_BUF);
 			if (len <= 0) {
@@ -1100,7 +1093,7 @@ static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, 
 		}
 	}
 	for (unsigned i = 0; i < k; i++) {
-		uint32_t ti = teid[i] ? state_lookup_teid(s, teid[i]) : TUNNEL_NONE;
+		uint32_t ti = state_lookup_teid(s, teid[i]);
 
 		if (ti == TUNNEL_NONE)
 			continue;
@@ -1112,12 +1105,11 @@ static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, 
 /* Each datagram of a UDP GRO train (all gs bytes, the last maybe fewer, one
  * source) is handled as if received alone. Relayed ones can fill the send
  * queues faster than a batch of single datagrams: flush before they do. */
-static void rx_gro(struct rxctx *x, int i, size_t gs)
+static void rx_gro(struct rxctx *x, int i, size_t gs, struct peer *p)
 {
 	struct scratch *sc = x->sc;
 	uint8_t *base = sc->rxiov[i].iov_base;
 	size_t len = sc->rx[i].msg_len;
-	struct peer *p = state_lookup_peer(x->s, sc->rx[i].msg_hdr.msg_name);
 
 	for (size_t off = 0; off < len; off += gs) {
 		struct mmsghdr m = sc->rx[i];
@@ -1153,7 +1145,6 @@ static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int fla
 
 	rx_prepare(w, sc);
 	n = recvmmsg(w->socks[k], sc->rx, DP_BATCH, flags, NULL);
-	w->syscalls++;
 	if (n <= 0) {
 		sc->rx_used = 0;
 		return 0;
@@ -1170,11 +1161,13 @@ static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int fla
 	if (s->n_tunnels > 65536)
 		rx_prefetch(s, sc, n, gs, w->id);
 	for (int i = 0; i < n; i++) {
+		/* One source per message: its peer is looked up once. */
+		struct peer *p = state_lookup_peer(s, sc->rx[i].msg_hdr.msg_name);
+
 		if (gs[i] >= sc->rx[i].msg_len)
-			rx_one(&x, sc->rxiov[i].iov_base, &sc->rx[i],
-			       state_lookup_peer(x.s, sc->rx[i].msg_hdr.msg_name));
+			rx_one(&x, sc->rxiov[i].iov_base, &sc->rx[i], p);
 		else
-			rx_gro(&x, i, gs[i]);
+			rx_gro(&x, i, gs[i], p);
 	}
 	if (sc->coal.len)
 		coal_flush(w, sc);
@@ -1248,7 +1241,6 @@ static void *worker_main(void *arg)
 		__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_SEQ_CST);
 		if (stopping(w))
 			break;
-		w->syscalls++;
 		if (ppoll(pfd, n, NULL, &waking) < 0) {
 			if (errno == EINTR)
 				continue;

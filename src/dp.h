@@ -42,7 +42,6 @@ struct dp_worker {
 	uint64_t seen_gen;       /* QSBR: generation last seen, UINT64_MAX while idle */
 	struct wstats st;
 	struct tbucket ei_global;    /* Error Indications to sources that are not peers */
-	uint64_t syscalls;
 	/* Single-producer single-consumer event ring. */
 	struct dp_event evq[DP_EVQ];
 	uint32_t ev_head, ev_tail;   /* atomic */

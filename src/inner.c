@@ -6,6 +6,9 @@
 
 #include <string.h>
 #include <sys/socket.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Protocol numbers (IANA), spelled out here so the module needs no netinet headers. */
 enum {
@@ -169,24 +172,117 @@ enum inner_err inner_parse(const uint8_t *p, size_t len, struct inner_pkt *ip)
 	return INNER_OK;
 }
 
-uint32_t inner_csum_add(uint32_t sum, const uint8_t *buf, size_t len)
+/* a + b with the carry out added back in (one's complement addition). */
+static inline uint64_t adc64(uint64_t a, uint64_t b)
 {
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(buf + i);
-	if (len & 1)
-		sum += (uint32_t)buf[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
+	a += b;
+	return a + (a < b);
 }
 
-uint16_t inner_csum_fold(uint32_t sum)
+/* A 64-bit one's complement sum of native words to 16 bits, host order. */
+static inline uint16_t fold64(uint64_t a)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	uint16_t w = csum_add16((uint32_t)(a & 0xffff) + (uint32_t)((a >> 16) & 0xffff),
+			   (uint32_t)((a >> 32) & 0xffff) + (uint32_t)(a >> 48));
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w = (uint16_t)(w >> 8 | w << 8);
+#endif
+	return w;
+}
+
+/* The sum of the whole 32-byte blocks at the start of src (copied to dst
+ * unless dst is NULL) as a 64-bit one's complement accumulator of native
+ * words; *at is set to the bytes done. One's complement addition does not
+ * care about word size or byte order (RFC 1071 2.B, 2.C): the 16-bit sum is
+ * folded and swapped once at the end. */
+static inline __attribute__((always_inline)) uint64_t sum_blocks(uint8_t *dst, const uint8_t *src,
+								   size_t len, size_t *at)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	/* 32-bit words zero-extended into 64-bit lanes: no carry is lost
+	 * (a lane would need 2^32 blocks to overflow). */
+	__m128i z = _mm_setzero_si128(), a0 = z, a1 = z, a2 = z, a3 = z;
+	uint64_t l[2];
+
+	for (; i + 32 <= len; i += 32) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 16));
+
+		if (dst) {
+			_mm_storeu_si128((__m128i *)(void *)(dst + i), x);
+			_mm_storeu_si128((__m128i *)(void *)(dst + i + 16), y);
+		}
+		a0 = _mm_add_epi64(a0, _mm_unpacklo_epi32(x, z));
+		a1 = _mm_add_epi64(a1, _mm_unpackhi_epi32(x, z));
+		a2 = _mm_add_epi64(a2, _mm_unpacklo_epi32(y, z));
+		a3 = _mm_add_epi64(a3, _mm_unpackhi_epi32(y, z));
+	}
+	_mm_storeu_si128((__m128i *)(void *)l, _mm_add_epi64(_mm_add_epi64(a0, a1), _mm_add_epi64(a2, a3)));
+	*at = i;
+	return adc64(l[0], l[1]);
+#else
+	/* Four chains of 64-bit words with end-around carry. */
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+
+	for (; i + 32 <= len; i += 32) {
+		uint64_t y[4];
+
+		memcpy(y, src + i, 32);
+		if (dst)
+			memcpy(dst + i, y, 32);
+		a = adc64(a, y[0]);
+		b = adc64(b, y[1]);
+		c = adc64(c, y[2]);
+		d = adc64(d, y[3]);
+	}
+	*at = i;
+	return adc64(adc64(a, b), adc64(c, d));
+#endif
+}
+
+uint16_t inner_csum(uint16_t sum, const uint8_t *buf, size_t len)
+{
+	uint64_t a = 0, x;
+	uint32_t w;
+	size_t i = 0;
+
+	if (len >= 32)            /* headers are shorter: no vector set-up for them */
+		a = sum_blocks(NULL, buf, len, &i);
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&x, buf + i, 8);
+		a = adc64(a, x);
+	}
+	if (i + 4 <= len) {
+		memcpy(&w, buf + i, 4);
+		a = adc64(a, w);
+		i += 4;
+	}
+	if (i + 2 <= len) {
+		uint16_t h;
+
+		memcpy(&h, buf + i, 2);
+		a = adc64(a, h);
+		i += 2;
+	}
+	if (i < len) {
+		uint8_t last[2] = { buf[i], 0 };
+		uint16_t h;
+
+		memcpy(&h, last, 2);
+		a = adc64(a, h);
+	}
+	return csum_add16(sum, fold64(a));
+}
+
+uint16_t inner_csum_copy(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	size_t i;
+	uint64_t a = sum_blocks(dst, src, len, &i);
+
+	memcpy(dst + i, src + i, len - i);
+	return csum_add16(inner_csum(0, src + i, len - i), fold64(a));
 }
 
 /* RFC 1122 3.2.2 / RFC 1812 4.3.2.7: no ICMP error about an ICMP error.
@@ -236,7 +332,7 @@ static size_t too_big4(uint8_t *out, size_t cap, const uint8_t *pkt,
 	put16(out + 10, 0);
 	memcpy(out + 12, src ? src : ip->dst, 4);
 	memcpy(out + 16, ip->src, 4);
-	put16(out + 10, inner_csum_fold(inner_csum_add(0, out, IP4_HDR)));
+	put16(out + 10, (uint16_t)~inner_csum(0, out, IP4_HDR));
 
 	icmp[0] = 3;                     /* destination unreachable */
 	icmp[1] = 4;                     /* fragmentation needed and DF set */
@@ -244,7 +340,7 @@ static size_t too_big4(uint8_t *out, size_t cap, const uint8_t *pkt,
 	put16(icmp + 4, 0);
 	put16(icmp + 6, (uint16_t)(mtu > 0xffff ? 0xffff : mtu));   /* RFC 1191 next-hop MTU */
 	memcpy(icmp + ICMP_HDR, pkt, quote);
-	put16(icmp + 2, inner_csum_fold(inner_csum_add(0, icmp, ICMP_HDR + quote)));
+	put16(icmp + 2, (uint16_t)~inner_csum(0, icmp, ICMP_HDR + quote));
 	return n;
 }
 
@@ -263,7 +359,7 @@ static size_t too_big6(uint8_t *out, size_t cap, const uint8_t *pkt,
 {
 	size_t quote = ip->len, n, plen;
 	uint8_t *icmp = out + IP6_HDR, ph[8];
-	uint32_t sum;
+	uint16_t sum;
 
 	if (!ip6_src_ok(ip->src))
 		return 0;
@@ -293,10 +389,10 @@ static size_t too_big6(uint8_t *out, size_t cap, const uint8_t *pkt,
 	/* Pseudo-header (RFC 8200 8.1): addresses, upper-layer length, next header. */
 	put32(ph, (uint32_t)plen);
 	put32(ph + 4, P_ICMPV6);
-	sum = inner_csum_add(0, out + 8, 32);
-	sum = inner_csum_add(sum, ph, sizeof(ph));
-	sum = inner_csum_add(sum, icmp, plen);
-	put16(icmp + 2, inner_csum_fold(sum));
+	sum = inner_csum(0, out + 8, 32);
+	sum = inner_csum(sum, ph, sizeof(ph));
+	sum = inner_csum(sum, icmp, plen);
+	put16(icmp + 2, (uint16_t)~sum);
 	return n;
 }
 

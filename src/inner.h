@@ -67,10 +67,16 @@ enum inner_err inner_parse(const uint8_t *p, size_t len, struct inner_pkt *ip);
 size_t inner_icmp_too_big(uint8_t *out, size_t cap, const uint8_t *pkt, size_t len,
 			  unsigned mtu, const uint8_t *src_addr);
 
-/* The Internet checksum (RFC 1071) of buf, folded, not inverted, added to sum. */
-uint32_t inner_csum_add(uint32_t sum, const uint8_t *buf, size_t len);
-/* Fold and invert a sum from inner_csum_add into a checksum field value
- * (host order; store big-endian). */
-uint16_t inner_csum_fold(uint32_t sum);
+/* The Internet checksum (RFC 1071) sum of buf, folded to 16 bits, not
+ * inverted, in host order (store it big-endian), added to sum with
+ * end-around carry: ~inner_csum(0, hdr, n) is a checksum field's value.
+ * Fast: 32 bytes a step (SSE2 where the compiler targets it). */
+uint16_t inner_csum(uint16_t sum, const uint8_t *buf, size_t len);
+
+/* Copy len bytes from src to dst and return their sum as inner_csum(0, src,
+ * len) would: one pass over data that is about to be summed anyway. The
+ * sum of a range that starts at an odd offset of the summed whole must be
+ * swapped by the caller. */
+uint16_t inner_csum_copy(uint8_t *dst, const uint8_t *src, size_t len);
 
 #endif

@@ -94,10 +94,11 @@ static uint32_t addr_hash(int family, const uint8_t *a)
  * from 2 MB on, 2 MB aligned and asked to be backed by transparent huge
  * pages (which this kernel may give only on request). A million tunnels then
  * take a few dozen TLB entries instead of a TLB miss, with its page walk, at
- * every lookup. Zeroed, as calloc; freed with free. */
+ * every lookup. n (at least one) elements of size, every byte fill; freed
+ * with free. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
-static void *table_zalloc(size_t n, size_t size)
+static void *table_alloc(size_t n, size_t size, uint8_t fill)
 {
 	size_t len;
 	void *p;
@@ -107,13 +108,18 @@ static void *table_zalloc(size_t n, size_t size)
 	if (size && n > (SIZE_MAX - HUGE_PAGE) / size)
 		return NULL;
 	len = n * size;
-	if (len < HUGE_PAGE)
-		return calloc(n, size);
-	len = (len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-	if (posix_memalign(&p, HUGE_PAGE, len))
-		return NULL;
-	madvise(p, len, MADV_HUGEPAGE);    /* advice: without it, small pages */
-	memset(p, 0, len);
+	if (len < HUGE_PAGE) {
+		if (!fill)
+			return calloc(n, size);
+		p = malloc(len);
+	} else {
+		len = (len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+		if (posix_memalign(&p, HUGE_PAGE, len))
+			return NULL;
+		madvise(p, len, MADV_HUGEPAGE);    /* advice: without it, small pages */
+	}
+	if (p)
+		memset(p, fill, len);
 	return p;
 }
 
@@ -478,14 +484,13 @@ static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *ct
 	if ((r = build_peers(s, old)) < 0)
 		goto out;
 	r = -ENOMEM;
-	s->tunnels = table_zalloc(total, sizeof(*s->tunnels));
+	s->tunnels = table_alloc(total, sizeof(*s->tunnels), 0);
 	src = calloc(total ? total : 1, sizeof(*src));
 	s->teid.mask = pow2_for(total) - 1;
-	s->teid.slot = table_zalloc(s->teid.mask + 1, sizeof(*s->teid.slot));
+	s->teid.slot = table_alloc(s->teid.mask + 1, sizeof(*s->teid.slot), 0);
 	s->to.mask = s->teid.mask;
-	s->to.slot = table_zalloc(s->to.mask + 1, sizeof(*s->to.slot));
-	if (s->to.slot)    /* every val TUNNEL_NONE: empty */
-		memset(s->to.slot, 0xff, (s->to.mask + 1) * sizeof(*s->to.slot));
+	/* Every val TUNNEL_NONE: empty. */
+	s->to.slot = table_alloc(s->to.mask + 1, sizeof(*s->to.slot), 0xff);
 	b.name_mask = pow2_for(total) - 1;
 	b.name_hash = calloc(b.name_mask + 1, sizeof(uint32_t));
 	if (!s->tunnels || !src || !s->teid.slot || !s->to.slot || !b.name_hash)
@@ -523,7 +528,7 @@ static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *ct
 		s->n_runtime++;
 	}
 	r = -ENOMEM;
-	s->ctr = table_zalloc((size_t)(s->n_tunnels ? s->n_tunnels : 1) * n_workers, sizeof(*s->ctr));
+	s->ctr = table_alloc((size_t)s->n_tunnels * n_workers, sizeof(*s->ctr), 0);
 	/* base and tun_err_ind come when needed (a reload, an Error
 	 * Indication): a million tunnels stay small. */
 	if (!s->ctr)

@@ -24,9 +24,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 const char *tun_dev_path = "/dev/net/tun";
 bool tun_offload = true;
@@ -496,126 +493,6 @@ void tun_close(struct tun_dev *t)
 
 /* ---- offloads ---- */
 
-static inline uint16_t add16(uint32_t a, uint32_t b)
-{
-	a += b;
-	a = (a & 0xffff) + (a >> 16);
-	return (uint16_t)((a & 0xffff) + (a >> 16));
-}
-
-/* a + b with the carry out added back in (one's complement addition). */
-static inline uint64_t adc64(uint64_t a, uint64_t b)
-{
-	a += b;
-	return a + (a < b);
-}
-
-/* A 64-bit one's complement sum of native words to 16 bits, host order. */
-static inline uint16_t fold64(uint64_t a)
-{
-	uint16_t w = add16((uint32_t)(a & 0xffff) + (uint32_t)((a >> 16) & 0xffff),
-			   (uint32_t)((a >> 32) & 0xffff) + (uint32_t)(a >> 48));
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	w = (uint16_t)(w >> 8 | w << 8);
-#endif
-	return w;
-}
-
-/* The sum of the whole 32-byte blocks at the start of src (copied to dst
- * unless dst is NULL) as a 64-bit one's complement accumulator of native
- * words; *at is set to the bytes done. One's complement addition does not
- * care about word size or byte order (RFC 1071 2.B, 2.C): the 16-bit sum is
- * folded and swapped once at the end. */
-static inline __attribute__((always_inline)) uint64_t sum_blocks(uint8_t *dst, const uint8_t *src,
-								   size_t len, size_t *at)
-{
-	size_t i = 0;
-#ifdef __SSE2__
-	/* 32-bit words zero-extended into 64-bit lanes: no carry is lost
-	 * (a lane would need 2^32 blocks to overflow). */
-	__m128i z = _mm_setzero_si128(), a0 = z, a1 = z, a2 = z, a3 = z;
-	uint64_t l[2];
-
-	for (; i + 32 <= len; i += 32) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(src + i));
-		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(src + i + 16));
-
-		if (dst) {
-			_mm_storeu_si128((__m128i *)(void *)(dst + i), x);
-			_mm_storeu_si128((__m128i *)(void *)(dst + i + 16), y);
-		}
-		a0 = _mm_add_epi64(a0, _mm_unpacklo_epi32(x, z));
-		a1 = _mm_add_epi64(a1, _mm_unpackhi_epi32(x, z));
-		a2 = _mm_add_epi64(a2, _mm_unpacklo_epi32(y, z));
-		a3 = _mm_add_epi64(a3, _mm_unpackhi_epi32(y, z));
-	}
-	_mm_storeu_si128((__m128i *)(void *)l, _mm_add_epi64(_mm_add_epi64(a0, a1), _mm_add_epi64(a2, a3)));
-	*at = i;
-	return adc64(l[0], l[1]);
-#else
-	/* Four chains of 64-bit words with end-around carry. */
-	uint64_t a = 0, b = 0, c = 0, d = 0;
-
-	for (; i + 32 <= len; i += 32) {
-		uint64_t y[4];
-
-		memcpy(y, src + i, 32);
-		if (dst)
-			memcpy(dst + i, y, 32);
-		a = adc64(a, y[0]);
-		b = adc64(b, y[1]);
-		c = adc64(c, y[2]);
-		d = adc64(d, y[3]);
-	}
-	*at = i;
-	return adc64(adc64(a, b), adc64(c, d));
-#endif
-}
-
-uint16_t tun_csum(uint16_t sum, const uint8_t *buf, size_t len)
-{
-	uint64_t a = 0, x;
-	uint32_t w;
-	size_t i = 0;
-
-	if (len >= 32)            /* headers are shorter: no vector set-up for them */
-		a = sum_blocks(NULL, buf, len, &i);
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&x, buf + i, 8);
-		a = adc64(a, x);
-	}
-	if (i + 4 <= len) {
-		memcpy(&w, buf + i, 4);
-		a = adc64(a, w);
-		i += 4;
-	}
-	if (i + 2 <= len) {
-		uint16_t h;
-
-		memcpy(&h, buf + i, 2);
-		a = adc64(a, h);
-		i += 2;
-	}
-	if (i < len) {
-		uint8_t last[2] = { buf[i], 0 };
-		uint16_t h;
-
-		memcpy(&h, last, 2);
-		a = adc64(a, h);
-	}
-	return add16(sum, fold64(a));
-}
-
-uint16_t tun_csum_copy(uint8_t *dst, const uint8_t *src, size_t len)
-{
-	size_t i;
-	uint64_t a = sum_blocks(dst, src, len, &i);
-
-	memcpy(dst + i, src + i, len - i);
-	return add16(tun_csum(0, src + i, len - i), fold64(a));
-}
-
 int tun_csum_complete(uint8_t *pkt, size_t len, const struct tun_vnet *v)
 {
 	size_t at = (size_t)v->csum_start + v->csum_offset;
@@ -625,7 +502,7 @@ int tun_csum_complete(uint8_t *pkt, size_t len, const struct tun_vnet *v)
 	if (v->csum_start >= len || at + 2 > len)
 		return -EINVAL;
 	/* The field holds the pseudo-header sum: summing over it adds it in. */
-	put16(pkt + at, (uint16_t)~tun_csum(0, pkt + v->csum_start, len - v->csum_start));
+	put16(pkt + at, (uint16_t)~inner_csum(0, pkt + v->csum_start, len - v->csum_start));
 	return 0;
 }
 
@@ -635,12 +512,12 @@ static uint16_t pseudo_sum(int family, const uint8_t *ip, uint32_t l4len)
 	uint16_t s;
 
 	if (family == AF_INET)
-		s = tun_csum(0, ip + 12, 8);
+		s = inner_csum(0, ip + 12, 8);
 	else
-		s = tun_csum(0, ip + 8, 32);
-	s = add16(s, IPPROTO_TCP);
-	s = add16(s, l4len & 0xffff);
-	return add16(s, l4len >> 16);
+		s = inner_csum(0, ip + 8, 32);
+	s = csum_add16(s, IPPROTO_TCP);
+	s = csum_add16(s, l4len & 0xffff);
+	return csum_add16(s, l4len >> 16);
 }
 
 static void ip_set_len(int family, uint8_t *ip, uint32_t len)
@@ -648,7 +525,7 @@ static void ip_set_len(int family, uint8_t *ip, uint32_t len)
 	if (family == AF_INET) {
 		put16(ip + 2, (uint16_t)len);
 		put16(ip + 10, 0);
-		put16(ip + 10, (uint16_t)~tun_csum(0, ip, (size_t)(ip[0] & 0x0f) * 4));
+		put16(ip + 10, (uint16_t)~inner_csum(0, ip, (size_t)(ip[0] & 0x0f) * 4));
 	} else {
 		put16(ip + 4, (uint16_t)(len - 40));
 	}
@@ -712,7 +589,7 @@ size_t tun_seg_next(struct tun_seg *g, uint8_t *out, size_t cap)
 	if (cap < n)
 		return 0;
 	memcpy(out, g->pkt, g->hlen);
-	psum = tun_csum_copy(out + g->hlen, g->pkt + g->hlen + g->off, pay);
+	psum = inner_csum_copy(out + g->hlen, g->pkt + g->hlen + g->off, pay);
 	if (g->family == AF_INET)
 		put16(out + 4, (uint16_t)(get16(g->pkt + 4) + g->i));
 	ip_set_len(g->family, out, n);
@@ -726,7 +603,7 @@ size_t tun_seg_next(struct tun_seg *g, uint8_t *out, size_t cap)
 	th[13] = flags;
 	put16(th + 16, 0);
 	/* The payload starts at an even offset of the TCP header (4 * doff). */
-	put16(th + 16, (uint16_t)~tun_csum(add16(pseudo_sum(g->family, out, n - g->l4_off), psum),
+	put16(th + 16, (uint16_t)~inner_csum(csum_add16(pseudo_sum(g->family, out, n - g->l4_off), psum),
 					  th, g->hlen - g->l4_off));
 	g->off += pay;
 	g->i++;
@@ -755,9 +632,9 @@ static bool coal_ok(const uint8_t *pkt, const struct inner_pkt *ip, uint32_t *th
 static bool copy_checked(uint8_t *dst, const uint8_t *pkt, const struct inner_pkt *ip, uint32_t thl)
 {
 	uint32_t l4 = ip->len - ip->l4_off;
-	uint16_t sum = tun_csum(pseudo_sum(ip->family, pkt, l4), pkt + ip->l4_off, thl);
+	uint16_t sum = inner_csum(pseudo_sum(ip->family, pkt, l4), pkt + ip->l4_off, thl);
 
-	return add16(sum, tun_csum_copy(dst, pkt + ip->l4_off + thl, l4 - thl)) == 0xffff;
+	return csum_add16(sum, inner_csum_copy(dst, pkt + ip->l4_off + thl, l4 - thl)) == 0xffff;
 }
 
 bool tun_coal_add(struct tun_coal *c, const uint8_t *pkt, const struct inner_pkt *ip)

@@ -85,17 +85,6 @@ struct tun_vnet {
 	uint16_t csum_offset;
 };
 
-/* The Internet checksum sum of buf (folded to 16 bits, not inverted, in host
- * order) added to sum with end-around carry. Fast: 32 bytes a step (SSE2
- * where the compiler targets it). */
-uint16_t tun_csum(uint16_t sum, const uint8_t *buf, size_t len);
-
-/* Copy len bytes from src to dst and return their sum as tun_csum(0, src,
- * len) would: one pass over data that is about to be summed anyway. The
- * sum of a range that starts at an odd offset of the summed whole must be
- * swapped by the caller. */
-uint16_t tun_csum_copy(uint8_t *dst, const uint8_t *src, size_t len);
-
 /* Complete a partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM) of the packet
  * pkt of len bytes in place: the sum from csum_start to the end, folded and
  * inverted, into csum_start + csum_offset. Returns 0, or -EINVAL when the

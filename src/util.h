@@ -7,6 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One's complement addition of two 16-bit sums (or any below 2^31). */
+static inline uint16_t csum_add16(uint32_t a, uint32_t b)
+{
+	a += b;
+	a = (a & 0xffff) + (a >> 16);
+	return (uint16_t)((a & 0xffff) + (a >> 16));
+}
+
 static inline uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);

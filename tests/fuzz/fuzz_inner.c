@@ -13,9 +13,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The RFC 1071 sum word by word: an oracle apart from inner_csum. */
 static uint16_t sum(const uint8_t *p, size_t len, uint32_t s)
 {
-	s = inner_csum_add(s, p, len);
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;
 }
 
@@ -64,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint8_t ph[8] = { 0, 0, (uint8_t)((n - 40) >> 8), (uint8_t)(n - 40), 0, 0, 0, 58 };
 
 			if (n > INNER_ICMP6_MAX ||
-			    sum(out + 40, n - 40, inner_csum_add(inner_csum_add(0, out + 8, 32), ph, 8)) != 0xffff)
+			    sum(out + 40, n - 40, sum(ph, 8, sum(out + 8, 32, 0))) != 0xffff)
 				abort();
 		}
 		/* An error is never answered with an error. */
