@@ -2,7 +2,9 @@
 /* Bench G-PDU generator: sendmmsg batches at a fixed rate or as a flood, TEIDs
  * spread over N tunnels, each payload carrying a sequence number and a send
  * timestamp, from one or several source ports; optionally counts the Error
- * Indications that come back. Prints one JSON line with what it sent. */
+ * Indications that come back. With several destinations it sends slices of
+ * batches to each in turn, so that several DUTs measured in one run see the
+ * same machine. Prints one JSON line with what it sent. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,10 +22,13 @@
 
 #define MAX_BATCH 1024
 #define MAX_SOCKS 64
+#define MAX_DST 4
 #define GTP_ERROR_IND 26
 
 struct opts {
-	const char *dst, *src;
+	const char *dst[MAX_DST], *src;
+	unsigned ndst;
+	unsigned slice;            /* batches per destination's turn */
 	uint64_t pps;              /* 0 = flood */
 	unsigned len;              /* T-PDU bytes after the GTP-U header */
 	uint32_t tunnels, base;
@@ -37,8 +42,12 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: gen -d ADDR:PORT [-s ADDR:PORT] [-r PPS|0] [-l BYTES] [-n TUNNELS]\n"
-		   "           [-b BASE_TEID] [-t SECONDS] [-B BATCH] [-S] [-P SOCKETS] [-R] [-G]\n"
+	fprintf(f, "Usage: gen -d ADDR:PORT [-d ADDR:PORT]... [-i SLICE] [-s ADDR:PORT] [-r PPS|0]\n"
+		   "           [-l BYTES] [-n TUNNELS] [-b BASE_TEID] [-t SECONDS] [-B BATCH] [-S]\n"
+		   "           [-P SOCKETS] [-R] [-G]\n"
+		   "  -d DST     destination; up to %d, each in turn for SLICE batches (-i,\n"
+		   "             default 64), the i-th from source port PORT+i of -s\n"
+		   "             (not with -P); \"sent_to\" in the JSON counts per destination\n"
 		   "  -r PPS     fixed rate, 0 = flood (default 100000)\n"
 		   "  -l BYTES   inner payload after the GTP-U header, >= %zu (default 100)\n"
 		   "  -n N       TEIDs base..base+N-1, uniformly spread (default 1)\n"
@@ -49,7 +58,7 @@ static void usage(FILE *f)
 		   "  -R         count the Error Indications received on the first socket\n"
 		   "  -G         send each batch as one UDP GSO datagram train (UDP_SEGMENT):\n"
 		   "             far less CPU per packet, to overrun a receiver (BATCH <= 64)\n",
-		sizeof(struct bench_payload));
+		MAX_DST, sizeof(struct bench_payload));
 }
 
 /* "192.0.2.1:2152" or "[2001:db8::1]:2152". */
@@ -159,19 +168,27 @@ static int send_gso(int fd, uint8_t *p, unsigned n, size_t sz)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .pps = 100000, .len = 100, .tunnels = 1, .base = 1, .secs = 3, .batch = 32, .socks = 1 };
+	struct opts o = { .pps = 100000, .len = 100, .tunnels = 1, .base = 1, .secs = 3, .batch = 32, .socks = 1,
+			  .slice = 64 };
 	static struct mmsghdr m[MAX_BATCH];
 	static struct iovec iov[MAX_BATCH];
-	struct sockaddr_storage dst, src;
-	socklen_t dl, sl;
-	uint64_t sent = 0, errors = 0, late = 0, ei = 0, other = 0, start, end, next;
+	struct sockaddr_storage dst[MAX_DST], src;
+	socklen_t dl[MAX_DST], sl;
+	uint64_t sent = 0, errors = 0, late = 0, ei = 0, other = 0, start, end, next, batches = 0;
+	uint64_t sent_to[MAX_DST] = { 0 };
+	bool bad = false;
 	uint8_t *bufs;
 	int c, fd[MAX_SOCKS], buf = 4 << 20;
 	unsigned turn = 0;
 
-	while ((c = getopt(argc, argv, "d:s:r:l:n:b:t:B:SP:RGh")) != -1) {
+	while ((c = getopt(argc, argv, "d:i:s:r:l:n:b:t:B:SP:RGh")) != -1) {
 		switch (c) {
-		case 'd': o.dst = optarg; break;
+		case 'd':
+			if (o.ndst == MAX_DST || parse_ep(optarg, &dst[o.ndst], &dl[o.ndst]) < 0)
+				bad = true;
+			o.dst[o.ndst++ % MAX_DST] = optarg;
+			break;
+		case 'i': o.slice = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 's': o.src = optarg; break;
 		case 'r': o.pps = strtoull(optarg, NULL, 0); break;
 		case 'l': o.len = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -187,15 +204,19 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!o.dst || parse_ep(o.dst, &dst, &dl) < 0 || (o.src && parse_ep(o.src, &src, &sl) < 0) ||
+	if (bad || !o.ndst || !o.slice || (o.ndst > 1 && o.socks > 1) || (o.src && parse_ep(o.src, &src, &sl) < 0) ||
 	    o.len < sizeof(struct bench_payload) || o.len > 65000 || !o.tunnels || !o.base ||
 	    !o.batch || o.batch > MAX_BATCH || o.secs <= 0 || !o.socks || o.socks > MAX_SOCKS ||
 	    (o.gso && (o.batch > 64 || (size_t)o.batch * (BENCH_GTP_HDR + o.len) > 65000))) {
 		usage(stderr);
 		return 2;
 	}
+	if (o.ndst > 1)
+		o.socks = o.ndst;       /* one socket per destination */
 	for (unsigned i = 0; i < o.socks; i++) {
-		fd[i] = socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		unsigned d = o.ndst > 1 ? i : 0;
+
+		fd[i] = socket(dst[d].ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd[i] >= 0 && o.src) {
 			/* Port + i: the same sockaddr layout for both families. */
 			struct sockaddr_in *a = (struct sockaddr_in *)&src;
@@ -205,7 +226,7 @@ int main(int argc, char **argv)
 			if (bind(fd[i], (struct sockaddr *)&src, sl) < 0)
 				fd[i] = -1;
 		}
-		if (fd[i] < 0 || connect(fd[i], (struct sockaddr *)&dst, dl) < 0) {
+		if (fd[i] < 0 || connect(fd[i], (struct sockaddr *)&dst[d], dl[d]) < 0) {
 			perror("gen: socket");
 			return 1;
 		}
@@ -223,8 +244,9 @@ int main(int argc, char **argv)
 	end = start + (uint64_t)(o.secs * 1e9);
 	for (;;) {
 		uint64_t now = bench_now_ns();
-		unsigned n = o.batch, done = 0;
-		int f = fd[turn++ % o.socks];
+		unsigned n = o.batch, done = 0, d = o.ndst > 1 ? (unsigned)(batches++ / o.slice % o.ndst) : 0;
+		int f = fd[o.ndst > 1 ? d : turn++ % o.socks];
+		uint64_t e0 = errors;
 
 		if (now >= end)
 			break;
@@ -258,6 +280,7 @@ int main(int argc, char **argv)
 			done += (unsigned)r;
 		}
 		sent += n;
+		sent_to[d] += n - (errors - e0);
 		if (o.count_ei)
 			drain(fd[0], &ei, &other);
 	}
@@ -268,11 +291,12 @@ int main(int argc, char **argv)
 		drain(fd[0], &ei, &other);
 	}
 	printf("{\"sent\":%llu,\"send_errors\":%llu,\"late_batches\":%llu,\"secs\":%.3f,\"pps\":%.0f,"
-	       "\"ei_rx\":%llu,\"other_rx\":%llu}\n",
+	       "\"ei_rx\":%llu,\"other_rx\":%llu,\"sent_to\":[%llu,%llu,%llu,%llu]}\n",
 	       (unsigned long long)(sent - errors), (unsigned long long)errors,
 	       (unsigned long long)late, (double)(end - start) / 1e9,
 	       (double)(sent - errors) * 1e9 / (double)(end - start),
-	       (unsigned long long)ei, (unsigned long long)other);
+	       (unsigned long long)ei, (unsigned long long)other, (unsigned long long)sent_to[0],
+	       (unsigned long long)sent_to[1], (unsigned long long)sent_to[2], (unsigned long long)sent_to[3]);
 	free(bufs);
 	for (unsigned i = 0; i < o.socks; i++)
 		close(fd[i]);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Bench sink: receives the relayed G-PDUs with recvmmsg, checks the rewritten
  * TEID (to = from + OFFSET), counts duplicates and reordering by sequence
- * number, records latency. Runs until SIGINT/SIGTERM, then prints JSON. */
+ * number, records latency. Runs until SIGINT/SIGTERM, then prints JSON: one
+ * line, or with -S one line per source address (several DUTs measured in one
+ * run, each sending from its own address). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +21,7 @@
 
 #define BATCH 64
 #define SLOT 2048
+#define MAX_SRC 8
 
 static volatile sig_atomic_t stop;
 
@@ -97,6 +100,30 @@ static void one(struct stats *s, const uint8_t *p, size_t len, uint32_t offset, 
 	s->lat[s->n_lat++] = now > pl.ts_ns ? (uint32_t)(now - pl.ts_ns > UINT32_MAX ? UINT32_MAX : now - pl.ts_ns) : 0;
 }
 
+/* The stats of the source address a: a new one for an address not seen
+ * yet, NULL when there are already MAX_SRC. */
+struct source {
+	struct sockaddr_storage a;
+	struct stats s;
+};
+
+static struct stats *by_src(struct source *src, unsigned *n, const struct sockaddr_storage *a)
+{
+	size_t l = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+
+	if (a->ss_family == AF_INET)
+		((struct sockaddr_in *)a)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)a)->sin6_port = 0;
+	for (unsigned i = 0; i < *n; i++)
+		if (!memcmp(&src[i].a, a, l))
+			return &src[i].s;
+	if (*n == MAX_SRC)
+		return NULL;
+	memcpy(&src[*n].a, a, l);
+	return &src[(*n)++].s;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -111,11 +138,34 @@ static double pct(const struct stats *s, double q)
 	return s->lat[(uint64_t)(q * (double)(s->n_lat - 1))] / 1000.0;
 }
 
+/* One JSON line; src (an address) is printed first when not NULL. */
+static void report(struct stats *s, const char *src)
+{
+	qsort(s->lat, s->n_lat, sizeof(*s->lat), cmp_u32);
+	if (src)
+		printf("{\"src\":\"%s\",", src);
+	printf("%s\"rx\":%llu,\"unique\":%llu,\"dup\":%llu,\"reorder\":%llu,\"bad\":%llu,"
+	       "\"teid_bad\":%llu,\"gaps\":%llu,\"syscalls\":%llu,\"secs\":%.3f,"
+	       "\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_p999_us\":%.1f,\"lat_max_us\":%.1f}\n",
+	       src ? "" : "{", (unsigned long long)s->rx, (unsigned long long)s->unique, (unsigned long long)s->dup,
+	       (unsigned long long)s->reorder, (unsigned long long)s->bad, (unsigned long long)s->teid_bad,
+	       (unsigned long long)(s->unique ? s->max_seq + 1 - s->unique : 0),
+	       (unsigned long long)s->syscalls, (double)(s->last_ns - s->first_ns) / 1e9,
+	       pct(s, 0.5), pct(s, 0.99), pct(s, 0.999), pct(s, 1.0));
+	free(s->seen);
+	free(s->lat);
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t bufs[BATCH][SLOT];
 	static struct mmsghdr m[BATCH];
 	static struct iovec iov[BATCH];
+	static struct sockaddr_storage from[BATCH];
+	static struct source src[MAX_SRC];
+	unsigned nsrc = 0;
+	uint64_t other_src = 0;
+	bool per_src = false;
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
 	struct sockaddr_in a4 = { .sin_family = AF_INET };
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -126,15 +176,18 @@ int main(int argc, char **argv)
 	int c, fd, port = 2152, buf = 16 << 20;
 	bool v6;
 
-	while ((c = getopt(argc, argv, "a:p:o:h")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:o:Sh")) != -1) {
 		switch (c) {
+		case 'S': per_src = true; break;
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 'o': offset = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
-				"Usage: sink [-a ADDR] [-p PORT] [-o TEID_OFFSET]\n"
-				"Receives until SIGINT/SIGTERM, then prints JSON.\n");
+				"Usage: sink [-a ADDR] [-p PORT] [-o TEID_OFFSET] [-S]\n"
+				"Receives until SIGINT/SIGTERM, then prints JSON (-S: a line per\n"
+				"source address, at most %d; the datagrams of others are counted).\n",
+				MAX_SRC);
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -163,6 +216,10 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < BATCH; i++) {
 		iov[i] = (struct iovec){ bufs[i], SLOT };
 		m[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
+		if (per_src) {
+			m[i].msg_hdr.msg_name = &from[i];
+			m[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
 	}
 	printf("ready\n");
 	fflush(stdout);
@@ -175,23 +232,37 @@ int main(int argc, char **argv)
 		s.syscalls++;
 		if (n <= 0)
 			continue;
-		if (!s.first_ns)
-			s.first_ns = now;
-		s.last_ns = now;
-		for (int i = 0; i < n; i++)
-			one(&s, bufs[i], m[i].msg_len, offset, now);
+		for (int i = 0; i < n; i++) {
+			struct stats *t = per_src ? by_src(src, &nsrc, &from[i]) : &s;
+
+			if (!t) {
+				other_src++;
+				continue;
+			}
+			if (!t->first_ns)
+				t->first_ns = now;
+			t->last_ns = now;
+			one(t, bufs[i], m[i].msg_len, offset, now);
+		}
+		if (per_src)
+			for (int i = 0; i < n; i++)
+				m[i].msg_hdr.msg_namelen = sizeof(from[i]);
 	}
-	qsort(s.lat, s.n_lat, sizeof(*s.lat), cmp_u32);
-	printf("{\"rx\":%llu,\"unique\":%llu,\"dup\":%llu,\"reorder\":%llu,\"bad\":%llu,"
-	       "\"teid_bad\":%llu,\"gaps\":%llu,\"syscalls\":%llu,\"secs\":%.3f,"
-	       "\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_p999_us\":%.1f,\"lat_max_us\":%.1f}\n",
-	       (unsigned long long)s.rx, (unsigned long long)s.unique, (unsigned long long)s.dup,
-	       (unsigned long long)s.reorder, (unsigned long long)s.bad, (unsigned long long)s.teid_bad,
-	       (unsigned long long)(s.unique ? s.max_seq + 1 - s.unique : 0),
-	       (unsigned long long)s.syscalls, (double)(s.last_ns - s.first_ns) / 1e9,
-	       pct(&s, 0.5), pct(&s, 0.99), pct(&s, 0.999), pct(&s, 1.0));
-	free(s.seen);
-	free(s.lat);
+	for (unsigned i = 0; i < nsrc; i++) {
+		char a[INET6_ADDRSTRLEN];
+		const struct sockaddr_storage *f = &src[i].a;
+
+		inet_ntop(f->ss_family,
+			  f->ss_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)f)->sin6_addr
+						   : (const void *)&((const struct sockaddr_in *)f)->sin_addr,
+			  a, sizeof(a));
+		src[i].s.syscalls = s.syscalls;
+		report(&src[i].s, a);
+	}
+	if (other_src)
+		printf("{\"src\":\"other\",\"rx\":%llu}\n", (unsigned long long)other_src);
+	if (!per_src)
+		report(&s, NULL);
 	close(fd);
 	return 0;
 }
