@@ -150,18 +150,33 @@ static unsigned out_sock(const struct dp_worker *w, unsigned pref, const struct 
 	return pref;
 }
 
-static void tx_add(struct scratch *sc, unsigned sock, void *buf, size_t len,
-		   const struct sockaddr *sa, socklen_t salen, struct txmeta meta)
+static void tx_put(struct txq *q, void *buf, size_t len, void *name, socklen_t namelen, struct txmeta meta)
 {
-	struct txq *q = &sc->txq[sock];
 	unsigned i = q->n++;
 
 	q->iov[i].iov_base = buf;
 	q->iov[i].iov_len = len;
-	memcpy(&q->addr[i], sa, salen);
-	q->m[i].msg_hdr = (struct msghdr){ .msg_name = &q->addr[i], .msg_namelen = salen,
+	q->m[i].msg_hdr = (struct msghdr){ .msg_name = name, .msg_namelen = namelen,
 					   .msg_iov = &q->iov[i], .msg_iovlen = 1 };
 	q->meta[i] = meta;
+}
+
+/* Queue a datagram to the peer to, whose address is not copied: it stays
+ * where it is until the queue is sent (the state outlives the batch). */
+static void tx_add_peer(struct scratch *sc, unsigned sock, void *buf, size_t len,
+			const struct peer *to, struct txmeta meta)
+{
+	tx_put(&sc->txq[sock], buf, len, (void *)&to->sa, to->salen, meta);
+}
+
+/* Queue a datagram to sa, copied: an answer to a source address. */
+static void tx_add(struct scratch *sc, unsigned sock, void *buf, size_t len,
+		   const struct sockaddr *sa, socklen_t salen, struct txmeta meta)
+{
+	struct txq *q = &sc->txq[sock];
+
+	memcpy(&q->addr[q->n], sa, salen);
+	tx_put(q, buf, len, &q->addr[q->n], salen, meta);
 }
 
 static void tx_done(struct dp_worker *w, const struct state *s, const struct txq *q,
@@ -215,8 +230,9 @@ static unsigned tx_pack(const struct scratch *sc, struct txq *q, unsigned i)
 				size_t l = q->iov[j].iov_len;
 
 				if (l != seg || total + l > GSO_BYTES ||
-				    q->m[j].msg_hdr.msg_namelen != mh->msg_namelen ||
-				    memcmp(&q->addr[j], &q->addr[i], mh->msg_namelen))
+				    (q->m[j].msg_hdr.msg_name != mh->msg_name &&
+				     (q->m[j].msg_hdr.msg_namelen != mh->msg_namelen ||
+				      memcmp(q->m[j].msg_hdr.msg_name, mh->msg_name, mh->msg_namelen))))
 					break;
 				total += l;
 				j++;
@@ -359,8 +375,17 @@ struct rxctx {
 	struct state *s;
 	struct scratch *sc;
 	unsigned sock;
-	uint64_t now;
+	uint64_t now;                 /* 0 until rx_now reads the clock */
 };
+
+/* The time of the batch, read once and only when something needs it (a
+ * rate limit, an Echo Response): the plain relay path reads no clock. */
+static uint64_t rx_now(struct rxctx *x)
+{
+	if (!x->now)
+		x->now = dp_now_ns();
+	return x->now;
+}
 
 static uint8_t *sig_buf(struct scratch *sc)
 {
@@ -374,11 +399,11 @@ static bool sig_allowed(struct rxctx *x, struct peer *p)
 	struct dp *dp = x->w->dp;
 	const struct conf *c = x->s->conf;
 
-	if (!c->error_indication.enabled || !c->error_indication.rate || x->now < dp->quiet_until_ns)
+	if (!c->error_indication.enabled || !c->error_indication.rate || rx_now(x) < dp->quiet_until_ns)
 		return false;
 	if (p)
-		return tbucket_take(&p->ei_tb[x->w->id], 1, x->now);
-	return tbucket_take(&x->w->ei_global, 1, x->now);
+		return tbucket_take(&p->ei_tb[x->w->id], 1, rx_now(x));
+	return tbucket_take(&x->w->ei_global, 1, rx_now(x));
 }
 
 static void send_error_ind(struct rxctx *x, struct peer *p, const struct msghdr *mh,
@@ -474,7 +499,7 @@ static void rx_echo_rsp(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 	INC(x->w->st.echo_rsp_rx, 1);
 	INC(x->w->st.answered, 1);
 	__atomic_store_n(&p->rsp_recovery, ies.has_recovery ? ies.recovery : 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&p->rsp_ns, x->now, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->rsp_ns, rx_now(x), __ATOMIC_RELAXED);
 	__atomic_store_n(&p->rsp_seq, (uint32_t)h->seq | 0x10000u, __ATOMIC_RELEASE);
 	poke(x->w->dp);
 }
@@ -610,7 +635,7 @@ static void tun_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t l
 		drop(w, DROP_SPOOFED);
 		return;
 	}
-	if (t->tb != TUNNEL_NONE && !tbucket_take(tunnel_bucket(x->s, t, w->id, 0), ip.len, x->now)) {
+	if (t->tb != TUNNEL_NONE && !tbucket_take(tunnel_bucket(x->s, t, w->id, 0), ip.len, rx_now(x))) {
 		drop(w, DROP_RATE_LIMIT);
 		return;
 	}
@@ -695,8 +720,7 @@ static void tun_encap(struct dp_worker *w, struct state *s, struct scratch *sc, 
 		drop(w, DROP_TOO_BIG);
 		return;
 	}
-	tx_add(sc, out_sock(w, 0, to), pkt - hl, hl + ip.len,
-	       (struct sockaddr *)&to->sa, to->salen, (struct txmeta){ TX_FWD, ti, to, NULL });
+	tx_add_peer(sc, out_sock(w, 0, to), pkt - hl, hl + ip.len, to, (struct txmeta){ TX_FWD, ti, to, NULL });
 }
 
 /* Send n G-PDUs laid end to end in buf (len bytes, each seg bytes but the
@@ -969,13 +993,12 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 	}
 	/* A relay tunnel's rate counts the G-PDU's payload (the user packet). */
 	if (t->tb != TUNNEL_NONE &&
-	    !tbucket_take(tunnel_bucket(s, t, x->w->id, 0), h->msg_len - h->hdr_len, x->now)) {
+	    !tbucket_take(tunnel_bucket(s, t, x->w->id, 0), h->msg_len - h->hdr_len, rx_now(x))) {
 		drop(x->w, DROP_RATE_LIMIT);
 		return;
 	}
 	n = gtpu_relay_rewrite(pkt, h, t->to_teid, &start);
-	tx_add(x->sc, out_sock(x->w, x->sock, to), pkt + start, n,
-	       (struct sockaddr *)&to->sa, to->salen, (struct txmeta){ TX_FWD, ti, to, NULL });
+	tx_add_peer(x->sc, out_sock(x->w, x->sock, to), pkt + start, n, to, (struct txmeta){ TX_FWD, ti, to, NULL });
 }
 
 /* One datagram from src (mh's name), whose peer p (or NULL) the caller
@@ -1126,6 +1149,13 @@ static void rx_gro(struct rxctx *x, int i, size_t gs, struct peer *p)
 }
 
 /* QSBR: announce the generation seen, then read the state it published. */
+/* Holds no state: whatever it used before is written and read (release:
+ * no fence, a plain store on x86), so a state it saw may be freed. */
+static void quiescent(struct dp_worker *w)
+{
+	__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_RELEASE);
+}
+
 static struct state *enter(struct dp_worker *w)
 {
 	__atomic_store_n(&w->seen_gen, __atomic_load_n(&w->dp->gen, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
@@ -1150,11 +1180,11 @@ static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int fla
 		return 0;
 	}
 	s = enter(w);
-	x = (struct rxctx){ w, s, sc, k, dp_now_ns() };
+	x = (struct rxctx){ w, s, sc, k, 0 };
 	sc->rx_used = (unsigned)n;
 	/* A train's segment size, or the whole length for a single datagram. */
 	for (int i = 0; i < n; i++) {
-		gs[i] = gro_size(&sc->rx[i].msg_hdr);
+		gs[i] = sc->rx_slot == GRO_SLOT ? gro_size(&sc->rx[i].msg_hdr) : 0;
 		if (!gs[i] || gs[i] > sc->rx[i].msg_len)
 			gs[i] = sc->rx[i].msg_len;
 	}
@@ -1208,7 +1238,7 @@ static bool worker_block(struct dp_worker *w)
 	sigaddset(&ss, WAKE_SIG);
 	pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
 	for (;;) {
-		__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_SEQ_CST);
+		quiescent(w);
 		if (stopping(w))
 			break;
 		rx_batch(w, sc, 0, MSG_WAITFORONE);
@@ -1238,7 +1268,7 @@ static void *worker_main(void *arg)
 	for (;;) {
 		bool busy = true;
 
-		__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_SEQ_CST);
+		quiescent(w);
 		if (stopping(w))
 			break;
 		if (ppoll(pfd, n, NULL, &waking) < 0) {

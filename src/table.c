@@ -132,9 +132,12 @@ static uint32_t pow2_for(uint32_t n)
 	return sz;
 }
 
+/* Fixed-size compares: no call into memcmp with a length it must test. */
 static bool addr_eq(int family, const uint8_t *a, const struct conf_addr *b)
 {
-	return b->family == family && !memcmp(a, b->addr, family == AF_INET ? 4 : 16);
+	if (b->family != family)
+		return false;
+	return family == AF_INET ? !memcmp(a, b->addr, 4) : !memcmp(a, b->addr, 16);
 }
 
 static struct peer *peer_new(const struct conf_peer *cp, unsigned n_workers)
