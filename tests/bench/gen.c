@@ -22,7 +22,7 @@
 
 #define MAX_BATCH 1024
 #define MAX_SOCKS 64
-#define MAX_DST 4
+#define MAX_DST 8
 #define GTP_ERROR_IND 26
 
 struct opts {
@@ -291,12 +291,14 @@ int main(int argc, char **argv)
 		drain(fd[0], &ei, &other);
 	}
 	printf("{\"sent\":%llu,\"send_errors\":%llu,\"late_batches\":%llu,\"secs\":%.3f,\"pps\":%.0f,"
-	       "\"ei_rx\":%llu,\"other_rx\":%llu,\"sent_to\":[%llu,%llu,%llu,%llu]}\n",
+	       "\"ei_rx\":%llu,\"other_rx\":%llu,\"sent_to\":[",
 	       (unsigned long long)(sent - errors), (unsigned long long)errors,
 	       (unsigned long long)late, (double)(end - start) / 1e9,
 	       (double)(sent - errors) * 1e9 / (double)(end - start),
-	       (unsigned long long)ei, (unsigned long long)other, (unsigned long long)sent_to[0],
-	       (unsigned long long)sent_to[1], (unsigned long long)sent_to[2], (unsigned long long)sent_to[3]);
+	       (unsigned long long)ei, (unsigned long long)other);
+	for (unsigned i = 0; i < o.ndst; i++)
+		printf("%s%llu", i ? "," : "", (unsigned long long)sent_to[i]);
+	printf("]}\n");
 	free(bufs);
 	for (unsigned i = 0; i < o.socks; i++)
 		close(fd[i]);
