@@ -27,6 +27,7 @@
 
 struct opts {
 	const char *dst[MAX_DST], *src;
+	uint32_t dst_tunnels[MAX_DST];    /* 0: tunnels */
 	unsigned ndst;
 	unsigned slice;            /* batches per destination's turn */
 	uint64_t pps;              /* 0 = flood */
@@ -45,7 +46,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: gen -d ADDR:PORT [-d ADDR:PORT]... [-i SLICE] [-s ADDR:PORT] [-r PPS|0]\n"
 		   "           [-l BYTES] [-n TUNNELS] [-b BASE_TEID] [-t SECONDS] [-B BATCH] [-S]\n"
 		   "           [-P SOCKETS] [-R] [-G]\n"
-		   "  -d DST     destination; up to %d, each in turn for SLICE batches (-i,\n"
+		   "  -d DST     destination ADDR:PORT[,TUNNELS] (TUNNELS: its own -n); up to\n"
+		   "             %d, each in turn for SLICE batches (-i,\n"
 		   "             default 64), the i-th from source port PORT+i of -s\n"
 		   "             (not with -P); \"sent_to\" in the JSON counts per destination\n"
 		   "  -r PPS     fixed rate, 0 = flood (default 100000)\n"
@@ -98,16 +100,16 @@ static int parse_ep(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
-static uint32_t teid_of(const struct opts *o, uint64_t seq)
+static uint32_t teid_of(const struct opts *o, uint64_t seq, uint32_t tunnels)
 {
 	uint64_t i = o->sequential ? seq : bench_mix(seq);
 
-	return o->base + (uint32_t)(i % o->tunnels);
+	return o->base + (uint32_t)(i % tunnels);
 }
 
-static void fill(uint8_t *p, const struct opts *o, uint64_t seq, uint64_t now)
+static void fill(uint8_t *p, const struct opts *o, uint64_t seq, uint64_t now, uint32_t tunnels)
 {
-	struct bench_payload pl = { BENCH_MAGIC, teid_of(o, seq), seq, now };
+	struct bench_payload pl = { BENCH_MAGIC, teid_of(o, seq, tunnels), seq, now };
 	uint32_t teid = htonl(pl.from_teid);
 	uint16_t l = htons((uint16_t)o->len);
 
@@ -183,11 +185,22 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "d:i:s:r:l:n:b:t:B:SP:RGh")) != -1) {
 		switch (c) {
-		case 'd':
-			if (o.ndst == MAX_DST || parse_ep(optarg, &dst[o.ndst], &dl[o.ndst]) < 0)
+		case 'd': {
+			/* ADDR:PORT or ADDR:PORT,TUNNELS */
+			char *comma = strchr(optarg, ',');
+
+			if (o.ndst == MAX_DST) {
 				bad = true;
-			o.dst[o.ndst++ % MAX_DST] = optarg;
+				break;
+			}
+			o.dst_tunnels[o.ndst] = comma ? (uint32_t)strtoul(comma + 1, NULL, 0) : 0;
+			if (comma)
+				*comma = 0;
+			if (parse_ep(optarg, &dst[o.ndst], &dl[o.ndst]) < 0 || (comma && !o.dst_tunnels[o.ndst]))
+				bad = true;
+			o.dst[o.ndst++] = optarg;
 			break;
+		}
 		case 'i': o.slice = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 's': o.src = optarg; break;
 		case 'r': o.pps = strtoull(optarg, NULL, 0); break;
@@ -264,7 +277,7 @@ int main(int argc, char **argv)
 			next += (uint64_t)o.batch * 1000000000u / o.pps;
 		}
 		for (unsigned i = 0; i < n; i++)
-			fill(iov[i].iov_base, &o, sent + i, now);
+			fill(iov[i].iov_base, &o, sent + i, now, o.dst_tunnels[d] ? o.dst_tunnels[d] : o.tunnels);
 		if (o.gso && send_gso(f, bufs, n, BENCH_GTP_HDR + o.len) < 0)
 			errors += n;
 		while (!o.gso && done < n) {
