@@ -85,10 +85,7 @@ struct scratch {
 
 uint64_t dp_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return mono_ns();
 }
 
 /* Counters are written by one worker only: plain adds, atomic-sized stores. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Logging to stderr, journal-aware, with per-call-site rate limits. */
 #include "log.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,17 +66,9 @@ void log_msg(int l, const char *fmt, ...)
 	__atomic_add_fetch(&written, 1, __ATOMIC_RELAXED);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 bool log_ratelimit_ok(struct log_ratelimit *rl, unsigned *suppressed)
 {
-	uint64_t now = now_ns();
+	uint64_t now = mono_ns();
 	bool ok;
 
 	while (__atomic_exchange_n(&rl->lock, 1, __ATOMIC_ACQUIRE))

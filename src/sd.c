@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "sd.h"
+#include "util.h"
 
 /* STOPPING=1 is sent once, and not after a fatal error: the STATUS= that
  * says why gtpud failed must stay what systemctl status shows. */
@@ -133,15 +134,13 @@ void sysd_ready(void)
 
 void sysd_reloading(void)
 {
-	struct timespec ts;
 	unsigned long long usec;
 
 	if (!notify_enabled())
 		return;
 	/* systemd (and the notify-reload protocol of later versions) matches the
 	 * reload by this timestamp, so it is taken right when the reload starts. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	usec = (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000;
+	usec = mono_ns() / 1000;
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading configuration", usec);
 }
 

@@ -248,18 +248,15 @@ static int v6_cb(const struct nlmsghdr *h, void *data)
  * most TUN_V6_WAIT_MS: a late address is not an error. */
 static void v6_wait_ready(struct nl *ev, struct v6_wait *w)
 {
-	struct timespec t0, t1;
 	struct pollfd pfd = { .fd = mnl_socket_get_fd(ev->sock), .events = POLLIN };
+	uint64_t t0 = mono_ns();
 	long left = TUN_V6_WAIT_MS;
 	ssize_t n;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (w->n && left > 0 && poll(&pfd, 1, (int)left) > 0) {
 		while ((n = mnl_socket_recvfrom(ev->sock, ev->buf, sizeof(ev->buf))) > 0)
 			mnl_cb_run(ev->buf, (size_t)n, 0, 0, v6_cb, w);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		left = TUN_V6_WAIT_MS - ((t1.tv_sec - t0.tv_sec) * 1000 +
-					 (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		left = TUN_V6_WAIT_MS - (long)((mono_ns() - t0) / 1000000);
 	}
 }
 

@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Small helpers shared by the modules: network byte order access to
- * unaligned buffers, and the hashes of the lookup tables. */
+ * unaligned buffers, the hashes of the lookup tables, the monotonic clock. */
 #ifndef GTPUD_UTIL_H
 #define GTPUD_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+/* CLOCK_MONOTONIC in nanoseconds (the vDSO: no syscall). */
+static inline uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* One's complement addition of two 16-bit sums (or any below 2^31). */
 static inline uint16_t csum_add16(uint32_t a, uint32_t b)
