@@ -1145,7 +1145,6 @@ static void rx_gro(struct rxctx *x, int i, size_t gs, struct peer *p)
 	}
 }
 
-/* QSBR: announce the generation seen, then read the state it published. */
 /* Holds no state: whatever it used before is written and read (release:
  * no fence, a plain store on x86), so a state it saw may be freed. */
 static void quiescent(struct dp_worker *w)
@@ -1153,6 +1152,7 @@ static void quiescent(struct dp_worker *w)
 	__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_RELEASE);
 }
 
+/* QSBR: announce the generation seen, then read the state it published. */
 static struct state *enter(struct dp_worker *w)
 {
 	__atomic_store_n(&w->seen_gen, __atomic_load_n(&w->dp->gen, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
