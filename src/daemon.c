@@ -66,24 +66,16 @@ static void log_conf_errors(const struct conf_errors *errs)
 		log_err("%u more errors not shown", errs->count - errs->n);
 }
 
-/* Error Indication budgets follow the config; new peers start full. Each
- * peer is sent to from the socket bound to the address its route uses. */
+/* Each peer is sent to from the socket bound to the address its route
+ * uses. (Its Error Indication budgets are the workers' own: see dp.c.) */
 static void init_peers(struct daemon *d, struct state *s)
 {
-	unsigned rate = s->conf->error_indication.rate / d->n_workers;
-
-	if (!rate)
-		rate = 1;
 	for (uint32_t i = 0; i < s->n_peers; i++) {
 		struct peer *p = s->peers[i];
 
 		__atomic_store_n(&p->sock, dp_pick_sock(&d->dp, (struct sockaddr *)&p->sa, p->salen),
 				 __ATOMIC_RELAXED);
 	}
-	for (uint32_t i = 0; i < s->n_peers; i++)
-		for (unsigned w = 0; w < d->n_workers; w++)
-			if (s->peers[i]->ei_tb[w].rate != rate)
-				tbucket_init(&s->peers[i]->ei_tb[w], rate, rate, 0);
 }
 
 /* Build a state from c (taken over; NULL: the running config) and the

@@ -396,11 +396,19 @@ static bool sig_allowed(struct rxctx *x, struct peer *p)
 	struct dp *dp = x->w->dp;
 	const struct conf *c = x->s->conf;
 
+	struct tbucket *b = p ? &p->ei_tb[x->w->id] : &x->w->ei_global;
+	uint64_t rate = c->error_indication.rate / dp->n_workers;
+
 	if (!c->error_indication.enabled || !c->error_indication.rate || rx_now(x) < dp->quiet_until_ns)
 		return false;
-	if (p)
-		return tbucket_take(&p->ei_tb[x->w->id], 1, rx_now(x));
-	return tbucket_take(&x->w->ei_global, 1, rx_now(x));
+	/* Each worker's share of the configured rate (at least one a second),
+	 * a second's worth as burst. The worker owns its buckets: it sets them
+	 * up itself, full, for a new peer or when a reload changed the rate. */
+	if (!rate)
+		rate = 1;
+	if (b->rate != rate)
+		tbucket_init(b, rate, rate, rx_now(x));
+	return tbucket_take(b, 1, rx_now(x));
 }
 
 static void send_error_ind(struct rxctx *x, struct peer *p, const struct msghdr *mh,
@@ -1439,7 +1447,6 @@ int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
 	for (unsigned i = 0; i < n_workers; i++) {
 		struct dp_worker *w = &dp->w[i];
 		struct scratch *sc;
-		unsigned ei = c->error_indication.rate / n_workers;
 
 		w->id = i;
 		w->dp = dp;
@@ -1448,8 +1455,8 @@ int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
 		if (!sc)
 			return -ENOMEM;
 		w->scratch = sc;
-		/* Sources that are not peers share one Error Indication budget. */
-		tbucket_init(&w->ei_global, ei ? ei : 1, ei ? ei : 1, 0);
+		/* Sources that are not peers share one Error Indication budget
+		 * (ei_global), set up by the worker at its first use. */
 		sc->rx_slot = SLOT;
 		sc->bufs = line_alloc((size_t)DP_BATCH * SLOT);
 		sc->tunbufs = line_alloc((size_t)DP_BATCH * SLOT);

@@ -135,6 +135,7 @@ is "tunnel up still relays after the Error Indication" \
 # Rate limit: rate = 10 per peer per second, burst 10 (gtpud.conf(5)).
 # 1000 unknown-TEID G-PDUs within about 1 s may draw at most
 # burst + rate * seconds (+1 for rounding) Error Indications.
+ei_rate=10
 ei_flood() {    # NAME BIND TEID
 	gt_snap "$T_DIR/f-$1.json"
 	gt_send enb --bind "$2" --port 0 --dst "$DUT4E" --hex "30ff0004${3}cafecafe" --count 1000 --rate 1000 \
@@ -142,17 +143,25 @@ ei_flood() {    # NAME BIND TEID
 	sleep 0.5
 	local secs n sent
 	secs=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["seconds"])' "$T_DIR/rep-$1.json")
-	max=$("$PY" -c 'import math, sys; print(10 + math.ceil(10 * (float(sys.argv[1]) + 0.05)) + 1)' "$secs")
+	max=$("$PY" -c 'import math, sys; r = int(sys.argv[2]); print(r + math.ceil(r * (float(sys.argv[1]) + 0.05)) + 1)' \
+		"$secs" "$ei_rate")
 	n=$(gt_rs "$T_DIR/enb.json" "sum(1 for r in rs if r.get('ies', {}).get('teid_data') == 0x$3)")
 	sent=$(gt_eval "st('error_indications_sent')" "$T_DIR/f-$1.json")
 	diag "$1: 1000 G-PDUs in ${secs}s drew $n Error Indications (at most $max allowed); gtpud counted $sent"
-	if [ "$n" -ge 10 ] && [ "$n" -le "$max" ]; then ok "$1: Error Indications within the rate limit"; else
-		not_ok "$1: Error Indications within the rate limit"; diag "got $n, want 10..$max"; fi
+	if [ "$n" -ge "$ei_rate" ] && [ "$n" -le "$max" ]; then ok "$1: Error Indications within the rate limit"; else
+		not_ok "$1: Error Indications within the rate limit"; diag "got $n, want $ei_rate..$max"; fi
 	is "$1: error_indications_sent = Error Indications received" "$sent" "$n"
 	is "$1: every G-PDU counted as unknown_teid" "$(gt_eval "drops()" "$T_DIR/f-$1.json")" "{'unknown_teid': 1000}"
 }
 ei_flood "from the peer enb" "$ENB4" 00000f01
 ei_flood "from a stranger (global budget)" "$NOPEER4" 00000f02
+# A reload that changes the rate: both budgets, the peer's and the
+# strangers', follow it (a full burst of the new rate at once).
+GT_EI_RATE=30 gt_conf
+check "reload with error_indication.rate = 30" gt_ctl reload
+ei_rate=30
+ei_flood "from the peer enb, rate 30 after the reload" "$ENB4" 00000f03
+ei_flood "from a stranger, rate 30 after the reload" "$NOPEER4" 00000f04
 
 
 is "rx_packets = forwarded + answered + dropped" "$(gt_eval 'ident()')" True
