@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
+#include "util.h"
 
 #define ADD(o, k, v) json_object_object_add((o), (k), (v))
 #define U64(v) json_object_new_int64((int64_t)(v))
@@ -33,7 +34,7 @@ static int cmd_status(struct daemon *d, json_object *args, json_object **data, j
 		up += __atomic_load_n(&d->st->peers[i]->state, __ATOMIC_RELAXED) == PEER_UP;
 	ADD(o, "version", json_object_new_string(PACKAGE_VERSION));
 	ADD(o, "pid", U64(getpid()));
-	ADD(o, "uptime", U64((dp_now_ns() - d->start_ns) / 1000000000u));
+	ADD(o, "uptime", U64((mono_ns() - d->start_ns) / 1000000000u));
 	ADD(o, "config", json_object_new_string(d->conf_file));
 	ADD(o, "workers", U64(d->n_workers));
 	ADD(o, "peers", U64(d->st->n_peers));

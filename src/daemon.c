@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sd.h"
+#include "util.h"
 
 #define TICK_MAX_USEC 1000000   /* the supervision looks at least this often */
 #define STATUS_USEC 5000000      /* STATUS= refresh */
@@ -351,7 +352,7 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 static uint64_t peers_check(struct daemon *d)
 {
 	const struct conf *c = d->st->conf;
-	uint64_t now = dp_now_ns(), next = now + TICK_MAX_USEC * 1000ull;
+	uint64_t now = mono_ns(), next = now + TICK_MAX_USEC * 1000ull;
 
 	for (uint32_t i = 0; i < d->st->n_peers; i++) {
 		struct peer *p = d->st->peers[i];
@@ -370,7 +371,7 @@ static uint64_t peers_check(struct daemon *d)
 /* The timer fires when the first peer is due: timeouts are exact. */
 static void arm_tick(struct daemon *d, uint64_t next_ns)
 {
-	uint64_t now = dp_now_ns();
+	uint64_t now = mono_ns();
 
 	sd_event_source_set_time_relative(d->tick, next_ns > now ? (next_ns - now) / 1000 + 1 : 1);
 	sd_event_source_set_enabled(d->tick, SD_EVENT_ONESHOT);
@@ -446,7 +447,7 @@ static int on_tick(sd_event_source *src, uint64_t usec, void *ud)
 static void update_status(struct daemon *d)
 {
 	struct wstats st;
-	uint64_t now = dp_now_ns();
+	uint64_t now = mono_ns();
 	unsigned up = 0;
 
 	dp_stats(&d->dp, &st);
@@ -598,7 +599,7 @@ int daemon_main(const char *conf_file)
 	d.conf_file = conf_file;
 	d.last_reload = -1;
 	d.start_time = time(NULL);
-	d.start_ns = dp_now_ns();
+	d.start_ns = mono_ns();
 	d.tun.n_fds = 0;
 	r = conf_read_file(conf_file, &c, &errs);
 	if (r < 0) {

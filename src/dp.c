@@ -83,11 +83,6 @@ struct scratch {
 	struct tun_coal coal;         /* TCP segments to the device being merged */
 };
 
-uint64_t dp_now_ns(void)
-{
-	return mono_ns();
-}
-
 /* Counters are written by one worker only: plain adds, atomic-sized stores. */
 #define INC(x, v) __atomic_store_n(&(x), (x) + (v), __ATOMIC_RELAXED)
 
@@ -380,7 +375,7 @@ struct rxctx {
 static uint64_t rx_now(struct rxctx *x)
 {
 	if (!x->now)
-		x->now = dp_now_ns();
+		x->now = mono_ns();
 	return x->now;
 }
 
@@ -395,17 +390,14 @@ static bool sig_allowed(struct rxctx *x, struct peer *p)
 {
 	struct dp *dp = x->w->dp;
 	const struct conf *c = x->s->conf;
-
 	struct tbucket *b = p ? &p->ei_tb[x->w->id] : &x->w->ei_global;
-	uint64_t rate = c->error_indication.rate / dp->n_workers;
-
-	if (!c->error_indication.enabled || !c->error_indication.rate || rx_now(x) < dp->quiet_until_ns)
-		return false;
 	/* Each worker's share of the configured rate (at least one a second),
 	 * a second's worth as burst. The worker owns its buckets: it sets them
 	 * up itself, full, for a new peer or when a reload changed the rate. */
-	if (!rate)
-		rate = 1;
+	uint64_t share = c->error_indication.rate / dp->n_workers, rate = share ? share : 1;
+
+	if (!c->error_indication.enabled || !c->error_indication.rate || rx_now(x) < dp->quiet_until_ns)
+		return false;
 	if (b->rate != rate)
 		tbucket_init(b, rate, rate, rx_now(x));
 	return tbucket_take(b, 1, rx_now(x));
@@ -897,7 +889,7 @@ static void tun_check_lost(struct dp_worker *w, ssize_t r)
 /* Read a batch of packets from the TUN device; returns how many reads. */
 static int tun_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 {
-	uint64_t now = dp_now_ns();
+	uint64_t now = mono_ns();
 	int n;
 
 	for (n = 0; n < DP_BATCH; n++) {
@@ -1299,7 +1291,7 @@ static void *worker_main(void *arg)
 				busy |= ready[n - 1] = tun_rx(w, enter(w), sc) == DP_BATCH;
 		}
 	}
-	__atomic_store_n(&w->seen_gen, UINT64_MAX, __ATOMIC_SEQ_CST);
+	quiescent(w);
 	return NULL;
 }
 
@@ -1438,7 +1430,7 @@ int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
 	dp->n_workers = n_workers;
 	dp->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->w = calloc(n_workers, sizeof(*dp->w));
-	dp->start_ns = dp_now_ns();
+	dp->start_ns = mono_ns();
 	dp->quiet_until_ns = dp->start_ns + (uint64_t)c->error_indication.quiet * 1000000000u;
 	if (dp->notify_fd < 0 || !dp->w) {
 		snprintf(err, errlen, "out of memory");

@@ -89,6 +89,4 @@ int dp_pick_sock(struct dp *dp, const struct sockaddr *sa, socklen_t salen);
 /* Send a datagram from socket sock of worker 0 (-1: the first of the family). */
 int dp_send(struct dp *dp, int sock, const void *buf, size_t len, const struct sockaddr *sa, socklen_t salen);
 
-uint64_t dp_now_ns(void);
-
 #endif

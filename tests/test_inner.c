@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of the inner-packet layer: validation rows (valid, then every
- * must-fail kind) and the ICMP "too big" builders, checked against scapy's
- * bytes (tests/inner_vectors.h) and checksums recomputed here. */
+ * must-fail kind), the ICMP "too big" builders, checked against scapy's
+ * bytes (tests/inner_vectors.h), and the fast Internet checksum (plain and
+ * copying), all against the byte-wise one of tests/csum_ref.h. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "csum_ref.h"
 #include "inner.h"
 #include "inner_vectors.h"
 
@@ -32,16 +34,6 @@ static size_t unhex(const char *s, uint8_t *out, size_t cap)
 		s += 2;
 	}
 	return n;
-}
-
-/* An independent Internet checksum: sum 16-bit words, fold at the end. */
-static uint16_t csum(const uint8_t *p, size_t len, uint64_t sum)
-{
-	for (size_t i = 0; i < len; i++)
-		sum += i & 1 ? p[i] : (uint64_t)p[i] << 8;
-	while (sum > 0xffff)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
 }
 
 /* 192.0.2.2 -> 198.51.100.7; 2001:db8:45::2 -> 2001:db8:100::7 */
@@ -204,13 +196,13 @@ static void check_icmp_sums(const uint8_t *o, size_t n)
 		size_t hl = (size_t)(o[0] & 15) * 4;
 
 		assert_int_equal(o[9], 1);
-		assert_int_equal(csum(o, hl, 0), 0xffff);
-		assert_int_equal(csum(o + hl, n - hl, 0), 0xffff);
+		assert_int_equal(ref_sum(o, hl, 0), 0xffff);
+		assert_int_equal(ref_sum(o + hl, n - hl, 0), 0xffff);
 	} else {
 		uint64_t ph = (n - 40) + 58;       /* upper-layer length + next header */
 
 		assert_int_equal(o[6], 58);
-		assert_int_equal(csum(o + 40, n - 40, csum(o + 8, 32, 0) + ph), 0xffff);
+		assert_int_equal(ref_sum(o + 40, n - 40, ref_sum(o + 8, 32, 0) + ph), 0xffff);
 	}
 }
 
@@ -354,6 +346,53 @@ static void test_icmp_limits(void **state)
 	check_icmp_sums(out, n);
 }
 
+/* The checksum and the copying checksum against the reference. */
+static void test_csum(void **state)
+{
+	static const uint8_t rfc1071[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	uint8_t buf[1600];
+
+	(void)state;
+	/* RFC 1071 section 3: the sum of these words is ddf2. */
+	assert_int_equal(inner_csum(0, rfc1071, sizeof(rfc1071)), 0xddf2);
+	assert_int_equal(inner_csum(0, rfc1071, 0), 0);
+	assert_int_equal(inner_csum(0x1234, rfc1071, 0), 0x1234);
+	assert_int_equal(inner_csum(0, (const uint8_t *)"\xff", 1), 0xff00);
+	/* End-around carry: ffff + 0001 is 0001, not 0000. */
+	assert_int_equal(inner_csum(0xffff, (const uint8_t *)"\x00\x01", 2), 0x0001);
+	srand(7);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)rand();
+	/* Every length and alignment around the 32-, 8-, 4- and 2-byte steps;
+	 * the copying sum gives the same sum and an exact copy. */
+	for (size_t start = 0; start < 8; start++) {
+		for (size_t len = 0; len < 300; len++) {
+			uint8_t out[320];
+
+			assert_int_equal(inner_csum(0, buf + start, len), ref_sum(buf + start, len, 0));
+			memset(out, 0xa5, sizeof(out));
+			assert_int_equal(inner_csum_copy(out + (start ^ 5), buf + start, len),
+					 ref_sum(buf + start, len, 0));
+			assert_memory_equal(out + (start ^ 5), buf + start, len);
+			assert_int_equal(out[(start ^ 5) + len], 0xa5);
+		}
+	}
+	for (uint32_t sum = 0; sum <= 0xffff; sum += 0x1111)
+		assert_int_equal(inner_csum((uint16_t)sum, buf, 1501), ref_sum(buf, 1501, sum));
+	memset(buf, 0xff, sizeof(buf));
+	assert_int_equal(inner_csum(0, buf, sizeof(buf)), 0xffff);
+	/* Carries: all ones over a whole super-packet, and zeros. */
+	{
+		static uint8_t big[65536], out[65536];
+
+		memset(big, 0xff, sizeof(big));
+		assert_int_equal(inner_csum_copy(out, big, sizeof(big)), 0xffff);
+		assert_int_equal(inner_csum(0, big, sizeof(big) - 3), ref_sum(big, sizeof(big) - 3, 0));
+		memset(big, 0, sizeof(big));
+		assert_int_equal(inner_csum_copy(out, big, sizeof(big)), 0);
+	}
+}
+
 static void test_csum_helpers(void **state)
 {
 	/* RFC 1071 section 3 example: 0001 f203 f4f5 f6f7 sums to 0xddf2. */
@@ -363,7 +402,7 @@ static void test_csum_helpers(void **state)
 	assert_int_equal(inner_csum(0, w, sizeof(w)), 0xddf2);
 	assert_int_equal((uint16_t)~inner_csum(0, w, sizeof(w)), 0x220d);   /* the field's value */
 	assert_int_equal(inner_csum(0, w, 3), 0x0001 + 0xf200);  /* odd byte padded */
-	assert_int_equal(csum(w, sizeof(w), 0), 0xddf2);
+	assert_int_equal(ref_sum(w, sizeof(w), 0), 0xddf2);
 }
 
 int main(void)
@@ -375,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_scapy_vectors),
 		cmocka_unit_test(test_icmp_rows),
 		cmocka_unit_test(test_icmp_limits),
+		cmocka_unit_test(test_csum),
 		cmocka_unit_test(test_csum_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

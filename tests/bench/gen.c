@@ -26,7 +26,7 @@
 #define GTP_ERROR_IND 26
 
 struct opts {
-	const char *dst[MAX_DST], *src;
+	const char *src;
 	uint32_t dst_tunnels[MAX_DST];    /* 0: tunnels */
 	unsigned ndst;
 	unsigned slice;            /* batches per destination's turn */
@@ -198,7 +198,7 @@ int main(int argc, char **argv)
 				*comma = 0;
 			if (parse_ep(optarg, &dst[o.ndst], &dl[o.ndst]) < 0 || (comma && !o.dst_tunnels[o.ndst]))
 				bad = true;
-			o.dst[o.ndst++] = optarg;
+			o.ndst++;
 			break;
 		}
 		case 'i': o.slice = (unsigned)strtoul(optarg, NULL, 0); break;

@@ -100,14 +100,14 @@ static void one(struct stats *s, const uint8_t *p, size_t len, uint32_t offset, 
 	s->lat[s->n_lat++] = now > pl.ts_ns ? (uint32_t)(now - pl.ts_ns > UINT32_MAX ? UINT32_MAX : now - pl.ts_ns) : 0;
 }
 
-/* The stats of the source address a: a new one for an address not seen
- * yet, NULL when there are already MAX_SRC. */
 struct source {
-	struct sockaddr_storage a;
+	struct sockaddr_storage a;    /* port 0 */
 	struct stats s;
 };
 
-static struct stats *by_src(struct source *src, unsigned *n, const struct sockaddr_storage *a)
+/* The stats of the source address a (its port is cleared): a new one for
+ * an address not seen yet, NULL when there are already MAX_SRC. */
+static struct stats *by_src(struct source *src, unsigned *n, struct sockaddr_storage *a)
 {
 	size_t l = a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 
@@ -142,12 +142,13 @@ static double pct(const struct stats *s, double q)
 static void report(struct stats *s, const char *src)
 {
 	qsort(s->lat, s->n_lat, sizeof(*s->lat), cmp_u32);
+	printf("{");
 	if (src)
-		printf("{\"src\":\"%s\",", src);
-	printf("%s\"rx\":%llu,\"unique\":%llu,\"dup\":%llu,\"reorder\":%llu,\"bad\":%llu,"
+		printf("\"src\":\"%s\",", src);
+	printf("\"rx\":%llu,\"unique\":%llu,\"dup\":%llu,\"reorder\":%llu,\"bad\":%llu,"
 	       "\"teid_bad\":%llu,\"gaps\":%llu,\"syscalls\":%llu,\"secs\":%.3f,"
 	       "\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_p999_us\":%.1f,\"lat_max_us\":%.1f}\n",
-	       src ? "" : "{", (unsigned long long)s->rx, (unsigned long long)s->unique, (unsigned long long)s->dup,
+	       (unsigned long long)s->rx, (unsigned long long)s->unique, (unsigned long long)s->dup,
 	       (unsigned long long)s->reorder, (unsigned long long)s->bad, (unsigned long long)s->teid_bad,
 	       (unsigned long long)(s->unique ? s->max_seq + 1 - s->unique : 0),
 	       (unsigned long long)s->syscalls, (double)(s->last_ns - s->first_ns) / 1e9,

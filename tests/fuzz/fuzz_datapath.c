@@ -320,9 +320,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sc->gso_seg = 65535;
 
 	if (flags & F_TUNIN) {
-		tun_encap(&fz_w, fz_s, sc, buf, len, dp_now_ns());
+		tun_encap(&fz_w, fz_s, sc, buf, len, mono_ns());
 	} else {
-		struct rxctx x = { &fz_w, fz_s, sc, 0, dp_now_ns() };
+		struct rxctx x = { &fz_w, fz_s, sc, 0, mono_ns() };
 
 		memset(&m, 0, sizeof(m));
 		m.msg_hdr.msg_namelen = make_src(flags, data[1], &src);

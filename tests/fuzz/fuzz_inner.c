@@ -9,21 +9,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "../csum_ref.h"
 #include "inner.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The RFC 1071 sum word by word: an oracle apart from inner_csum. */
-static uint16_t sum(const uint8_t *p, size_t len, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -63,14 +52,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (e != INNER_OK && e != INNER_E_GTP_IN_GTP)
 			abort();
 		if (ip.family == AF_INET) {
-			if (n > INNER_ICMP4_MAX || sum(out, 20, 0) != 0xffff ||
-			    sum(out + 20, n - 20, 0) != 0xffff)
+			if (n > INNER_ICMP4_MAX || ref_sum(out, 20, 0) != 0xffff ||
+			    ref_sum(out + 20, n - 20, 0) != 0xffff)
 				abort();
 		} else {
 			uint8_t ph[8] = { 0, 0, (uint8_t)((n - 40) >> 8), (uint8_t)(n - 40), 0, 0, 0, 58 };
 
 			if (n > INNER_ICMP6_MAX ||
-			    sum(out + 40, n - 40, sum(ph, 8, sum(out + 8, 32, 0))) != 0xffff)
+			    ref_sum(out + 40, n - 40, ref_sum(ph, 8, ref_sum(out + 8, 32, 0))) != 0xffff)
 				abort();
 		}
 		/* An error is never answered with an error. */
