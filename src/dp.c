@@ -40,11 +40,13 @@ _Static_assert(SLOT % 64 == 0 && GRO_SLOT % 64 == 0 && GTPU_HEADROOM % 64 == 0,
 
 enum tx_kind { TX_FWD, TX_ANSWER, TX_EXTRA };
 
+/* What a sent datagram counts for: the sending worker's counters of its
+ * tunnel and of the peer it goes to (NULL: none), and ok_ctr (echo_rsp_tx...). */
 struct txmeta {
 	uint8_t kind;
-	uint32_t tunnel;              /* TUNNEL_NONE when not a tunnel's packet */
-	struct peer *to;
-	uint64_t *ok_ctr;             /* bumped on success (echo_rsp_tx...) */
+	struct ctr *tunnel;
+	struct ctr *peer;
+	uint64_t *ok_ctr;
 };
 
 struct txq {
@@ -99,6 +101,17 @@ static void *line_alloc(size_t n)
 static void drop(struct dp_worker *w, enum drop_reason r)
 {
 	INC(w->st.drops[r], 1);
+}
+
+/* Worker w's counters of tunnel ti, and of peer p (NULL for none). */
+static struct ctr *tunnel_ctr(const struct dp_worker *w, const struct state *s, uint32_t ti)
+{
+	return &s->ctr[(size_t)w->id * s->n_tunnels + ti];
+}
+
+static struct ctr *peer_ctr(const struct dp_worker *w, const struct peer *p)
+{
+	return p ? &p->ctr[w->id] : NULL;
 }
 
 static enum drop_reason err_reason(enum gtpu_err e)
@@ -171,8 +184,7 @@ static void tx_add(struct scratch *sc, unsigned sock, void *buf, size_t len,
 	tx_put(q, buf, len, &q->addr[q->n], salen, meta);
 }
 
-static void tx_done(struct dp_worker *w, const struct state *s, const struct txq *q,
-		    unsigned i, bool ok)
+static void tx_done(struct dp_worker *w, const struct txq *q, unsigned i, bool ok)
 {
 	const struct txmeta *m = &q->meta[i];
 	size_t len = q->iov[i].iov_len;
@@ -190,15 +202,13 @@ static void tx_done(struct dp_worker *w, const struct state *s, const struct txq
 		INC(w->st.forwarded, 1);
 	else if (m->kind == TX_ANSWER)
 		INC(w->st.answered, 1);
-	if (m->to) {
-		INC(m->to->ctr[w->id].tx_pkts, 1);
-		INC(m->to->ctr[w->id].tx_bytes, len);
+	if (m->peer) {
+		INC(m->peer->tx_pkts, 1);
+		INC(m->peer->tx_bytes, len);
 	}
-	if (m->tunnel != TUNNEL_NONE) {
-		struct ctr *c = &s->ctr[(size_t)w->id * s->n_tunnels + m->tunnel];
-
-		INC(c->tx_pkts, 1);
-		INC(c->tx_bytes, len);
+	if (m->tunnel) {
+		INC(m->tunnel->tx_pkts, 1);
+		INC(m->tunnel->tx_bytes, len);
 	}
 }
 
@@ -265,7 +275,7 @@ static bool gso_refused(struct scratch *sc, size_t seg, int err)
 /* Sends every queue with sendmmsg, runs of datagrams to one peer as UDP
  * GSO messages among the others. A message counts for each of its
  * datagrams: sent all, or (the first message of a call failed) lost all. */
-static void tx_flush(struct dp_worker *w, const struct state *s, struct scratch *sc)
+static void tx_flush(struct dp_worker *w, struct scratch *sc)
 {
 	for (unsigned k = 0; k < w->n_socks; k++) {
 		struct txq *q = &sc->txq[k];
@@ -293,12 +303,12 @@ static void tx_flush(struct dp_worker *w, const struct state *s, struct scratch 
 				if (c > 1 && gso_refused(sc, q->iov[done].iov_len, errno))
 					continue;     /* again, as single datagrams */
 				while (c--)
-					tx_done(w, s, q, done++, false);
+					tx_done(w, q, done++, false);
 				continue;
 			}
 			for (int i = 0; i < r; i++)
 				for (unsigned c = runs ? q->cnt[i] : 1; c; c--)
-					tx_done(w, s, q, done++, true);
+					tx_done(w, q, done++, true);
 		}
 		q->n = 0;
 	}
@@ -436,7 +446,7 @@ static void send_error_ind(struct rxctx *x, struct peer *p, const struct msghdr 
 	n = gtpu_build_error_ind(b, SIG_MAX, 0, teid, local, alen, sport);
 	if (n)
 		tx_add(x->sc, x->sock, b, n, (struct sockaddr *)&dst, mh->msg_namelen,
-		       (struct txmeta){ TX_EXTRA, TUNNEL_NONE, p, &x->w->st.err_ind_tx });
+		       (struct txmeta){ TX_EXTRA, NULL, peer_ctr(x->w, p), &x->w->st.err_ind_tx });
 }
 
 static void send_sehn(struct rxctx *x, struct peer *p, const struct sockaddr *src,
@@ -453,7 +463,7 @@ static void send_sehn(struct rxctx *x, struct peer *p, const struct sockaddr *sr
 	(void)type;
 	if (n)
 		tx_add(x->sc, x->sock, b, n, src, slen,
-		       (struct txmeta){ TX_EXTRA, TUNNEL_NONE, p, &x->w->st.sehn_tx });
+		       (struct txmeta){ TX_EXTRA, NULL, peer_ctr(x->w, p), &x->w->st.sehn_tx });
 }
 
 static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,
@@ -476,7 +486,7 @@ static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 	if (p)
 		peer_seen(x->w->dp, p);
 	tx_add(x->sc, x->sock, b, n, src, slen,
-	       (struct txmeta){ TX_ANSWER, TUNNEL_NONE, p, &x->w->st.echo_rsp_tx });
+	       (struct txmeta){ TX_ANSWER, NULL, peer_ctr(x->w, p), &x->w->st.echo_rsp_tx });
 }
 
 static void rx_echo_rsp(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,
@@ -717,7 +727,8 @@ static void tun_encap(struct dp_worker *w, struct state *s, struct scratch *sc, 
 		drop(w, DROP_TOO_BIG);
 		return;
 	}
-	tx_add_peer(sc, out_sock(w, 0, to), pkt - hl, hl + ip.len, to, (struct txmeta){ TX_FWD, ti, to, NULL });
+	tx_add_peer(sc, out_sock(w, 0, to), pkt - hl, hl + ip.len, to,
+		    (struct txmeta){ TX_FWD, tunnel_ctr(w, s, ti), peer_ctr(w, to), NULL });
 }
 
 /* Send n G-PDUs laid end to end in buf (len bytes, each seg bytes but the
@@ -731,11 +742,11 @@ static void gso_send(struct dp_worker *w, const struct state *s, struct scratch 
 	union { char b[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } ctl;
 	struct iovec iov = { buf, len };
 	struct msghdr mh = { .msg_name = &to->sa, .msg_namelen = to->salen, .msg_iov = &iov, .msg_iovlen = 1 };
-	struct ctr *c = &s->ctr[(size_t)w->id * s->n_tunnels + ti];
+	struct ctr *c = tunnel_ctr(w, s, ti);
 	size_t bytes;
 
 	if (txq_pending(w, sc))
-		tx_flush(w, s, sc);       /* keep the order the device gave */
+		tx_flush(w, sc);       /* keep the order the device gave */
 	if (sc->gso && n > 1) {
 		struct cmsghdr *cm;
 		uint16_t gs = (uint16_t)seg;
@@ -932,7 +943,7 @@ static int tun_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 		tun_encap_gso(w, s, sc, len > DP_BUF ? sc->tsobuf : slot + GTPU_HEADROOM, (size_t)len, &v, now);
 	}
 	if (n)
-		tx_flush(w, s, sc);
+		tx_flush(w, sc);
 	return n;
 }
 
@@ -964,7 +975,7 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 		return;
 	}
 	peer_seen(x->w->dp, p);
-	c = &s->ctr[(size_t)x->w->id * s->n_tunnels + ti];
+	c = tunnel_ctr(x->w, s, ti);
 	INC(c->rx_pkts, 1);
 	INC(c->rx_bytes, len);
 	if (h->type == GTPU_END_MARKER)
@@ -995,7 +1006,8 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 		return;
 	}
 	n = gtpu_relay_rewrite(pkt, h, t->to_teid, &start);
-	tx_add_peer(x->sc, out_sock(x->w, x->sock, to), pkt + start, n, to, (struct txmeta){ TX_FWD, ti, to, NULL });
+	tx_add_peer(x->sc, out_sock(x->w, x->sock, to), pkt + start, n, to,
+		    (struct txmeta){ TX_FWD, c, peer_ctr(x->w, to), NULL });
 }
 
 /* One datagram from src (mh's name), whose peer p (or NULL) the caller
@@ -1138,7 +1150,7 @@ static void rx_gro(struct rxctx *x, int i, size_t gs, struct peer *p)
 		rx_one(x, base + off, &m, p);
 		for (unsigned k = 0; k < x->w->n_socks; k++) {
 			if (sc->txq[k].n + 2 >= TXQ || sc->n_sig + 2 >= TXQ) {
-				tx_flush(x->w, x->s, sc);
+				tx_flush(x->w, sc);
 				break;
 			}
 		}
@@ -1198,7 +1210,7 @@ static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int fla
 	}
 	if (sc->coal.len)
 		coal_flush(w, sc);
-	tx_flush(w, s, sc);
+	tx_flush(w, sc);
 	return n;
 }
 

@@ -85,9 +85,17 @@ void conf_addr_to_sockaddr(const struct conf_addr *a, uint16_t port,
 	}
 }
 
+/* The address's 32-bit words mixed in turn: one mix for IPv4 (a source
+ * address is hashed for every datagram received), four for IPv6. */
 static uint32_t addr_hash(int family, const uint8_t *a)
 {
-	return hash_u32(hash_bytes(a, family == AF_INET ? 4 : 16));
+	uint32_t h = 0, w;
+
+	for (size_t i = 0; i < (family == AF_INET ? 4u : 16u); i += 4) {
+		memcpy(&w, a + i, sizeof(w));
+		h = hash_u32(h ^ w);
+	}
+	return h;
 }
 
 /* The per-tunnel arrays a packet touches (TEID index, tunnels, counters):

@@ -60,16 +60,7 @@ static inline uint32_t hash_u32(uint32_t k)
 	return k;
 }
 
-/* FNV-1a over bytes, and over a NUL-terminated string. */
-static inline uint32_t hash_bytes(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--)
-		h = (h ^ *p++) * 16777619u;
-	return h;
-}
-
+/* FNV-1a over a NUL-terminated string. */
 static inline uint32_t hash_str(const char *s)
 {
 	uint32_t h = 2166136261u;

@@ -349,7 +349,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rx_one(&x, b + GTPU_HEADROOM, &m, state_lookup_peer(x.s, m.msg_hdr.msg_name));
 		}
 	}
-	tx_flush(&fz_w, fz_s, sc);
+	tx_flush(&fz_w, sc);
 	while (n_extra)
 		free(extra[--n_extra]);
 	check_identity();
