@@ -184,32 +184,35 @@ static void tx_add(struct scratch *sc, unsigned sock, void *buf, size_t len,
 	tx_put(q, buf, len, &q->addr[q->n], salen, meta);
 }
 
+/* pkts datagrams of bytes in all, described by m, were sent. */
+static void count_sent(struct dp_worker *w, const struct txmeta *m, uint64_t pkts, uint64_t bytes)
+{
+	INC(w->st.tx_pkts, pkts);
+	INC(w->st.tx_bytes, bytes);
+	if (m->ok_ctr)
+		INC(*m->ok_ctr, pkts);
+	if (m->kind == TX_FWD)
+		INC(w->st.forwarded, pkts);
+	else if (m->kind == TX_ANSWER)
+		INC(w->st.answered, pkts);
+	if (m->peer) {
+		INC(m->peer->tx_pkts, pkts);
+		INC(m->peer->tx_bytes, bytes);
+	}
+	if (m->tunnel) {
+		INC(m->tunnel->tx_pkts, pkts);
+		INC(m->tunnel->tx_bytes, bytes);
+	}
+}
+
 static void tx_done(struct dp_worker *w, const struct txq *q, unsigned i, bool ok)
 {
 	const struct txmeta *m = &q->meta[i];
-	size_t len = q->iov[i].iov_len;
 
-	if (!ok) {
-		if (m->kind != TX_EXTRA)
-			drop(w, DROP_SEND_ERROR);
-		return;
-	}
-	INC(w->st.tx_pkts, 1);
-	INC(w->st.tx_bytes, len);
-	if (m->ok_ctr)
-		INC(*m->ok_ctr, 1);
-	if (m->kind == TX_FWD)
-		INC(w->st.forwarded, 1);
-	else if (m->kind == TX_ANSWER)
-		INC(w->st.answered, 1);
-	if (m->peer) {
-		INC(m->peer->tx_pkts, 1);
-		INC(m->peer->tx_bytes, len);
-	}
-	if (m->tunnel) {
-		INC(m->tunnel->tx_pkts, 1);
-		INC(m->tunnel->tx_bytes, len);
-	}
+	if (ok)
+		count_sent(w, m, 1, q->iov[i].iov_len);
+	else if (m->kind != TX_EXTRA)
+		drop(w, DROP_SEND_ERROR);
 }
 
 /* The send vector of q's datagrams from i on, in order: each run of at
@@ -742,8 +745,7 @@ static void gso_send(struct dp_worker *w, const struct state *s, struct scratch 
 	union { char b[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } ctl;
 	struct iovec iov = { buf, len };
 	struct msghdr mh = { .msg_name = &to->sa, .msg_namelen = to->salen, .msg_iov = &iov, .msg_iovlen = 1 };
-	struct ctr *c = tunnel_ctr(w, s, ti);
-	size_t bytes;
+	struct txmeta meta = { TX_FWD, tunnel_ctr(w, s, ti), peer_ctr(w, to), NULL };
 
 	if (txq_pending(w, sc))
 		tx_flush(w, sc);       /* keep the order the device gave */
@@ -785,16 +787,9 @@ static void gso_send(struct dp_worker *w, const struct state *s, struct scratch 
 		ok = r > 0 ? (unsigned)r : 0;
 	}
 count:
-	bytes = ok == n ? len : (size_t)ok * seg;
 	if (ok < n)
 		INC(w->st.drops[DROP_SEND_ERROR], n - ok);
-	INC(w->st.tx_pkts, ok);
-	INC(w->st.tx_bytes, bytes);
-	INC(w->st.forwarded, ok);
-	INC(to->ctr[w->id].tx_pkts, ok);
-	INC(to->ctr[w->id].tx_bytes, bytes);
-	INC(c->tx_pkts, ok);
-	INC(c->tx_bytes, bytes);
+	count_sent(w, &meta, ok, ok == n ? len : (size_t)ok * seg);
 }
 
 /* A packet the device gave with a virtio header that asks for segmentation
@@ -1017,14 +1012,15 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 	const struct msghdr *mh = &m->msg_hdr;
 	const struct sockaddr *src = mh->msg_name;
 	size_t len = m->msg_len;
+	struct ctr *pc = peer_ctr(x->w, p);
 	struct gtpu_hdr h;
 	enum gtpu_err e;
 
 	INC(x->w->st.rx_pkts, 1);
 	INC(x->w->st.rx_bytes, len);
-	if (p) {
-		INC(p->ctr[x->w->id].rx_pkts, 1);
-		INC(p->ctr[x->w->id].rx_bytes, len);
+	if (pc) {
+		INC(pc->rx_pkts, 1);
+		INC(pc->rx_bytes, len);
 	}
 	/* Cut short by the receive slot, or (a 64 KB slot for UDP GRO) longer
 	 * than any datagram that gtpud handles. */
