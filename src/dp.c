@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,6 +88,22 @@ struct scratch {
 
 /* Counters are written by one worker only: plain adds, atomic-sized stores. */
 #define INC(x, v) __atomic_store_n(&(x), (x) + (v), __ATOMIC_RELAXED)
+
+/* A worker's counters change in batches: st_seq is odd from the first
+ * change of a batch to the end of its last (the write side of a seqlock,
+ * two plain stores on x86), so that dp_stats reads them as of a moment
+ * between two batches: a received packet is never seen there before it is
+ * forwarded, answered or dropped. */
+static void batch_begin(struct dp_worker *w)
+{
+	__atomic_store_n(&w->st_seq, w->st_seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void batch_end(struct dp_worker *w)
+{
+	__atomic_store_n(&w->st_seq, w->st_seq + 1, __ATOMIC_RELEASE);
+}
 
 /* Packet buffers start on a cache line (and slots are whole lines): the
  * kernel's copies into them, recvmmsg's and the TUN device's, store whole
@@ -898,6 +915,7 @@ static int tun_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 	uint64_t now = mono_ns();
 	int n;
 
+	batch_begin(w);
 	for (n = 0; n < DP_BATCH; n++) {
 		uint8_t *slot = sc->tunbufs + (size_t)n * SLOT;
 		struct tun_vnet v;
@@ -939,6 +957,7 @@ static int tun_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 	}
 	if (n)
 		tx_flush(w, sc);
+	batch_end(w);
 	return n;
 }
 
@@ -1185,6 +1204,7 @@ static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int fla
 		return 0;
 	}
 	s = enter(w);
+	batch_begin(w);
 	x = (struct rxctx){ w, s, sc, k, 0 };
 	sc->rx_used = (unsigned)n;
 	/* A train's segment size, or the whole length for a single datagram. */
@@ -1207,6 +1227,7 @@ static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int fla
 	if (sc->coal.len)
 		coal_flush(w, sc);
 	tx_flush(w, sc);
+	batch_end(w);
 	return n;
 }
 
@@ -1614,15 +1635,50 @@ void dp_fini(struct dp *dp)
 	memset(dp, 0, sizeof(*dp));
 }
 
+/* Worker w's counters between two of its batches (the read side of the
+ * seqlock of batch_begin): read again while a batch was under way, with a
+ * yield now and then so that a worker preempted mid-batch gets on. After
+ * STATS_WAIT_NS the last reading is taken, off by at most the batch in
+ * flight: a reader never waits on the datapath for long. */
+#define STATS_WAIT_NS 5000000
+
+static void worker_stats(const struct dp_worker *w, struct wstats *out)
+{
+	const uint64_t *src = (const uint64_t *)&w->st;
+	uint64_t *dst = (uint64_t *)out;
+	uint64_t until = 0;
+
+	for (unsigned t = 1;; t++) {
+		uint32_t s0 = __atomic_load_n(&w->st_seq, __ATOMIC_ACQUIRE);
+
+		for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
+			dst[k] = __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (!(s0 & 1) && __atomic_load_n(&w->st_seq, __ATOMIC_RELAXED) == s0)
+			return;
+		if (t % 64 == 0) {
+			uint64_t now = mono_ns();
+
+			if (!until)
+				until = now + STATS_WAIT_NS;
+			else if (now >= until)
+				return;
+			sched_yield();
+		}
+	}
+}
+
 void dp_stats(struct dp *dp, struct wstats *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (unsigned i = 0; i < dp->n_workers; i++) {
-		const uint64_t *src = (const uint64_t *)&dp->w[i].st;
+		struct wstats one;
+		const uint64_t *src = (const uint64_t *)&one;
 		uint64_t *dst = (uint64_t *)out;
 
+		worker_stats(&dp->w[i], &one);
 		for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
-			dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+			dst[k] += src[k];
 	}
 }
 

@@ -41,6 +41,7 @@ struct dp_worker {
 	bool stop;               /* atomic: set by dp_stop, which then wakes the worker */
 	uint64_t seen_gen;       /* QSBR: generation last seen, UINT64_MAX while idle */
 	struct wstats st;
+	uint32_t st_seq;         /* atomic, odd while a batch updates st (dp_stats) */
 	struct tbucket ei_global;    /* Error Indications to sources that are not peers */
 	/* Single-producer single-consumer event ring. */
 	struct dp_event evq[DP_EVQ];

@@ -35,6 +35,17 @@ lt_flood_start "$T_DIR/stream.out" --seconds 600 --pps 2000 --malformed 0
 STREAM=$LT_GEN_PID
 wait_for 5 test "$(st "S['forwarded']")" -gt 100
 check "the stream is forwarded" test "$(st "S['forwarded']")" -gt 100
+# Every answer is a snapshot between two batches of the worker: the
+# identity holds under traffic too, in each of 1000 answers in a row.
+for _ in $(seq 1000); do lt_ctl --json stats; done >"$T_DIR/snaps.json"
+is "accounting identity in each of 1000 stats answers under traffic" "$("$PY" -c '
+import json, sys
+bad = total = 0
+for l in open(sys.argv[1]):
+    S = json.loads(l)
+    total += 1
+    bad += S["rx_packets"] != S["forwarded"] + S["answered"] + S["dropped"]
+print("%d of %d off" % (bad, total))' "$T_DIR/snaps.json")" "0 of 1000 off"
 
 # ---- 1000 SIGHUPs in one second ----
 sleep 0.5
