@@ -31,9 +31,10 @@ trap 'exit 1' INT TERM
 HZ=$(getconf CLK_TCK)
 PY=/usr/bin/python3
 
-# gtpud_pair TAG OFFLOAD: namespaces TAGue TAGa TAGb TAGdn, two gtpud.
-gtpud_pair() {
-	local t=$1 off=$2 n
+# four_ns TAG: namespaces TAGue - TAGa - TAGb - TAGdn joined by veths, ue and
+# dn routed through their neighbours, a and b forwarding.
+four_ns() {
+	local t=$1 n
 	for n in ue a b dn; do ns_add "$t$n" || return 1; done
 	link "${t}ue" 198.51.100.2/24 "${t}a" 198.51.100.1/24 || return 1
 	link "${t}a" 192.0.2.1/24 "${t}b" 192.0.2.2/24 || return 1
@@ -41,6 +42,12 @@ gtpud_pair() {
 	nsx "${t}ue" ip route add default via 198.51.100.1
 	nsx "${t}dn" ip route add default via 203.0.113.1
 	for n in a b; do nsx "$t$n" sysctl -qw net.ipv4.ip_forward=1; done
+}
+
+# gtpud_pair TAG OFFLOAD: namespaces TAGue TAGa TAGb TAGdn, two gtpud.
+gtpud_pair() {
+	local t=$1 off=$2 n
+	four_ns "$t" || return 1
 	cat >"$T_DIR/$t-a.conf" <<-EOF
 	listen = [ "192.0.2.1:2152" ];
 	control = { path = "$T_DIR/$t-a.sock"; };
@@ -71,13 +78,7 @@ gtpud_pair() {
 # veth_routes TAG: the same namespaces routed without the tunnel.
 veth_routes() {
 	local t=$1
-	for n in ue a b dn; do ns_add "$t$n" || return 1; done
-	link "${t}ue" 198.51.100.2/24 "${t}a" 198.51.100.1/24 || return 1
-	link "${t}a" 192.0.2.1/24 "${t}b" 192.0.2.2/24 || return 1
-	link "${t}b" 203.0.113.1/24 "${t}dn" 203.0.113.10/24 || return 1
-	nsx "${t}ue" ip route add default via 198.51.100.1
-	nsx "${t}dn" ip route add default via 203.0.113.1
-	for n in a b; do nsx "$t$n" sysctl -qw net.ipv4.ip_forward=1; done
+	four_ns "$t" || return 1
 	nsx "${t}a" ip route add 203.0.113.0/24 via 192.0.2.2
 	nsx "${t}b" ip route add 198.51.100.0/24 via 192.0.2.1
 }
@@ -90,24 +91,7 @@ osmo_pair() {
 	link "${t}b" 203.0.113.1/24 "${t}dn" 203.0.113.10/24 || return 1
 	nsx "${t}dn" ip route add default via 203.0.113.1
 	nsx "${t}b" sysctl -qw net.ipv4.ip_forward=1
-	cat >"$T_DIR/ggsn.cfg" <<-CFG
-	log stderr
-	 logging level lgtp notice
-	line vty
-	 no login
-	ggsn ggsn0
-	 gtp state-dir $T_DIR
-	 gtp bind-ip 192.0.2.2
-	 apn internet
-	  gtpu-mode tun
-	  tun-device ogb
-	  type-support v4
-	  ip prefix dynamic 198.51.100.128/25
-	  ip ifconfig 198.51.100.128/25
-	  no shutdown
-	 default-apn internet
-	 no shutdown ggsn
-	CFG
+	ggsn_conf "$T_DIR/ggsn.cfg" 192.0.2.2 ogb notice
 	ip netns exec "$NS_PREFIX${t}b" osmo-ggsn -c "$T_DIR/ggsn.cfg" >"$T_DIR/ggsn.log" 2>&1 &
 	T_PIDS="$T_PIDS $!"
 	PIDS_o="$!"

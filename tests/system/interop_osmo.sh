@@ -15,24 +15,7 @@ is_state() { [ "$(peer_state)" = "$1" ]; }
 
 ns_add ggsn && ns_add dut || skip_all "cannot create namespaces"
 link ggsn 192.0.2.50/24 dut 192.0.2.51/24
-cat >"$T_DIR/ggsn.cfg" <<CFG
-log stderr
- logging level lgtp info
-line vty
- no login
-ggsn ggsn0
- gtp state-dir $T_DIR
- gtp bind-ip 192.0.2.50
- apn internet
-  gtpu-mode tun
-  tun-device ogt$$
-  type-support v4
-  ip prefix dynamic 198.51.100.128/25
-  ip ifconfig 198.51.100.128/25
-  no shutdown
- default-apn internet
- no shutdown ggsn
-CFG
+ggsn_conf "$T_DIR/ggsn.cfg" 192.0.2.50 ogt$$ info
 cat >"$T_DIR/gtpud.conf" <<CFG
 listen = [ "192.0.2.51:2152" ];
 control = { path = "$T_DIR/ctl.sock"; };

@@ -70,6 +70,28 @@ link() {
 	ip -n "$b" link set "$ib" up
 }
 nsx() { local n=$NS_PREFIX$1; shift; ip netns exec "$n" "$@"; }
+# ggsn_conf FILE BIND_IP TUN_DEV LEVEL: an osmo-ggsn configuration with one
+# APN on a TUN device, handing out 198.51.100.128/25; GTP logging at LEVEL.
+ggsn_conf() {
+	cat >"$1" <<-CFG
+	log stderr
+	 logging level lgtp $4
+	line vty
+	 no login
+	ggsn ggsn0
+	 gtp state-dir $T_DIR
+	 gtp bind-ip $2
+	 apn internet
+	  gtpu-mode tun
+	  tun-device $3
+	  type-support v4
+	  ip prefix dynamic 198.51.100.128/25
+	  ip ifconfig 198.51.100.128/25
+	  no shutdown
+	 default-apn internet
+	 no shutdown ggsn
+	CFG
+}
 
 # cpu_ticks PID: user + system CPU of PID (all its threads), in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
