@@ -1149,9 +1149,23 @@ static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, 
 	}
 }
 
+/* A received datagram queues at most two (a relay, a reply): flush first
+ * when a queue has less room than that. A batch of single datagrams cannot
+ * fill the queues (2 x DP_BATCH = TXQ); one with UDP GRO trains can. */
+static void tx_room(struct rxctx *x)
+{
+	struct scratch *sc = x->sc;
+
+	for (unsigned k = 0; k < x->w->n_socks; k++) {
+		if (sc->txq[k].n + 2 > TXQ || sc->n_sig + 2 > TXQ) {
+			tx_flush(x->w, sc);
+			return;
+		}
+	}
+}
+
 /* Each datagram of a UDP GRO train (all gs bytes, the last maybe fewer, one
- * source) is handled as if received alone. Relayed ones can fill the send
- * queues faster than a batch of single datagrams: flush before they do. */
+ * source) is handled as if received alone. */
 static void rx_gro(struct rxctx *x, int i, size_t gs, struct peer *p)
 {
 	struct scratch *sc = x->sc;
@@ -1162,13 +1176,8 @@ static void rx_gro(struct rxctx *x, int i, size_t gs, struct peer *p)
 		struct mmsghdr m = sc->rx[i];
 
 		m.msg_len = (unsigned)(len - off < gs ? len - off : gs);
+		tx_room(x);
 		rx_one(x, base + off, &m, p);
-		for (unsigned k = 0; k < x->w->n_socks; k++) {
-			if (sc->txq[k].n + 2 >= TXQ || sc->n_sig + 2 >= TXQ) {
-				tx_flush(x->w, sc);
-				break;
-			}
-		}
 	}
 }
 
@@ -1195,6 +1204,7 @@ static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int fla
 	size_t gs[DP_BATCH];
 	struct state *s;
 	struct rxctx x;
+	bool trains = false;
 	int n;
 
 	rx_prepare(w, sc);
@@ -1219,10 +1229,14 @@ static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int fla
 		/* One source per message: its peer is looked up once. */
 		struct peer *p = state_lookup_peer(s, sc->rx[i].msg_hdr.msg_name);
 
-		if (gs[i] >= sc->rx[i].msg_len)
-			rx_one(&x, sc->rxiov[i].iov_base, &sc->rx[i], p);
-		else
+		if (gs[i] < sc->rx[i].msg_len) {
 			rx_gro(&x, i, gs[i], p);
+			trains = true;
+		} else {
+			if (trains)
+				tx_room(&x);
+			rx_one(&x, sc->rxiov[i].iov_base, &sc->rx[i], p);
+		}
 	}
 	if (sc->coal.len)
 		coal_flush(w, sc);
