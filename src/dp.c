@@ -441,19 +441,22 @@ static void send_error_ind(struct rxctx *x, struct peer *p, const struct msghdr 
 	struct sockaddr_storage dst;
 	uint16_t sport;
 
+	/* The rate first: a flood refused costs no system call. */
+	if (!sig_allowed(x, p) || !(b = sig_buf(x->sc)))
+		return;
 	if (!alen) {
 		struct sockaddr_storage me;
 		socklen_t ml = sizeof(me);
 
-		if (getsockname(x->w->socks[x->sock], (struct sockaddr *)&me, &ml) < 0)
+		if (getsockname(x->w->socks[x->sock], (struct sockaddr *)&me, &ml) < 0) {
+			x->sc->n_sig--;     /* the buffer goes back */
 			return;
+		}
 		if (me.ss_family == AF_INET)
 			memcpy(local, &((struct sockaddr_in *)&me)->sin_addr, alen = 4);
 		else
 			memcpy(local, &((struct sockaddr_in6 *)&me)->sin6_addr, alen = 16);
 	}
-	if (!sig_allowed(x, p) || !(b = sig_buf(x->sc)))
-		return;
 	/* TS 29.281 4.4.2.x: to the user plane port, naming the G-PDU's source port. */
 	memcpy(&dst, src, src->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 	if (src->sa_family == AF_INET) {
@@ -979,7 +982,8 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 	}
 	if (ti == TUNNEL_NONE) {
 		drop(x->w, DROP_UNKNOWN_TEID);
-		if (h->type == GTPU_GPDU)
+		/* TS 29.281 7.3.1: not for a G-PDU with TEID 0. */
+		if (h->type == GTPU_GPDU && h->teid)
 			send_error_ind(x, p, mh, src, h->teid);
 		return;
 	}
@@ -1050,6 +1054,16 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 	e = gtpu_parse(pkt, len, &h);
 	if (e != GTPU_OK) {
 		drop(x->w, err_reason(e));
+		return;
+	}
+	/* TS 29.281 5.2.1: a signalling message with an extension header that
+	 * every receiver must comprehend, and that gtpud does not know, is
+	 * discarded with a notification (but none about a notification).
+	 * G-PDUs and End Markers: see rx_gpdu. */
+	if (h.unknown_req_all && h.type != GTPU_GPDU && h.type != GTPU_END_MARKER) {
+		drop(x->w, DROP_EXT_UNSUPPORTED);
+		if (h.type != GTPU_SUPP_EXT_NOTIF)
+			send_sehn(x, p, src, mh->msg_namelen, h.unknown_req_all);
 		return;
 	}
 	switch (h.type) {
@@ -1578,8 +1592,12 @@ int dp_start(struct dp *dp, struct state *s)
 			w->seen_gen = UINT64_MAX;
 			continue;    /* inherited sockets serve worker 0 only */
 		}
-		if ((r = pthread_create(&w->thread, NULL, worker_main, w)) != 0)
+		if ((r = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
+			dp->running = true;
+			dp_stop(dp);     /* the ones started: dp_fini frees what they use */
 			return -r;
+		}
+		w->started = true;
 	}
 	dp->running = true;
 	return 0;
@@ -1609,7 +1627,7 @@ void dp_stop(struct dp *dp)
 	for (unsigned i = 0; i < dp->n_workers; i++) {
 		struct dp_worker *w = &dp->w[i];
 
-		if (!worker_runs(w))
+		if (!w->started)
 			continue;
 		/* A blocking worker may be between its stop check and
 		 * recvmmsg when the signal comes: signal again until it ends. */
@@ -1621,6 +1639,7 @@ void dp_stop(struct dp *dp)
 				break;
 			nanosleep(&ts, NULL);
 		}
+		w->started = false;
 	}
 	dp->running = false;
 }

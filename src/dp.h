@@ -32,6 +32,7 @@ enum { DP_EV_ERROR_IND = 1, DP_EV_TUN_LOST = 2 };
 struct dp_worker {
 	unsigned id;
 	pthread_t thread;
+	bool started;            /* thread runs (control thread only) */
 	struct dp *dp;
 	int socks[DP_MAX_SOCKS];
 	int sock_family[DP_MAX_SOCKS];

@@ -91,6 +91,23 @@ is "counted: 3 ext_unsupported drops, 3 Notifications sent, no Error Indication"
 	"({'ext_unsupported': 3}, 3, 0, 0)"
 is "nothing relayed to upf" "$(gt_lines "$T_DIR/upf.json")" "$n_upf"
 
+# An Echo Request carrying 0xC5 is discarded with a Notification, not
+# answered (TS 29.281 5.2.1); a G-PDU with TEID 0 gets no Error Indication (7.3.1).
+S2B=$T_DIR/s2b.json
+gt_snap "$S2B"
+n_enb=$(gt_lines "$T_DIR/enb.json")
+: >"$T_DIR/sehn2.json"
+gt_send enb --bind "$ENB6" --port 40031 --dst "$DUT6E" --wait 1 --out "$T_DIR/sehn2.json" \
+	--hex 3401000800000000000000c501aabb00
+gt_send enb --bind "$ENB4" --port 40012 --dst "$DUT4E" --hex 30ff00040000000000000000
+sleep 0.5
+is "Echo Request with 0xC5: a Notification back, no Echo Response" \
+	"$(gt_rs "$T_DIR/sehn2.json" "[r['type'] for r in rs]")" "[31]"
+is "G-PDU with TEID 0: nothing sent back to port 2152" "$(gt_lines "$T_DIR/enb.json")" "$n_enb"
+is "counted: ext_unsupported and unknown_teid, 1 Notification, no Echo Response or Error Indication" \
+	"$(gt_eval "drops(), st('supp_ext_notifs_sent'), st('echo_responses_sent'), st('error_indications_sent')" "$S2B")" \
+	"({'ext_unsupported': 1, 'unknown_teid': 1}, 1, 0, 0)"
+
 # ---- Error Indications received ----
 S3=$T_DIR/s3.json
 gt_snap "$S3"
