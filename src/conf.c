@@ -300,7 +300,7 @@ int conf_peer_index(const struct conf *c, const char *name)
 	return -1;
 }
 
-static bool addr_eq(const struct conf_addr *a, const struct conf_addr *b)
+bool conf_addr_same(const struct conf_addr *a, const struct conf_addr *b)
 {
 	size_t n = a->family == AF_INET ? 4 : 16;
 
@@ -555,8 +555,7 @@ static void missing(struct vctx *v, const config_setting_t *g, const char *path,
 	err(v, g, "%s: missing required key \"%s\"", path, key);
 }
 
-/* Names of peers and tunnels: used in gtpuctl arguments and metric labels. */
-static bool name_ok(const char *s)
+bool conf_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -569,21 +568,20 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-#define NAME_RULE "1 to 63 of A-Z a-z 0-9 - _ ."
 
 static int get_name(struct vctx *v, const config_setting_t *g, const char *prefix,
 		    const char **out)
 {
 	const char *s;
 	char p[160];
-	int r = get_str(v, g, "name", prefix, NAME_RULE, &s);
+	int r = get_str(v, g, "name", prefix, CONF_NAME_RULE, &s);
 
 	if (r <= 0)
 		return r;
-	if (!name_ok(s)) {
+	if (!conf_name_ok(s)) {
 		pjoin(p, sizeof p, prefix, "name");
 		err(v, config_setting_get_member(g, "name"), "%s: \"%s\" is not a valid name (%s)",
-		    p, s, NAME_RULE);
+		    p, s, CONF_NAME_RULE);
 		return -1;
 	}
 	*out = s;
@@ -646,7 +644,7 @@ static void load_listen(struct loader *ld, const config_setting_t *root)
 			continue;
 		}
 		for (j = 0; j < (int)c->n_listen; j++)
-			if (addr_eq(&c->listen[j], &a) && c->listen[j].port == a.port)
+			if (conf_addr_same(&c->listen[j], &a) && c->listen[j].port == a.port)
 				break;
 		if (j < (int)c->n_listen) {
 			err(v, e, "listen[%d]: \"%s\" is listed twice", i, s);
@@ -692,6 +690,8 @@ static void load_control(struct loader *ld, const config_setting_t *root)
 	config_setting_t *g;
 	const char *s;
 
+	c->control.group = xstrdup(ld, CONF_DEFAULT_CONTROL_GROUP);
+	c->control.group_default = true;
 	if (get_group(v, root, "control", "", "path = \"...\"; group = \"...\"; mode = \"0660\"; ...",
 		      &g) <= 0)
 		return;
@@ -706,12 +706,10 @@ static void load_control(struct loader *ld, const config_setting_t *root)
 			c->control.path = xstrdup(ld, s);
 		}
 	}
-	if (get_str(v, g, "group", "control", "a group name", &s) > 0) {
-		if (!*s)
-			err(v, config_setting_get_member(g, "group"),
-			    "control.group: must not be empty (leave it out for no group)");
-		else
-			c->control.group = xstrdup(ld, s);
+	if (get_str(v, g, "group", "control", "a group name, or \"\" for none", &s) > 0) {
+		free(c->control.group);
+		c->control.group = *s ? xstrdup(ld, s) : NULL;
+		c->control.group_default = false;
 	}
 	if (get_str(v, g, "mode", "control", "octal text such as \"0660\"", &s) > 0) {
 		int r = parse_mode(s, &c->control.mode);
@@ -835,7 +833,7 @@ static void load_peer(struct loader *ld, const config_setting_t *e, uint32_t i)
 		p->addr.port = GTPU_PORT;
 		/* Peers are told apart by source address alone (any port). */
 		for (j = 0; j < i; j++) {
-			if (c->peers[j].addr.family && addr_eq(&c->peers[j].addr, &p->addr)) {
+			if (c->peers[j].addr.family && conf_addr_same(&c->peers[j].addr, &p->addr)) {
 				err(v, config_setting_get_member(e, "address"),
 				    "%s.address: %s is already the address of peer \"%s\" (line %d)",
 				    pre, addr, c->peers[j].name, c->peers[j].line);
@@ -1042,7 +1040,7 @@ static void load_tunnel(struct tctx *x, const config_setting_t *e, uint32_t i, s
 				continue;
 			}
 			for (j = 0; j < t->n_ue; j++)
-				if (addr_eq(&ue[j], &ua))
+				if (conf_addr_same(&ue[j], &ua))
 					break;
 			if (j < t->n_ue) {
 				err(v, a, "%s.ue[%d]: %s is listed twice", pre, k, s);
@@ -1060,13 +1058,15 @@ static void load_tunnel(struct tctx *x, const config_setting_t *e, uint32_t i, s
 				v->el->oom = true, t->n_ue = 0;
 		}
 	}
+	/* On a relay tunnel it does nothing: a relayed G-PDU keeps its own
+	 * PDU Session Container (gtpud.conf(5) says so). */
 	if (get_int(v, e, "qfi", pre, 0, 63, &n64) > 0)
 		t->qfi = (int)n64;
-	if (get_int(v, e, "rate", pre, 0, 1000000000000LL, &n64) > 0) {
+	if (get_int(v, e, "rate", pre, 0, (int64_t)CONF_RATE_MAX, &n64) > 0) {
 		t->rate = (uint64_t)n64;
 		has_rate = n64 > 0;
 	}
-	if (get_int(v, e, "burst", pre, 0, 1000000000LL, &n64) > 0) {
+	if (get_int(v, e, "burst", pre, 0, (int64_t)CONF_BURST_MAX, &n64) > 0) {
 		t->burst = (uint64_t)n64;
 		if (!has_rate && n64 > 0)
 			err(v, config_setting_get_member(e, "burst"),
@@ -1661,7 +1661,7 @@ static bool fs_ue(struct fscan *f, struct conf_tunnel *t, bool *v6)
 			    conf_parse_addr(s, &a) < 0)
 				return false;
 			for (j = 0; j < t->n_ue; j++)
-				if (addr_eq(&ue[j], &a))
+				if (conf_addr_same(&ue[j], &a))
 					return false;
 			if (a.family == AF_INET6)
 				*v6 = true;
@@ -1715,7 +1715,7 @@ static bool fs_tunnel(struct fscan *f, const struct loader *ld, struct conf_tunn
 		seen |= bit;
 		switch (bit) {
 		case FK_NAME:
-			if (!fs_string(f, name, sizeof name) || !name_ok(name) ||
+			if (!fs_string(f, name, sizeof name) || !conf_name_ok(name) ||
 			    !(t->name = strdup(name)))
 				return false;
 			tl->name[i] = (uint32_t)line;
@@ -1740,12 +1740,12 @@ static bool fs_tunnel(struct fscan *f, const struct loader *ld, struct conf_tunn
 			t->qfi = (int)x;
 			break;
 		case FK_RATE:
-			if (!fs_int(f, 0, 1000000000000LL, &x))
+			if (!fs_int(f, 0, (int64_t)CONF_RATE_MAX, &x))
 				return false;
 			t->rate = (uint64_t)x;
 			break;
 		case FK_BURST:
-			if (!fs_int(f, 0, 1000000000LL, &x))
+			if (!fs_int(f, 0, (int64_t)CONF_BURST_MAX, &x))
 				return false;
 			t->burst = (uint64_t)x;
 			break;
@@ -1992,7 +1992,7 @@ static bool ue_eq(const void *ctx, uint64_t slot, const void *key)
 {
 	const struct conf *c = ctx;
 
-	return addr_eq(&c->tunnels[(slot >> 8) - 1].ue[slot & 0xff], key);
+	return conf_addr_same(&c->tunnels[(slot >> 8) - 1].ue[slot & 0xff], key);
 }
 
 /* Names, from.teid and ue addresses are unique across all tunnels. */

@@ -159,7 +159,8 @@ static json_object *tunnel_json(const struct state *s, uint32_t i)
 
 /* Listing a million tunnels would build a reply too big for a client:
  * beyond this, name one. */
-#define TUNNELS_LIST_MAX 100000
+#define TUNNELS_LIST_MAX 100000   /* "tunnels" without a name (gtpuctl(8)) */
+#define TUNNEL_SERIES_MAX 10000   /* per-tunnel metric series (gtpuctl(8)) */
 
 static int cmd_tunnels(struct daemon *d, json_object *args, json_object **data, json_object **errors)
 {
@@ -269,7 +270,7 @@ char *ctl_cmds_metrics_text(struct daemon *d)
 	cmd_stats(d, none, &sa, &e);
 	cmd_peers(d, none, &pe, &e);
 	/* Per-tunnel series only while their number stays reasonable. */
-	if (d->st->n_tunnels <= 10000)
+	if (d->st->n_tunnels <= TUNNEL_SERIES_MAX)
 		cmd_tunnels(d, none, &tu, &e);
 	else
 		tu = json_object_new_array();

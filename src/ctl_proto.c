@@ -419,18 +419,6 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
-static bool name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > CONF_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == ' ')
-			return false;
-	return true;
-}
-
 static bool is_option(const char *w)
 {
 	return !strcmp(w, "ue") || !strcmp(w, "qfi") || !strcmp(w, "rate") || !strcmp(w, "burst");
@@ -445,9 +433,8 @@ static int parse_end(const char *const *w, const char *which, char *peer, uint32
 
 	if (strcmp(w[0], which))
 		return fail_msg(err, errlen, "expected '%s', got '%s'; " TADD_USAGE, which, w[0]);
-	if (!name_ok(w[1]))
-		return fail_msg(err, errlen, "%s peer '%s' is not a name of 1 to %d printable characters",
-				which, w[1], CONF_NAME_MAX);
+	if (!conf_name_ok(w[1]))
+		return fail_msg(err, errlen, "%s peer '%s' is not a name of " CONF_NAME_RULE, which, w[1]);
 	strcpy(peer, w[1]);
 	if (!parse_u64(w[2], UINT32_MAX, &v) || v < min)
 		return fail_msg(err, errlen, "%s TEID '%s' is not a number from %s to 0xffffffff",
@@ -468,9 +455,8 @@ int ctl_tunnel_spec_parse(const char *const *w, size_t n, struct ctl_tunnel_spec
 	t->qfi = -1;
 	if (n < 7)
 		return fail_msg(err, errlen, TADD_USAGE);
-	if (!name_ok(w[0]))
-		return fail_msg(err, errlen, "tunnel name '%s' is not 1 to %d printable characters",
-				w[0], CONF_NAME_MAX);
+	if (!conf_name_ok(w[0]))
+		return fail_msg(err, errlen, "tunnel name '%s' is not " CONF_NAME_RULE, w[0]);
 	strcpy(t->name, w[0]);
 	/* A from TEID of 0 would collide with signalling (Echo, Error Indication). */
 	r = parse_end(w + 1, "from", t->from_peer, &t->from_teid, 1, err, errlen);
@@ -492,6 +478,9 @@ int ctl_tunnel_spec_parse(const char *const *w, size_t n, struct ctl_tunnel_spec
 				if (conf_parse_addr(w[i], &t->ue[t->n_ue]) < 0)
 					return fail_msg(err, errlen, "ue address '%s' is not an IPv4 or IPv6 address",
 							w[i]);
+				for (size_t j = 0; j < t->n_ue; j++)
+					if (conf_addr_same(&t->ue[j], &t->ue[t->n_ue]))
+						return fail_msg(err, errlen, "ue address '%s' is given twice", w[i]);
 				t->n_ue++;
 			}
 			if (t->n_ue == 0)
@@ -514,17 +503,17 @@ int ctl_tunnel_spec_parse(const char *const *w, size_t n, struct ctl_tunnel_spec
 			if (seen_rate)
 				return fail_msg(err, errlen, "'rate' given twice");
 			seen_rate = true;
-			if (!parse_u64(w[++i], UINT64_MAX, &v) || v == 0)
+			if (!parse_u64(w[++i], CONF_RATE_MAX, &v) || v == 0)
 				return fail_msg(err, errlen, "rate '%s' is not a number of bits per second from 1 to %" PRIu64,
-						w[i], UINT64_MAX);
+						w[i], (uint64_t)CONF_RATE_MAX);
 			t->rate = v;
 		} else {
 			if (seen_burst)
 				return fail_msg(err, errlen, "'burst' given twice");
 			seen_burst = true;
-			if (!parse_u64(w[++i], UINT64_MAX, &v) || v == 0)
+			if (!parse_u64(w[++i], CONF_BURST_MAX, &v) || v == 0)
 				return fail_msg(err, errlen, "burst '%s' is not a number of bytes from 1 to %" PRIu64,
-						w[i], UINT64_MAX);
+						w[i], (uint64_t)CONF_BURST_MAX);
 			t->burst = v;
 		}
 	}

@@ -79,6 +79,37 @@ static void init_peers(struct daemon *d, struct state *s)
 	}
 }
 
+static void rt_free(struct rt_tunnel *t)
+{
+	free(t->t.name);
+	free(t->t.ue);
+}
+
+/* Runtime tunnels the state left out (they collide with the file, or name a
+ * peer that is gone; the warning named them) are dropped, not kept hidden. */
+static void rt_keep_live(struct daemon *d)
+{
+	const struct state *s = d->st;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < d->n_rt; i++) {
+		uint32_t k = state_lookup_teid(s, d->rt[i].t.from_teid);
+
+		json_object *f;
+
+		if (k != TUNNEL_NONE && (s->tunnels[k].flags & TUNNEL_RUNTIME) &&
+		    !strcmp(tunnel_name(s, &s->tunnels[k]), d->rt[i].t.name)) {
+			d->rt[n++] = d->rt[i];
+			continue;
+		}
+		f = json_object_new_object();
+		json_object_object_add(f, "tunnel", json_object_new_string(d->rt[i].t.name));
+		daemon_event(d, CTL_EV_TUNNEL_REMOVED, f);
+		rt_free(&d->rt[i]);
+	}
+	d->n_rt = n;
+}
+
 /* Build a state from c (taken over; NULL: the running config) and the
  * runtime tunnels, publish it, and carry the tunnel counters over. */
 static int apply(struct daemon *d, struct conf *c, char **collide)
@@ -97,22 +128,52 @@ static int apply(struct daemon *d, struct conf *c, char **collide)
 	state_carry_counters(s, old);
 	d->st = s;
 	state_free(old);
+	rt_keep_live(d);
 	/* Parsing a big file leaves the heap full of freed blocks: give them back. */
 	malloc_trim(0);
 	return 0;
 }
 
-/* Settings that only a restart changes: warn, keep the running ones. */
-static void warn_static(const struct conf *old, struct conf *c)
+static bool same_addr(const struct conf_addr *a, const struct conf_addr *b)
 {
+	return conf_addr_same(a, b) && a->port == b->port;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_tun(const struct conf_tun *a, const struct conf_tun *b)
+{
+	if (a->present != b->present || strcmp(a->name, b->name) || a->mtu != b->mtu ||
+	    a->n_addrs != b->n_addrs)
+		return false;
+	for (unsigned i = 0; i < a->n_addrs; i++)
+		if (!same_addr(&a->addrs[i].addr, &b->addrs[i].addr) || a->addrs[i].plen != b->addrs[i].plen)
+			return false;
+	return true;
+}
+
+/* Settings that only a restart changes: warn, keep the running ones. */
+static void warn_static(const struct conf *old, const struct conf *c)
+{
+	bool listen = c->n_listen == old->n_listen;
+
+	for (unsigned i = 0; listen && i < c->n_listen; i++)
+		listen = same_addr(&c->listen[i], &old->listen[i]);
 	if (c->workers != old->workers)
 		log_warn("workers changed from %u to %u: applies after a restart, ignoring", old->workers, c->workers);
-	if (c->n_listen != old->n_listen || memcmp(c->listen, old->listen, sizeof(c->listen[0]) * c->n_listen))
+	if (!listen)
 		log_warn("listen changed: applies after a restart, ignoring");
-	if (c->tun.present != old->tun.present || strcmp(c->tun.name, old->tun.name))
+	if (!same_tun(&c->tun, &old->tun))
 		log_warn("tun changed: applies after a restart, ignoring");
-	if (strcmp(c->control.path, old->control.path))
-		log_warn("control.path changed: applies after a restart, ignoring");
+	if (!same_str(c->control.path, old->control.path) || !same_str(c->control.group, old->control.group) ||
+	    c->control.mode != old->control.mode || c->control.max_clients != old->control.max_clients ||
+	    c->control.idle_timeout != old->control.idle_timeout)
+		log_warn("control changed: applies after a restart, ignoring");
+	if (!same_addr(&c->metrics.listen, &old->metrics.listen) || c->metrics.enabled != old->metrics.enabled)
+		log_warn("metrics changed: applies after a restart, ignoring");
 }
 
 static void reload_event(struct daemon *d, const char *result)
@@ -150,20 +211,19 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 	conf_errors_fini(&errs);
 	warn_static(d->st->conf, c);
 	log_set_level(c->log_level);
-	if (d->has_tun && c->tun.present) {
-		char err[256];
-
-		if (tun_configure(&d->tun, &c->tun, err, sizeof(err)) < 0)
-			log_warn("%s, ignoring", err);
-	}
 	r = apply(d, c, &collide);
 	d->reloads++;
 	d->last_reload = r < 0;
 	if (collide) {
-		log_warn("%s", collide);
-		if (warnings) {
+		/* One warning a tunnel ("; " joins them; names have no ';'). */
+		if (warnings)
 			*warnings = json_object_new_array();
-			json_object_array_add(*warnings, json_object_new_string(collide));
+		for (char *w = collide, *next; w; w = next) {
+			if ((next = strstr(w, "; ")))
+				*next = '\0', next += 2;
+			log_warn("%s: dropped", w);
+			if (warnings)
+				json_object_array_add(*warnings, json_object_new_string(w));
 		}
 		free(collide);
 	}
@@ -177,12 +237,6 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 	sysd_ready();
 	reload_event(d, r < 0 ? "failed" : "ok");
 	return r;
-}
-
-static void rt_free(struct rt_tunnel *t)
-{
-	free(t->t.name);
-	free(t->t.ue);
 }
 
 int daemon_tunnel_add(struct daemon *d, const struct rt_tunnel *t, char *err, size_t errlen)
@@ -212,6 +266,17 @@ int daemon_tunnel_add(struct daemon *d, const struct rt_tunnel *t, char *err, si
 		snprintf(err, errlen, "ue needs a tun device in the config");
 		return -EINVAL;
 	}
+	for (unsigned i = 0; i < t->t.n_ue; i++) {
+		const struct conf_addr *a = &t->t.ue[i];
+		uint32_t k = state_lookup_ue(d->st, a->family, a->addr);
+		char as[INET6_ADDRSTRLEN];
+
+		if (k != TUNNEL_NONE) {
+			snprintf(err, errlen, "ue address %s is in use by tunnel \"%s\"",
+				 conf_addr_str(a, as, sizeof(as)), tunnel_name(d->st, &d->st->tunnels[k]));
+			return -EEXIST;
+		}
+	}
 	if (!(rt = realloc(d->rt, (d->n_rt + 1) * sizeof(*rt))))
 		return -ENOMEM;
 	d->rt = rt;
@@ -231,6 +296,7 @@ int daemon_tunnel_add(struct daemon *d, const struct rt_tunnel *t, char *err, si
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* Not left out: name, TEID, peers and ue addresses were checked above. */
 	free(collide);
 	{
 		json_object *f = json_object_new_object();
@@ -415,7 +481,7 @@ static void tun_lost_event(struct daemon *d)
 		d->tun.name);
 	f = json_object_new_object();
 	json_object_object_add(f, "device", json_object_new_string(d->tun.name));
-	daemon_event(d, "tun_lost", f);
+	daemon_event(d, CTL_EV_TUN_LOST, f);
 }
 
 static int on_notify(sd_event_source *src, int fd, uint32_t revents, void *ud)
@@ -496,7 +562,13 @@ static int start_control(struct daemon *d, const struct conf *c, int inherited, 
 	int r;
 
 	if (c->control.group && !getgrnam(c->control.group)) {
-		log_warn("control group \"%s\" does not exist: the socket is root-only, ignoring", c->control.group);
+		/* The default group is optional; one the file names is expected. */
+		if (c->control.group_default)
+			log_info("control group \"%s\" does not exist: only root and gtpud's own user "
+				 "may change anything", c->control.group);
+		else
+			log_warn("control group \"%s\" does not exist: only root and gtpud's own user "
+				 "may change anything, ignoring", c->control.group);
 		o.group = NULL;
 	}
 	r = ctl_new(d->ev, d, &o, inherited, &d->ctl);

@@ -415,8 +415,10 @@ static uint8_t *sig_buf(struct scratch *sc)
 }
 
 /* Error Indication and Supported Extension Headers Notification answer what
- * may be spoofed: each is limited per peer, or globally for non-peers. */
-static bool sig_allowed(struct rxctx *x, struct peer *p)
+ * may be spoofed: they share a budget per peer, or a global one for
+ * non-peers. error_indication.enabled and .quiet are about Error
+ * Indications (ei) only. */
+static bool sig_allowed(struct rxctx *x, struct peer *p, bool ei)
 {
 	struct dp *dp = x->w->dp;
 	const struct conf *c = x->s->conf;
@@ -426,7 +428,8 @@ static bool sig_allowed(struct rxctx *x, struct peer *p)
 	 * up itself, full, for a new peer or when a reload changed the rate. */
 	uint64_t share = c->error_indication.rate / dp->n_workers, rate = share ? share : 1;
 
-	if (!c->error_indication.enabled || !c->error_indication.rate || rx_now(x) < dp->quiet_until_ns)
+	if (!c->error_indication.rate ||
+	    (ei && (!c->error_indication.enabled || rx_now(x) < dp->quiet_until_ns)))
 		return false;
 	if (b->rate != rate)
 		tbucket_init(b, rate, rate, rx_now(x));
@@ -442,7 +445,7 @@ static void send_error_ind(struct rxctx *x, struct peer *p, const struct msghdr 
 	uint16_t sport;
 
 	/* The rate first: a flood refused costs no system call. */
-	if (!sig_allowed(x, p) || !(b = sig_buf(x->sc)))
+	if (!sig_allowed(x, p, true) || !(b = sig_buf(x->sc)))
 		return;
 	if (!alen) {
 		struct sockaddr_storage me;
@@ -478,7 +481,7 @@ static void send_sehn(struct rxctx *x, struct peer *p, const struct sockaddr *sr
 	uint8_t *b;
 	size_t n;
 
-	if (!sig_allowed(x, p) || !(b = sig_buf(x->sc)))
+	if (!sig_allowed(x, p, false) || !(b = sig_buf(x->sc)))
 		return;
 	n = gtpu_build_supp_ext_notif(b, SIG_MAX, 0, (const uint8_t[]){ GTPU_EXT_PDU_SESSION,
 		GTPU_EXT_UDP_PORT, GTPU_EXT_PDCP, GTPU_EXT_LONG_PDCP, GTPU_EXT_SCI,

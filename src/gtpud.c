@@ -18,7 +18,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: gtpud [-c FILE] [-t] [-V] [-h]\n"
 		   "  -c FILE   configuration file (default " DEFAULT_CONF ")\n"
-		   "  -t        check the configuration and exit: 0 valid, 1 invalid\n"
+		   "  -t        check the configuration and exit: 0 valid, 1 invalid, 3 unreadable\n"
 		   "  -V        print the version and exit\n"
 		   "  -h        print this help and exit\n"
 		   "Runs in the foreground; SIGHUP reloads, SIGTERM/SIGINT stop. See gtpud(8).\n");

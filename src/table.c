@@ -412,31 +412,32 @@ static int append_collide(char **list, const char *name, const char *why)
 	return 0;
 }
 
-static int build_ue_index(struct state *s, uint32_t n_ue)
+/* Claims the ue addresses of tunnel i; an address named twice stays with
+ * the first tunnel (the config loader and tunnel add refuse that anyway). */
+static void ue_claim(struct state *s, uint32_t i)
 {
-	if (!n_ue)
-		return 0;
-	s->ue_mask = pow2_for(n_ue) - 1;
-	if (!(s->ue_hash = calloc(s->ue_mask + 1, sizeof(*s->ue_hash))))
-		return -ENOMEM;
-	for (uint32_t i = 0; i < s->n_tunnels; i++) {
-		const struct tunnel *t = &s->tunnels[i];
+	const struct tunnel *t = &s->tunnels[i];
 
-		for (unsigned u = 0; u < t->n_ue; u++) {
-			const struct conf_addr *a = &s->ue[t->ue_off + u];
-			uint32_t h = addr_hash(a->family, a->addr) & s->ue_mask;
+	for (unsigned u = 0; u < t->n_ue; u++) {
+		const struct conf_addr *a = &s->ue[t->ue_off + u];
+		uint32_t h = addr_hash(a->family, a->addr) & s->ue_mask;
 
-			/* A UE address named twice: the first tunnel keeps it. */
-			while (s->ue_hash[h].family && !addr_eq(s->ue_hash[h].family, s->ue_hash[h].addr, a))
-				h = (h + 1) & s->ue_mask;
-			if (s->ue_hash[h].family)
-				continue;
-			s->ue_hash[h].family = (uint8_t)a->family;
-			memcpy(s->ue_hash[h].addr, a->addr, 16);
-			s->ue_hash[h].tunnel = i;
-		}
+		while (s->ue_hash[h].family && !addr_eq(s->ue_hash[h].family, s->ue_hash[h].addr, a))
+			h = (h + 1) & s->ue_mask;
+		if (s->ue_hash[h].family)
+			continue;
+		s->ue_hash[h].family = (uint8_t)a->family;
+		memcpy(s->ue_hash[h].addr, a->addr, 16);
+		s->ue_hash[h].tunnel = i;
 	}
-	return 0;
+}
+
+static bool ue_taken(const struct state *s, const struct conf_tunnel *ct)
+{
+	for (unsigned u = 0; u < ct->n_ue; u++)
+		if (state_lookup_ue(s, ct->ue[u].family, ct->ue[u].addr) != TUNNEL_NONE)
+			return true;
+	return false;
 }
 
 static int build_buckets(struct state *s, uint32_t n_tb, const struct conf_tunnel *const *src)
@@ -476,7 +477,7 @@ static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *ct
 	struct state *s = calloc(1, sizeof(*s));
 	struct build b = { 0 };
 	const struct conf_tunnel **src = NULL;
-	uint32_t total = n_ct + n_rt;
+	uint32_t total = n_ct + n_rt, n_ue = 0;
 	int r = -ENOMEM;
 
 	*out = NULL;
@@ -506,12 +507,22 @@ static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *ct
 	b.name_hash = calloc(b.name_mask + 1, sizeof(uint32_t));
 	if (!s->tunnels || !src || !s->teid.slot || !s->to.slot || !b.name_hash)
 		goto out;
+	for (uint32_t i = 0; i < n_ct; i++)
+		n_ue += cts[i].n_ue;
+	for (uint32_t i = 0; i < n_rt; i++)
+		n_ue += rt[i].t.n_ue;
+	if (n_ue) {
+		s->ue_mask = pow2_for(n_ue) - 1;
+		if (!(s->ue_hash = calloc(s->ue_mask + 1, sizeof(*s->ue_hash))))
+			goto out;
+	}
 	for (uint32_t i = 0; i < n_ct; i++) {
 		const struct conf_tunnel *ct = &cts[i];
 
 		src[s->n_tunnels] = ct;
 		if ((r = add_tunnel(s, &b, ct, ct->from_peer, ct->to_peer, 0)) < 0)
 			goto out;   /* the config loader rejects duplicates already */
+		ue_claim(s, s->n_tunnels - 1);
 	}
 	for (uint32_t i = 0; i < n_rt; i++) {
 		const struct rt_tunnel *x = &rt[i];
@@ -527,6 +538,11 @@ static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *ct
 				goto out;
 			continue;
 		}
+		if (ue_taken(s, &x->t)) {
+			if (collide && append_collide(collide, x->t.name, "has a ue address of another tunnel") < 0)
+				goto out;
+			continue;
+		}
 		src[s->n_tunnels] = &x->t;
 		r = add_tunnel(s, &b, &x->t, (uint32_t)from, (uint32_t)to, TUNNEL_RUNTIME);
 		if (r == -EEXIST) {
@@ -536,6 +552,7 @@ static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *ct
 		}
 		if (r < 0)
 			goto out;
+		ue_claim(s, s->n_tunnels - 1);
 		s->n_runtime++;
 	}
 	r = -ENOMEM;
@@ -544,7 +561,7 @@ static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *ct
 	 * Indication): a million tunnels stay small. */
 	if (!s->ctr)
 		goto out;
-	if ((r = build_ue_index(s, b.n_ue)) < 0 || (r = build_buckets(s, b.n_tb, src)) < 0)
+	if ((r = build_buckets(s, b.n_tb, src)) < 0)
 		goto out;
 	*out = s;
 	s = NULL;

@@ -59,7 +59,8 @@ static void test_defaults(void **state)
 	assert_addr(&c->listen[0], "0.0.0.0", 2152);
 	assert_addr(&c->listen[1], "::", 2152);
 	assert_string_equal(c->control.path, "/run/gtpud/control.sock");
-	assert_null(c->control.group);
+	assert_string_equal(c->control.group, "gtpud");
+	assert_true(c->control.group_default);
 	assert_int_equal(c->control.mode, 0660);
 	assert_int_equal(c->control.max_clients, 64);
 	assert_int_equal(c->control.idle_timeout, 300);

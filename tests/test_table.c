@@ -102,9 +102,11 @@ static void test_ue_lookup(void **st)
 
 static void test_runtime_collide(void **st)
 {
-	struct rt_tunnel rt[3];
+	struct rt_tunnel rt[5];
+	struct conf_addr ue_c[1], ue_new[2];
 	char *collide = NULL;
 	struct state *s;
+	uint8_t a[16];
 
 	memset(rt, 0, sizeof(rt));
 	rt[0].t.name = "rt1";
@@ -119,13 +121,35 @@ static void test_runtime_collide(void **st)
 	rt[2] = rt[0];
 	rt[2].t.name = "rt3";
 	strcpy(rt[2].to, "gone");
-	s = build(rt, 3, NULL, &collide);
-	assert_int_equal(s->n_tunnels, 4);
-	assert_int_equal(s->n_runtime, 1);
+	/* rt4 wants config tunnel c's UE address: left out, whole. rt5's
+	 * addresses are free: it gets them. */
+	conf_parse_addr("10.45.0.2", &ue_c[0]);
+	conf_parse_addr("10.45.0.9", &ue_new[0]);
+	conf_parse_addr("2001:db8:45::9", &ue_new[1]);
+	rt[3] = rt[0];
+	rt[3].t.name = "rt4";
+	rt[3].t.from_teid = 0x700;
+	rt[3].t.n_ue = 1;
+	rt[3].t.ue = ue_c;
+	rt[4] = rt[3];
+	rt[4].t.name = "rt5";
+	rt[4].t.from_teid = 0x800;
+	rt[4].t.n_ue = 2;
+	rt[4].t.ue = ue_new;
+	s = build(rt, 5, NULL, &collide);
+	assert_int_equal(s->n_tunnels, 5);
+	assert_int_equal(s->n_runtime, 2);
 	assert_true(s->tunnels[state_find_tunnel(s, "rt1")].flags & TUNNEL_RUNTIME);
+	assert_int_equal(state_find_tunnel(s, "rt4"), TUNNEL_NONE);
+	assert_int_equal(state_lookup_ue(s, AF_INET, ue_c[0].addr), state_find_tunnel(s, "c"));
+	inet_pton(AF_INET, "10.45.0.9", a);
+	assert_int_equal(state_lookup_ue(s, AF_INET, a), state_find_tunnel(s, "rt5"));
+	inet_pton(AF_INET6, "2001:db8:45::9", a);
+	assert_int_equal(state_lookup_ue(s, AF_INET6, a), state_find_tunnel(s, "rt5"));
 	assert_non_null(collide);
 	assert_non_null(strstr(collide, "runtime tunnel \"a\" collides with the config"));
 	assert_non_null(strstr(collide, "runtime tunnel \"rt3\" names a peer that is gone"));
+	assert_non_null(strstr(collide, "runtime tunnel \"rt4\" has a ue address of another tunnel"));
 	free(collide);
 	state_free(s);
 }

@@ -403,17 +403,26 @@ human() { awk -v v="$1" 'BEGIN { if (v < 1000) printf "%d B", v; else if (v < 99
 rxb=$(ctl --json peers | jq '.[] | select(.name == "enb") | .rx_bytes')
 check "peers table: enb received $(human "$rxb") ($rxb bytes in --json)" \
 	sh -c "$GTPUCTL -s $SOCK peers | grep '^enb ' | grep -qF '$(human "$rxb")'"
-conf ",
+CFGX=",
   { name = \"cfgx\"; from = { peer = \"enb\"; teid = 0x900; }; to = { peer = \"upf\"; teid = 0x999; }; }"
+conf "$CFGX"
 ctl --json reload >"$T_DIR/reload.json" 2>"$T_DIR/err"
 check "reload with a config tunnel on rt1's from TEID: exit 0, --json warnings name rt1" \
 	jqe '.warnings | length == 1 and (.[0] | test("rt1.*collides"))' "$T_DIR/reload.json"
 diag "$(cat "$T_DIR/reload.json")"
-run "the same reload without --json reports the collision" 0 "rt1" ctl reload
-is "while it collides, 0x900 goes to cfgx and rt1 is not listed" \
+is "0x900 goes to cfgx, and rt1 is dropped" \
 	"$(ctl --json tunnels | jq -c '[.[] | .name] | [any(. == "cfgx"), any(. == "rt1")]')" "[true,false]"
+run "rt1 cannot come back while cfgx has its TEID: exit 1" 1 'from TEID 0x900 is in use' \
+	ctl tunnel add rt1 from enb 0x900 to upf 0x901
 conf
 run "reload without cfgx: exit 0" 0 "" ctl reload
+run "rt1 stays dropped (not kept aside): tunnels rt1 exits 1" 1 '^no tunnel named "rt1"$' ctl tunnels rt1
+run "rt1 added again: exit 0" 0 "" ctl tunnel add rt1 from enb 0x900 to upf 0x901
+conf "$CFGX"
+run "the same collision without --json: exit 0, rt1 named" 0 "rt1" ctl reload
+conf
+run "reload without cfgx again: exit 0" 0 "" ctl reload
+run "rt1 added once more: exit 0" 0 "" ctl tunnel add rt1 from enb 0x900 to upf 0x901
 is "rt1 is back, runtime" "$(ctl --json tunnels rt1 | jq -c '.[0].runtime')" "true"
 sleep 0.5
 gt_stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; return 0; }
@@ -467,9 +476,9 @@ import json, sys
 ls = [json.loads(l) for l in open(sys.argv[1])]
 assert ls and all(type(e['event']) is str and type(e['time']) is int and abs(e['time'] - $(date +%s)) < 120 for e in ls)
 " "$T_DIR/mon.json"
-is "monitor: tunnel_added rt1 and rt2" "$(ev tunnel_added .tunnel)" '"rt1" "rt2"'
-is "monitor: tunnel_removed rt1 and rt2" "$(ev tunnel_removed .tunnel)" '"rt1" "rt2"'
-is "monitor: reload results" "$(ev reload .result)" '"ok" "ok" "ok" "ok" "failed" "ok"'
+is "monitor: tunnel_added rt1, rt2, rt1 twice more" "$(ev tunnel_added .tunnel)" '"rt1" "rt2" "rt1" "rt1"'
+is "monitor: tunnel_removed rt1 (dropped by two reloads), rt1 and rt2" "$(ev tunnel_removed .tunnel)" '"rt1" "rt1" "rt1" "rt2"'
+is "monitor: reload results" "$(ev reload .result)" '"ok" "ok" "ok" "ok" "ok" "failed" "ok"'
 is "monitor: peer_up upf by traffic" "$(ev peer_up '[.peer, .reason]' | cut -d' ' -f1)" '["upf","traffic"]'
 check "monitor: peer_down upf, no echo response" sh -c "jq -e 'select(.event == \"peer_down\") | select(.peer == \"upf\" and .reason == \"no echo response\")' $T_DIR/mon.json | grep -q ."
 is "monitor: error_indication from upf for tunnel up" "$(ev error_indication '[.peer, .teid, .tunnel]')" '["upf",512,"up"]'

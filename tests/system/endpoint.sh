@@ -100,6 +100,15 @@ check "GTP-in-GTP is dropped as gtp_in_gtp" wait_for 2 test "$(drops b gtp_in_gt
 before=$(drops b inner_malformed)
 send "GTP_U_Header(teid=0x2001,gtp_type=255)/Raw(bytes.fromhex('45000fff0000400040010000c6336402cb00710a'))"
 check "inner total length past the payload is dropped as inner_malformed" wait_for 2 test "$(drops b inner_malformed)" -gt "$before"
+# A runtime tunnel may not take a UE address another tunnel has.
+out=$("$GTPUCTL" -s "$T_DIR/a.sock" tunnel add ue2 from siteB 0x1002 to siteB 0x2002 ue 2001:db8:203::10 2>&1)
+rc=$?
+check "tunnel add with ue1's address: exit 1, naming ue1" \
+	sh -c '[ "$1" = 1 ] && printf "%s" "$2" | grep -q "ue address 2001:db8:203::10 is in use by tunnel \"ue1\""' - "$rc" "$out"
+diag "$out"
+check "tunnel add with a free ue address: exit 0" \
+	"$GTPUCTL" -s "$T_DIR/a.sock" tunnel add ue2 from siteB 0x1002 to siteB 0x2002 ue 203.0.113.20
+check "... and ue1's traffic still goes through ue1" quiet nsx ue ping -c 1 -W 2 203.0.113.10
 check "both daemons still run" kill -0 "$PID_A" "$PID_B"
 a=$("$GTPUCTL" -s "$T_DIR/b.sock" --json stats)
 check "accounting: rx = forwarded + answered + dropped" /usr/bin/python3 -c 'import json,sys; s=json.loads(sys.argv[1]); sys.exit(s["rx_packets"] != s["forwarded"] + s["answered"] + s["dropped"])' "$a"
