@@ -491,6 +491,15 @@ static int client_new(struct ctl *c, int fd)
 	LIST_INSERT_HEAD(&c->clients, cl, link);
 	c->n_clients++;
 	get_peer_groups(cl);
+	/* The last slot is kept for a client that may change things: readers
+	 * (monitors that never leave, with a socket mode that lets anyone in)
+	 * cannot lock root out. */
+	if (c->max_clients > 1 && c->n_clients == c->max_clients && !may_mutate(c, cl)) {
+		cl->fd = -1;
+		client_free(cl);
+		refuse(fd, CTL_E_LIMIT, "too many clients");
+		return -EUSERS;
+	}
 	r = sd_event_add_io(c->ev, &cl->io, fd, EPOLLIN, client_io, cl);
 	if (r < 0)
 		goto fail;

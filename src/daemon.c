@@ -374,6 +374,13 @@ static void echo_send(struct daemon *d, struct peer *p, uint64_t now)
 	}
 }
 
+/* Whether an Echo Request of p awaits its response: the workers see it too. */
+static void echo_pending(struct peer *p, bool pending)
+{
+	p->echo_pending = pending;
+	__atomic_store_n(&p->echo_wait, pending ? p->echo_seq | 0x10000u : 0, __ATOMIC_RELEASE);
+}
+
 static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 {
 	const struct conf *c = d->st->conf;
@@ -385,7 +392,7 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 			uint64_t at = __atomic_load_n(&p->rsp_ns, __ATOMIC_RELAXED);
 
 			p->rtt_us = at > p->echo_sent_ns ? (int64_t)(at - p->echo_sent_ns) / 1000 : 0;
-			p->echo_pending = false;
+			echo_pending(p, false);
 		}
 		p->recovery = (int)__atomic_load_n(&p->rsp_recovery, __ATOMIC_RELAXED);
 		peer_set(d, p, PEER_UP, "echo response");
@@ -400,7 +407,7 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 		if (++p->echo_tries < (c->echo.n3 ? c->echo.n3 : 1)) {
 			echo_send(d, p, now);
 		} else {
-			p->echo_pending = false;
+			echo_pending(p, false);
 			p->echo_timeouts++;
 			peer_set(d, p, PEER_DOWN, "no echo response");
 		}
@@ -408,7 +415,7 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 	if (!p->echo_pending && now >= p->echo_next_ns) {
 		p->echo_seq++;
 		p->echo_tries = 0;
-		p->echo_pending = true;
+		echo_pending(p, true);
 		p->echo_next_ns = now + (uint64_t)c->echo.interval * 1000000000u;
 		echo_send(d, p, now);
 	}
@@ -489,16 +496,22 @@ static int on_notify(sd_event_source *src, int fd, uint32_t revents, void *ud)
 	struct daemon *d = ud;
 	struct dp_event ev;
 	uint64_t v;
+	unsigned n;
 
 	if (read(fd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: a spurious wake-up */
 	}
 	arm_tick(d, peers_check(d));
-	for (unsigned n = 0; n < 1024 && dp_event_pop(&d->dp, &ev); n++)
+	for (n = 0; n < 1024 && dp_event_pop(&d->dp, &ev); n++)
 		if (ev.kind == DP_EV_ERROR_IND)
 			error_ind_event(d, &ev);
 		else if (ev.kind == DP_EV_TUN_LOST)
 			tun_lost_event(d);
+	/* More may wait: come back once the loop's other sources had a turn. */
+	v = 1;
+	if (n == 1024 && write(fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: the counter is full, a wake-up is pending anyway */
+	}
 	return 0;
 }
 

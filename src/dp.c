@@ -520,6 +520,7 @@ static void rx_echo_rsp(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 {
 	struct gtpu_ies ies;
 	enum gtpu_err e = gtpu_parse_ies(pkt, h, &ies);
+	uint32_t seq = (uint32_t)h->seq | 0x10000u;
 
 	if (e != GTPU_OK) {
 		drop(x->w, err_reason(e));
@@ -531,10 +532,16 @@ static void rx_echo_rsp(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 	}
 	INC(x->w->st.echo_rsp_rx, 1);
 	INC(x->w->st.answered, 1);
+	/* The control thread hears of the response to its pending request, and
+	 * of any while the peer is not up (it comes back up). Others (repeats,
+	 * spoofed ones) wake nobody: a flood costs no system call. */
+	if (seq != __atomic_load_n(&p->echo_wait, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&p->state, __ATOMIC_RELAXED) == PEER_UP)
+		return;
 	__atomic_store_n(&p->rsp_recovery, ies.has_recovery ? ies.recovery : 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->rsp_ns, rx_now(x), __ATOMIC_RELAXED);
-	__atomic_store_n(&p->rsp_seq, (uint32_t)h->seq | 0x10000u, __ATOMIC_RELEASE);
-	poke(x->w->dp);
+	if (__atomic_exchange_n(&p->rsp_seq, seq, __ATOMIC_RELEASE) != seq)
+		poke(x->w->dp);       /* not yet told of this one */
 }
 
 static void rx_error_ind(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,

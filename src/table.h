@@ -92,6 +92,9 @@ struct peer {
 	int64_t rtt_us;               /* -1 unknown */
 	int recovery;                 /* -1 unknown */
 	uint64_t echo_req_tx, echo_timeouts, down_count, err_ind_rx;
+	/* The request awaiting its response: echo_seq | 1 << 16, 0 when none
+	 * (the control thread writes it, workers read it). */
+	uint32_t echo_wait;           /* atomic */
 	/* Last Echo Response seen by a worker: seq | 1 << 16, recovery; ns. */
 	uint32_t rsp_seq;             /* atomic */
 	uint32_t rsp_recovery;        /* atomic */

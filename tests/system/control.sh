@@ -233,6 +233,42 @@ def main():
         s = conn(path)
         r = req(s, 'status')
         out(r is not None and r.get('result') == 0, 'once one leaves, a new client is served')
+    elif cmd == 'lastslot':
+        import pwd
+        path, maxc = a[0], int(a[1])
+        pw = pwd.getpwnam('nobody')
+        rd, wr = os.pipe()
+        go_r, go_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:      # a reader: nobody, one connection after the other
+            os.setgroups([])
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+            held, refused = [], 0
+            for i in range(maxc + 2):
+                s = conn(path)
+                try:                        # a refusal comes unasked
+                    r = reply(s, 0.3)
+                except socket.timeout:
+                    r = req(s, 'status')
+                if r and r.get('result') == 0:
+                    held.append(s)
+                elif r and r.get('error') == 'too many clients':
+                    refused += 1
+            os.write(wr, ('%d %d' % (len(held), refused)).encode())
+            os.read(go_r, 1)
+            os._exit(0)
+        held, refused = map(int, os.read(rd, 64).split())
+        s = conn(path)
+        try:
+            r = reply(s, 0.3)
+        except socket.timeout:
+            r = req(s, 'status')
+        out(held < maxc and held + refused == maxc + 2,
+            "nobody's clients: %d served of %d tried, %d refused (max_clients %d)" % (held, maxc + 2, refused, maxc))
+        out(r is not None and r.get('result') == 0, '... and root still gets the last slot (%s)' % (r and r.get('result')))
+        os.write(go_w, b'x')
+        os.waitpid(pid, 0)
     elif cmd == 'idle':
         path, idle = a[0], float(a[1])
         s1, s2 = conn(path), conn(path)
@@ -508,6 +544,9 @@ ctl tunnel add n2 from enb 0x950 to upf 0x951 && ctl tunnel del n2
 sleep 0.3
 kill "$p"
 check "... monitor as nobody is allowed and gets events" grep -q '"tunnel_added".*"n2"' "$T_DIR/mon.nobody"
+# Readers cannot take the last slot: nobody's clients are served up to
+# MAXC - 1, and root still gets in.
+pyt lastslot "$SOCK" "$MAXC"
 chmod 0660 "$SOCK"
 
 # ---- abuse ----

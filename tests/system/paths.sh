@@ -67,6 +67,22 @@ fwd=$(json stats | get "d['forwarded']")
 send_enb "GTP_U_Header(teid=0x100,gtp_type=255)/Raw(b'alive')"
 check "the tunnel forwards again" wait_for 2 test "$(json stats | get "d['forwarded']")" -gt "$fwd"
 
+# Echo Responses that answer nothing, from a peer that is up (spoofed, or
+# repeated), are counted but wake nobody: the control thread (gtpud's main
+# thread) sleeps through 2000 of them.
+GT_MAIN=$(pgrep -f "$GTPUD -c $T_DIR/gtpud.conf" | head -1)
+csw() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$GT_MAIN/status"; }
+rsp0=$(json stats | get "d['echo_responses_received']")
+sw0=$(csw)
+nsx enb "$PY" "$TESTS_PY/peer.py" send --bind 192.0.2.10 --port 2152 --dst 192.0.2.1 \
+	--hex 3202000600000000777700000e00 --count 2000 --rate 20000
+sleep 0.3
+sw1=$(csw)
+check "2000 unsolicited Echo Responses from enb are counted (and upf's answers)" \
+	wait_for 2 test "$(json stats | get "d['echo_responses_received']")" -ge $((rsp0 + 2000))
+diag "gtpud's main thread woke $((sw1 - sw0)) times meanwhile (its 1 s Echo timer, the gtpuctl calls)"
+check "... and woke the control thread at most 30 times" test $((sw1 - sw0)) -le 30
+
 # Error Indications received.
 "$GTPUCTL" -s "$T_DIR/ctl.sock" tunnel add rt1 from enb 0x500 to upf 0x600 >/dev/null
 check "runtime tunnel added" sh -c "'$GTPUCTL' -s '$T_DIR/ctl.sock' --json tunnels rt1 >/dev/null"
