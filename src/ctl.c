@@ -113,15 +113,19 @@ out:
 	return ok;
 }
 
-static bool may_mutate(const struct ctl *c, const struct client *cl)
+/* From what the kernel says of the peer process alone (no lookup). */
+static bool creds_privileged(const struct ctl *c, const struct client *cl)
 {
 	/* gtpud's own user (systemctl reload runs gtpuctl as it) may, too. */
-	if (cl->uid == geteuid())
-		return true;
-	if (ctl_privileged(cl->uid, cl->gid, c->has_group, c->group,
-			   cl->groups, cl->n_groups > 0 ? cl->n_groups : 0))
-		return true;
-	return c->has_group && cl->uid != 0 && user_in_group(cl->uid, c->group);
+	return cl->uid == geteuid() ||
+	       ctl_privileged(cl->uid, cl->gid, c->has_group, c->group,
+			      cl->groups, cl->n_groups > 0 ? cl->n_groups : 0);
+}
+
+static bool may_mutate(const struct ctl *c, const struct client *cl)
+{
+	return creds_privileged(c, cl) ||
+	       (c->has_group && cl->uid != 0 && user_in_group(cl->uid, c->group));
 }
 
 static void client_free(struct client *cl)
@@ -493,8 +497,9 @@ static int client_new(struct ctl *c, int fd)
 	get_peer_groups(cl);
 	/* The last slot is kept for a client that may change things: readers
 	 * (monitors that never leave, with a socket mode that lets anyone in)
-	 * cannot lock root out. */
-	if (c->max_clients > 1 && c->n_clients == c->max_clients && !may_mutate(c, cl)) {
+	 * cannot lock root out. Judged on the peer's credentials only: no user
+	 * database lookup (it may block) for each connection. */
+	if (c->max_clients > 1 && c->n_clients == c->max_clients && !creds_privileged(c, cl)) {
 		cl->fd = -1;
 		client_free(cl);
 		refuse(fd, CTL_E_LIMIT, "too many clients");

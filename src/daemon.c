@@ -176,6 +176,32 @@ static void warn_static(const struct conf *old, const struct conf *c)
 		log_warn("metrics changed: applies after a restart, ignoring");
 }
 
+/* ... and the new configuration says what runs: its restart-only parts
+ * become the running ones (a tun added by the file is not there, one it
+ * removed still is). */
+static void keep_static(const struct conf *old, struct conf *c)
+{
+	char *path = c->control.path, *group = c->control.group;
+
+	c->workers = old->workers;
+	c->n_listen = old->n_listen;
+	memcpy(c->listen, old->listen, sizeof(c->listen));
+	c->tun = old->tun;
+	c->metrics = old->metrics;
+	c->control = old->control;
+	c->control.path = strdup(old->control.path);
+	c->control.group = old->control.group ? strdup(old->control.group) : NULL;
+	if (!c->control.path || (old->control.group && !c->control.group)) {
+		free(c->control.path);  /* out of memory: keep the file's own strings */
+		free(c->control.group);
+		c->control.path = path;
+		c->control.group = group;
+		return;
+	}
+	free(path);
+	free(group);
+}
+
 static void reload_event(struct daemon *d, const char *result)
 {
 	json_object *f = json_object_new_object();
@@ -210,10 +236,15 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 	}
 	conf_errors_fini(&errs);
 	warn_static(d->st->conf, c);
+	keep_static(d->st->conf, c);
 	log_set_level(c->log_level);
 	r = apply(d, c, &collide);
 	d->reloads++;
 	d->last_reload = r < 0;
+	if (collide && r < 0) {
+		free(collide);          /* nothing was dropped: the old state stays */
+		collide = NULL;
+	}
 	if (collide) {
 		/* One warning a tunnel ("; " joins them; names have no ';'). */
 		if (warnings)
@@ -384,10 +415,10 @@ static void echo_pending(struct peer *p, bool pending)
 static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 {
 	const struct conf *c = d->st->conf;
-	uint32_t rs = __atomic_load_n(&p->rsp_seq, __ATOMIC_ACQUIRE);
+	/* Taken and cleared at once: a worker's next response is not lost. */
+	uint32_t rs = __atomic_exchange_n(&p->rsp_seq, 0, __ATOMIC_ACQUIRE);
 
 	if (rs) {
-		__atomic_store_n(&p->rsp_seq, 0, __ATOMIC_RELAXED);
 		if (p->echo_pending && (rs & 0xffff) == p->echo_seq) {
 			uint64_t at = __atomic_load_n(&p->rsp_ns, __ATOMIC_RELAXED);
 

@@ -476,7 +476,7 @@ static void send_error_ind(struct rxctx *x, struct peer *p, const struct msghdr 
 }
 
 static void send_sehn(struct rxctx *x, struct peer *p, const struct sockaddr *src,
-		      socklen_t slen, uint8_t type)
+		      socklen_t slen)
 {
 	uint8_t *b;
 	size_t n;
@@ -486,7 +486,6 @@ static void send_sehn(struct rxctx *x, struct peer *p, const struct sockaddr *sr
 	n = gtpu_build_supp_ext_notif(b, SIG_MAX, 0, (const uint8_t[]){ GTPU_EXT_PDU_SESSION,
 		GTPU_EXT_UDP_PORT, GTPU_EXT_PDCP, GTPU_EXT_LONG_PDCP, GTPU_EXT_SCI,
 		GTPU_EXT_RAN_CONTAINER, GTPU_EXT_NR_RAN_CONTAINER }, 7);
-	(void)type;
 	if (n)
 		tx_add(x->sc, x->sock, b, n, src, slen,
 		       (struct txmeta){ TX_EXTRA, NULL, peer_ctr(x->w, p), &x->w->st.sehn_tx });
@@ -985,11 +984,6 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 	struct ctr *c;
 	size_t start, n;
 
-	if (h->unknown_req_all) {
-		drop(x->w, DROP_EXT_UNSUPPORTED);
-		send_sehn(x, p, src, mh->msg_namelen, h->unknown_req_all);
-		return;
-	}
 	if (ti == TUNNEL_NONE) {
 		drop(x->w, DROP_UNKNOWN_TEID);
 		/* TS 29.281 7.3.1: not for a G-PDU with TEID 0. */
@@ -1011,7 +1005,7 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 	if (t->flags & TUNNEL_ENDPOINT) {
 		if (h->unknown_req_endpoint) {
 			drop(x->w, DROP_EXT_UNSUPPORTED);
-			send_sehn(x, p, src, mh->msg_namelen, h->unknown_req_endpoint);
+			send_sehn(x, p, src, mh->msg_namelen);
 			return;
 		}
 		if (h->type == GTPU_END_MARKER) {
@@ -1066,14 +1060,14 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 		drop(x->w, err_reason(e));
 		return;
 	}
-	/* TS 29.281 5.2.1: a signalling message with an extension header that
-	 * every receiver must comprehend, and that gtpud does not know, is
-	 * discarded with a notification (but none about a notification).
-	 * G-PDUs and End Markers: see rx_gpdu. */
-	if (h.unknown_req_all && h.type != GTPU_GPDU && h.type != GTPU_END_MARKER) {
+	/* TS 29.281 5.2.1: a message with an extension header gtpud does not
+	 * know and must comprehend is discarded with a notification (none
+	 * about a notification): class 11 always; class 10 where gtpud is the
+	 * endpoint, which it is of all signalling (for G-PDUs: see rx_gpdu). */
+	if (h.unknown_req_all || (h.unknown_req_endpoint && h.type != GTPU_GPDU && h.type != GTPU_END_MARKER)) {
 		drop(x->w, DROP_EXT_UNSUPPORTED);
 		if (h.type != GTPU_SUPP_EXT_NOTIF)
-			send_sehn(x, p, src, mh->msg_namelen, h.unknown_req_all);
+			send_sehn(x, p, src, mh->msg_namelen);
 		return;
 	}
 	switch (h.type) {

@@ -99,14 +99,21 @@ n_enb=$(gt_lines "$T_DIR/enb.json")
 : >"$T_DIR/sehn2.json"
 gt_send enb --bind "$ENB6" --port 40031 --dst "$DUT6E" --wait 1 --out "$T_DIR/sehn2.json" \
 	--hex 3401000800000000000000c501aabb00
+# The same with 0x8F (class 10: the endpoint must comprehend it, and gtpud
+# is the endpoint of signalling).
+: >"$T_DIR/sehn3.json"
+gt_send enb --bind "$ENB6" --port 40032 --dst "$DUT6E" --wait 1 --out "$T_DIR/sehn3.json" \
+	--hex 34010008000000000000008f01aabb00
 gt_send enb --bind "$ENB4" --port 40012 --dst "$DUT4E" --hex 30ff00040000000000000000
 sleep 0.5
 is "Echo Request with 0xC5: a Notification back, no Echo Response" \
 	"$(gt_rs "$T_DIR/sehn2.json" "[r['type'] for r in rs]")" "[31]"
+is "Echo Request with 0x8F: a Notification back, no Echo Response" \
+	"$(gt_rs "$T_DIR/sehn3.json" "[r['type'] for r in rs]")" "[31]"
 is "G-PDU with TEID 0: nothing sent back to port 2152" "$(gt_lines "$T_DIR/enb.json")" "$n_enb"
-is "counted: ext_unsupported and unknown_teid, 1 Notification, no Echo Response or Error Indication" \
+is "counted: ext_unsupported and unknown_teid, 2 Notifications, no Echo Response or Error Indication" \
 	"$(gt_eval "drops(), st('supp_ext_notifs_sent'), st('echo_responses_sent'), st('error_indications_sent')" "$S2B")" \
-	"({'ext_unsupported': 1, 'unknown_teid': 1}, 1, 0, 0)"
+	"({'ext_unsupported': 2, 'unknown_teid': 1}, 2, 0, 0)"
 
 # ---- Error Indications received ----
 S3=$T_DIR/s3.json
