@@ -59,6 +59,8 @@ static json_object *errors_json(const struct conf_errors *errs)
 	return a;
 }
 
+static void send_status(struct daemon *d);
+
 static void log_conf_errors(const struct conf_errors *errs)
 {
 	for (unsigned i = 0; i < errs->n; i++)
@@ -231,6 +233,7 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		d->last_reload = 1;
 		d->reloads++;
 		sysd_ready();
+		send_status(d);      /* not "Reloading" until the next tick */
 		reload_event(d, "failed");
 		return -EINVAL;
 	}
@@ -266,6 +269,7 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		log_info("configuration reloaded: %u peers, %u tunnels", d->st->n_peers, d->st->n_tunnels);
 	}
 	sysd_ready();
+	send_status(d);
 	reload_event(d, r < 0 ? "failed" : "ok");
 	return r;
 }
@@ -554,21 +558,28 @@ static int on_tick(sd_event_source *src, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* The status line, with the receive rate of the last period. */
+static void send_status(struct daemon *d)
+{
+	unsigned up = 0;
+
+	for (uint32_t i = 0; i < d->st->n_peers; i++)
+		up += __atomic_load_n(&d->st->peers[i]->state, __ATOMIC_RELAXED) == PEER_UP;
+	sysd_status("%u/%u peers up, %u tunnels, %.1f kpps", up, d->st->n_peers,
+		    d->st->n_tunnels, d->pps / 1000);
+}
+
 static void update_status(struct daemon *d)
 {
 	struct wstats st;
 	uint64_t now = mono_ns();
-	unsigned up = 0;
 
 	dp_stats(&d->dp, &st);
 	if (d->last_rx_ns && now > d->last_rx_ns)
 		d->pps = (double)(st.rx_pkts - d->last_rx) * 1e9 / (double)(now - d->last_rx_ns);
 	d->last_rx = st.rx_pkts;
 	d->last_rx_ns = now;
-	for (uint32_t i = 0; i < d->st->n_peers; i++)
-		up += __atomic_load_n(&d->st->peers[i]->state, __ATOMIC_RELAXED) == PEER_UP;
-	sysd_status("%u/%u peers up, %u tunnels, %.1f kpps", up, d->st->n_peers,
-		    d->st->n_tunnels, d->pps / 1000);
+	send_status(d);
 }
 
 static int on_status(sd_event_source *src, uint64_t usec, void *ud)

@@ -68,6 +68,7 @@ check "WATCHDOG=1 between the last READY=1 and STOPPING=1" \
 check "WATCHDOG=1 every 1/4 .. 3/4 of WATCHDOG_USEC" $H watchdog "$LOG" $WD
 check "every message comes from the main pid (NotifyAccess=main)" test "$($H senders "$LOG")" = "$GPID"
 check "STATUS= carries live figures" sh -c "$H get $LOG STATUS | grep -q '[0-9]'"
+check "after each reload, STATUS= shows the figures again at once" $H status-after-reload "$LOG"
 check "no ERRNO= on a clean run" test -z "$($H get "$LOG" ERRNO)"
 
 # Outside systemd: no NOTIFY_SOCKET, so nothing to notify; gtpud runs the same.

@@ -186,6 +186,24 @@ def cmd_get(logfile, key):
     return 0
 
 
+def cmd_status_after_reload(logfile):
+    """After each RELOADING=1, a STATUS= with live figures again before the
+    next reload or STOPPING=1 (not the reload's own text for 5 s)."""
+    waiting = False
+    for e in notes(logfile):
+        f = e["fields"]
+        if "RELOADING" in f or "STOPPING" in f:
+            if waiting:
+                print("no STATUS= between a reload and the next message that ends it")
+                return 1
+            waiting = "RELOADING" in f
+        elif "STATUS" in f and any(c.isdigit() for c in f["STATUS"]):
+            waiting = False
+    if waiting:
+        print("the last reload was not followed by a STATUS=")
+    return 1 if waiting else 0
+
+
 def cmd_reload(logfile):
     bad = 0
     seen = 0
@@ -260,6 +278,7 @@ def main():
     if c == "run":
         return run(args)
     table = {"keys": cmd_keys, "get": cmd_get, "reload": cmd_reload,
+             "status-after-reload": cmd_status_after_reload,
              "watchdog": cmd_watchdog, "senders": cmd_senders, "echo": cmd_echo}
     if c not in table:
         sys.stderr.write(__doc__)
