@@ -26,17 +26,19 @@ GT=$!
 T_PIDS="$T_PIDS $GT"
 wait_for 5 "$GTPUCTL" -s "$SOCK" status || { cat "$T_DIR/gtpud.log"; skip_all "gtpud did not start"; }
 
-# The upf side: counts G-PDUs with TEID 0x200 whose Length fits the datagram.
+# The upf side: counts G-PDUs with TEID 0x200 whose Length fits the datagram,
+# until none came for ARGV[1] seconds (10 s for the first).
 cat >"$T_DIR/rx.py" <<'PY'
 import socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("198.51.100.20", 2152))
-s.settimeout(float(sys.argv[1]))
+s.settimeout(10)                  # for the first: the sender may start slowly
 good = bad = 0
 print("ready", flush=True)
 try:
     while True:
         d = s.recv(65535)
+        s.settimeout(float(sys.argv[1]))   # then: this long after the last
         if len(d) >= 8 and d[0] & 0xf7 == 0x30 and d[1] == 255 and \
            struct.unpack("!HI", d[2:8]) == (len(d) - 8, 0x200):
             good += 1
