@@ -568,7 +568,6 @@ bool conf_name_ok(const char *s)
 	return true;
 }
 
-
 static int get_name(struct vctx *v, const config_setting_t *g, const char *prefix,
 		    const char **out)
 {

@@ -157,10 +157,13 @@ static bool same_tun(const struct conf_tun *a, const struct conf_tun *b)
 	return true;
 }
 
-/* Settings that only a restart changes: warn, keep the running ones. */
-static void warn_static(const struct conf *old, const struct conf *c)
+/* Settings that only a restart changes: where the file changed them, warn;
+ * then the new configuration takes the running ones, so that it says what
+ * runs (a tun the file adds is not there, one it removes still is). */
+static void keep_static(const struct conf *old, struct conf *c)
 {
 	bool listen = c->n_listen == old->n_listen;
+	char *path = c->control.path, *group = c->control.group;
 
 	for (unsigned i = 0; listen && i < c->n_listen; i++)
 		listen = same_addr(&c->listen[i], &old->listen[i]);
@@ -176,14 +179,6 @@ static void warn_static(const struct conf *old, const struct conf *c)
 		log_warn("control changed: applies after a restart, ignoring");
 	if (!same_addr(&c->metrics.listen, &old->metrics.listen) || c->metrics.enabled != old->metrics.enabled)
 		log_warn("metrics changed: applies after a restart, ignoring");
-}
-
-/* ... and the new configuration says what runs: its restart-only parts
- * become the running ones (a tun added by the file is not there, one it
- * removed still is). */
-static void keep_static(const struct conf *old, struct conf *c)
-{
-	char *path = c->control.path, *group = c->control.group;
 
 	c->workers = old->workers;
 	c->n_listen = old->n_listen;
@@ -238,7 +233,6 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		return -EINVAL;
 	}
 	conf_errors_fini(&errs);
-	warn_static(d->st->conf, c);
 	keep_static(d->st->conf, c);
 	log_set_level(c->log_level);
 	r = apply(d, c, &collide);
@@ -249,12 +243,12 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		collide = NULL;
 	}
 	if (collide) {
-		/* One warning a tunnel ("; " joins them; names have no ';'). */
+		/* One warning a tunnel, a line each. */
 		if (warnings)
 			*warnings = json_object_new_array();
 		for (char *w = collide, *next; w; w = next) {
-			if ((next = strstr(w, "; ")))
-				*next = '\0', next += 2;
+			if ((next = strchr(w, '\n')))
+				*next++ = '\0';
 			log_warn("%s: dropped", w);
 			if (warnings)
 				json_object_array_add(*warnings, json_object_new_string(w));
@@ -409,11 +403,16 @@ static void echo_send(struct daemon *d, struct peer *p, uint64_t now)
 	}
 }
 
-/* Whether an Echo Request of p awaits its response: the workers see it too. */
-static void echo_pending(struct peer *p, bool pending)
+/* The Echo Request of p that awaits its response (echo_seq), or none: the
+ * workers read it too. The control thread alone writes it. */
+static void echo_await(struct peer *p, bool pending)
 {
-	p->echo_pending = pending;
 	__atomic_store_n(&p->echo_wait, pending ? p->echo_seq | 0x10000u : 0, __ATOMIC_RELEASE);
+}
+
+static bool echo_pending(const struct peer *p)
+{
+	return __atomic_load_n(&p->echo_wait, __ATOMIC_RELAXED) != 0;
 }
 
 static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
@@ -423,11 +422,11 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 	uint32_t rs = __atomic_exchange_n(&p->rsp_seq, 0, __ATOMIC_ACQUIRE);
 
 	if (rs) {
-		if (p->echo_pending && (rs & 0xffff) == p->echo_seq) {
+		if (rs == __atomic_load_n(&p->echo_wait, __ATOMIC_RELAXED)) {   /* the pending one */
 			uint64_t at = __atomic_load_n(&p->rsp_ns, __ATOMIC_RELAXED);
 
 			p->rtt_us = at > p->echo_sent_ns ? (int64_t)(at - p->echo_sent_ns) / 1000 : 0;
-			echo_pending(p, false);
+			echo_await(p, false);
 		}
 		p->recovery = (int)__atomic_load_n(&p->rsp_recovery, __ATOMIC_RELAXED);
 		peer_set(d, p, PEER_UP, "echo response");
@@ -436,21 +435,21 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 		peer_set(d, p, PEER_UP, "traffic");
 	if (!p->echo || !c->echo.interval)
 		return;
-	if (p->echo_pending && now >= p->echo_sent_ns + (uint64_t)c->echo.t3 * 1000000000u) {
+	if (echo_pending(p) && now >= p->echo_sent_ns + (uint64_t)c->echo.t3 * 1000000000u) {
 		/* TS 29.060 7.8: "retransmitted if the total number of request
 		 * attempts is less than N3-REQUESTS"; n3 = 0 still makes one. */
 		if (++p->echo_tries < (c->echo.n3 ? c->echo.n3 : 1)) {
 			echo_send(d, p, now);
 		} else {
-			echo_pending(p, false);
+			echo_await(p, false);
 			p->echo_timeouts++;
 			peer_set(d, p, PEER_DOWN, "no echo response");
 		}
 	}
-	if (!p->echo_pending && now >= p->echo_next_ns) {
+	if (!echo_pending(p) && now >= p->echo_next_ns) {
 		p->echo_seq++;
 		p->echo_tries = 0;
-		echo_pending(p, true);
+		echo_await(p, true);
 		p->echo_next_ns = now + (uint64_t)c->echo.interval * 1000000000u;
 		echo_send(d, p, now);
 	}
@@ -469,7 +468,7 @@ static uint64_t peers_check(struct daemon *d)
 		peer_check(d, p, now);
 		if (!p->echo || !c->echo.interval)
 			continue;
-		due = p->echo_pending ? p->echo_sent_ns + (uint64_t)c->echo.t3 * 1000000000u : p->echo_next_ns;
+		due = echo_pending(p) ? p->echo_sent_ns + (uint64_t)c->echo.t3 * 1000000000u : p->echo_next_ns;
 		if (due < next)
 			next = due;
 	}

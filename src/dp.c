@@ -1597,13 +1597,11 @@ int dp_start(struct dp *dp, struct state *s)
 			continue;    /* inherited sockets serve worker 0 only */
 		}
 		if ((r = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
-			dp->running = true;
 			dp_stop(dp);     /* the ones started: dp_fini frees what they use */
 			return -r;
 		}
 		w->started = true;
 	}
-	dp->running = true;
 	return 0;
 }
 
@@ -1624,11 +1622,9 @@ struct state *dp_swap(struct dp *dp, struct state *s)
 
 void dp_stop(struct dp *dp)
 {
-	if (!dp->running)
-		return;
-	for (unsigned i = 0; i < dp->n_workers; i++)
+	for (unsigned i = 0; dp->w && i < dp->n_workers; i++)
 		__atomic_store_n(&dp->w[i].stop, true, __ATOMIC_SEQ_CST);
-	for (unsigned i = 0; i < dp->n_workers; i++) {
+	for (unsigned i = 0; dp->w && i < dp->n_workers; i++) {
 		struct dp_worker *w = &dp->w[i];
 
 		if (!w->started)
@@ -1645,7 +1641,6 @@ void dp_stop(struct dp *dp)
 		}
 		w->started = false;
 	}
-	dp->running = false;
 }
 
 void dp_fini(struct dp *dp)

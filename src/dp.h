@@ -59,7 +59,6 @@ struct dp {
 	uint64_t start_ns;
 	uint64_t quiet_until_ns; /* no Error Indication before this */
 	unsigned tun_mtu;
-	bool running;
 };
 
 /* Open the sockets of every worker for the listen addresses (or take the

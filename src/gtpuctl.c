@@ -661,17 +661,13 @@ int main(int argc, char **argv)
 	cmd = command_of(argc - optind, argv + optind, &first);
 	path = socket_path(sock_opt, config);
 	signal(SIGPIPE, SIG_IGN);
-	if ((size_t)(argc - optind - first) > CTL_MAX_ARGS) {
-		fprintf(stderr, "gtpuctl: too many arguments\n");
-		return EXIT_USAGE;
-	}
-	rd.fd = connect_to(path);       /* exits when it cannot: nothing built yet to free */
 	req = ctl_request_build(cmd, (const char *const *)argv + optind + first,
 				(size_t)(argc - optind - first));
 	if (!req) {
-		fprintf(stderr, "gtpuctl: out of memory\n");
-		return EXIT_FAILED;
+		fprintf(stderr, "gtpuctl: too many arguments\n");
+		return EXIT_USAGE;
 	}
+	rd.fd = connect_to(path);
 	send_all(rd.fd, req, strlen(req));
 	free(req);
 	line = read_line(&rd, &len);

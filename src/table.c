@@ -350,7 +350,36 @@ static uint32_t name_slot(const struct state *s, const struct build *b, const ch
 	return h;
 }
 
-/* Adds one tunnel; returns 0, or -EEXIST for a duplicate name or TEID. */
+/* Claims the ue addresses of tunnel i; an address named twice stays with
+ * the first tunnel (the config loader and tunnel add refuse that anyway). */
+static void ue_claim(struct state *s, uint32_t i)
+{
+	const struct tunnel *t = &s->tunnels[i];
+
+	for (unsigned u = 0; u < t->n_ue; u++) {
+		const struct conf_addr *a = &s->ue[t->ue_off + u];
+		uint32_t h = addr_hash(a->family, a->addr) & s->ue_mask;
+
+		while (s->ue_hash[h].family && !addr_eq(s->ue_hash[h].family, s->ue_hash[h].addr, a))
+			h = (h + 1) & s->ue_mask;
+		if (s->ue_hash[h].family)
+			continue;
+		s->ue_hash[h].family = (uint8_t)a->family;
+		memcpy(s->ue_hash[h].addr, a->addr, 16);
+		s->ue_hash[h].tunnel = i;
+	}
+}
+
+static bool ue_taken(const struct state *s, const struct conf_tunnel *ct)
+{
+	for (unsigned u = 0; u < ct->n_ue; u++)
+		if (state_lookup_ue(s, ct->ue[u].family, ct->ue[u].addr) != TUNNEL_NONE)
+			return true;
+	return false;
+}
+
+/* Adds one tunnel and claims its ue addresses (the index is sized for all
+ * of them first); returns 0, or -EEXIST for a duplicate name or TEID. */
 static int add_tunnel(struct state *s, struct build *b, const struct conf_tunnel *ct,
 		      uint32_t from, uint32_t to, uint8_t flags)
 {
@@ -393,6 +422,7 @@ static int add_tunnel(struct state *s, struct build *b, const struct conf_tunnel
 	}
 	hidx_insert(&s->teid, ct->from_teid, s->n_tunnels);
 	to_insert(&s->to, ct->to_teid, s->n_tunnels);
+	ue_claim(s, s->n_tunnels);
 	b->name_hash[slot] = s->n_tunnels + 1;
 	s->n_tunnels++;
 	return 0;
@@ -406,38 +436,10 @@ static int append_collide(char **list, const char *name, const char *why)
 	if (!(n = realloc(*list, len + strlen(name) + strlen(why) + 24)))
 		return -ENOMEM;
 	if (len)
-		strcpy(n + len, "; "), len += 2;
+		n[len++] = '\n';
 	sprintf(n + len, "runtime tunnel \"%s\" %s", name, why);
 	*list = n;
 	return 0;
-}
-
-/* Claims the ue addresses of tunnel i; an address named twice stays with
- * the first tunnel (the config loader and tunnel add refuse that anyway). */
-static void ue_claim(struct state *s, uint32_t i)
-{
-	const struct tunnel *t = &s->tunnels[i];
-
-	for (unsigned u = 0; u < t->n_ue; u++) {
-		const struct conf_addr *a = &s->ue[t->ue_off + u];
-		uint32_t h = addr_hash(a->family, a->addr) & s->ue_mask;
-
-		while (s->ue_hash[h].family && !addr_eq(s->ue_hash[h].family, s->ue_hash[h].addr, a))
-			h = (h + 1) & s->ue_mask;
-		if (s->ue_hash[h].family)
-			continue;
-		s->ue_hash[h].family = (uint8_t)a->family;
-		memcpy(s->ue_hash[h].addr, a->addr, 16);
-		s->ue_hash[h].tunnel = i;
-	}
-}
-
-static bool ue_taken(const struct state *s, const struct conf_tunnel *ct)
-{
-	for (unsigned u = 0; u < ct->n_ue; u++)
-		if (state_lookup_ue(s, ct->ue[u].family, ct->ue[u].addr) != TUNNEL_NONE)
-			return true;
-	return false;
 }
 
 static int build_buckets(struct state *s, uint32_t n_tb, const struct conf_tunnel *const *src)
@@ -522,7 +524,6 @@ static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *ct
 		src[s->n_tunnels] = ct;
 		if ((r = add_tunnel(s, &b, ct, ct->from_peer, ct->to_peer, 0)) < 0)
 			goto out;   /* the config loader rejects duplicates already */
-		ue_claim(s, s->n_tunnels - 1);
 	}
 	for (uint32_t i = 0; i < n_rt; i++) {
 		const struct rt_tunnel *x = &rt[i];
@@ -552,7 +553,6 @@ static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *ct
 		}
 		if (r < 0)
 			goto out;
-		ue_claim(s, s->n_tunnels - 1);
 		s->n_runtime++;
 	}
 	r = -ENOMEM;

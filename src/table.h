@@ -88,7 +88,6 @@ struct peer {
 	unsigned echo_tries;
 	uint64_t echo_sent_ns;        /* of the first transmission of echo_seq */
 	uint64_t echo_next_ns;
-	bool echo_pending;
 	int64_t rtt_us;               /* -1 unknown */
 	int recovery;                 /* -1 unknown */
 	uint64_t echo_req_tx, echo_timeouts, down_count, err_ind_rx;
@@ -174,8 +173,9 @@ struct rt_tunnel {
 /* Build a state from conf (taken over, freed with the state) plus the runtime
  * tunnels rt[0..n_rt). Peers are taken from old when name and address match,
  * so their path state and counters carry over. Runtime tunnels that collide
- * with the config (name or from.teid) or name an unknown peer are skipped
- * and described in collide (a malloc'd "; "-separated list, or NULL). Returns 0 or -errno. */
+ * with the config (name, from.teid or a ue address), name an unknown peer or
+ * have ue without a tun are skipped and described in collide (a malloc'd
+ * list, one line a tunnel, or NULL). Returns 0 or -errno. */
 int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt,
 	      const struct state *old, unsigned n_workers, struct state **out,
 	      char **collide);
