@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <poll.h>
-#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1668,11 +1667,13 @@ void dp_fini(struct dp *dp)
 }
 
 /* Worker w's counters between two of its batches (the read side of the
- * seqlock of batch_begin): read again while a batch was under way, with a
- * yield now and then so that a worker preempted mid-batch gets on. After
- * STATS_WAIT_NS the last reading is taken, off by at most the batch in
- * flight: a reader never waits on the datapath for long. */
-#define STATS_WAIT_NS 5000000
+ * seqlock of batch_begin): read again while a batch was under way, at
+ * first at once, then with a 50 us sleep every 64 readings, which lets a
+ * worker preempted mid-batch get the CPU. A yield was not enough: on a
+ * loaded machine a worker waited out 5 ms of them. After STATS_WAIT_NS the
+ * last reading is taken, off by at most the batch in flight: a reader
+ * never waits on the datapath for long. */
+#define STATS_WAIT_NS 100000000
 
 static void worker_stats(const struct dp_worker *w, struct wstats *out)
 {
@@ -1695,7 +1696,7 @@ static void worker_stats(const struct dp_worker *w, struct wstats *out)
 				until = now + STATS_WAIT_NS;
 			else if (now >= until)
 				return;
-			sched_yield();
+			nanosleep(&(struct timespec){ .tv_nsec = 50000 }, NULL);
 		}
 	}
 }
