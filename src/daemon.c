@@ -159,11 +159,13 @@ static bool same_tun(const struct conf_tun *a, const struct conf_tun *b)
 
 /* Settings that only a restart changes: where the file changed them, warn;
  * then the new configuration takes the running ones, so that it says what
- * runs (a tun the file adds is not there, one it removes still is). */
-static void keep_static(const struct conf *old, struct conf *c)
+ * runs (a tun the file adds is not there, one it removes still is).
+ * Returns 0, or -ENOMEM. */
+static int keep_static(const struct conf *old, struct conf *c)
 {
 	bool listen = c->n_listen == old->n_listen;
-	char *path = c->control.path, *group = c->control.group;
+	char *path = strdup(old->control.path);
+	char *group = old->control.group ? strdup(old->control.group) : NULL;
 
 	for (unsigned i = 0; listen && i < c->n_listen; i++)
 		listen = same_addr(&c->listen[i], &old->listen[i]);
@@ -180,23 +182,22 @@ static void keep_static(const struct conf *old, struct conf *c)
 	if (!same_addr(&c->metrics.listen, &old->metrics.listen) || c->metrics.enabled != old->metrics.enabled)
 		log_warn("metrics changed: applies after a restart, ignoring");
 
+	if (!path || (old->control.group && !group)) {
+		free(path);
+		free(group);
+		return -ENOMEM;
+	}
 	c->workers = old->workers;
 	c->n_listen = old->n_listen;
 	memcpy(c->listen, old->listen, sizeof(c->listen));
 	c->tun = old->tun;
 	c->metrics = old->metrics;
+	free(c->control.path);
+	free(c->control.group);
 	c->control = old->control;
-	c->control.path = strdup(old->control.path);
-	c->control.group = old->control.group ? strdup(old->control.group) : NULL;
-	if (!c->control.path || (old->control.group && !c->control.group)) {
-		free(c->control.path);  /* out of memory: keep the file's own strings */
-		free(c->control.group);
-		c->control.path = path;
-		c->control.group = group;
-		return;
-	}
-	free(path);
-	free(group);
+	c->control.path = path;
+	c->control.group = group;
+	return 0;
 }
 
 static void reload_event(struct daemon *d, const char *result)
@@ -205,6 +206,18 @@ static void reload_event(struct daemon *d, const char *result)
 
 	json_object_object_add(f, "result", json_object_new_string(result));
 	daemon_event(d, CTL_EV_RELOAD, f);
+}
+
+/* The end of a reload (r < 0: it failed, the running state stays): counted,
+ * systemd told, STATUS= with the live figures again at once (not
+ * "Reloading" until the next tick), the monitor event. */
+static void reload_done(struct daemon *d, int r)
+{
+	d->reloads++;
+	d->last_reload = r < 0;
+	sysd_ready();
+	send_status(d);
+	reload_event(d, r < 0 ? "failed" : "ok");
 }
 
 int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings)
@@ -225,22 +238,15 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		log_err("reload failed: the running configuration stays");
 		*errors = errors_json(&errs);
 		conf_errors_fini(&errs);
-		d->last_reload = 1;
-		d->reloads++;
-		sysd_ready();
-		send_status(d);      /* not "Reloading" until the next tick */
-		reload_event(d, "failed");
+		reload_done(d, -EINVAL);
 		return -EINVAL;
 	}
 	conf_errors_fini(&errs);
-	keep_static(d->st->conf, c);
-	log_set_level(c->log_level);
-	r = apply(d, c, &collide);
-	d->reloads++;
-	d->last_reload = r < 0;
-	if (collide && r < 0) {
-		free(collide);          /* nothing was dropped: the old state stays */
-		collide = NULL;
+	if ((r = keep_static(d->st->conf, c)) < 0) {
+		conf_free(c);
+	} else {
+		log_set_level(c->log_level);
+		r = apply(d, c, &collide);
 	}
 	if (collide) {
 		/* One warning a tunnel, a line each. */
@@ -262,9 +268,7 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 	} else {
 		log_info("configuration reloaded: %u peers, %u tunnels", d->st->n_peers, d->st->n_tunnels);
 	}
-	sysd_ready();
-	send_status(d);
-	reload_event(d, r < 0 ? "failed" : "ok");
+	reload_done(d, r);
 	return r;
 }
 

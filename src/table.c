@@ -571,6 +571,10 @@ out:
 	free(src);
 	if (s)
 		state_free(s);
+	if (r < 0 && collide) {   /* nothing was left out: no state was built */
+		free(*collide);
+		*collide = NULL;
+	}
 	return r;
 }
 

@@ -175,7 +175,7 @@ struct rt_tunnel {
  * so their path state and counters carry over. Runtime tunnels that collide
  * with the config (name, from.teid or a ue address), name an unknown peer or
  * have ue without a tun are skipped and described in collide (a malloc'd
- * list, one line a tunnel, or NULL). Returns 0 or -errno. */
+ * list, one line a tunnel, or NULL; NULL on failure). Returns 0 or -errno. */
 int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt,
 	      const struct state *old, unsigned n_workers, struct state **out,
 	      char **collide);
