@@ -747,6 +747,14 @@ static void load_misc(struct loader *ld, const config_setting_t *root)
 			    "log_level: \"%s\" is not one of error, warning, info, debug", s);
 	}
 	get_uint(v, root, "workers", "", 1, 64, &c->workers);
+	get_uint(v, root, "max_runtime_tunnels", "", 0, CONF_MAX_RUNTIME, &c->max_runtime);
+	if (get_str(v, root, "state_directory", "", "an absolute directory path", &s) > 0) {
+		if (s[0] != '/' && s[0])
+			err(v, config_setting_get_member(root, "state_directory"),
+			    "state_directory: \"%s\" is not an absolute path", s);
+		else if (s[0])
+			c->state_directory = xstrdup(ld, s);
+	}
 
 	if (get_group(v, root, "echo", "", "interval = 60; t3 = 3; n3 = 3; on_down = \"forward\";",
 		      &g) > 0) {
@@ -2121,6 +2129,7 @@ static void set_defaults(struct conf *c)
 	c->control.idle_timeout = 300;
 	c->log_level = CONF_LOG_INFO;
 	c->workers = 1;
+	c->max_runtime = CONF_DEFAULT_RUNTIME;
 	c->echo.interval = 60;
 	c->echo.t3 = 3;
 	c->echo.n3 = 3;
@@ -2136,7 +2145,7 @@ static int check_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "listen", "control", "log_level", "workers", "echo",
 					    "error_indication", "metrics", "peers", "tun", "tunnels",
-					    NULL };
+					    "max_runtime_tunnels", "state_directory", NULL };
 	check_keys(&ld->v, root, "", keys);
 	load_listen(ld, root);
 	load_control(ld, root);
@@ -2461,6 +2470,7 @@ void conf_free(struct conf *c)
 	conf_free_tunnels(c);
 	free(c->peers);
 	free(c->control.path);
+	free(c->state_directory);
 	free(c->control.group);
 	free(c->file);
 	free(c);

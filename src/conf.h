@@ -13,6 +13,8 @@
 #define CONF_MAX_LISTEN 16
 #define CONF_MAX_PEERS 4096
 #define CONF_MAX_TUNNELS (1u << 24)
+#define CONF_MAX_RUNTIME (1u << 24)      /* max_runtime_tunnels */
+#define CONF_DEFAULT_RUNTIME (1u << 20)
 #define CONF_MAX_UE 16            /* ue addresses of one tunnel */
 #define CONF_MAX_TUN_ADDRS 16
 #define CONF_MAX_ERRORS 100       /* further errors are counted, not kept */
@@ -81,6 +83,8 @@ struct conf {
 	} control;
 	enum conf_log_level log_level;
 	unsigned workers;         /* 1 .. 64 */
+	unsigned max_runtime;     /* runtime tunnels at most (max_runtime_tunnels) */
+	char *state_directory;    /* owned; NULL: $STATE_DIRECTORY, else none */
 	struct {
 		unsigned interval;        /* seconds, 0 = no Echo */
 		unsigned t3;              /* seconds */

@@ -26,7 +26,10 @@
 #define DEFAULT_MAX_CLIENTS 64
 #define READ_CHUNK 16384
 /* A request line with its "\r\n". */
+/* A request line and its newline: bigger for a batch from a client that
+ * may change things. */
 #define IN_MAX (CTL_MAX_REQUEST + 2)
+#define IN_MAX_BATCH (CTL_MAX_BATCH_REQUEST + 2)
 #define ACCEPT_RETRY_USEC 100000  /* after EMFILE and friends */
 #define MAX_PEER_GROUPS 1024
 
@@ -42,6 +45,7 @@ struct client {
 	gid_t *groups;
 	char *in;
 	size_t in_len, in_cap;
+	size_t in_scan;           /* in[0..in_scan) holds no newline */
 	char *out;
 	size_t out_off, out_len, out_cap;
 	bool monitor;
@@ -120,6 +124,12 @@ static bool creds_privileged(const struct ctl *c, const struct client *cl)
 	return cl->uid == geteuid() ||
 	       ctl_privileged(cl->uid, cl->gid, c->has_group, c->group,
 			      cl->groups, cl->n_groups > 0 ? cl->n_groups : 0);
+}
+
+/* The longest request line a client may send. */
+static size_t in_max(const struct ctl *c, const struct client *cl)
+{
+	return creds_privileged(c, cl) ? IN_MAX_BATCH : IN_MAX;
 }
 
 static bool may_mutate(const struct ctl *c, const struct client *cl)
@@ -260,7 +270,12 @@ static void run_command(struct ctl *c, struct client *cl, const struct ctl_reque
 			    cmd->name);
 		return;
 	}
-	r = cmd->fn(c->d, req->args, &data, &errors);
+	if (req->batch && (!cmd->batch || json_object_array_length(req->args))) {
+		reply_error(cl, CTL_E_USAGE, "'%s' takes no batch%s", cmd->name,
+			    cmd->batch ? " with arguments" : "");
+		return;
+	}
+	r = req->batch ? cmd->batch(c->d, req->batch, &data, &errors) : cmd->fn(c->d, req->args, &data, &errors);
 	if (r < 0 || r > CTL_RESULT_MAX) {
 		/* A command that returned -errno or garbage: still answer. */
 		json_object_put(data);
@@ -293,14 +308,18 @@ static void handle_line(struct ctl *c, struct client *cl, const char *line, size
 /* Handle every complete line in the input buffer; keep the rest. */
 static void handle_input(struct ctl *c, struct client *cl, bool eof)
 {
-	size_t start = 0;
+	size_t start = 0, max = in_max(c, cl);
 	char *nl;
 
+	/* A long request arrives in many reads: the newline is looked for in
+	 * what is new only. */
 	while (!cl->dead && !cl->close_after_flush &&
-	       (nl = memchr(cl->in + start, '\n', cl->in_len - start))) {
+	       (nl = memchr(cl->in + cl->in_scan, '\n', cl->in_len - cl->in_scan))) {
 		handle_line(c, cl, cl->in + start, (size_t)(nl - (cl->in + start)));
 		start = (size_t)(nl - cl->in) + 1;
+		cl->in_scan = start;
 	}
+	cl->in_scan = cl->in_len - start;
 	if (eof && !cl->dead && !cl->close_after_flush && start < cl->in_len) {
 		/* The last line of "printf ... | socat" may lack its newline. */
 		handle_line(c, cl, cl->in + start, cl->in_len - start);
@@ -308,14 +327,14 @@ static void handle_input(struct ctl *c, struct client *cl, bool eof)
 	}
 	memmove(cl->in, cl->in + start, cl->in_len - start);
 	cl->in_len -= start;
-	if (cl->in_len >= IN_MAX) {
+	if (cl->in_len >= max) {
 		char msg[80];
 
-		snprintf(msg, sizeof(msg), "request longer than %d bytes", CTL_MAX_REQUEST);
+		snprintf(msg, sizeof(msg), "request longer than %zu bytes", max - 2);
 		queue_reply(cl, CTL_E_LIMIT, NULL, msg, NULL);
 		cl->close_after_flush = true;
 		cl->read_closed = true;
-		cl->in_len = 0;
+		cl->in_len = cl->in_scan = 0;
 	}
 	/* Give back the memory of a big request once it is handled. */
 	if (cl->in_len == 0 && cl->in_cap > READ_CHUNK) {
@@ -331,7 +350,7 @@ static void read_input(struct ctl *c, struct client *cl)
 
 	/* Bounded per wake-up so that one busy client cannot starve others. */
 	for (rounds = 0; rounds < 4 && !cl->read_closed && !cl->dead; rounds++) {
-		size_t want = IN_MAX - cl->in_len;
+		size_t max = in_max(c, cl), want = max - cl->in_len;
 		ssize_t n;
 
 		if (want > READ_CHUNK)
@@ -342,8 +361,8 @@ static void read_input(struct ctl *c, struct client *cl)
 
 			while (cap < cl->in_len + want)
 				cap *= 2;
-			if (cap > IN_MAX)
-				cap = IN_MAX;
+			if (cap > max)
+				cap = max;
 			p = realloc(cl->in, cap);
 			if (!p) {
 				cl->dead = true;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -192,16 +193,34 @@ static int cmd_tunnels(struct daemon *d, json_object *args, json_object **data, 
 		return CTL_E_LIMIT;
 	}
 	a = json_object_new_array();
-	for (uint32_t i = 0; i < s->n_tunnels; i++)
+	STATE_FOR_EACH(s, i)
 		json_object_array_add(a, tunnel_json(s, i));
 	*data = a;
+	return CTL_OK;
+}
+
+static int result_of(int r)
+{
+	return r == -EEXIST ? CTL_E_EXISTS : r == -ENOENT ? CTL_E_NOT_FOUND :
+	       r == -ENOSPC ? CTL_E_LIMIT : r == -EINVAL ? CTL_E_INVALID : CTL_E_INTERNAL;
+}
+
+/* Applies b (errors taken into *errors). */
+static int tunnels_add(struct daemon *d, struct daemon_batch *b, json_object **errors)
+{
+	int r = daemon_tunnels_add(d, b);
+
+	if (r < 0) {
+		*errors = daemon_batch_errors(b);
+		return result_of(r);
+	}
 	return CTL_OK;
 }
 
 static int cmd_tunnel_add(struct daemon *d, json_object *args, json_object **data, json_object **errors)
 {
 	struct ctl_tunnel_spec sp;
-	struct rt_tunnel rt = { 0 };
+	struct daemon_batch b;
 	char err[256];
 	int r;
 
@@ -209,38 +228,101 @@ static int cmd_tunnel_add(struct daemon *d, json_object *args, json_object **dat
 		*errors = errors1(err);
 		return CTL_E_USAGE;
 	}
-	rt.t.name = sp.name;
-	rt.t.from_teid = sp.from_teid;
-	rt.t.to_teid = sp.to_teid;
-	rt.t.n_ue = (uint8_t)sp.n_ue;
-	rt.t.ue = sp.ue;
-	rt.t.qfi = sp.qfi;
-	rt.t.rate = sp.rate;
-	rt.t.burst = sp.burst;
-	snprintf(rt.from, sizeof(rt.from), "%s", sp.from_peer);
-	snprintf(rt.to, sizeof(rt.to), "%s", sp.to_peer);
-	r = daemon_tunnel_add(d, &rt, err, sizeof(err));
-	if (r < 0) {
-		*errors = errors1(err);
-		return r == -EEXIST ? CTL_E_EXISTS : r == -ENOENT ? CTL_E_NOT_FOUND :
-		       r == -ENOSPC ? CTL_E_LIMIT : r == -EINVAL ? CTL_E_INVALID : CTL_E_INTERNAL;
+	daemon_batch_init(&b, false);
+	daemon_batch_spec(d, &b, &sp, 1);
+	r = tunnels_add(d, &b, errors);
+	daemon_batch_fini(&b);
+	return r;
+}
+
+static int cmd_tunnel_add_batch(struct daemon *d, json_object *lines, json_object **data,
+				json_object **errors)
+{
+	struct daemon_batch b;
+	uint32_t n = (uint32_t)json_object_array_length(lines);
+	int r;
+
+	daemon_batch_init(&b, true);
+	for (uint32_t i = 0; i < n; i++)
+		daemon_batch_line(d, &b, json_object_get_string(json_object_array_get_idx(lines, i)), i + 1);
+	r = tunnels_add(d, &b, errors);
+	if (r == CTL_OK) {
+		*data = json_object_new_object();
+		ADD(*data, "added", U64(b.n));
 	}
-	return CTL_OK;
+	daemon_batch_fini(&b);
+	return r;
+}
+
+static int tunnels_del(struct daemon *d, const char *const *names, const uint32_t *lines, uint32_t n,
+		       json_object **errors)
+{
+	int r = daemon_tunnels_del(d, names, lines, n, errors);
+
+	return r < 0 ? result_of(r) : CTL_OK;
 }
 
 static int cmd_tunnel_del(struct daemon *d, json_object *args, json_object **data, json_object **errors)
 {
-	char err[256];
+	const char *name;
 
 	if (json_object_array_length(args) != 1) {
 		*errors = errors1("usage: tunnel del NAME");
 		return CTL_E_USAGE;
 	}
-	if (daemon_tunnel_del(d, json_object_get_string(json_object_array_get_idx(args, 0)), err, sizeof(err)) < 0) {
-		*errors = errors1(err);
-		return CTL_E_NOT_FOUND;
+	name = json_object_get_string(json_object_array_get_idx(args, 0));
+	return tunnels_del(d, &name, NULL, 1, errors);
+}
+
+/* One name a line; blank lines and "#" comments are skipped. */
+static int cmd_tunnel_del_batch(struct daemon *d, json_object *lines, json_object **data,
+				json_object **errors)
+{
+	uint32_t n = (uint32_t)json_object_array_length(lines), k = 0;
+	const char **names = calloc(n ? n : 1, sizeof(*names));
+	uint32_t *num = calloc(n ? n : 1, sizeof(*num));
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	for (uint32_t i = 0; i < n; i++)
+		len += (size_t)json_object_get_string_len(json_object_array_get_idx(lines, i)) + 1;
+	if (!names || !num || !(buf = malloc(len ? len : 1))) {
+		r = CTL_E_INTERNAL;
+		*errors = errors1("out of memory");
+		goto out;
 	}
-	return CTL_OK;
+	for (uint32_t i = 0, off = 0; i < n; i++) {
+		const char *l = json_object_get_string(json_object_array_get_idx(lines, i));
+		size_t b = strspn(l, " \t\r"), e;
+
+		if (!l[b] || l[b] == '#')
+			continue;
+		e = b + strcspn(l + b, " \t\r#");
+		if (l[e + strspn(l + e, " \t\r")] && l[e + strspn(l + e, " \t\r")] != '#') {
+			char m[160];
+
+			snprintf(m, sizeof(m), "line %u: one tunnel name a line", i + 1);
+			*errors = errors1(m);
+			r = CTL_E_USAGE;
+			goto out;
+		}
+		memcpy(buf + off, l + b, e - b);
+		buf[off + e - b] = '\0';
+		names[k] = buf + off;
+		num[k++] = i + 1;
+		off += (uint32_t)(e - b + 1);
+	}
+	r = tunnels_del(d, names, num, k, errors);
+	if (r == CTL_OK) {
+		*data = json_object_new_object();
+		ADD(*data, "removed", U64(k));
+	}
+out:
+	free(names);
+	free(num);
+	free(buf);
+	return r;
 }
 
 static int cmd_reload(struct daemon *d, json_object *args, json_object **data, json_object **errors)
@@ -300,15 +382,15 @@ static int cmd_metrics(struct daemon *d, json_object *args, json_object **data, 
 }
 
 const struct ctl_cmd ctl_cmds[] = {
-	{ "status", false, cmd_status },
-	{ "stats", false, cmd_stats },
-	{ "peers", false, cmd_peers },
-	{ "tunnels", false, cmd_tunnels },
-	{ "metrics", false, cmd_metrics },
-	{ "tunnel add", true, cmd_tunnel_add },
-	{ "tunnel del", true, cmd_tunnel_del },
-	{ "reload", true, cmd_reload },
-	{ NULL, false, NULL },
+	{ "status", false, cmd_status, NULL },
+	{ "stats", false, cmd_stats, NULL },
+	{ "peers", false, cmd_peers, NULL },
+	{ "tunnels", false, cmd_tunnels, NULL },
+	{ "metrics", false, cmd_metrics, NULL },
+	{ "tunnel add", true, cmd_tunnel_add, cmd_tunnel_add_batch },
+	{ "tunnel del", true, cmd_tunnel_del, cmd_tunnel_del_batch },
+	{ "reload", true, cmd_reload, NULL },
+	{ NULL, false, NULL, NULL },
 };
 
 const struct ctl_cmd *ctl_cmd_find(const char *name)

@@ -32,7 +32,9 @@
  *            "error_indications_received":N}, ...]
  *          ("tunnels NAME" returns the same array with one element)
  * metrics: {"text":"...Prometheus exposition 0.0.4..."}
- * tunnel add / tunnel del / reload: null data on success.
+ * tunnel add / tunnel del / reload: null data on success; with a "batch"
+ *          (lines), {"added":N} or {"removed":N}, and on failure an error
+ *          a line, "line N: message".
  */
 #ifndef GTPUD_CTL_CMDS_H
 #define GTPUD_CTL_CMDS_H
@@ -54,6 +56,7 @@ struct ctl_cmd {
 	const char *name;       /* "status", "tunnel add", ... */
 	bool mutating;          /* needs root or the control group */
 	ctl_cmd_fn fn;
+	ctl_cmd_fn batch;       /* with a "batch" of lines instead of args, or NULL */
 };
 
 extern const struct ctl_cmd ctl_cmds[];   /* ended by a NULL name */

@@ -132,7 +132,7 @@ int ctl_request_parse(const char *line, size_t len, struct ctl_request *req, con
 	memset(req, 0, sizeof(*req));
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	if (len > CTL_MAX_REQUEST) {
+	if (len > CTL_MAX_BATCH_REQUEST) {
 		*why = "request too long";
 		goto fail;
 	}
@@ -186,6 +186,25 @@ int ctl_request_parse(const char *line, size_t len, struct ctl_request *req, con
 			goto fail;
 		}
 	}
+	if (json_object_object_get_ex(root, "batch", &req->batch)) {
+		if (!json_object_is_type(req->batch, json_type_array)) {
+			*why = "\"batch\" is not an array";
+			goto fail;
+		}
+		n = json_object_array_length(req->batch);
+		if (n > CTL_MAX_BATCH) {
+			*why = "more than 1048576 lines in \"batch\"";
+			goto fail;
+		}
+		for (i = 0; i < n; i++) {
+			if (!is_c_string(json_object_array_get_idx(req->batch, i))) {
+				*why = "\"batch\" is not an array of strings";
+				goto fail;
+			}
+		}
+	} else {
+		req->batch = NULL;
+	}
 	req->root = root;
 	req->command = json_object_get_string(cmd);
 	req->args = args;
@@ -236,32 +255,47 @@ static int add(json_object *o, const char *key, json_object *val)
 	return 0;
 }
 
-char *ctl_request_build(const char *command, const char *const *args, size_t nargs)
+/* An array of strings into o under key. */
+static int add_strings(json_object *o, const char *key, const char *const *v, size_t n)
 {
-	json_object *o = NULL, *a;
-	size_t i;
+	json_object *a = json_object_new_array_ext((int)n);
 
-	if (nargs > CTL_MAX_ARGS)
-		return NULL;
-	o = json_object_new_object();
-	if (!o || add(o, "version", json_object_new_int(CTL_PROTO_VERSION)) ||
-	    add(o, "command", json_object_new_string(command)))
-		goto fail;
-	a = json_object_new_array_ext((int)nargs);
-	if (add(o, "args", a))
-		goto fail;
-	for (i = 0; i < nargs; i++) {
-		json_object *s = json_object_new_string(args[i]);
+	if (add(o, key, a))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_new_string(v[i]);
 
 		if (!s || json_object_array_add(a, s)) {
 			json_object_put(s);
-			goto fail;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+static char *request_build(const char *command, const char *const *args, size_t nargs,
+			   const char *const *lines, size_t nlines)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o || add(o, "version", json_object_new_int(CTL_PROTO_VERSION)) ||
+	    add(o, "command", json_object_new_string(command)) ||
+	    add_strings(o, "args", args, nargs) ||
+	    (lines && add_strings(o, "batch", lines, nlines))) {
+		json_object_put(o);
+		return NULL;
+	}
 	return to_line(o);
-fail:
-	json_object_put(o);
-	return NULL;
+}
+
+char *ctl_request_build(const char *command, const char *const *args, size_t nargs)
+{
+	return nargs > CTL_MAX_ARGS ? NULL : request_build(command, args, nargs, NULL, 0);
+}
+
+char *ctl_request_build_batch(const char *command, const char *const *lines, size_t n)
+{
+	return n > CTL_MAX_BATCH ? NULL : request_build(command, NULL, 0, lines, n);
 }
 
 char *ctl_reply_build(int result, json_object *data, const char *error, json_object *errors)
@@ -540,4 +574,63 @@ int ctl_tunnel_spec_parse_json(json_object *args, struct ctl_tunnel_spec *t, cha
 		w[i] = json_object_get_string(s);
 	}
 	return ctl_tunnel_spec_parse(w, n, t, err, errlen);
+}
+
+int ctl_tunnel_line_parse(const char *line, struct ctl_tunnel_spec *t, char *err, size_t errlen)
+{
+	char buf[CTL_MAX_LINE + 1];
+	const char *w[CTL_MAX_ARGS];
+	size_t n = 0, len = strlen(line);
+	char *p = buf;
+
+	if (len > CTL_MAX_LINE)
+		return fail_msg(err, errlen, "line longer than %d characters", CTL_MAX_LINE);
+	memcpy(buf, line, len + 1);
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			*p++ = '\0';
+		if (!*p || *p == '#')
+			break;
+		if (n == CTL_MAX_ARGS)
+			return fail_msg(err, errlen, "more than %d words", CTL_MAX_ARGS);
+		w[n++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			p++;
+	}
+	*p = '\0';
+	if (!n)
+		return 0;
+	return ctl_tunnel_spec_parse(w, n, t, err, errlen) < 0 ? -EINVAL : 1;
+}
+
+/* Appends printf output at *off, keeping track of truncation. */
+static void cat(char *buf, size_t len, size_t *off, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void cat(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	*off += n < 0 ? len : (size_t)n;
+}
+
+size_t ctl_tunnel_line_format(char *buf, size_t len, const struct ctl_tunnel_line *t)
+{
+	size_t off = 0;
+	char a[64];
+
+	cat(buf, len, &off, "%s from %s 0x%x to %s 0x%x", t->name, t->from, t->from_teid, t->to, t->to_teid);
+	for (unsigned i = 0; i < t->n_ue; i++)
+		cat(buf, len, &off, "%s%s", i ? " " : " ue ", conf_addr_str(&t->ue[i], a, sizeof(a)));
+	if (t->qfi >= 0)
+		cat(buf, len, &off, " qfi %d", t->qfi);
+	if (t->rate)
+		cat(buf, len, &off, " rate %" PRIu64, t->rate);
+	if (t->burst)
+		cat(buf, len, &off, " burst %" PRIu64, t->burst);
+	return off;
 }

@@ -47,6 +47,7 @@ struct ctl_request {
 	json_object *root;
 	const char *command;
 	json_object *args;        /* array of strings, possibly empty, never NULL */
+	json_object *batch;       /* array of strings (lines), or NULL */
 };
 
 /* Parse one request line (without its newline; a trailing '\r' is allowed).
@@ -58,6 +59,9 @@ void ctl_request_fini(struct ctl_request *req);
 /* Build a request line, newline-terminated. Returns malloc'd text, or NULL
  * when out of memory or nargs > CTL_MAX_ARGS. */
 char *ctl_request_build(const char *command, const char *const *args, size_t nargs);
+/* The same with a batch of lines (and no args); NULL when out of memory or
+ * more than CTL_MAX_BATCH lines. */
+char *ctl_request_build_batch(const char *command, const char *const *lines, size_t n);
 
 /* Build a reply line, newline-terminated. Takes ownership of data and errors
  * (either may be NULL). On CTL_OK data is sent ("null" when NULL); otherwise
@@ -115,5 +119,29 @@ int ctl_tunnel_spec_parse(const char *const *words, size_t n, struct ctl_tunnel_
 /* The same on a JSON array of strings (the args of a request). */
 int ctl_tunnel_spec_parse_json(json_object *args, struct ctl_tunnel_spec *t,
 			       char *err, size_t errlen);
+
+/* One line of a batch or of the state file: the words of "tunnel add"
+ * after the command, separated by blanks; "#" starts a comment. Returns 1
+ * with t filled, 0 for a blank or comment line, or -EINVAL with err. */
+#define CTL_MAX_LINE 4096
+int ctl_tunnel_line_parse(const char *line, struct ctl_tunnel_spec *t, char *err, size_t errlen);
+
+/* What ctl_tunnel_line_format writes: a tunnel by its peers' names. */
+struct ctl_tunnel_line {
+	const char *name, *from, *to;
+	uint32_t from_teid, to_teid;
+	const struct conf_addr *ue;
+	unsigned n_ue;
+	int qfi;                  /* -1 none */
+	uint64_t rate, burst;     /* 0 none */
+};
+/* The line (no newline) that ctl_tunnel_line_parse reads back as t; returns
+ * its length (truncated at len - 1 when it is len or more). */
+size_t ctl_tunnel_line_format(char *buf, size_t len, const struct ctl_tunnel_line *t);
+
+/* A batch request: {"version":1,"command":"tunnel add","batch":[LINE,...]}
+ * (or "tunnel del" with a name a line). Lines count from 1 in errors. */
+#define CTL_MAX_BATCH (1u << 20)              /* lines of one batch */
+#define CTL_MAX_BATCH_REQUEST (128u << 20)    /* bytes of a batch request (privileged clients) */
 
 #endif

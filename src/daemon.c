@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -21,10 +23,12 @@
 #include "log.h"
 #include "metrics.h"
 #include "sd.h"
+#include "statefile.h"
 #include "util.h"
 
 #define TICK_MAX_USEC 1000000   /* the supervision looks at least this often */
 #define STATUS_USEC 5000000      /* STATUS= refresh */
+#define STATE_SAVE_USEC 100000   /* the state file is written at most this often */
 
 const char *daemon_peer_state(const struct peer *p)
 {
@@ -81,56 +85,578 @@ static void init_peers(struct daemon *d, struct state *s)
 	}
 }
 
-static void rt_free(struct rt_tunnel *t)
+/* ---- runtime tunnels: batches of changes, applied in place ---- */
+
+/* What every worker is past is freed; a change is stamped with the
+ * generation that follows it. */
+static void reclaim(struct daemon *d)
 {
-	free(t->t.name);
-	free(t->t.ue);
+	state_reclaim(d->st, dp_safe_gen(&d->dp));
 }
 
-/* Runtime tunnels the state left out (they collide with the file, or name a
- * peer that is gone; the warning named them) are dropped, not kept hidden. */
-static void rt_keep_live(struct daemon *d)
+static void commit(struct daemon *d)
 {
-	const struct state *s = d->st;
-	uint32_t n = 0;
+	state_commit(d->st, dp_advance(&d->dp));
+}
 
-	for (uint32_t i = 0; i < d->n_rt; i++) {
-		uint32_t k = state_lookup_teid(s, d->rt[i].t.from_teid);
+static void state_save_later(struct daemon *d);
 
-		json_object *f;
+void daemon_batch_init(struct daemon_batch *b, bool numbered)
+{
+	memset(b, 0, sizeof(*b));
+	b->numbered = numbered;
+}
 
-		if (k != TUNNEL_NONE && (s->tunnels[k].flags & TUNNEL_RUNTIME) &&
-		    !strcmp(tunnel_name(s, &s->tunnels[k]), d->rt[i].t.name)) {
-			d->rt[n++] = d->rt[i];
-			continue;
+void daemon_batch_fini(struct daemon_batch *b)
+{
+	free(b->rows);
+	free(b->lines);
+	free(b->name_off);
+	free(b->names);
+	free(b->ue);
+	for (uint32_t i = 0; i < b->n_err; i++)
+		free(b->err[i].msg);
+	free(b->err);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Records the error of a line. The errors are sorted by line when the
+ * batch ends (batch_errors); beyond BATCH_ERRORS_KEPT they are counted. */
+#define BATCH_ERRORS_KEPT 1000
+
+static void batch_error(struct daemon_batch *b, uint32_t line, int code, const char *msg)
+{
+	char *m;
+
+	if (!b->n_errors++)
+		b->code = code;
+	if (b->n_err == BATCH_ERRORS_KEPT || !(m = strdup(msg)))
+		return;
+	if (b->n_err == b->err_cap) {
+		uint32_t cap = b->err_cap ? b->err_cap * 2 : 16;
+		struct daemon_batch_err *e = realloc(b->err, cap * sizeof(*e));
+
+		if (!e) {
+			free(m);
+			return;
 		}
-		f = json_object_new_object();
-		json_object_object_add(f, "tunnel", json_object_new_string(d->rt[i].t.name));
-		daemon_event(d, CTL_EV_TUNNEL_REMOVED, f);
-		rt_free(&d->rt[i]);
+		b->err = e;
+		b->err_cap = cap;
 	}
-	d->n_rt = n;
+	b->err[b->n_err++] = (struct daemon_batch_err){ line, m };
 }
 
-/* Build a state from c (taken over; NULL: the running config) and the
- * runtime tunnels, publish it, and carry the tunnel counters over. */
-static int apply(struct daemon *d, struct conf *c, char **collide)
+static int cmp_err(const void *a, const void *b)
 {
-	struct state *s, *old;
+	const struct daemon_batch_err *x = a, *y = b;
+
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+json_object *daemon_batch_errors(struct daemon_batch *b)
+{
+	json_object *a = json_object_new_array();
+	char m[400];
+	uint32_t n = b->n_err < CONF_MAX_ERRORS ? b->n_err : CONF_MAX_ERRORS;
+
+	qsort(b->err, b->n_err, sizeof(*b->err), cmp_err);
+	for (uint32_t i = 0; i < n; i++) {
+		if (b->numbered && b->err[i].line)
+			snprintf(m, sizeof(m), "line %u: %s", b->err[i].line, b->err[i].msg);
+		else
+			snprintf(m, sizeof(m), "%s", b->err[i].msg);
+		json_object_array_add(a, json_object_new_string(m));
+	}
+	if (b->n_errors > n) {
+		snprintf(m, sizeof(m), "%u more errors not shown", b->n_errors - n);
+		json_object_array_add(a, json_object_new_string(m));
+	}
+	return a;
+}
+
+static void *grow(void *p, uint32_t *cap, uint32_t need, size_t size)
+{
+	uint32_t c = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return p;
+	while (c < need)
+		c *= 2;
+	if (!(q = realloc(p, (size_t)c * size)))
+		return NULL;
+	*cap = c;
+	return q;
+}
+
+int daemon_batch_spec(struct daemon *d, struct daemon_batch *b, const struct ctl_tunnel_spec *sp,
+		      uint32_t line)
+{
+	const struct conf *c = d->st->conf;
+	int from = conf_peer_index(c, sp->from_peer), to = conf_peer_index(c, sp->to_peer);
+	size_t nlen = strlen(sp->name) + 1;
+	struct conf_tunnel *t;
+	char m[160];
+	uint32_t cap;
+	void *p;
+
+	if (from < 0 || to < 0) {
+		snprintf(m, sizeof(m), "unknown peer \"%s\"", from < 0 ? sp->from_peer : sp->to_peer);
+		batch_error(b, line, -ENOENT, m);
+		return -ENOENT;
+	}
+	cap = b->cap;
+	if (!(p = grow(b->rows, &cap, b->n + 1, sizeof(*b->rows))))
+		goto oom;
+	b->rows = p;
+	cap = b->cap;
+	if (!(p = grow(b->lines, &cap, b->n + 1, sizeof(*b->lines))))
+		goto oom;
+	b->lines = p;
+	cap = b->cap;
+	if (!(p = grow(b->name_off, &cap, b->n + 1, sizeof(*b->name_off))))
+		goto oom;
+	b->name_off = p;
+	b->cap = cap;
+	if (b->names_len + nlen > b->names_cap) {
+		size_t nc = b->names_cap ? b->names_cap * 2 : 4096;
+
+		while (nc < b->names_len + nlen)
+			nc *= 2;
+		if (!(p = realloc(b->names, nc)))
+			goto oom;
+		b->names = p;
+		b->names_cap = nc;
+	}
+	if (sp->n_ue) {
+		uint32_t uc = b->ue_cap;
+
+		if (!(p = grow(b->ue, &uc, b->n_ue + sp->n_ue, sizeof(*b->ue))))
+			goto oom;
+		b->ue = p;
+		b->ue_cap = uc;
+	}
+	t = &b->rows[b->n];
+	memset(t, 0, sizeof(*t));
+	t->from_peer = (uint32_t)from;
+	t->from_teid = sp->from_teid;
+	t->to_peer = (uint32_t)to;
+	t->to_teid = sp->to_teid;
+	t->n_ue = (uint8_t)sp->n_ue;
+	t->ue = (struct conf_addr *)(uintptr_t)b->n_ue;   /* an offset until sealed */
+	t->qfi = sp->qfi;
+	t->rate = sp->rate;
+	t->burst = sp->burst;
+	memcpy(b->ue + b->n_ue, sp->ue, sp->n_ue * sizeof(*sp->ue));
+	b->n_ue += sp->n_ue;
+	memcpy(b->names + b->names_len, sp->name, nlen);
+	b->name_off[b->n] = (uint32_t)b->names_len;
+	b->names_len += nlen;
+	b->lines[b->n++] = line;
+	return 0;
+oom:
+	batch_error(b, line, -ENOMEM, "out of memory");
+	return -ENOMEM;
+}
+
+int daemon_batch_line(struct daemon *d, struct daemon_batch *b, const char *text, uint32_t line)
+{
+	struct ctl_tunnel_spec sp;
+	char err[256];
+	int r = ctl_tunnel_line_parse(text, &sp, err, sizeof(err));
+
+	if (r < 0) {
+		batch_error(b, line, -EINVAL, err);
+		return r;
+	}
+	return r ? daemon_batch_spec(d, b, &sp, line) : 0;
+}
+
+/* The rows point into the pools from now on. */
+static void batch_seal(struct daemon_batch *b)
+{
+	for (uint32_t i = 0; i < b->n; i++) {
+		b->rows[i].name = b->names + b->name_off[i];
+		b->rows[i].ue = b->rows[i].n_ue ? b->ue + (uintptr_t)b->rows[i].ue : NULL;
+	}
+}
+
+static void batch_check_err(void *ctx, uint32_t row, int code, const char *msg)
+{
+	struct daemon_batch *b = ctx;
+
+	batch_error(b, b->lines ? b->lines[row] : row + 1, code, msg);
+}
+
+/* Slots freed by recent deletions come back once the workers are past
+ * them: wait for that only when the table would be full without them. */
+static int reserve(struct daemon *d, uint32_t n)
+{
+	int r = state_reserve(d->st, n);
+
+	if (r == -ENOSPC) {
+		commit(d);
+		dp_wait(&d->dp, dp_advance(&d->dp));
+		reclaim(d);
+		r = state_reserve(d->st, n);
+	}
+	return r;
+}
+
+static void tunnels_event(struct daemon *d, const char *ev, const char *name, uint32_t n)
+{
+	json_object *f = json_object_new_object();
+
+	if (n == 1)
+		json_object_object_add(f, "tunnel", json_object_new_string(name));
+	else
+		json_object_object_add(f, "count", json_object_new_int64(n));
+	daemon_event(d, ev, f);
+}
+
+int daemon_tunnels_add(struct daemon *d, struct daemon_batch *b)
+{
+	struct state *s = d->st;
+	uint32_t *added = NULL, max = s->conf->max_runtime;
+	char m[160];
 	int r;
 
-	if (c)
-		r = state_new(c, d->rt, d->n_rt, d->st, d->n_workers, &s, collide);
-	else
-		r = state_rebuild(d->st, d->rt, d->n_rt, &s, collide);
+	batch_seal(b);
+	if ((uint64_t)s->n_runtime + b->n > max) {
+		snprintf(m, sizeof(m), "too many runtime tunnels: %u and %u more, max_runtime_tunnels is %u",
+			 s->n_runtime, b->n, max);
+		batch_error(b, 0, -ENOSPC, m);
+		return -ENOSPC;
+	}
+	reclaim(d);
+	/* Every error of every line, those of the lines read and these. */
+	if (state_batch_check(s, b->rows, b->n, batch_check_err, b) || b->n_errors)
+		return b->code;
+	if ((r = reserve(d, b->n)) < 0 || !(added = malloc((b->n ? b->n : 1) * sizeof(*added)))) {
+		batch_error(b, 0, r < 0 ? r : -ENOMEM, r == -ENOSPC ? "no free tunnel slot" : "out of memory");
+		return r < 0 ? r : -ENOMEM;
+	}
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct conf_tunnel *t = &b->rows[i];
+
+		added[i] = state_tunnel_add(s, t, t->from_peer, t->to_peer, TUNNEL_RUNTIME);
+		if (added[i] == TUNNEL_NONE) {
+			/* Out of memory in the middle: all or nothing. */
+			while (i--)
+				state_tunnel_del(s, added[i]);
+			commit(d);
+			free(added);
+			batch_error(b, 0, -ENOMEM, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	commit(d);
+	free(added);
+	if (b->n) {
+		tunnels_event(d, CTL_EV_TUNNEL_ADDED, b->rows[0].name, b->n);
+		if (b->n == 1)
+			log_info("tunnel %s added", b->rows[0].name);
+		else
+			log_info("%u tunnels added in one batch", b->n);
+		state_save_later(d);
+	}
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int daemon_tunnels_del(struct daemon *d, const char *const *names, const uint32_t *lines, uint32_t n,
+		       json_object **errors)
+{
+	struct state *s = d->st;
+	struct daemon_batch b;
+	uint32_t *idx = malloc((n ? n : 1) * sizeof(*idx) * 2);
+	char m[160];
+	int r = 0;
+
+	daemon_batch_init(&b, lines != NULL);
+	*errors = NULL;
+	if (!idx)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t k = state_find_tunnel(s, names[i]);
+
+		idx[i] = k;
+		if (k == TUNNEL_NONE) {
+			snprintf(m, sizeof(m), "no runtime tunnel named \"%s\"", names[i]);
+			batch_error(&b, lines ? lines[i] : 0, -ENOENT, m);
+		} else if (!(s->tunnels[k].flags & TUNNEL_RUNTIME)) {
+			snprintf(m, sizeof(m), "tunnel \"%s\" comes from the config file: edit it and reload",
+				 names[i]);
+			batch_error(&b, lines ? lines[i] : 0, -ENOENT, m);
+		}
+	}
+	if (!b.n_errors && n > 1) {
+		/* A name twice: its index twice in a sorted copy. */
+		memcpy(idx + n, idx, n * sizeof(*idx));
+		qsort(idx + n, n, sizeof(*idx), cmp_u32);
+		for (uint32_t i = 1; i < n; i++)
+			if (idx[n + i] == idx[n + i - 1]) {
+				for (uint32_t j = 0, seen = 0; j < n; j++)
+					if (idx[j] == idx[n + i] && seen++) {
+						snprintf(m, sizeof(m), "tunnel \"%s\" is named twice in the batch",
+							 names[j]);
+						batch_error(&b, lines ? lines[j] : 0, -EEXIST, m);
+						break;
+					}
+			}
+	}
+	if (b.n_errors) {
+		r = b.code;
+		*errors = daemon_batch_errors(&b);
+		goto out;
+	}
+	reclaim(d);
+	for (uint32_t i = 0; i < n; i++)
+		state_tunnel_del(s, idx[i]);
+	commit(d);
+	if (n) {
+		tunnels_event(d, CTL_EV_TUNNEL_REMOVED, names[0], n);
+		if (n == 1)
+			log_info("tunnel %s removed", names[0]);
+		else
+			log_info("%u tunnels removed in one batch", n);
+		state_save_later(d);
+	}
+out:
+	free(idx);
+	daemon_batch_fini(&b);
+	return r;
+}
+
+int daemon_tunnel_del(struct daemon *d, const char *name, char *err, size_t errlen)
+{
+	json_object *errors;
+	int r = daemon_tunnels_del(d, &name, NULL, 1, &errors);
+
 	if (r < 0)
+		snprintf(err, errlen, "%s", errors && json_object_array_length(errors) ?
+			 json_object_get_string(json_object_array_get_idx(errors, 0)) : strerror(-r));
+	json_object_put(errors);
+	return r;
+}
+
+/* ---- the state file ---- */
+
+static void state_save(struct daemon *d)
+{
+	uint64_t t0 = mono_ns();
+	int r;
+
+	d->state_dirty = false;
+	if (!d->state_dir)
+		return;
+	r = statefile_write(d->state_dir, d->st);
+	d->state_write_ns = mono_ns() - t0;
+	d->state_writes++;
+	if (r < 0) {
+		d->state_write_errors++;
+		log_ratelimited(LOG_LVL_WARNING, "cannot write %s/%s: %s: runtime tunnels would not survive a restart",
+				d->state_dir, STATEFILE_NAME, strerror(-r));
+	}
+}
+
+static int on_state_timer(sd_event_source *src, uint64_t usec, void *ud)
+{
+	state_save(ud);
+	return 0;
+}
+
+/* Changes come in bursts: the file is written at most every
+ * STATE_SAVE_USEC, or four times as long as the last write took, so that
+ * writing never limits the rate of changes. */
+static void state_save_later(struct daemon *d)
+{
+	uint64_t usec = STATE_SAVE_USEC;
+	int on = SD_EVENT_OFF;
+
+	if (!d->state_dir)
+		return;
+	d->state_dirty = true;
+	if (!d->state_timer || (sd_event_source_get_enabled(d->state_timer, &on) >= 0 && on != SD_EVENT_OFF))
+		return;
+	if (d->state_write_ns / 1000 * 4 > usec)
+		usec = d->state_write_ns / 1000 * 4;
+	sd_event_source_set_time_relative(d->state_timer, usec);
+	sd_event_source_set_enabled(d->state_timer, SD_EVENT_ONESHOT);
+}
+
+/* The state directory: the config's, else systemd's StateDirectory=
+ * (the first of $STATE_DIRECTORY), else none. */
+static void state_dir_init(struct daemon *d, const struct conf *c)
+{
+	const char *env = getenv("STATE_DIRECTORY");
+
+	if (c->state_directory)
+		d->state_dir = strdup(c->state_directory);
+	else if (env && *env)
+		d->state_dir = strndup(env, strcspn(env, ":"));
+	if (!d->state_dir) {
+		log_info("no state directory (state_directory, or StateDirectory= under systemd): "
+			 "runtime tunnels do not survive a restart");
+		return;
+	}
+	if (mkdir(d->state_dir, 0750) < 0 && errno != EEXIST)
+		log_warn("state directory %s: %s: runtime tunnels would not survive a restart",
+			 d->state_dir, strerror(errno));
+}
+
+static void state_file_moved(const char *dir, const char *why)
+{
+	char moved[PATH_MAX];
+	int r = statefile_quarantine(dir, moved, sizeof(moved));
+
+	if (r < 0)
+		log_warn("%s/%s %s, and it cannot be moved aside: %s; its tunnels are not loaded",
+			 dir, STATEFILE_NAME, why, strerror(-r));
+	else
+		log_warn("%s/%s %s: moved aside to %s, its tunnels are not loaded",
+			 dir, STATEFILE_NAME, why, moved);
+}
+
+static void drop_row(void *ctx, uint32_t row, int code, const char *msg)
+{
+	struct daemon_batch *b = ctx;
+
+	if (b->drop[row])
+		return;
+	b->drop[row] = 1;
+	log_warn("runtime tunnel \"%s\" of the state file (line %u) %s: dropped", b->rows[row].name,
+		 b->lines[row], msg);
+}
+
+/* The runtime tunnels of the last run, after the config file: a file that
+ * cannot be read or parsed is moved aside; a tunnel that collides with
+ * the config is dropped with a warning, as at reload. */
+static void state_load(struct daemon *d)
+{
+	struct daemon_batch b;
+	char *text, **lines, err[256];
+	uint32_t *numbers, n, kept = 0;
+	int r;
+
+	if (!d->state_dir)
+		return;
+	r = statefile_read(d->state_dir, &text, &lines, &numbers, &n, err, sizeof(err));
+	if (r == -ENOENT)
+		return;
+	if (r == -EBADMSG) {
+		state_file_moved(d->state_dir, err);
+		return;
+	}
+	if (r < 0) {
+		snprintf(err, sizeof(err), "cannot be read (%s)", strerror(-r));
+		state_file_moved(d->state_dir, err);
+		return;
+	}
+	daemon_batch_init(&b, true);
+	for (uint32_t i = 0; i < n; i++) {
+		struct ctl_tunnel_spec sp;
+		char why[200];
+		int k = ctl_tunnel_line_parse(lines[i], &sp, why, sizeof(why));
+
+		if (k < 0) {
+			snprintf(err, sizeof(err), "line %u: %s", numbers[i], why);
+			state_file_moved(d->state_dir, err);
+			goto out;
+		}
+		if (k == 0)
+			continue;
+		/* A peer the config no longer has: that tunnel only is dropped. */
+		if (conf_peer_index(d->st->conf, sp.from_peer) < 0 || conf_peer_index(d->st->conf, sp.to_peer) < 0) {
+			log_warn("runtime tunnel \"%s\" of the state file (line %u) names a peer that is gone: dropped",
+				 sp.name, numbers[i]);
+			continue;
+		}
+		if (daemon_batch_spec(d, &b, &sp, numbers[i]) < 0)
+			goto oom;
+	}
+	batch_seal(&b);
+	if (!(b.drop = calloc(b.n ? b.n : 1, 1)))
+		goto oom;
+	for (uint32_t i = d->st->conf->max_runtime; i < b.n; i++) {
+		b.drop[i] = 1;
+		log_warn("runtime tunnel \"%s\" of the state file (line %u) is beyond max_runtime_tunnels (%u): dropped",
+			 b.rows[i].name, b.lines[i], d->st->conf->max_runtime);
+	}
+	if (reserve(d, b.n) < 0)
+		goto oom;
+	state_batch_check(d->st, b.rows, b.n, drop_row, &b);
+	for (uint32_t i = 0; i < b.n; i++) {
+		const struct conf_tunnel *t = &b.rows[i];
+
+		if (!b.drop[i] && state_tunnel_add(d->st, t, t->from_peer, t->to_peer, TUNNEL_RUNTIME) != TUNNEL_NONE)
+			kept++;
+	}
+	commit(d);
+	log_info("%u runtime tunnels loaded from %s/%s", kept, d->state_dir, STATEFILE_NAME);
+	if (kept != b.n)
+		state_save_later(d);
+	goto out;
+oom:
+	log_err("out of memory loading %s/%s: its tunnels are not loaded", d->state_dir, STATEFILE_NAME);
+out:
+	free(b.drop);
+	b.drop = NULL;
+	daemon_batch_fini(&b);
+	free(text);
+	free(lines);
+	free(numbers);
+}
+
+/* Runtime tunnels the new state left out (they collide with the file, or
+ * name a peer that is gone; the warning named them) are dropped for good. */
+static void runtime_dropped(struct daemon *d, const struct rt_tunnel *rows, uint32_t n)
+{
+	uint32_t dropped = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t k = state_find_tunnel(d->st, rows[i].t.name);
+
+		if (k != TUNNEL_NONE && (d->st->tunnels[k].flags & TUNNEL_RUNTIME))
+			continue;
+		tunnels_event(d, CTL_EV_TUNNEL_REMOVED, rows[i].t.name, 1);
+		dropped++;
+	}
+	if (dropped)
+		state_save_later(d);
+}
+
+/* Build a state from c (taken over) and the runtime tunnels of the
+ * running one, publish it, and carry the tunnel counters over. */
+static int apply(struct daemon *d, struct conf *c, char **collide)
+{
+	struct state *s, *old = d->st;
+	struct rt_tunnel *rows;
+	uint32_t n;
+	int r;
+
+	if ((r = state_runtime_rows(old, &rows, &n)) < 0) {
+		conf_free(c);
 		return r;
+	}
+	r = state_new(c, rows, n, c->max_runtime, old, d->n_workers, &s, collide);
+	if (r < 0) {
+		free(rows);
+		return r;
+	}
 	init_peers(d, s);
-	old = dp_swap(&d->dp, s);
+	dp_swap(&d->dp, s);
 	state_carry_counters(s, old);
 	d->st = s;
+	runtime_dropped(d, rows, n);   /* rows point into old */
+	free(rows);
 	state_free(old);
-	rt_keep_live(d);
 	/* Parsing a big file leaves the heap full of freed blocks: give them back. */
 	malloc_trim(0);
 	return 0;
@@ -181,6 +707,8 @@ static int keep_static(const struct conf *old, struct conf *c)
 		log_warn("control changed: applies after a restart, ignoring");
 	if (!same_addr(&c->metrics.listen, &old->metrics.listen) || c->metrics.enabled != old->metrics.enabled)
 		log_warn("metrics changed: applies after a restart, ignoring");
+	if (!same_str(c->state_directory, old->state_directory))
+		log_warn("state_directory changed: applies after a restart, ignoring");
 
 	if (!path || (old->control.group && !group)) {
 		free(path);
@@ -270,107 +798,6 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 	}
 	reload_done(d, r);
 	return r;
-}
-
-int daemon_tunnel_add(struct daemon *d, const struct rt_tunnel *t, char *err, size_t errlen)
-{
-	struct rt_tunnel *rt, *x;
-	char *collide = NULL;
-	int r;
-
-	if (d->n_rt >= DAEMON_MAX_RUNTIME) {
-		snprintf(err, errlen, "too many runtime tunnels (at most %d)", DAEMON_MAX_RUNTIME);
-		return -ENOSPC;
-	}
-	if (state_find_tunnel(d->st, t->t.name) != TUNNEL_NONE) {
-		snprintf(err, errlen, "a tunnel named \"%s\" exists", t->t.name);
-		return -EEXIST;
-	}
-	if (state_lookup_teid(d->st, t->t.from_teid) != TUNNEL_NONE) {
-		snprintf(err, errlen, "from TEID 0x%x is in use", t->t.from_teid);
-		return -EEXIST;
-	}
-	if (conf_peer_index(d->st->conf, t->from) < 0 || conf_peer_index(d->st->conf, t->to) < 0) {
-		snprintf(err, errlen, "unknown peer \"%s\"",
-			 conf_peer_index(d->st->conf, t->from) < 0 ? t->from : t->to);
-		return -ENOENT;
-	}
-	if (t->t.n_ue && !d->st->conf->tun.present) {
-		snprintf(err, errlen, "ue needs a tun device in the config");
-		return -EINVAL;
-	}
-	for (unsigned i = 0; i < t->t.n_ue; i++) {
-		const struct conf_addr *a = &t->t.ue[i];
-		uint32_t k = state_lookup_ue(d->st, a->family, a->addr);
-		char as[INET6_ADDRSTRLEN];
-
-		if (k != TUNNEL_NONE) {
-			snprintf(err, errlen, "ue address %s is in use by tunnel \"%s\"",
-				 conf_addr_str(a, as, sizeof(as)), tunnel_name(d->st, &d->st->tunnels[k]));
-			return -EEXIST;
-		}
-	}
-	if (!(rt = realloc(d->rt, (d->n_rt + 1) * sizeof(*rt))))
-		return -ENOMEM;
-	d->rt = rt;
-	x = &rt[d->n_rt];
-	*x = *t;
-	x->t.name = strdup(t->t.name);
-	x->t.ue = t->t.n_ue ? malloc(t->t.n_ue * sizeof(*x->t.ue)) : NULL;
-	if (!x->t.name || (t->t.n_ue && !x->t.ue)) {
-		rt_free(x);
-		return -ENOMEM;
-	}
-	if (t->t.n_ue)
-		memcpy(x->t.ue, t->t.ue, t->t.n_ue * sizeof(*x->t.ue));
-	d->n_rt++;
-	if ((r = apply(d, NULL, &collide)) < 0) {
-		rt_free(&d->rt[--d->n_rt]);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	/* Not left out: name, TEID, peers and ue addresses were checked above. */
-	free(collide);
-	{
-		json_object *f = json_object_new_object();
-
-		json_object_object_add(f, "tunnel", json_object_new_string(t->t.name));
-		daemon_event(d, CTL_EV_TUNNEL_ADDED, f);
-	}
-	log_info("tunnel %s added", t->t.name);
-	return 0;
-}
-
-int daemon_tunnel_del(struct daemon *d, const char *name, char *err, size_t errlen)
-{
-	struct rt_tunnel removed;
-	uint32_t i;
-	int r;
-
-	for (i = 0; i < d->n_rt && strcmp(d->rt[i].t.name, name); i++)
-		;
-	if (i == d->n_rt) {
-		snprintf(err, errlen, state_find_tunnel(d->st, name) != TUNNEL_NONE ?
-			 "tunnel \"%s\" comes from the config file: edit it and reload" :
-			 "no runtime tunnel named \"%s\"", name);
-		return -ENOENT;
-	}
-	removed = d->rt[i];
-	d->rt[i] = d->rt[--d->n_rt];
-	if ((r = apply(d, NULL, NULL)) < 0) {
-		d->rt[d->n_rt++] = removed;   /* the tunnel stays: say so */
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	{
-		json_object *f = json_object_new_object();
-
-		json_object_object_add(f, "tunnel", json_object_new_string(name));
-		daemon_event(d, CTL_EV_TUNNEL_REMOVED, f);
-	}
-	log_info("tunnel %s removed", name);
-	rt_free(&removed);
-	return 0;
 }
 
 /* ---- Echo path supervision (TS 29.281 7.2) ---- */
@@ -587,6 +1014,7 @@ static void update_status(struct daemon *d)
 
 static int on_status(sd_event_source *src, uint64_t usec, void *ud)
 {
+	reclaim(ud);   /* what deletions freed, once no burst of changes does it */
 	update_status(ud);
 	sd_event_source_set_time_relative(src, STATUS_USEC);
 	return 0;
@@ -697,10 +1125,15 @@ static int run(struct daemon *d, struct conf *c)
 			return conf_free(c), fail(EXIT_STARTUP, r, err);
 		}
 	}
-	r = state_new(c, NULL, 0, NULL, d->n_workers, &d->st, NULL);
+	state_dir_init(d, c);
+	r = state_new(c, NULL, 0, c->max_runtime, NULL, d->n_workers, &d->st, NULL);
 	if (r < 0)
 		return fail(EXIT_STARTUP, r, "out of memory building the tables");
 	init_peers(d, d->st);
+	sd_event_add_time_relative(d->ev, &d->state_timer, CLOCK_MONOTONIC, STATE_SAVE_USEC, 1000,
+				   on_state_timer, d);
+	sd_event_source_set_enabled(d->state_timer, SD_EVENT_OFF);
+	state_load(d);
 	malloc_trim(0);
 	if ((r = dp_start(&d->dp, d->st)) < 0)
 		return fail(EXIT_STARTUP, r, "cannot start the workers");
@@ -745,17 +1178,18 @@ int daemon_main(const char *conf_file)
 	status = run(&d, c);
 	sysd_stopping();
 	dp_stop(&d.dp);
+	if (d.state_dirty)
+		state_save(&d);
 	http_free(d.http);
 	ctl_free(d.ctl);
 	sd_event_source_unref(d.tick);
 	sd_event_source_unref(d.status_timer);
+	sd_event_source_unref(d.state_timer);
 	sd_event_source_unref(d.notify_src);
 	sd_event_unref(d.ev);
 	dp_fini(&d.dp);
 	state_free(d.st);
-	for (uint32_t i = 0; i < d.n_rt; i++)
-		rt_free(&d.rt[i]);
-	free(d.rt);
+	free(d.state_dir);
 	if (d.has_tun)
 		tun_close(&d.tun);
 	log_info("stopped");

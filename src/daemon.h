@@ -22,16 +22,16 @@ enum {
 	EXIT_STARTUP = 3,         /* bind, TUN, permission, unreadable config */
 };
 
-#define DAEMON_MAX_RUNTIME 65536  /* tunnels added through the control socket */
-
 struct daemon {
 	sd_event *ev;
 	const char *conf_file;
 	unsigned n_workers;
 	struct dp dp;
 	struct state *st;         /* the published state; control thread's view */
-	struct rt_tunnel *rt;
-	uint32_t n_rt;
+	char *state_dir;          /* of the state file, or NULL */
+	bool state_dirty;         /* runtime tunnels changed since the last write */
+	uint64_t state_write_ns;  /* the last write took */
+	uint64_t state_writes, state_write_errors;
 	struct tun_dev tun;
 	bool has_tun;
 	bool tun_lost;            /* the device was deleted under us */
@@ -44,7 +44,7 @@ struct daemon {
 	uint64_t echo_req_tx;     /* Echo Requests sent by the supervision */
 	uint64_t last_rx, last_rx_ns;   /* for the pps in STATUS= */
 	double pps;
-	sd_event_source *tick, *status_timer, *notify_src;
+	sd_event_source *tick, *status_timer, *notify_src, *state_timer;
 };
 
 int daemon_main(const char *conf_file);
@@ -53,8 +53,45 @@ int daemon_main(const char *conf_file);
  * with every error in *errors (a JSON array of strings, caller owns).
  * *warnings may list runtime tunnels that collide with the new config. */
 int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings);
-/* Add or remove a runtime tunnel; err gets a sentence. */
-int daemon_tunnel_add(struct daemon *d, const struct rt_tunnel *t, char *err, size_t errlen);
+/* A batch of runtime tunnels to add, checked whole and applied all or
+ * nothing: rows with their peers resolved, their line numbers, the errors
+ * ("line N: message" when numbered). */
+struct daemon_batch {
+	struct conf_tunnel *rows;
+	uint32_t *lines;
+	uint32_t *name_off;
+	uint32_t n, cap;
+	char *names;
+	size_t names_len, names_cap;
+	struct conf_addr *ue;
+	uint32_t n_ue, ue_cap;
+	uint8_t *drop;            /* state file loading: rows left out */
+	bool numbered;
+	uint32_t n_errors;        /* every error; the first BATCH_ERRORS_KEPT are kept */
+	int code;                 /* -errno of the first error */
+	struct daemon_batch_err {
+		uint32_t line;    /* 0: of the whole batch */
+		char *msg;
+	} *err;
+	uint32_t n_err, err_cap;
+};
+struct ctl_tunnel_spec;
+void daemon_batch_init(struct daemon_batch *b, bool numbered);
+void daemon_batch_fini(struct daemon_batch *b);
+/* Add one tunnel (line: its number) or one line of a batch file (blank
+ * and comment lines are skipped); an error is kept in b. 0 or -errno. */
+int daemon_batch_spec(struct daemon *d, struct daemon_batch *b, const struct ctl_tunnel_spec *sp,
+		      uint32_t line);
+int daemon_batch_line(struct daemon *d, struct daemon_batch *b, const char *text, uint32_t line);
+/* The errors of b, sorted by line, "line N: message" when numbered (at
+ * most CONF_MAX_ERRORS, then a count), as a JSON array. */
+json_object *daemon_batch_errors(struct daemon_batch *b);
+/* Apply b: 0, or -errno with every error kept in b and nothing added. */
+int daemon_tunnels_add(struct daemon *d, struct daemon_batch *b);
+/* Remove the runtime tunnels names[0..n) (lines: their line numbers, or
+ * NULL), all or none: 0, or -errno with the errors in *errors. */
+int daemon_tunnels_del(struct daemon *d, const char *const *names, const uint32_t *lines, uint32_t n,
+		       json_object **errors);
 int daemon_tunnel_del(struct daemon *d, const char *name, char *err, size_t errlen);
 /* Send an event to monitor clients; takes ownership of fields. */
 void daemon_event(struct daemon *d, const char *event, json_object *fields);

@@ -122,7 +122,7 @@ static void drop(struct dp_worker *w, enum drop_reason r)
 /* Worker w's counters of tunnel ti, and of peer p (NULL for none). */
 static struct ctr *tunnel_ctr(const struct dp_worker *w, const struct state *s, uint32_t ti)
 {
-	return &s->ctr[(size_t)w->id * s->n_tunnels + ti];
+	return &s->ctr[(size_t)w->id * s->cap + ti];
 }
 
 static struct ctr *peer_ctr(const struct dp_worker *w, const struct peer *p)
@@ -1139,6 +1139,7 @@ static size_t gro_size(const struct msghdr *mh)
 static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, const size_t *gs,
 			unsigned w)
 {
+	const struct hidx *idx = state_teid_idx(s);
 	uint32_t teid[PREFETCH_MAX];
 	unsigned k = 0;
 
@@ -1151,8 +1152,8 @@ static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, 
 			uint32_t h;
 
 			teid[k] = get32(p + off + 4);
-			h = hidx_hash(teid[k]) & s->teid.mask;
-			__builtin_prefetch(&s->teid.slot[h]);
+			h = hidx_hash(teid[k]) & idx->mask;
+			__builtin_prefetch(&idx->slot[h]);
 			k++;
 		}
 	}
@@ -1162,7 +1163,7 @@ static void rx_prefetch(const struct state *s, const struct scratch *sc, int n, 
 		if (ti == TUNNEL_NONE)
 			continue;
 		__builtin_prefetch(&s->tunnels[ti]);
-		__builtin_prefetch(&s->ctr[(size_t)w * s->n_tunnels + ti], 1);
+		__builtin_prefetch(&s->ctr[(size_t)w * s->cap + ti], 1);
 	}
 }
 
@@ -1604,18 +1605,40 @@ int dp_start(struct dp *dp, struct state *s)
 	return 0;
 }
 
-struct state *dp_swap(struct dp *dp, struct state *s)
+uint64_t dp_advance(struct dp *dp)
 {
-	struct state *old = __atomic_exchange_n(&dp->cur, s, __ATOMIC_SEQ_CST);
-	uint64_t g = __atomic_add_fetch(&dp->gen, 1, __ATOMIC_SEQ_CST);
+	return __atomic_add_fetch(&dp->gen, 1, __ATOMIC_SEQ_CST);
+}
 
-	for (unsigned i = 0; i < dp->n_workers; i++) {
+uint64_t dp_safe_gen(struct dp *dp)
+{
+	uint64_t min = UINT64_MAX;
+
+	for (unsigned i = 0; dp->w && i < dp->n_workers; i++) {
+		uint64_t g = __atomic_load_n(&dp->w[i].seen_gen, __ATOMIC_SEQ_CST);
+
+		if (g < min)
+			min = g;
+	}
+	return min;
+}
+
+void dp_wait(struct dp *dp, uint64_t g)
+{
+	for (unsigned i = 0; dp->w && i < dp->n_workers; i++) {
 		while (__atomic_load_n(&dp->w[i].seen_gen, __ATOMIC_SEQ_CST) < g) {
 			struct timespec ts = { 0, 50000 };
 
 			nanosleep(&ts, NULL);
 		}
 	}
+}
+
+struct state *dp_swap(struct dp *dp, struct state *s)
+{
+	struct state *old = __atomic_exchange_n(&dp->cur, s, __ATOMIC_SEQ_CST);
+
+	dp_wait(dp, dp_advance(dp));
 	return old;
 }
 

@@ -71,6 +71,13 @@ void dp_set_tun(struct dp *dp, unsigned w, int fd);
 int dp_start(struct dp *dp, struct state *s);
 /* Publish s and wait until no worker uses the previous state; returns it. */
 struct state *dp_swap(struct dp *dp, struct state *s);
+/* Changes made in place (a tunnel added or removed): a new generation, to
+ * stamp what the change unlinked; it is safe to free once dp_safe_gen()
+ * reaches it (every worker past a quiescent point since). */
+uint64_t dp_advance(struct dp *dp);
+uint64_t dp_safe_gen(struct dp *dp);
+/* Wait until every worker has seen generation g or is idle. */
+void dp_wait(struct dp *dp, uint64_t g);
 void dp_stop(struct dp *dp);
 void dp_fini(struct dp *dp);
 

@@ -43,7 +43,9 @@ static void usage(FILE *f)
 		"  peers                  each peer: address, state, last echo RTT, counters\n"
 		"  tunnels [NAME]         each tunnel: from, to, ue, counters\n"
 		"  tunnel add NAME from PEER TEID to PEER TEID [ue ADDR...] [qfi N] [rate BPS] [burst BYTES]\n"
+		"  tunnel add -f FILE|-  add the tunnels of FILE, one a line, all or none\n"
 		"  tunnel del NAME\n"
+		"  tunnel del -f FILE|-  remove the tunnels named in FILE, one a line, all or none\n"
 		"  reload                 reload the configuration file\n"
 		"  metrics                Prometheus text exposition\n"
 		"  monitor                print events until interrupted\n"
@@ -504,6 +506,67 @@ static const char *socket_path(const char *opt, const char *config)
 	return CTL_DEFAULT_SOCKET;
 }
 
+/* tunnel add/del -f FILE: the file ("-": standard input), a line each. */
+static const char *batch_file;
+
+static char *batch_request(const char *cmd, const char *file)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "re") : stdin;
+	char *text = NULL, *req = NULL, **lines = NULL, *p;
+	size_t len = 0, n = 0, cap = 0;
+
+	if (!f) {
+		fprintf(stderr, "gtpuctl: %s: cannot open %s: %s\n", cmd, file, strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	{
+		FILE *m = open_memstream(&text, &len);
+		char buf[65536];
+		size_t k;
+
+		while (m && (k = fread(buf, 1, sizeof(buf), f)) > 0)
+			fwrite(buf, 1, k, m);
+		if (!m || ferror(f) || fclose(m)) {
+			fprintf(stderr, "gtpuctl: %s: cannot read %s: %s\n", cmd, file, strerror(errno));
+			exit(EXIT_USAGE);
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (memchr(text, '\0', len)) {
+		fprintf(stderr, "gtpuctl: %s: %s holds a NUL byte\n", cmd, file);
+		exit(EXIT_USAGE);
+	}
+	for (p = text; p < text + len;) {
+		char *nl = memchr(p, '\n', (size_t)(text + len - p));
+
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if (!(lines = realloc(lines, cap * sizeof(*lines))))
+				goto oom;
+		}
+		lines[n++] = p;
+		if (!nl)
+			break;
+		*nl = '\0';
+		p = nl + 1;
+	}
+	if (n > CTL_MAX_BATCH) {
+		fprintf(stderr, "gtpuctl: %s: %s has %zu lines, at most %u are taken at once\n", cmd, file, n,
+			CTL_MAX_BATCH);
+		exit(EXIT_USAGE);
+	}
+	req = ctl_request_build_batch(cmd, (const char *const *)lines, n);
+	if (!req)
+		goto oom;
+	free(lines);
+	free(text);
+	return req;
+oom:
+	fprintf(stderr, "gtpuctl: %s: out of memory\n", cmd);
+	exit(EXIT_FAILED);
+}
+
 /* Map the words of the command line to a protocol command and check the
  * arguments here, so that usage errors need no daemon. */
 static const char *command_of(int argc, char **argv, int *first_arg)
@@ -520,6 +583,12 @@ static const char *command_of(int argc, char **argv, int *first_arg)
 		exit(EXIT_USAGE);
 	}
 	if (!strcmp(argv[0], "tunnel")) {
+		if (argc == 4 && (!strcmp(argv[1], "add") || !strcmp(argv[1], "del")) &&
+		    !strcmp(argv[2], "-f")) {
+			batch_file = argv[3];
+			*first_arg = 4;
+			return !strcmp(argv[1], "add") ? "tunnel add" : "tunnel del";
+		}
 		if (argc >= 2 && !strcmp(argv[1], "add")) {
 			struct ctl_tunnel_spec spec;
 			char err[256];
@@ -537,7 +606,8 @@ static const char *command_of(int argc, char **argv, int *first_arg)
 			return "tunnel del";
 		}
 		fprintf(stderr, "gtpuctl: usage: tunnel add NAME from PEER TEID to PEER TEID [ue ADDR...] "
-			"[qfi N] [rate BPS] [burst BYTES] | tunnel del NAME\n");
+			"[qfi N] [rate BPS] [burst BYTES] | tunnel add -f FILE | tunnel del NAME | "
+			"tunnel del -f FILE\n");
 		exit(EXIT_USAGE);
 	}
 	nargs = argc - 1;
@@ -661,8 +731,11 @@ int main(int argc, char **argv)
 	cmd = command_of(argc - optind, argv + optind, &first);
 	path = socket_path(sock_opt, config);
 	signal(SIGPIPE, SIG_IGN);
-	req = ctl_request_build(cmd, (const char *const *)argv + optind + first,
-				(size_t)(argc - optind - first));
+	if (batch_file)
+		req = batch_request(cmd, batch_file);
+	else
+		req = ctl_request_build(cmd, (const char *const *)argv + optind + first,
+					(size_t)(argc - optind - first));
 	if (!req) {
 		fprintf(stderr, "gtpuctl: too many arguments\n");
 		return EXIT_USAGE;

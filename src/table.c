@@ -97,40 +97,54 @@ static uint32_t addr_hash(int family, const uint8_t *a)
 	}
 	return h;
 }
-
-/* The per-tunnel arrays a packet touches (TEID index, tunnels, counters):
- * from 2 MB on, 2 MB aligned and asked to be backed by transparent huge
- * pages (which this kernel may give only on request). A million tunnels then
- * take a few dozen TLB entries instead of a TLB miss, with its page walk, at
- * every lookup. n (at least one) elements of size, every byte fill; freed
- * with free. */
+/* Big arrays (tunnel slots, their counters, buckets and ue addresses) are
+ * reserved whole for the state's capacity but cost memory only where they
+ * are touched: a slot array never moves, so a worker's index stays good
+ * while the control thread adds and removes tunnels. From 2 MB on they are
+ * asked to be backed by transparent huge pages (which this kernel may give
+ * only on request): a million tunnels then take a few dozen TLB entries
+ * instead of a TLB miss, with its page walk, at every lookup. Zero-filled. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
-static void *table_alloc(size_t n, size_t size, uint8_t fill)
+static void *region_new(size_t n, size_t size, size_t *len)
 {
-	size_t len;
 	void *p;
 
 	if (!n)
 		n = 1;
 	if (size && n > (SIZE_MAX - HUGE_PAGE) / size)
 		return NULL;
-	len = n * size;
-	if (len < HUGE_PAGE) {
-		if (!fill)
-			return calloc(n, size);
-		p = malloc(len);
-	} else {
-		len = (len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-		if (posix_memalign(&p, HUGE_PAGE, len))
-			return NULL;
-		madvise(p, len, MADV_HUGEPAGE);    /* advice: without it, small pages */
-	}
-	if (p)
-		memset(p, fill, len);
+	*len = (n * size + 4095) & ~(size_t)4095;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (*len >= HUGE_PAGE)
+		madvise(p, *len, MADV_HUGEPAGE);    /* advice: without it, small pages */
 	return p;
 }
 
+static void region_free(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
+/* An index: zeroed, huge pages from 2 MB on; freed with free. */
+static void *idx_alloc(size_t len)
+{
+	void *p;
+
+	if (len < HUGE_PAGE)
+		return calloc(1, len);
+	len = (len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if (posix_memalign(&p, HUGE_PAGE, len))
+		return NULL;
+	madvise(p, len, MADV_HUGEPAGE);
+	memset(p, 0, len);
+	return p;
+}
+
+/* The table size for n entries at a load of at most one half. */
 static uint32_t pow2_for(uint32_t n)
 {
 	uint32_t sz = 16;
@@ -140,6 +154,14 @@ static uint32_t pow2_for(uint32_t n)
 	return sz;
 }
 
+/* An index takes entries until three quarters of it are used (deleted
+ * entries count: they lengthen probes); then it is built anew at a load of
+ * at most one half. */
+static bool idx_full(uint32_t mask, uint32_t used, uint32_t more)
+{
+	return ((uint64_t)used + more) * 4 > ((uint64_t)mask + 1) * 3;
+}
+
 /* Fixed-size compares: no call into memcmp with a length it must test. */
 static bool addr_eq(int family, const uint8_t *a, const struct conf_addr *b)
 {
@@ -147,6 +169,7 @@ static bool addr_eq(int family, const uint8_t *a, const struct conf_addr *b)
 		return false;
 	return family == AF_INET ? !memcmp(a, b->addr, 4) : !memcmp(a, b->addr, 16);
 }
+
 
 static struct peer *peer_new(const struct conf_peer *cp, unsigned n_workers)
 {
@@ -259,174 +282,703 @@ struct peer *state_lookup_peer(const struct state *s, const struct sockaddr *sa)
 	return NULL;
 }
 
-uint32_t state_lookup_ue(const struct state *s, int family, const uint8_t *addr)
+/* ---- the control thread's part ---- */
+
+/* A stack of free indexes. */
+struct ustack {
+	uint32_t *v;
+	uint32_t n, cap;
+};
+
+static int us_push(struct ustack *u, uint32_t x)
 {
-	uint32_t h;
+	if (u->n == u->cap) {
+		uint32_t cap = u->cap ? u->cap * 2 : 256;
+		uint32_t *v = realloc(u->v, cap * sizeof(*v));
 
-	if (!s->ue_hash)
-		return TUNNEL_NONE;
-	h = addr_hash(family, addr) & s->ue_mask;
-	while (s->ue_hash[h].family) {
-		const struct ue_entry *e = &s->ue_hash[h];
-
-		if (e->family == family && !memcmp(e->addr, addr, family == AF_INET ? 4 : 16))
-			return e->tunnel;
-		h = (h + 1) & s->ue_mask;
+		if (!v)
+			return -ENOMEM;
+		u->v = v;
+		u->cap = cap;
 	}
-	return TUNNEL_NONE;
+	u->v[u->n++] = x;
+	return 0;
 }
 
-static bool hidx_insert(struct hidx *h, uint32_t key, uint32_t val)
+/* Something freed that a worker may still read: a tunnel slot, or an index
+ * array replaced by a bigger one. */
+struct limbo {
+	uint64_t gen;                 /* UINT64_MAX until state_commit */
+	uint32_t slot;
+	void *ptr;                    /* an index to free, or NULL: the slot */
+};
+
+#define NAME_TOMB UINT32_MAX
+
+struct tctl {
+	size_t tunnels_len, ctr_len, ue_len, tb_len, tbcfg_len, base_len, ei_len;
+	struct ustack slot_free;
+	uint32_t ue_cap, ue_hi;       /* ue entries reserved and ever used */
+	struct ustack ue_free[CONF_MAX_UE + 1];   /* freed ue ranges by length */
+	uint32_t tb_cap, tb_hi;
+	struct ustack tb_free;
+	struct limbo *limbo;
+	size_t limbo_head, limbo_n, limbo_cap, limbo_pending;
+	/* Names: a pool the tunnels point into (compacted when half is
+	 * garbage) and a hash of them (slot + 1, NAME_TOMB deleted). */
+	char *names;
+	size_t names_len, names_cap, names_dead;
+	uint32_t *name_idx;
+	uint32_t name_mask, name_used, name_live;
+};
+
+const char *state_names(const struct state *s)
+{
+	return s->ctl->names;
+}
+
+static int limbo_add(struct tctl *c, uint32_t slot, void *ptr)
+{
+	if (c->limbo_n == c->limbo_cap) {
+		size_t cap = c->limbo_cap ? c->limbo_cap * 2 : 256;
+		struct limbo *l;
+
+		/* Room at the front first. */
+		if (c->limbo_head) {
+			memmove(c->limbo, c->limbo + c->limbo_head, (c->limbo_n - c->limbo_head) * sizeof(*l));
+			c->limbo_n -= c->limbo_head;
+			c->limbo_pending -= c->limbo_head;
+			c->limbo_head = 0;
+		}
+		if (c->limbo_n == c->limbo_cap) {
+			if (!(l = realloc(c->limbo, cap * sizeof(*l))))
+				return -ENOMEM;
+			c->limbo = l;
+			c->limbo_cap = cap;
+		}
+	}
+	c->limbo[c->limbo_n++] = (struct limbo){ UINT64_MAX, slot, ptr };
+	return 0;
+}
+
+/* ---- the name pool and index (control thread only) ---- */
+
+static uint32_t name_find_slot(const struct state *s, const char *name, uint32_t *tomb)
+{
+	const struct tctl *c = s->ctl;
+	uint32_t h = hash_str(name) & c->name_mask;
+
+	if (tomb)
+		*tomb = UINT32_MAX;
+	for (;; h = (h + 1) & c->name_mask) {
+		uint32_t v = c->name_idx[h];
+
+		if (!v)
+			return h;
+		if (v == NAME_TOMB) {
+			if (tomb && *tomb == UINT32_MAX)
+				*tomb = h;
+			continue;
+		}
+		if (!strcmp(c->names + s->tunnels[v - 1].name_off, name))
+			return h;
+	}
+}
+
+uint32_t state_find_tunnel(const struct state *s, const char *name)
+{
+	uint32_t v = s->ctl->name_idx[name_find_slot(s, name, NULL)];
+
+	return v ? v - 1 : TUNNEL_NONE;
+}
+
+static int name_idx_build(struct state *s, uint32_t n)
+{
+	struct tctl *c = s->ctl;
+	uint32_t mask = pow2_for(n) - 1;
+	uint32_t *idx = calloc((size_t)mask + 1, sizeof(*idx));
+
+	if (!idx)
+		return -ENOMEM;
+	free(c->name_idx);
+	c->name_idx = idx;
+	c->name_mask = mask;
+	c->name_used = c->name_live = 0;
+	STATE_FOR_EACH(s, i) {
+		c->name_idx[name_find_slot(s, c->names + s->tunnels[i].name_off, NULL)] = i + 1;
+		c->name_used++;
+		c->name_live++;
+	}
+	return 0;
+}
+
+static int names_room(struct tctl *c, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (c->names_len + more <= c->names_cap)
+		return 0;
+	cap = c->names_cap ? c->names_cap : 4096;
+	while (cap < c->names_len + more)
+		cap *= 2;
+	if (!(p = realloc(c->names, cap)))
+		return -ENOMEM;
+	c->names = p;
+	c->names_cap = cap;
+	return 0;
+}
+
+/* Rewrite the pool without its garbage: O(live names), once at least half
+ * of it is garbage. */
+static int names_compact(struct state *s)
+{
+	struct tctl *c = s->ctl;
+	char *p = malloc(c->names_cap);
+	size_t len = 0;
+
+	if (!p)
+		return -ENOMEM;
+	STATE_FOR_EACH(s, i) {
+		struct tunnel *t = &s->tunnels[i];
+		size_t n = strlen(c->names + t->name_off) + 1;
+
+		memcpy(p + len, c->names + t->name_off, n);
+		t->name_off = (uint32_t)len;   /* workers never read it */
+		len += n;
+	}
+	free(c->names);
+	c->names = p;
+	c->names_len = len;
+	c->names_dead = 0;
+	return 0;
+}
+
+/* ---- the TEID indexes ---- */
+
+static struct hidx *hidx_new(uint32_t n)
+{
+	uint32_t size = pow2_for(n);
+	struct hidx *h = idx_alloc(sizeof(*h) + (size_t)size * sizeof(h->slot[0]));
+
+	if (h)
+		h->mask = size - 1;
+	return h;
+}
+
+/* Adds key -> val (a multi-map: the caller checks for duplicates where they
+ * matter). Takes the first deleted entry on the way, else an empty one; the
+ * entry is written whole, after the tunnel it names. */
+static void hidx_put(struct hidx *h, uint32_t key, uint32_t val)
+{
+	uint32_t i = hidx_hash(key) & h->mask, at = UINT32_MAX;
+
+	for (;; i = (i + 1) & h->mask) {
+		uint64_t e = h->slot[i];
+
+		if (HIDX_KEY(e) == 0)
+			break;
+		if (HIDX_VAL(e) == TUNNEL_NONE && at == UINT32_MAX)
+			at = i;
+	}
+	if (at == UINT32_MAX) {
+		at = i;
+		h->used++;
+	}
+	h->live++;
+	__atomic_store_n(&h->slot[at], (uint64_t)key | (uint64_t)val << 32, __ATOMIC_RELEASE);
+}
+
+static void hidx_remove(struct hidx *h, uint32_t key, uint32_t val)
 {
 	uint32_t i = hidx_hash(key) & h->mask;
 
-	while (h->slot[i].key) {
-		if (h->slot[i].key == key)
-			return false;
-		i = (i + 1) & h->mask;
+	for (;; i = (i + 1) & h->mask) {
+		uint64_t e = h->slot[i];
+
+		if (HIDX_KEY(e) == 0)
+			return;
+		if (HIDX_KEY(e) == key && HIDX_VAL(e) == val) {
+			__atomic_store_n(&h->slot[i], (uint64_t)key | (uint64_t)TUNNEL_NONE << 32,
+					 __ATOMIC_RELEASE);
+			h->live--;
+			return;
+		}
 	}
-	h->slot[i].key = key;
-	h->slot[i].val = val;
-	return true;
 }
 
-static void to_insert(struct hidx *h, uint32_t key, uint32_t val)
+/* A new index with room for more entries, published; the old one waits
+ * for the workers. */
+static int hidx_grow(struct state *s, struct hidx **ph, uint32_t more)
 {
-	uint32_t i = hidx_hash(key) & h->mask;
+	struct hidx *old = *ph, *h = hidx_new(old->live + more);
 
-	while (h->slot[i].val != TUNNEL_NONE)
-		i = (i + 1) & h->mask;
-	h->slot[i].key = key;
-	h->slot[i].val = val;
+	if (!h)
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= old->mask; i++) {
+		uint64_t e = old->slot[i];
+
+		if (HIDX_KEY(e) && HIDX_VAL(e) != TUNNEL_NONE)
+			hidx_put(h, HIDX_KEY(e), HIDX_VAL(e));
+	}
+	if (limbo_add(s->ctl, 0, old) < 0) {
+		free(h);
+		return -ENOMEM;
+	}
+	__atomic_store_n(ph, h, __ATOMIC_RELEASE);
+	return 0;
 }
 
 uint32_t state_lookup_to(const struct state *s, uint32_t peer, uint32_t teid)
 {
-	const struct hidx *h = &s->to;
+	const struct hidx *h = __atomic_load_n(&s->to, __ATOMIC_ACQUIRE);
 	uint32_t i = hidx_hash(teid) & h->mask;
 
-	for (; h->slot[i].val != TUNNEL_NONE; i = (i + 1) & h->mask)
-		if (h->slot[i].key == teid && s->tunnels[h->slot[i].val].to_peer == peer)
-			return h->slot[i].val;
-	return TUNNEL_NONE;
+	for (;; i = (i + 1) & h->mask) {
+		uint64_t e = __atomic_load_n(&h->slot[i], __ATOMIC_ACQUIRE);
+
+		if (HIDX_KEY(e) == 0)
+			return TUNNEL_NONE;
+		if (HIDX_KEY(e) == teid && HIDX_VAL(e) != TUNNEL_NONE &&
+		    s->tunnels[HIDX_VAL(e)].to_peer == peer)
+			return HIDX_VAL(e);
+	}
 }
 
-/* Name hash used only while building, to find duplicates and for lookups. */
-struct build {
-	uint32_t name_mask;
-	uint32_t *name_hash;        /* tunnel index + 1 */
-	size_t names_len, names_cap;
-	uint32_t n_ue, cap_ue;
-	uint32_t n_tb;
-};
+/* ---- the UE address index ---- */
 
-static int add_name(struct state *s, struct build *b, const char *name, uint32_t *off)
+static struct uidx *uidx_new(uint32_t n)
 {
-	size_t n = strlen(name) + 1;
+	uint32_t size = pow2_for(n);
+	struct uidx *u = idx_alloc(sizeof(*u) + (size_t)size * sizeof(u->slot[0]));
 
-	if (b->names_len + n > b->names_cap) {
-		size_t cap = b->names_cap ? b->names_cap * 2 : 4096;
-		char *p;
+	if (u)
+		u->mask = size - 1;
+	return u;
+}
 
-		while (cap < b->names_len + n)
-			cap *= 2;
-		if (!(p = realloc(s->names, cap)))
-			return -ENOMEM;
-		s->names = p;
-		b->names_cap = cap;
+static bool ue_entry_is(const struct ue_entry *e, int family, const uint8_t *addr)
+{
+	return e->family == family && !memcmp(e->addr, addr, family == AF_INET ? 4 : 16);
+}
+
+uint32_t state_lookup_ue(const struct state *s, int family, const uint8_t *addr)
+{
+	const struct uidx *u = __atomic_load_n(&s->ue_idx, __ATOMIC_ACQUIRE);
+	uint32_t h;
+
+	if (!u)
+		return TUNNEL_NONE;
+	h = addr_hash(family, addr) & u->mask;
+	for (;; h = (h + 1) & u->mask) {
+		const struct ue_entry *e = &u->slot[h];
+		uint8_t f = __atomic_load_n(&e->family, __ATOMIC_ACQUIRE);
+
+		if (!f)
+			return TUNNEL_NONE;
+		if (f == family && !memcmp(e->addr, addr, family == AF_INET ? 4 : 16)) {
+			uint32_t t = __atomic_load_n(&e->tunnel, __ATOMIC_ACQUIRE);
+
+			if (t != TUNNEL_NONE)
+				return t;
+		}
 	}
-	memcpy(s->names + b->names_len, name, n);
-	*off = (uint32_t)b->names_len;
-	b->names_len += n;
+}
+
+/* The entry of a, or the empty one where it would go. An address keeps its
+ * entry for the index's life: a worker comparing it never sees it change. */
+static struct ue_entry *uidx_slot(struct uidx *u, const struct conf_addr *a)
+{
+	uint32_t h = addr_hash(a->family, a->addr) & u->mask;
+
+	while (u->slot[h].family && !ue_entry_is(&u->slot[h], a->family, a->addr))
+		h = (h + 1) & u->mask;
+	return &u->slot[h];
+}
+
+static void uidx_put(struct uidx *u, const struct conf_addr *a, uint32_t tunnel)
+{
+	struct ue_entry *e = uidx_slot(u, a);
+
+	u->live++;
+	if (e->family) {
+		__atomic_store_n(&e->tunnel, tunnel, __ATOMIC_RELEASE);
+		return;
+	}
+	memcpy(e->addr, a->addr, 16);
+	e->tunnel = tunnel;
+	u->used++;
+	__atomic_store_n(&e->family, (uint8_t)a->family, __ATOMIC_RELEASE);
+}
+
+static void uidx_remove(struct uidx *u, const struct conf_addr *a, uint32_t tunnel)
+{
+	struct ue_entry *e = uidx_slot(u, a);
+
+	if (e->family && e->tunnel == tunnel) {
+		__atomic_store_n(&e->tunnel, TUNNEL_NONE, __ATOMIC_RELEASE);
+		u->live--;
+	}
+}
+
+static int uidx_grow(struct state *s, uint32_t more)
+{
+	struct uidx *old = s->ue_idx, *u = uidx_new((old ? old->live : 0) + more);
+
+	if (!u)
+		return -ENOMEM;
+	for (uint32_t i = 0; old && i <= old->mask; i++) {
+		const struct ue_entry *e = &old->slot[i];
+
+		if (e->family && e->tunnel != TUNNEL_NONE) {
+			struct conf_addr a = { .family = e->family };
+
+			memcpy(a.addr, e->addr, 16);
+			uidx_put(u, &a, e->tunnel);
+		}
+	}
+	if (old && limbo_add(s->ctl, 0, old) < 0) {
+		free(u);
+		return -ENOMEM;
+	}
+	__atomic_store_n(&s->ue_idx, u, __ATOMIC_RELEASE);
 	return 0;
 }
 
-static uint32_t name_slot(const struct state *s, const struct build *b, const char *name)
-{
-	uint32_t h = hash_str(name) & b->name_mask;
+/* ---- slots, ue ranges and buckets ---- */
 
-	while (b->name_hash[h] && strcmp(tunnel_name(s, &s->tunnels[b->name_hash[h] - 1]), name))
-		h = (h + 1) & b->name_mask;
-	return h;
+uint32_t state_free_slots(const struct state *s)
+{
+	return s->cap - s->n_tunnels;
 }
 
-/* Claims the ue addresses of tunnel i; an address named twice stays with
- * the first tunnel (the config loader and tunnel add refuse that anyway). */
-static void ue_claim(struct state *s, uint32_t i)
+/* Room for n more tunnels with up to n_ue ue addresses and n_tb buckets
+ * in all, taken from the free stacks or the unused tail. */
+static bool pools_room(const struct state *s, uint32_t n, uint32_t n_ue, uint32_t n_tb)
 {
-	const struct tunnel *t = &s->tunnels[i];
+	const struct tctl *c = s->ctl;
+	uint32_t ue_free = 0;
 
-	for (unsigned u = 0; u < t->n_ue; u++) {
-		const struct conf_addr *a = &s->ue[t->ue_off + u];
-		uint32_t h = addr_hash(a->family, a->addr) & s->ue_mask;
-
-		while (s->ue_hash[h].family && !addr_eq(s->ue_hash[h].family, s->ue_hash[h].addr, a))
-			h = (h + 1) & s->ue_mask;
-		if (s->ue_hash[h].family)
-			continue;
-		s->ue_hash[h].family = (uint8_t)a->family;
-		memcpy(s->ue_hash[h].addr, a->addr, 16);
-		s->ue_hash[h].tunnel = i;
-	}
+	for (unsigned k = 1; k <= CONF_MAX_UE; k++)
+		ue_free += c->ue_free[k].n * k;
+	/* Freed ue ranges fit only their own length: count the tail alone
+	 * when it suffices, else both (reserve is a bound, not a promise). */
+	return c->slot_free.n + (s->cap - s->hi) >= n &&
+	       (c->ue_cap - c->ue_hi >= n_ue || c->ue_cap - c->ue_hi + ue_free >= n_ue) &&
+	       c->tb_free.n + (c->tb_cap - c->tb_hi) >= n_tb;
 }
 
-static bool ue_taken(const struct state *s, const struct conf_tunnel *ct)
+static uint32_t ue_alloc(struct tctl *c, unsigned n)
 {
-	for (unsigned u = 0; u < ct->n_ue; u++)
-		if (state_lookup_ue(s, ct->ue[u].family, ct->ue[u].addr) != TUNNEL_NONE)
-			return true;
-	return false;
+	if (c->ue_free[n].n)
+		return c->ue_free[n].v[--c->ue_free[n].n];
+	if (c->ue_cap - c->ue_hi < n)
+		return UINT32_MAX;
+	c->ue_hi += n;
+	return c->ue_hi - n;
 }
 
-/* Adds one tunnel and claims its ue addresses (the index is sized for all
- * of them first); returns 0, or -EEXIST for a duplicate name or TEID. */
-static int add_tunnel(struct state *s, struct build *b, const struct conf_tunnel *ct,
-		      uint32_t from, uint32_t to, uint8_t flags)
+static uint32_t tb_alloc(struct tctl *c)
 {
-	struct tunnel *t = &s->tunnels[s->n_tunnels];
-	uint32_t slot = name_slot(s, b, ct->name);
+	if (c->tb_free.n)
+		return c->tb_free.v[--c->tb_free.n];
+	return c->tb_hi < c->tb_cap ? c->tb_hi++ : UINT32_MAX;
+}
+
+int state_reserve(struct state *s, uint32_t n)
+{
+	struct tctl *c = s->ctl;
 	int r;
 
-	if (b->name_hash[slot])
-		return -EEXIST;
-	if (state_lookup_teid(s, ct->from_teid) != TUNNEL_NONE)
-		return -EEXIST;
-	memset(t, 0, sizeof(*t));
-	if ((r = add_name(s, b, ct->name, &t->name_off)) < 0)
+	if (!pools_room(s, n, 0, 0))
+		return -ENOSPC;
+	if (idx_full(s->teid->mask, s->teid->used, n) && (r = hidx_grow(s, &s->teid, n)) < 0)
 		return r;
+	if (idx_full(s->to->mask, s->to->used, n) && (r = hidx_grow(s, &s->to, n)) < 0)
+		return r;
+	if (idx_full(c->name_mask, c->name_used, n) && (r = name_idx_build(s, s->n_tunnels + n)) < 0)
+		return r;
+	return names_room(c, (size_t)n * (CONF_NAME_MAX + 1));
+}
+
+/* Room in the ue index for n more addresses. */
+static int ue_reserve(struct state *s, uint32_t n)
+{
+	if (!n || (s->ue_idx && !idx_full(s->ue_idx->mask, s->ue_idx->used, n)))
+		return 0;
+	return uidx_grow(s, n);
+}
+
+static void tb_setup(struct state *s, uint32_t tb, uint64_t rate_bps, uint64_t burst_bytes)
+{
+	uint64_t rate, burst;
+
+	s->tb_cfg[2 * (size_t)tb] = rate_bps;
+	s->tb_cfg[2 * (size_t)tb + 1] = burst_bytes;
+	/* Each worker gets its share of the rate: no lock on the hot path. */
+	rate = rate_bps / 8 / s->n_workers;
+	burst = burst_bytes ? burst_bytes : rate_bps / 8 / 10;
+	if (burst < 3000)
+		burst = 3000;
+	burst /= s->n_workers;
+	for (unsigned w = 0; w < s->n_workers * 2; w++)
+		tbucket_init(&s->tb[(size_t)tb * s->n_workers * 2 + w], rate, burst, 0);
+}
+
+/* ---- one tunnel ---- */
+
+int state_tunnel_check(const struct state *s, const struct conf_tunnel *ct, char *err, size_t errlen)
+{
+	uint32_t k;
+	char as[INET6_ADDRSTRLEN];
+
+	if (state_find_tunnel(s, ct->name) != TUNNEL_NONE) {
+		snprintf(err, errlen, "a tunnel named \"%s\" exists", ct->name);
+		return -EEXIST;
+	}
+	if ((k = state_lookup_teid(s, ct->from_teid)) != TUNNEL_NONE) {
+		snprintf(err, errlen, "from TEID 0x%x is in use by tunnel \"%s\"", ct->from_teid,
+			 tunnel_name(s, &s->tunnels[k]));
+		return -EEXIST;
+	}
+	if (ct->from_peer >= s->n_peers || ct->to_peer >= s->n_peers) {
+		snprintf(err, errlen, "unknown peer");
+		return -ENOENT;
+	}
+	if (ct->n_ue && !s->conf->tun.present) {
+		snprintf(err, errlen, "ue needs a tun device in the config");
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < ct->n_ue; i++) {
+		const struct conf_addr *a = &ct->ue[i];
+
+		if ((k = state_lookup_ue(s, a->family, a->addr)) != TUNNEL_NONE) {
+			snprintf(err, errlen, "ue address %s is in use by tunnel \"%s\"",
+				 conf_addr_str(a, as, sizeof(as)), tunnel_name(s, &s->tunnels[k]));
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/* A set of row numbers (+ 1) by a key of the rows, for a batch's own
+ * duplicates. */
+struct rowset {
+	uint32_t mask;
+	uint32_t *v;
+};
+
+static int rowset_init(struct rowset *r, uint32_t n)
+{
+	r->mask = pow2_for(n) - 1;
+	r->v = calloc((size_t)r->mask + 1, sizeof(*r->v));
+	return r->v ? 0 : -ENOMEM;
+}
+
+uint32_t state_batch_check(const struct state *s, const struct conf_tunnel *rows, uint32_t n,
+			   state_err_fn fn, void *ctx)
+{
+	struct rowset names = { 0 }, teids = { 0 }, ues = { 0 };
+	uint32_t bad = 0, n_ue = 0;
+	char err[256], as[INET6_ADDRSTRLEN];
+
+	for (uint32_t i = 0; i < n; i++)
+		n_ue += rows[i].n_ue;
+	if (rowset_init(&names, n) < 0 || rowset_init(&teids, n) < 0 || rowset_init(&ues, n_ue) < 0) {
+		fn(ctx, 0, -ENOMEM, "out of memory");
+		bad = n;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct conf_tunnel *ct = &rows[i];
+		uint32_t h, dup = 0;
+		int r = state_tunnel_check(s, ct, err, sizeof(err));
+
+		if (r < 0) {
+			fn(ctx, i, r, err);
+			bad++;
+			continue;
+		}
+		for (h = hash_str(ct->name) & names.mask; names.v[h]; h = (h + 1) & names.mask)
+			if (!strcmp(rows[names.v[h] - 1].name, ct->name)) {
+				snprintf(err, sizeof(err), "tunnel name \"%s\" is given twice in the batch", ct->name);
+				dup = names.v[h];
+				break;
+			}
+		if (!dup)
+			names.v[h] = i + 1;
+		for (h = hidx_hash(ct->from_teid) & teids.mask; !dup && teids.v[h]; h = (h + 1) & teids.mask)
+			if (rows[teids.v[h] - 1].from_teid == ct->from_teid) {
+				snprintf(err, sizeof(err), "from TEID 0x%x is given twice in the batch", ct->from_teid);
+				dup = teids.v[h];
+			}
+		if (!dup)
+			teids.v[h] = i + 1;
+		for (unsigned u = 0; !dup && u < ct->n_ue; u++) {
+			const struct conf_addr *a = &ct->ue[u];
+
+			for (h = addr_hash(a->family, a->addr) & ues.mask; ues.v[h]; h = (h + 1) & ues.mask) {
+				const struct conf_tunnel *o = &rows[(ues.v[h] >> 4) - 1];
+
+				if (conf_addr_same(&o->ue[ues.v[h] & 15], a)) {
+					snprintf(err, sizeof(err), "ue address %s is given twice in the batch",
+						 conf_addr_str(a, as, sizeof(as)));
+					dup = ues.v[h] >> 4;
+					break;
+				}
+			}
+			if (!dup)
+				ues.v[h] = (i + 1) << 4 | u;
+		}
+		if (dup) {
+			fn(ctx, i, -EEXIST, err);
+			bad++;
+		}
+	}
+out:
+	free(names.v);
+	free(teids.v);
+	free(ues.v);
+	return bad;
+}
+
+static uint32_t slot_alloc(struct state *s)
+{
+	struct tctl *c = s->ctl;
+
+	if (c->slot_free.n)
+		return c->slot_free.v[--c->slot_free.n];
+	return s->hi < s->cap ? s->hi++ : TUNNEL_NONE;
+}
+
+/* Adds t in a slot of its own. The caller checked it (state_tunnel_check,
+ * or the config loader for the file's); TUNNEL_NONE when out of slots or
+ * memory (state_reserve first makes that impossible for slots). */
+uint32_t state_tunnel_add(struct state *s, const struct conf_tunnel *ct, uint32_t from, uint32_t to,
+			  uint8_t flags)
+{
+	struct tctl *c = s->ctl;
+	uint32_t i, tomb, h, tb = TUNNEL_NONE, ue_off = 0;
+	size_t n = strlen(ct->name) + 1;
+	struct tunnel *t;
+
+	if (!pools_room(s, 1, ct->n_ue, ct->rate ? 1 : 0) || state_reserve(s, 1) < 0 ||
+	    ue_reserve(s, ct->n_ue) < 0)
+		return TUNNEL_NONE;
+	if (ct->n_ue && (ue_off = ue_alloc(c, ct->n_ue)) == UINT32_MAX)
+		return TUNNEL_NONE;
+	if (ct->rate && (tb = tb_alloc(c)) == UINT32_MAX) {
+		if (ct->n_ue)
+			us_push(&c->ue_free[ct->n_ue], ue_off);   /* never read: no wait */
+		return TUNNEL_NONE;
+	}
+	i = slot_alloc(s);
+	t = &s->tunnels[i];
+	/* The slot is unused: no worker reads it until an index names it. */
 	t->from_teid = ct->from_teid;
 	t->to_teid = ct->to_teid;
 	t->from_peer = from;
 	t->to_peer = to;
 	t->qfi = (int8_t)ct->qfi;
-	t->flags = flags | (ct->n_ue ? TUNNEL_ENDPOINT : 0);
-	t->tb = TUNNEL_NONE;
-	if (ct->rate)
-		t->tb = b->n_tb++;
 	t->n_ue = ct->n_ue;
-	if (ct->n_ue) {
-		if (b->n_ue + ct->n_ue > b->cap_ue) {
-			uint32_t cap = b->cap_ue ? b->cap_ue * 2 : 64;
-			struct conf_addr *p;
-
-			while (cap < b->n_ue + ct->n_ue)
-				cap *= 2;
-			if (!(p = realloc(s->ue, cap * sizeof(*p))))
-				return -ENOMEM;
-			s->ue = p;
-			b->cap_ue = cap;
-		}
-		memcpy(s->ue + b->n_ue, ct->ue, ct->n_ue * sizeof(*ct->ue));
-		t->ue_off = b->n_ue;
-		b->n_ue += ct->n_ue;
-	}
-	hidx_insert(&s->teid, ct->from_teid, s->n_tunnels);
-	to_insert(&s->to, ct->to_teid, s->n_tunnels);
-	ue_claim(s, s->n_tunnels);
-	b->name_hash[slot] = s->n_tunnels + 1;
+	t->ue_off = ue_off;
+	t->tb = tb;
+	if (ct->n_ue)
+		memcpy(s->ue + ue_off, ct->ue, ct->n_ue * sizeof(*ct->ue));
+	if (tb != TUNNEL_NONE)
+		tb_setup(s, tb, ct->rate, ct->burst);
+	memcpy(c->names + c->names_len, ct->name, n);
+	t->name_off = (uint32_t)c->names_len;
+	c->names_len += n;
+	__atomic_store_n(&t->flags, (uint8_t)(flags | TUNNEL_LIVE | (ct->n_ue ? TUNNEL_ENDPOINT : 0)),
+			 __ATOMIC_RELEASE);
+	h = name_find_slot(s, ct->name, &tomb);
+	if (tomb != UINT32_MAX)
+		h = tomb;
+	else
+		c->name_used++;
+	c->name_idx[h] = i + 1;
+	c->name_live++;
+	/* Published last: a worker that finds the tunnel finds it whole. */
+	for (unsigned u = 0; u < ct->n_ue; u++)
+		uidx_put(s->ue_idx, &ct->ue[u], i);
+	hidx_put(s->to, ct->to_teid, i);
+	hidx_put(s->teid, ct->from_teid, i);
 	s->n_tunnels++;
-	return 0;
+	if (flags & TUNNEL_RUNTIME)
+		s->n_runtime++;
+	return i;
 }
+
+void state_tunnel_del(struct state *s, uint32_t i)
+{
+	struct tctl *c = s->ctl;
+	struct tunnel *t = &s->tunnels[i];
+	const char *name = c->names + t->name_off;
+
+	hidx_remove(s->teid, t->from_teid, i);
+	hidx_remove(s->to, t->to_teid, i);
+	for (unsigned u = 0; u < t->n_ue; u++)
+		uidx_remove(s->ue_idx, &s->ue[t->ue_off + u], i);
+	c->name_idx[name_find_slot(s, name, NULL)] = NAME_TOMB;
+	c->name_live--;
+	c->names_dead += strlen(name) + 1;
+	s->n_tunnels--;
+	if (t->flags & TUNNEL_RUNTIME)
+		s->n_runtime--;
+	__atomic_store_n(&t->flags, (uint8_t)(t->flags & ~TUNNEL_LIVE), __ATOMIC_RELEASE);
+	/* Out of memory for the list: the slot is lost, the tunnel is gone. */
+	limbo_add(c, i, NULL);
+	if (c->names_dead > 65536 && c->names_dead * 2 > c->names_len)
+		names_compact(s);
+}
+
+void state_commit(struct state *s, uint64_t gen)
+{
+	struct tctl *c = s->ctl;
+
+	for (; c->limbo_pending < c->limbo_n; c->limbo_pending++)
+		c->limbo[c->limbo_pending].gen = gen;
+}
+
+/* The slot is free for good: its counters start again from zero. */
+static void slot_release(struct state *s, uint32_t i)
+{
+	struct tctl *c = s->ctl;
+	struct tunnel *t = &s->tunnels[i];
+
+	for (unsigned w = 0; w < s->n_workers; w++)
+		memset(&s->ctr[(size_t)w * s->cap + i], 0, sizeof(*s->ctr));
+	if (s->base)
+		memset(&s->base[i], 0, sizeof(*s->base));
+	if (s->tun_err_ind)
+		s->tun_err_ind[i] = 0;
+	if (t->n_ue)
+		us_push(&c->ue_free[t->n_ue], t->ue_off);
+	if (t->tb != TUNNEL_NONE)
+		us_push(&c->tb_free, t->tb);
+	memset(t, 0, sizeof(*t));
+	us_push(&c->slot_free, i);
+}
+
+size_t state_reclaim(struct state *s, uint64_t safe_gen)
+{
+	struct tctl *c = s->ctl;
+
+	while (c->limbo_head < c->limbo_pending && c->limbo[c->limbo_head].gen <= safe_gen) {
+		struct limbo *l = &c->limbo[c->limbo_head++];
+
+		if (l->ptr)
+			free(l->ptr);
+		else
+			slot_release(s, l->slot);
+	}
+	if (c->limbo_head == c->limbo_n)
+		c->limbo_head = c->limbo_n = c->limbo_pending = 0;
+	return c->limbo_n - c->limbo_head;
+}
+
+/* ---- building a state ---- */
 
 static int append_collide(char **list, const char *name, const char *why)
 {
@@ -442,155 +994,110 @@ static int append_collide(char **list, const char *name, const char *why)
 	return 0;
 }
 
-static int build_buckets(struct state *s, uint32_t n_tb, const struct conf_tunnel *const *src)
+/* The arrays of a state with room for cap tunnels, n_ue ue addresses and
+ * n_tb rated tunnels. */
+static int state_alloc(struct state *s, uint32_t cap, uint64_t n_ue, uint64_t n_tb, uint32_t n_idx)
 {
-	if (!n_tb)
-		return 0;
-	s->tb = calloc((size_t)n_tb * s->n_workers * 2, sizeof(*s->tb));
-	s->tb_cfg = calloc((size_t)n_tb * 2, sizeof(*s->tb_cfg));
-	if (!s->tb || !s->tb_cfg)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < s->n_tunnels; i++) {
-		const struct tunnel *t = &s->tunnels[i];
-		const struct conf_tunnel *ct = src[i];
-		uint64_t burst, rate;
+	struct tctl *c = s->ctl;
 
-		if (t->tb == TUNNEL_NONE)
-			continue;
-		s->tb_cfg[2 * (size_t)t->tb] = ct->rate;
-		s->tb_cfg[2 * (size_t)t->tb + 1] = ct->burst;
-		/* Each worker gets its share of the rate: no lock on the hot path. */
-		rate = ct->rate / 8 / s->n_workers;
-		burst = ct->burst ? ct->burst : ct->rate / 8 / 10;
-		if (burst < 3000)
-			burst = 3000;
-		burst /= s->n_workers;
-		for (unsigned w = 0; w < s->n_workers * 2; w++)
-			tbucket_init(&s->tb[(size_t)t->tb * s->n_workers * 2 + w], rate, burst, 0);
-	}
-	return 0;
+	if (n_ue > UINT32_MAX - 1)
+		n_ue = UINT32_MAX - 1;
+	if (n_tb > cap)
+		n_tb = cap;
+	s->cap = cap;
+	c->ue_cap = (uint32_t)n_ue;
+	c->tb_cap = (uint32_t)n_tb;
+	s->tunnels = region_new(cap, sizeof(*s->tunnels), &c->tunnels_len);
+	s->ctr = region_new((size_t)cap * s->n_workers, sizeof(*s->ctr), &c->ctr_len);
+	s->ue = region_new(n_ue, sizeof(*s->ue), &c->ue_len);
+	s->tb = region_new(n_tb * s->n_workers * 2, sizeof(*s->tb), &c->tb_len);
+	s->tb_cfg = region_new(n_tb * 2, sizeof(*s->tb_cfg), &c->tbcfg_len);
+	s->teid = hidx_new(n_idx);
+	s->to = hidx_new(n_idx);
+	if (!s->tunnels || !s->ctr || !s->ue || !s->tb || !s->tb_cfg || !s->teid || !s->to)
+		return -ENOMEM;
+	return name_idx_build(s, n_idx);
 }
 
-static int build(struct conf *conf, unsigned *refs, const struct conf_tunnel *cts, uint32_t n_ct,
-		 const struct rt_tunnel *rt, uint32_t n_rt,
-		 const struct state *old, unsigned n_workers, struct state **out,
-		 char **collide)
+int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt, uint32_t max_runtime,
+	      const struct state *old, unsigned n_workers, struct state **out,
+	      char **collide)
 {
 	struct state *s = calloc(1, sizeof(*s));
-	struct build b = { 0 };
-	const struct conf_tunnel **src = NULL;
-	uint32_t total = n_ct + n_rt, n_ue = 0;
+	uint32_t n_ct = conf->n_tunnels, rt_room = max_runtime > n_rt ? max_runtime : n_rt;
+	uint64_t n_ue = (uint64_t)rt_room * CONF_MAX_UE, n_tb = rt_room, cap;
 	int r = -ENOMEM;
 
 	*out = NULL;
 	if (collide)
 		*collide = NULL;
-	if (!s) {
-		if (!--*refs) {
-			conf_free(conf);
-			free(refs);
-		}
+	if (!s || !(s->ctl = calloc(1, sizeof(*s->ctl))) || !(s->conf_refs = malloc(sizeof(unsigned)))) {
+		if (s)
+			free(s->ctl);
+		free(s);
+		conf_free(conf);
 		return -ENOMEM;
 	}
+	*s->conf_refs = 1;
 	s->conf = conf;
-	s->conf_refs = refs;
 	s->n_workers = n_workers;
-	if ((r = build_peers(s, old)) < 0)
+	cap = (uint64_t)n_ct + rt_room;
+	if (cap > TABLE_MAX_TUNNELS) {
+		r = -E2BIG;
 		goto out;
-	r = -ENOMEM;
-	s->tunnels = table_alloc(total, sizeof(*s->tunnels), 0);
-	src = calloc(total ? total : 1, sizeof(*src));
-	s->teid.mask = pow2_for(total) - 1;
-	s->teid.slot = table_alloc(s->teid.mask + 1, sizeof(*s->teid.slot), 0);
-	s->to.mask = s->teid.mask;
-	/* Every val TUNNEL_NONE: empty. */
-	s->to.slot = table_alloc(s->to.mask + 1, sizeof(*s->to.slot), 0xff);
-	b.name_mask = pow2_for(total) - 1;
-	b.name_hash = calloc(b.name_mask + 1, sizeof(uint32_t));
-	if (!s->tunnels || !src || !s->teid.slot || !s->to.slot || !b.name_hash)
-		goto out;
-	for (uint32_t i = 0; i < n_ct; i++)
-		n_ue += cts[i].n_ue;
-	for (uint32_t i = 0; i < n_rt; i++)
-		n_ue += rt[i].t.n_ue;
-	if (n_ue) {
-		s->ue_mask = pow2_for(n_ue) - 1;
-		if (!(s->ue_hash = calloc(s->ue_mask + 1, sizeof(*s->ue_hash))))
-			goto out;
 	}
 	for (uint32_t i = 0; i < n_ct; i++) {
-		const struct conf_tunnel *ct = &cts[i];
+		n_ue += conf->tunnels[i].n_ue;
+		n_tb += conf->tunnels[i].rate != 0;
+	}
+	if ((r = build_peers(s, old)) < 0 ||
+	    (r = state_alloc(s, (uint32_t)(cap ? cap : 1), n_ue, n_tb, n_ct + n_rt)) < 0 ||
+	    (r = names_room(s->ctl, 64)) < 0 || (r = ue_reserve(s, (uint32_t)(n_ue - (uint64_t)rt_room * CONF_MAX_UE))) < 0)
+		goto out;
+	for (uint32_t i = 0; i < n_ct; i++) {
+		const struct conf_tunnel *ct = &conf->tunnels[i];
 
-		src[s->n_tunnels] = ct;
-		if ((r = add_tunnel(s, &b, ct, ct->from_peer, ct->to_peer, 0)) < 0)
-			goto out;   /* the config loader rejects duplicates already */
+		/* The config loader refused duplicates already. */
+		if (state_tunnel_add(s, ct, ct->from_peer, ct->to_peer, 0) == TUNNEL_NONE) {
+			r = -ENOMEM;
+			goto out;
+		}
 	}
 	for (uint32_t i = 0; i < n_rt; i++) {
 		const struct rt_tunnel *x = &rt[i];
 		int from = conf_peer_index(conf, x->from), to = conf_peer_index(conf, x->to);
+		struct conf_tunnel ct = x->t;
+		char why[160];
 
-		if (from < 0 || to < 0) {
-			if (collide && append_collide(collide, x->t.name, "names a peer that is gone") < 0)
+		ct.from_peer = from < 0 ? UINT32_MAX : (uint32_t)from;
+		ct.to_peer = to < 0 ? UINT32_MAX : (uint32_t)to;
+		r = state_tunnel_check(s, &ct, why, sizeof(why));
+		if (r == -EEXIST)
+			snprintf(why, sizeof(why), "collides with the config (name, from.teid or a ue address)");
+		else if (r == -ENOENT)
+			snprintf(why, sizeof(why), "names a peer that is gone");
+		else if (r == -EINVAL)
+			snprintf(why, sizeof(why), "has ue but no tun is configured");
+		if (r < 0) {
+			if (collide && (r = append_collide(collide, x->t.name, why)) < 0)
 				goto out;
 			continue;
 		}
-		if ((x->t.n_ue && !conf->tun.present)) {
-			if (collide && append_collide(collide, x->t.name, "has ue but no tun is configured") < 0)
-				goto out;
-			continue;
-		}
-		if (ue_taken(s, &x->t)) {
-			if (collide && append_collide(collide, x->t.name, "has a ue address of another tunnel") < 0)
-				goto out;
-			continue;
-		}
-		src[s->n_tunnels] = &x->t;
-		r = add_tunnel(s, &b, &x->t, (uint32_t)from, (uint32_t)to, TUNNEL_RUNTIME);
-		if (r == -EEXIST) {
-			if (collide && append_collide(collide, x->t.name, "collides with the config (name or from.teid)") < 0)
-				goto out;
-			continue;
-		}
-		if (r < 0)
+		if (state_tunnel_add(s, &ct, ct.from_peer, ct.to_peer, TUNNEL_RUNTIME) == TUNNEL_NONE) {
+			r = -ENOMEM;
 			goto out;
-		s->n_runtime++;
+		}
 	}
-	r = -ENOMEM;
-	s->ctr = table_alloc((size_t)s->n_tunnels * n_workers, sizeof(*s->ctr), 0);
-	/* base and tun_err_ind come when needed (a reload, an Error
-	 * Indication): a million tunnels stay small. */
-	if (!s->ctr)
-		goto out;
-	if ((r = build_buckets(s, b.n_tb, src)) < 0)
-		goto out;
 	*out = s;
 	s = NULL;
 	r = 0;
 out:
-	free(b.name_hash);
-	free(src);
 	if (s)
 		state_free(s);
 	if (r < 0 && collide) {   /* nothing was left out: no state was built */
 		free(*collide);
 		*collide = NULL;
 	}
-	return r;
-}
-
-int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt,
-	      const struct state *old, unsigned n_workers, struct state **out,
-	      char **collide)
-{
-	unsigned *refs = malloc(sizeof(*refs));
-	int r;
-
-	if (!refs) {
-		conf_free(conf);
-		return -ENOMEM;
-	}
-	*refs = 1;
-	r = build(conf, refs, conf->tunnels, conf->n_tunnels, rt, n_rt, old, n_workers, out, collide);
 	/* The tables hold the tunnels now; their config rows would double the
 	 * memory of a million tunnels. */
 	if (r == 0)
@@ -598,63 +1105,41 @@ int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt,
 	return r;
 }
 
-/* The config tunnels of a state, as config rows pointing into it. */
-static struct conf_tunnel *config_rows(const struct state *old, uint32_t *n)
+void state_tunnel_row(const struct state *s, uint32_t i, struct rt_tunnel *x)
 {
-	struct conf_tunnel *ct = calloc(old->n_tunnels ? old->n_tunnels : 1, sizeof(*ct));
+	const struct tunnel *t = &s->tunnels[i];
 
-	*n = 0;
-	if (!ct)
-		return NULL;
-	for (uint32_t i = 0; i < old->n_tunnels; i++) {
-		const struct tunnel *t = &old->tunnels[i];
-		struct conf_tunnel *c = &ct[*n];
-
-		if (t->flags & TUNNEL_RUNTIME)
-			continue;
-		c->name = (char *)tunnel_name(old, t);
-		c->from_peer = t->from_peer;
-		c->from_teid = t->from_teid;
-		c->to_peer = t->to_peer;
-		c->to_teid = t->to_teid;
-		c->n_ue = t->n_ue;
-		c->ue = t->n_ue ? &old->ue[t->ue_off] : NULL;
-		c->qfi = t->qfi;
-		if (t->tb != TUNNEL_NONE) {
-			c->rate = old->tb_cfg[2 * (size_t)t->tb];
-			c->burst = old->tb_cfg[2 * (size_t)t->tb + 1];
-		}
-		++*n;
+	memset(x, 0, sizeof(*x));
+	x->t.name = (char *)tunnel_name(s, t);
+	x->t.from_peer = t->from_peer;
+	x->t.from_teid = t->from_teid;
+	x->t.to_peer = t->to_peer;
+	x->t.to_teid = t->to_teid;
+	x->t.n_ue = t->n_ue;
+	x->t.ue = t->n_ue ? &s->ue[t->ue_off] : NULL;
+	x->t.qfi = t->qfi;
+	if (t->tb != TUNNEL_NONE) {
+		x->t.rate = s->tb_cfg[2 * (size_t)t->tb];
+		x->t.burst = s->tb_cfg[2 * (size_t)t->tb + 1];
 	}
-	return ct;
+	snprintf(x->from, sizeof(x->from), "%s", s->peers[t->from_peer]->name);
+	snprintf(x->to, sizeof(x->to), "%s", s->peers[t->to_peer]->name);
 }
 
-int state_rebuild(const struct state *old, const struct rt_tunnel *rt, uint32_t n_rt,
-		  struct state **out, char **collide)
+int state_runtime_rows(const struct state *s, struct rt_tunnel **rows, uint32_t *n)
 {
-	uint32_t n;
-	struct conf_tunnel *ct = config_rows(old, &n);
-	int r;
-
-	if (!ct)
+	*n = 0;
+	if (!(*rows = calloc(s->n_runtime ? s->n_runtime : 1, sizeof(**rows))))
 		return -ENOMEM;
-	++*old->conf_refs;
-	r = build(old->conf, old->conf_refs, ct, n, rt, n_rt, old, old->n_workers, out, collide);
-	free(ct);
-	return r;
-}
-
-uint32_t state_find_tunnel(const struct state *s, const char *name)
-{
-	for (uint32_t i = 0; i < s->n_tunnels; i++)
-		if (!strcmp(tunnel_name(s, &s->tunnels[i]), name))
-			return i;
-	return TUNNEL_NONE;
+	STATE_FOR_EACH(s, i)
+		if (s->tunnels[i].flags & TUNNEL_RUNTIME)
+			state_tunnel_row(s, i, &(*rows)[(*n)++]);
+	return 0;
 }
 
 static uint64_t *err_ind_slot(struct state *s, uint32_t i)
 {
-	if (!s->tun_err_ind && !(s->tun_err_ind = calloc(s->n_tunnels, sizeof(*s->tun_err_ind))))
+	if (!s->tun_err_ind && !(s->tun_err_ind = region_new(s->cap, sizeof(uint64_t), &s->ctl->ei_len)))
 		return NULL;
 	return &s->tun_err_ind[i];
 }
@@ -680,7 +1165,7 @@ void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out)
 	else
 		memset(out, 0, sizeof(*out));
 	for (unsigned w = 0; w < s->n_workers; w++) {
-		const struct ctr *c = &s->ctr[(size_t)w * s->n_tunnels + i];
+		const struct ctr *c = &s->ctr[(size_t)w * s->cap + i];
 
 		out->rx_pkts += __atomic_load_n(&c->rx_pkts, __ATOMIC_RELAXED);
 		out->rx_bytes += __atomic_load_n(&c->rx_bytes, __ATOMIC_RELAXED);
@@ -702,51 +1187,67 @@ void state_peer_ctr(const struct state *s, const struct peer *p, struct ctr *out
 
 void state_carry_counters(struct state *s, const struct state *old)
 {
-	struct build b = { 0 };
-
 	if (!old || !old->n_tunnels || !s->n_tunnels)
 		return;
-	/* Index the new names once: O(n) for a million tunnels. */
-	b.name_mask = pow2_for(s->n_tunnels) - 1;
-	if (!(b.name_hash = calloc(b.name_mask + 1, sizeof(uint32_t))))
-		return;
-	for (uint32_t i = 0; i < s->n_tunnels; i++)
-		b.name_hash[name_slot(s, &b, tunnel_name(s, &s->tunnels[i]))] = i + 1;
-	for (uint32_t i = 0; i < old->n_tunnels; i++) {
-		uint32_t j = b.name_hash[name_slot(s, &b, tunnel_name(old, &old->tunnels[i]))];
+	STATE_FOR_EACH(old, i) {
+		uint32_t j = state_find_tunnel(s, tunnel_name(old, &old->tunnels[i]));
 		struct ctr c;
 
-		if (!j--)
+		if (j == TUNNEL_NONE)
 			continue;
 		state_tunnel_ctr(old, i, &c);
-		if (!s->base && !(s->base = calloc(s->n_tunnels, sizeof(*s->base))))
+		if (!s->base && !(s->base = region_new(s->cap, sizeof(*s->base), &s->ctl->base_len)))
 			break;
 		s->base[j] = c;
 		if (old->tun_err_ind && old->tun_err_ind[i] && err_ind_slot(s, j))
 			*err_ind_slot(s, j) = old->tun_err_ind[i];
 	}
-	free(b.name_hash);
+}
+
+size_t state_tunnel_bytes(unsigned n_workers, unsigned n_ue, bool rated)
+{
+	/* The slot, its counters, two TEID index entries at a load of at
+	 * least a quarter (8 bytes each), the name index (4 bytes, same load)
+	 * and the longest name; each ue address and its index entry (24
+	 * bytes); a rated tunnel's buckets and settings. */
+	return sizeof(struct tunnel) + n_workers * sizeof(struct ctr) + 2 * 4 * 8 + 4 * 4 +
+	       CONF_NAME_MAX + 1 + n_ue * (sizeof(struct conf_addr) + 4 * sizeof(struct ue_entry)) +
+	       (rated ? n_workers * 2 * sizeof(struct tbucket) + 16 : 0);
 }
 
 void state_free(struct state *s)
 {
+	struct tctl *c;
+
 	if (!s)
 		return;
+	c = s->ctl;
 	for (uint32_t i = 0; i < s->n_peers; i++)
 		peer_unref(s->peers[i]);
 	free(s->peers);
 	free(s->peer_hash);
-	free(s->tunnels);
-	free(s->names);
-	free(s->ue);
-	free(s->teid.slot);
-	free(s->to.slot);
-	free(s->ue_hash);
-	free(s->tb);
-	free(s->tb_cfg);
-	free(s->ctr);
-	free(s->base);
-	free(s->tun_err_ind);
+	free(s->teid);
+	free(s->to);
+	free(s->ue_idx);
+	if (c) {
+		region_free(s->tunnels, c->tunnels_len);
+		region_free(s->ctr, c->ctr_len);
+		region_free(s->ue, c->ue_len);
+		region_free(s->tb, c->tb_len);
+		region_free(s->tb_cfg, c->tbcfg_len);
+		region_free(s->base, c->base_len);
+		region_free(s->tun_err_ind, c->ei_len);
+		for (size_t i = c->limbo_head; i < c->limbo_n; i++)
+			free(c->limbo[i].ptr);
+		free(c->limbo);
+		free(c->slot_free.v);
+		free(c->tb_free.v);
+		for (unsigned k = 0; k <= CONF_MAX_UE; k++)
+			free(c->ue_free[k].v);
+		free(c->names);
+		free(c->name_idx);
+		free(c);
+	}
 	if (s->conf_refs && !--*s->conf_refs) {
 		conf_free(s->conf);
 		free(s->conf_refs);

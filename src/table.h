@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The forwarding tables: peers, tunnels, the TEID index and the UE address
- * index, built from a config in one piece and then read-only for the
- * datapath (only counters and a few atomics change). Counters, drop reasons. */
+ * index. Built from a config in one piece; then tunnels are added and
+ * removed one at a time while the workers read it without locks (QSBR).
+ * Counters, drop reasons. */
 #ifndef GTPUD_TABLE_H
 #define GTPUD_TABLE_H
 
@@ -14,6 +15,7 @@
 #include "util.h"
 
 #define TABLE_MAX_WORKERS 64
+#define TABLE_MAX_TUNNELS (1u << 25)   /* the file's (CONF_MAX_TUNNELS) and runtime ones */
 
 /* Every packet received is counted exactly once: as forwarded, as answered
  * (signalling handled), or under one of these drop reasons. Keep
@@ -105,14 +107,18 @@ struct peer {
 
 #define TUNNEL_ENDPOINT 0x01     /* has ue: decapsulated onto the TUN device */
 #define TUNNEL_RUNTIME 0x02      /* added through the control socket */
+#define TUNNEL_LIVE 0x04         /* the slot holds a tunnel (control thread's view) */
 #define TUNNEL_NONE UINT32_MAX
 
+/* One slot of the tunnel array. A slot keeps its index for the tunnel's
+ * life (counters and buckets are indexed by it); a freed slot is reused only
+ * after every worker has passed a quiescent point (state_reclaim). */
 struct tunnel {
 	uint32_t from_teid;
 	uint32_t to_teid;
 	uint32_t from_peer;           /* index into state.peers */
 	uint32_t to_peer;
-	uint32_t name_off;            /* into state.names */
+	uint32_t name_off;            /* into the name pool (control thread only) */
 	uint32_t ue_off;              /* into state.ue */
 	uint8_t n_ue;
 	int8_t qfi;                   /* -1 none */
@@ -120,23 +126,37 @@ struct tunnel {
 	uint32_t tb;                  /* index into state.tb ([n_workers] each), or TUNNEL_NONE */
 };
 
-/* Open-addressing hash: key -> tunnel index. Key and value share a slot:
- * one cache line per probe, one miss per lookup in a large table. */
-struct hslot {
-	uint32_t key;                 /* TEID (0 = empty in the TEID index) */
-	uint32_t val;
-};
-
+/* Open-addressing hash: key -> tunnel index, key and value in one 64-bit
+ * word (key low, value high), written and read whole, so that a worker
+ * never sees half an entry while the control thread changes it. Key 0 is an
+ * empty slot (no TEID used by a tunnel is 0); value TUNNEL_NONE is a
+ * deleted one (lookups go on past it). One cache line per probe. */
 struct hidx {
 	uint32_t mask;
-	struct hslot *slot;
+	uint32_t used;                /* entries, deleted ones too (control thread) */
+	uint32_t live;
+	uint64_t slot[];
 };
 
+#define HIDX_KEY(e) ((uint32_t)(e))
+#define HIDX_VAL(e) ((uint32_t)((e) >> 32))
+
+/* UE address -> tunnel. family 0: empty; tunnel TUNNEL_NONE: deleted. The
+ * address of an entry never changes once its family is written, so a worker
+ * compares it safely; only tunnel changes (one 32-bit store). */
 struct ue_entry {
-	uint8_t family;               /* 0 = empty */
-	uint8_t addr[16];
 	uint32_t tunnel;
+	uint8_t family;
+	uint8_t addr[16];
 };
+
+struct uidx {
+	uint32_t mask;
+	uint32_t used, live;
+	struct ue_entry slot[];
+};
+
+struct tctl;                      /* the control thread's part (table.c) */
 
 struct state {
 	unsigned n_workers;
@@ -144,26 +164,28 @@ struct state {
 	struct peer **peers;
 	uint32_t peer_mask;           /* address hash of peers: index + 1, 0 empty */
 	uint32_t *peer_hash;
-	uint32_t n_tunnels;
-	uint32_t n_runtime;
-	struct tunnel *tunnels;
-	char *names;
-	struct conf_addr *ue;
-	struct hidx teid;
-	struct hidx to;               /* to_teid -> tunnel, several per key; empty: val TUNNEL_NONE */
-	uint32_t ue_mask;
-	struct ue_entry *ue_hash;
-	struct tbucket *tb;           /* token buckets [n_rated][n_workers][2] (up, down) */
-	uint64_t *tb_cfg;             /* [n_rated][2]: the configured rate (bit/s) and burst (0: default) */
-	struct ctr *ctr;              /* [n_workers][n_tunnels] */
-	struct ctr *base;             /* [n_tunnels] counts carried over from earlier states, or NULL */
-	uint64_t *tun_err_ind;        /* [n_tunnels] Error Indications received (control thread), or NULL */
+	uint32_t n_tunnels;           /* live tunnels */
+	uint32_t n_runtime;           /* of which added at run time */
+	uint32_t cap;                 /* tunnel slots reserved: the file's plus max_runtime */
+	uint32_t hi;                  /* slots ever used: [0, hi) holds every live one */
+	struct tunnel *tunnels;       /* [cap] */
+	struct hidx *teid;            /* atomic pointer: replaced when it grows */
+	struct hidx *to;              /* to_teid -> tunnels, several per key; atomic pointer */
+	struct uidx *ue_idx;          /* atomic pointer, NULL until a tunnel has ue */
+	struct conf_addr *ue;         /* the tunnels' ue addresses */
+	struct tbucket *tb;           /* token buckets [n][n_workers][2] (up, down) */
+	uint64_t *tb_cfg;             /* [n][2]: the configured rate (bit/s) and burst (0: default) */
+	struct ctr *ctr;              /* [n_workers][cap] */
+	struct ctr *base;             /* [cap] counts carried over from earlier states, or NULL */
+	uint64_t *tun_err_ind;        /* [cap] Error Indications received (control thread), or NULL */
 	struct conf *conf;            /* settings other than the tables, shared */
 	unsigned *conf_refs;          /* states sharing conf (control thread) */
+	struct tctl *ctl;
 };
 
-/* A tunnel added through the control socket: peers by name, since peer
- * indexes change with every config. t.from_peer/t.to_peer are ignored. */
+/* A tunnel as the control socket, the state file and a reload name it:
+ * peers by name, since peer indexes change with every config.
+ * t.from_peer/t.to_peer are ignored. */
 struct rt_tunnel {
 	struct conf_tunnel t;
 	char from[CONF_NAME_MAX + 1];
@@ -171,48 +193,98 @@ struct rt_tunnel {
 };
 
 /* Build a state from conf (taken over, freed with the state) plus the runtime
- * tunnels rt[0..n_rt). Peers are taken from old when name and address match,
- * so their path state and counters carry over. Runtime tunnels that collide
- * with the config (name, from.teid or a ue address), name an unknown peer or
- * have ue without a tun are skipped and described in collide (a malloc'd
- * list, one line a tunnel, or NULL; NULL on failure). Returns 0 or -errno. */
-int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt,
+ * tunnels rt[0..n_rt), with room for max_runtime runtime tunnels (at least
+ * n_rt). Peers are taken from old when name and address match, so their
+ * path state and counters carry over. Runtime tunnels that collide with the
+ * config (name, from.teid or a ue address), name an unknown peer or have ue
+ * without a tun are skipped and described in collide (a malloc'd list, one
+ * line a tunnel, or NULL; NULL on failure). Returns 0 or -errno. */
+int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt, uint32_t max_runtime,
 	      const struct state *old, unsigned n_workers, struct state **out,
 	      char **collide);
-/* The same with the config of old (shared, not copied): for runtime
- * tunnel changes. */
-int state_rebuild(const struct state *old, const struct rt_tunnel *rt, uint32_t n_rt,
-		  struct state **out, char **collide);
 /* Carry tunnel counters of old into s by tunnel name (after old is quiescent). */
 void state_carry_counters(struct state *s, const struct state *old);
 void state_free(struct state *s);
 
-static inline const char *tunnel_name(const struct state *s, const struct tunnel *t)
-{
-	return s->names + t->name_off;
-}
+/* ---- changes one tunnel at a time (control thread) ----
+ * Each is O(1) amortized. Workers see a change as soon as it is made; what
+ * it frees waits in a list until state_commit stamps it with the datapath
+ * generation that follows the change and state_reclaim finds every worker
+ * past it. */
+
+/* Why tunnel t (peers as indexes) cannot be added: 0, or -EEXIST (name,
+ * from TEID or a ue address taken), -ENOENT (peer index out of range),
+ * -EINVAL (ue without tun), with a sentence in err. The rules of a tunnel
+ * on its own are tunnel_rules' (conf.h); these are the table's. */
+int state_tunnel_check(const struct state *s, const struct conf_tunnel *t, char *err, size_t errlen);
+/* The same for rows[0..n) as one batch, each also against the rows before
+ * it: fn gets every row refused (its number, -errno, a sentence). Returns
+ * the number refused (n when out of memory). */
+typedef void (*state_err_fn)(void *ctx, uint32_t row, int code, const char *msg);
+uint32_t state_batch_check(const struct state *s, const struct conf_tunnel *rows, uint32_t n,
+			   state_err_fn fn, void *ctx);
+/* Make room for n more tunnels: -ENOSPC when the slots are all taken
+ * (state_reclaim may give some back), -ENOMEM. After 0, n adds that
+ * passed state_tunnel_check cannot fail. */
+int state_reserve(struct state *s, uint32_t n);
+/* Add a checked tunnel; returns its index. */
+uint32_t state_tunnel_add(struct state *s, const struct conf_tunnel *t, uint32_t from, uint32_t to,
+			  uint8_t flags);
+void state_tunnel_del(struct state *s, uint32_t i);
+/* Slots freed since the last commit are safe once every worker has seen
+ * generation gen. */
+void state_commit(struct state *s, uint64_t gen);
+/* Give back what every worker is past (all have seen safe_gen). Returns
+ * the number of things still waiting. */
+size_t state_reclaim(struct state *s, uint64_t safe_gen);
+/* Slots free now, and waiting to be. */
+uint32_t state_free_slots(const struct state *s);
+
+/* Tunnel i as a runtime row (peer names, ue pointing into s). */
+void state_tunnel_row(const struct state *s, uint32_t i, struct rt_tunnel *out);
+/* The runtime tunnels of s as rows (name and ue point into s; free the
+ * array only). */
+int state_runtime_rows(const struct state *s, struct rt_tunnel **rows, uint32_t *n);
 
 uint32_t state_find_tunnel(const struct state *s, const char *name);
 /* Error Indications received for tunnel i (control thread). */
 bool state_count_err_ind(struct state *s, uint32_t i);
 uint64_t state_err_ind(const struct state *s, uint32_t i);
 
+/* Every live tunnel, in slot order. */
+#define STATE_FOR_EACH(s, i) \
+	for (uint32_t i = 0; i < (s)->hi; i++) \
+		if ((s)->tunnels[i].flags & TUNNEL_LIVE)
+
+const char *state_names(const struct state *s);
+static inline const char *tunnel_name(const struct state *s, const struct tunnel *t)
+{
+	return state_names(s) + t->name_off;
+}
+
 static inline uint32_t hidx_hash(uint32_t k)
 {
 	return hash_u32(k);
 }
 
+static inline const struct hidx *state_teid_idx(const struct state *s)
+{
+	return __atomic_load_n(&s->teid, __ATOMIC_ACQUIRE);
+}
+
 static inline uint32_t state_lookup_teid(const struct state *s, uint32_t teid)
 {
-	const struct hidx *h = &s->teid;
+	const struct hidx *h = state_teid_idx(s);
 	uint32_t i = hidx_hash(teid) & h->mask;
 
 	if (teid == 0)
 		return TUNNEL_NONE;   /* 0 marks empty slots, and no tunnel has it */
 	for (;;) {
-		uint32_t k = h->slot[i].key;
-		if (k == teid)
-			return h->slot[i].val;
+		uint64_t e = __atomic_load_n(&h->slot[i], __ATOMIC_ACQUIRE);
+		uint32_t k = HIDX_KEY(e);
+
+		if (k == teid && HIDX_VAL(e) != TUNNEL_NONE)
+			return HIDX_VAL(e);
 		if (k == 0)
 			return TUNNEL_NONE;
 		i = (i + 1) & h->mask;
@@ -230,6 +302,10 @@ uint32_t state_lookup_ue(const struct state *s, int family, const uint8_t *addr)
 /* Sum of the counters of tunnel i over the workers, plus its carried base. */
 void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out);
 void state_peer_ctr(const struct state *s, const struct peer *p, struct ctr *out);
+
+/* Bytes of memory one tunnel costs at most, with n_workers and n_ue ue
+ * addresses, rated or not (gtpud.conf(5) quotes it). */
+size_t state_tunnel_bytes(unsigned n_workers, unsigned n_ue, bool rated);
 
 void conf_addr_to_sockaddr(const struct conf_addr *a, uint16_t port,
 			   struct sockaddr_storage *ss, socklen_t *len);
