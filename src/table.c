@@ -115,11 +115,27 @@ static void *region_new(size_t n, size_t size, size_t *len)
 	if (size && n > (SIZE_MAX - HUGE_PAGE) / size)
 		return NULL;
 	*len = (n * size + 4095) & ~(size_t)4095;
-	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (*len < HUGE_PAGE) {
+		p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		return p == MAP_FAILED ? NULL : p;
+	}
+	/* On a huge page boundary: map more, give back the ends. */
+	*len = (*len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	p = mmap(NULL, *len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	if (*len >= HUGE_PAGE)
-		madvise(p, *len, MADV_HUGEPAGE);    /* advice: without it, small pages */
+	{
+		uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+		size_t head = a - (uintptr_t)p;
+
+		if (head)
+			munmap(p, head);
+		if (HUGE_PAGE - head)
+			munmap((char *)a + *len, HUGE_PAGE - head);
+		p = (void *)a;
+	}
+	madvise(p, *len, MADV_HUGEPAGE);    /* advice: without it, small pages */
 	return p;
 }
 
@@ -732,6 +748,10 @@ int state_tunnel_check(const struct state *s, const struct conf_tunnel *ct, char
 	uint32_t k;
 	char as[INET6_ADDRSTRLEN];
 
+	if (ct->from_peer >= s->n_peers || ct->to_peer >= s->n_peers) {
+		snprintf(err, errlen, "unknown peer");
+		return -ENOENT;
+	}
 	if (state_find_tunnel(s, ct->name) != TUNNEL_NONE) {
 		snprintf(err, errlen, "a tunnel named \"%s\" exists", ct->name);
 		return -EEXIST;
@@ -740,10 +760,6 @@ int state_tunnel_check(const struct state *s, const struct conf_tunnel *ct, char
 		snprintf(err, errlen, "from TEID 0x%x is in use by tunnel \"%s\"", ct->from_teid,
 			 tunnel_name(s, &s->tunnels[k]));
 		return -EEXIST;
-	}
-	if (ct->from_peer >= s->n_peers || ct->to_peer >= s->n_peers) {
-		snprintf(err, errlen, "unknown peer");
-		return -ENOENT;
 	}
 	if (ct->n_ue && !s->conf->tun.present) {
 		snprintf(err, errlen, "ue needs a tun device in the config");
@@ -1067,13 +1083,15 @@ int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt, uint
 		const struct rt_tunnel *x = &rt[i];
 		int from = conf_peer_index(conf, x->from), to = conf_peer_index(conf, x->to);
 		struct conf_tunnel ct = x->t;
-		char why[160];
+		char why[200];
 
 		ct.from_peer = from < 0 ? UINT32_MAX : (uint32_t)from;
 		ct.to_peer = to < 0 ? UINT32_MAX : (uint32_t)to;
-		r = state_tunnel_check(s, &ct, why, sizeof(why));
+		char msg[160];
+
+		r = state_tunnel_check(s, &ct, msg, sizeof(msg));
 		if (r == -EEXIST)
-			snprintf(why, sizeof(why), "collides with the config (name, from.teid or a ue address)");
+			snprintf(why, sizeof(why), "collides with the config: %s", msg);
 		else if (r == -ENOENT)
 			snprintf(why, sizeof(why), "names a peer that is gone");
 		else if (r == -EINVAL)

@@ -150,14 +150,15 @@ static void test_request_limits(void **state)
 	s = args_line(1, CTL_MAX_REQUEST);
 	assert_int_equal(ctl_request_parse(s, CTL_MAX_REQUEST, &req, &why), 0);
 	ctl_request_fini(&req);
-	assert_int_equal(ctl_request_parse(s, CTL_MAX_REQUEST + 1, &req, &why), -EBADMSG);
-	assert_string_equal(why, "request too long");
 	free(s);
+	/* The parser takes what a batch may be; the transport holds a client
+	 * that may not change anything to CTL_MAX_REQUEST (test_ctl). */
+	assert_int_equal(ctl_request_parse("", CTL_MAX_BATCH_REQUEST + 1, &req, &why), -EBADMSG);
+	assert_string_equal(why, "request too long");
 
 	s = malloc(1 << 20);
 	memset(s, '[', 1 << 20);
 	assert_int_equal(ctl_request_parse(s, 1 << 20, &req, &why), -EBADMSG);
-	assert_string_equal(why, "request too long");
 	assert_int_equal(ctl_request_parse(s, 1000, &req, &why), -EBADMSG);
 	assert_string_equal(why, "JSON nested too deeply");
 	free(s);
