@@ -64,6 +64,7 @@ struct ctl {
 	char *path;               /* owned; NULL when inherited (never unlinked) */
 	bool has_group;
 	gid_t group;
+	uid_t euid;               /* gtpud's own user */
 	unsigned max_clients;
 	uint64_t idle_usec;
 	unsigned n_clients;
@@ -121,7 +122,7 @@ out:
 static bool creds_privileged(const struct ctl *c, const struct client *cl)
 {
 	/* gtpud's own user (systemctl reload runs gtpuctl as it) may, too. */
-	return cl->uid == geteuid() ||
+	return cl->uid == c->euid ||
 	       ctl_privileged(cl->uid, cl->gid, c->has_group, c->group,
 			      cl->groups, cl->n_groups > 0 ? cl->n_groups : 0);
 }
@@ -686,6 +687,7 @@ int ctl_new(sd_event *ev, struct daemon *d, const struct ctl_opts *o, int inheri
 	if (!c)
 		return -ENOMEM;
 	c->ev = sd_event_ref(ev);
+	c->euid = geteuid();
 	c->d = d;
 	c->fd = -1;
 	c->max_clients = o->max_clients ? o->max_clients : DEFAULT_MAX_CLIENTS;

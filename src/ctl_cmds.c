@@ -4,6 +4,7 @@
 #include "ctl_cmds.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
+#include "statefile.h"
 #include "util.h"
 
 #define ADD(o, k, v) json_object_object_add((o), (k), (v))
@@ -46,6 +48,20 @@ static int cmd_status(struct daemon *d, json_object *args, json_object **data, j
 	ADD(o, "last_reload", d->last_reload < 0 ? NULL :
 	    json_object_new_string(d->last_reload ? "failed" : "ok"));
 	ADD(o, "tun", d->has_tun ? json_object_new_string(d->tun.name) : NULL);
+	ADD(o, "max_runtime_tunnels", U64(d->st->conf->max_runtime));
+	if (d->state_dir) {
+		json_object *sf = json_object_new_object();
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", d->state_dir, STATEFILE_NAME);
+		ADD(sf, "path", json_object_new_string(path));
+		ADD(sf, "writes", U64(d->state_writes));
+		ADD(sf, "write_errors", U64(d->state_write_errors));
+		ADD(sf, "last_write_us", U64(d->state_write_ns / 1000));
+		ADD(o, "state_file", sf);
+	} else {
+		ADD(o, "state_file", NULL);
+	}
 	*data = o;
 	return CTL_OK;
 }

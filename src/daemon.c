@@ -352,12 +352,18 @@ int daemon_tunnels_add(struct daemon *d, struct daemon_batch *b)
 	}
 	commit(d);
 	free(added);
+	/* A big batch leaves its request and rows as freed heap: give it back
+	 * once the request is done with. */
+	if (b->n >= 10000 && d->trim_src)
+		sd_event_source_set_enabled(d->trim_src, SD_EVENT_ONESHOT);
 	if (b->n) {
 		tunnels_event(d, CTL_EV_TUNNEL_ADDED, b->rows[0].name, b->n);
+		/* A control plane may make thousands of changes a second: the
+		 * journal gets them rate-limited. */
 		if (b->n == 1)
-			log_info("tunnel %s added", b->rows[0].name);
+			log_ratelimited(LOG_LVL_INFO, "tunnel %s added", b->rows[0].name);
 		else
-			log_info("%u tunnels added in one batch", b->n);
+			log_ratelimited(LOG_LVL_INFO, "%u tunnels added in one batch", b->n);
 		state_save_later(d);
 	}
 	return 0;
@@ -423,9 +429,9 @@ int daemon_tunnels_del(struct daemon *d, const char *const *names, const uint32_
 	if (n) {
 		tunnels_event(d, CTL_EV_TUNNEL_REMOVED, names[0], n);
 		if (n == 1)
-			log_info("tunnel %s removed", names[0]);
+			log_ratelimited(LOG_LVL_INFO, "tunnel %s removed", names[0]);
 		else
-			log_info("%u tunnels removed in one batch", n);
+			log_ratelimited(LOG_LVL_INFO, "%u tunnels removed in one batch", n);
 		state_save_later(d);
 	}
 out:
@@ -1012,6 +1018,12 @@ static void update_status(struct daemon *d)
 	send_status(d);
 }
 
+static int on_trim(sd_event_source *src, void *ud)
+{
+	malloc_trim(0);
+	return 0;
+}
+
 static int on_status(sd_event_source *src, uint64_t usec, void *ud)
 {
 	reclaim(ud);   /* what deletions freed, once no burst of changes does it */
@@ -1133,6 +1145,8 @@ static int run(struct daemon *d, struct conf *c)
 	sd_event_add_time_relative(d->ev, &d->state_timer, CLOCK_MONOTONIC, STATE_SAVE_USEC, 1000,
 				   on_state_timer, d);
 	sd_event_source_set_enabled(d->state_timer, SD_EVENT_OFF);
+	sd_event_add_defer(d->ev, &d->trim_src, on_trim, d);
+	sd_event_source_set_enabled(d->trim_src, SD_EVENT_OFF);
 	state_load(d);
 	malloc_trim(0);
 	if ((r = dp_start(&d->dp, d->st)) < 0)
@@ -1185,6 +1199,7 @@ int daemon_main(const char *conf_file)
 	sd_event_source_unref(d.tick);
 	sd_event_source_unref(d.status_timer);
 	sd_event_source_unref(d.state_timer);
+	sd_event_source_unref(d.trim_src);
 	sd_event_source_unref(d.notify_src);
 	sd_event_unref(d.ev);
 	dp_fini(&d.dp);

@@ -44,7 +44,7 @@ struct daemon {
 	uint64_t echo_req_tx;     /* Echo Requests sent by the supervision */
 	uint64_t last_rx, last_rx_ns;   /* for the pps in STATUS= */
 	double pps;
-	sd_event_source *tick, *status_timer, *notify_src, *state_timer;
+	sd_event_source *tick, *status_timer, *notify_src, *state_timer, *trim_src;
 };
 
 int daemon_main(const char *conf_file);

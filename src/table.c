@@ -485,9 +485,9 @@ static struct hidx *hidx_new(uint32_t n)
 /* Adds key -> val (a multi-map: the caller checks for duplicates where they
  * matter). Takes the first deleted entry on the way, else an empty one; the
  * entry is written whole, after the tunnel it names. */
-static void hidx_put(struct hidx *h, uint32_t key, uint32_t val)
+static void hidx_put(struct hidx *h, uint32_t hash, uint32_t key, uint32_t val)
 {
-	uint32_t i = hidx_hash(key) & h->mask, at = UINT32_MAX;
+	uint32_t i = hash & h->mask, at = UINT32_MAX;
 
 	for (;; i = (i + 1) & h->mask) {
 		uint64_t e = h->slot[i];
@@ -505,9 +505,9 @@ static void hidx_put(struct hidx *h, uint32_t key, uint32_t val)
 	__atomic_store_n(&h->slot[at], (uint64_t)key | (uint64_t)val << 32, __ATOMIC_RELEASE);
 }
 
-static void hidx_remove(struct hidx *h, uint32_t key, uint32_t val)
+static void hidx_remove(struct hidx *h, uint32_t hash, uint32_t key, uint32_t val)
 {
-	uint32_t i = hidx_hash(key) & h->mask;
+	uint32_t i = hash & h->mask;
 
 	for (;; i = (i + 1) & h->mask) {
 		uint64_t e = h->slot[i];
@@ -523,19 +523,28 @@ static void hidx_remove(struct hidx *h, uint32_t key, uint32_t val)
 	}
 }
 
+/* The to-index is hashed on the peer too: many tunnels may send with one
+ * TEID to different peers, and their entries should not share a chain. */
+static uint32_t to_hash(uint32_t teid, uint32_t peer)
+{
+	return hash_u32(teid ^ hash_u32(peer + 1));
+}
+
 /* A new index with room for more entries, published; the old one waits
  * for the workers. */
 static int hidx_grow(struct state *s, struct hidx **ph, uint32_t more)
 {
 	struct hidx *old = *ph, *h = hidx_new(old->live + more);
+	bool to = ph == &s->to;
 
 	if (!h)
 		return -ENOMEM;
 	for (uint32_t i = 0; i <= old->mask; i++) {
 		uint64_t e = old->slot[i];
+		uint32_t k = HIDX_KEY(e), v = HIDX_VAL(e);
 
-		if (HIDX_KEY(e) && HIDX_VAL(e) != TUNNEL_NONE)
-			hidx_put(h, HIDX_KEY(e), HIDX_VAL(e));
+		if (k && v != TUNNEL_NONE)
+			hidx_put(h, to ? to_hash(k, s->tunnels[v].to_peer) : hidx_hash(k), k, v);
 	}
 	if (limbo_add(s->ctl, 0, old) < 0) {
 		free(h);
@@ -548,7 +557,7 @@ static int hidx_grow(struct state *s, struct hidx **ph, uint32_t more)
 uint32_t state_lookup_to(const struct state *s, uint32_t peer, uint32_t teid)
 {
 	const struct hidx *h = __atomic_load_n(&s->to, __ATOMIC_ACQUIRE);
-	uint32_t i = hidx_hash(teid) & h->mask;
+	uint32_t i = to_hash(teid, peer) & h->mask;
 
 	for (;; i = (i + 1) & h->mask) {
 		uint64_t e = __atomic_load_n(&h->slot[i], __ATOMIC_ACQUIRE);
@@ -918,8 +927,8 @@ uint32_t state_tunnel_add(struct state *s, const struct conf_tunnel *ct, uint32_
 	/* Published last: a worker that finds the tunnel finds it whole. */
 	for (unsigned u = 0; u < ct->n_ue; u++)
 		uidx_put(s->ue_idx, &ct->ue[u], i);
-	hidx_put(s->to, ct->to_teid, i);
-	hidx_put(s->teid, ct->from_teid, i);
+	hidx_put(s->to, to_hash(ct->to_teid, to), ct->to_teid, i);
+	hidx_put(s->teid, hidx_hash(ct->from_teid), ct->from_teid, i);
 	s->n_tunnels++;
 	if (flags & TUNNEL_RUNTIME)
 		s->n_runtime++;
@@ -932,8 +941,8 @@ void state_tunnel_del(struct state *s, uint32_t i)
 	struct tunnel *t = &s->tunnels[i];
 	const char *name = c->names + t->name_off;
 
-	hidx_remove(s->teid, t->from_teid, i);
-	hidx_remove(s->to, t->to_teid, i);
+	hidx_remove(s->teid, hidx_hash(t->from_teid), t->from_teid, i);
+	hidx_remove(s->to, to_hash(t->to_teid, t->to_peer), t->to_teid, i);
 	for (unsigned u = 0; u < t->n_ue; u++)
 		uidx_remove(s->ue_idx, &s->ue[t->ue_off + u], i);
 	c->name_idx[name_find_slot(s, name, NULL)] = NAME_TOMB;

@@ -74,7 +74,8 @@ TUNNEL = {'name': S, 'runtime': B, 'from': {'peer': S, 'teid': N}, 'to': {'peer'
 SCHEMA = {
     'status': {'version': S, 'pid': N, 'uptime': N, 'config': S, 'workers': N, 'peers': N,
                'peers_up': N, 'tunnels': N, 'runtime_tunnels': N, 'reloads': N,
-               'last_reload': ('ok', 'failed', None), 'tun': SQ},
+               'last_reload': ('ok', 'failed', None), 'tun': SQ, 'max_runtime_tunnels': N,
+               'state_file': (None,)},
     'stats': dict({k: N for k in (
         'rx_packets rx_bytes tx_packets tx_bytes forwarded answered dropped echo_requests_sent '
         'echo_requests_received echo_responses_sent echo_responses_received error_indications_sent '
