@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "tunnel.h"
 #include "util.h"
 
 #define GTPU_PORT 2152
@@ -428,8 +429,19 @@ static void check_keys(struct vctx *v, const config_setting_t *g, const char *pa
 
 /* Each getter: 0 when absent, 1 when present and valid, -1 when invalid
  * (the error is reported). */
+static int get_int_in(struct vctx *v, const config_setting_t *g, const char *key,
+		      const char *prefix, int64_t min, int64_t max, bool check, int64_t *out);
+
 static int get_int(struct vctx *v, const config_setting_t *g, const char *key,
 		   const char *prefix, int64_t min, int64_t max, int64_t *out)
+{
+	return get_int_in(v, g, key, prefix, min, max, true, out);
+}
+
+/* check false: any integer; min and max only say in a type error what is
+ * expected (the range is then someone else's rule). */
+static int get_int_in(struct vctx *v, const config_setting_t *g, const char *key,
+		      const char *prefix, int64_t min, int64_t max, bool check, int64_t *out)
 {
 	const config_setting_t *s = config_setting_get_member(g, key);
 	char p[160];
@@ -444,7 +456,7 @@ static int get_int(struct vctx *v, const config_setting_t *g, const char *key,
 		return -1;
 	}
 	x = config_setting_get_int64(s);
-	if (x < min || x > max) {
+	if (check && (x < min || x > max)) {
 		pjoin(p, sizeof p, prefix, key);
 		err(v, s, "%s: %lld is out of range (%lld..%lld)", p, (long long)x,
 		    (long long)min, (long long)max);
@@ -943,70 +955,121 @@ struct tctx {
 	bool any_v6_ue;
 };
 
-static int load_end(struct tctx *x, const config_setting_t *t, const char *pre, const char *key,
-		    uint32_t *peer, uint32_t *teid, uint32_t *teid_line)
+/* An integer of any value: its range is a rule of the tunnel (tunnel.h);
+ * min and max only say, in the type error, what is expected. */
+static int get_i64(struct vctx *v, const config_setting_t *g, const char *key,
+		   const char *prefix, int64_t min, int64_t max, int64_t *out)
+{
+	return get_int_in(v, g, key, prefix, min, max, false, out);
+}
+
+/* The settings of one tunnel, for the lines of the validator's messages. */
+struct tsettings {
+	const config_setting_t *e, *key[TK__COUNT], *from, *to;
+	const char *pre;
+	unsigned told;            /* TK_BIT() of keys whose errors the tokens told */
+	bool no_from, no_to;      /* the group is missing: told as such */
+};
+
+struct tcheck {
+	struct tctx *x;
+	struct tsettings *ts;
+};
+
+static int tunnel_peer(void *ud, const char *name)
+{
+	return peer_lookup(((struct tcheck *)ud)->x->ld, name);
+}
+
+/* A broken rule of tunnel_check, as the file says it: at the line of the
+ * key, a required key missing as the schema says it. */
+static void tunnel_err(void *ud, enum tunnel_key k, int index, const char *msg)
+{
+	struct tcheck *c = ud;
+	struct tsettings *ts = c->ts;
+	struct vctx *v = &c->x->v;
+	bool from = k == TK_FROM_PEER || k == TK_FROM_TEID, to = k == TK_TO_PEER || k == TK_TO_TEID;
+	const char *sub = from || to ? strchr(tunnel_key_name(k), '.') + 1 : tunnel_key_name(k);
+	char p[64];
+
+	if (ts->told & TK_BIT(k))
+		return;
+	if (!strcmp(msg, "missing")) {
+		/* A missing group is told once, in the order of the keys. */
+		if ((from && ts->no_from) || (to && ts->no_to)) {
+			if (k == TK_FROM_PEER || k == TK_TO_PEER)
+				missing(v, ts->e, ts->pre, from ? "from" : "to");
+			return;
+		}
+		if (from || to) {
+			snprintf(p, sizeof p, "%s.%s", ts->pre, from ? "from" : "to");
+			missing(v, from ? ts->from : ts->to, p, sub);
+		} else {
+			missing(v, ts->e, ts->pre, sub);
+		}
+		return;
+	}
+	if (index >= 0)
+		err(v, config_setting_get_elem(ts->key[k], (unsigned)index), "%s.%s[%d]: %s", ts->pre,
+		    tunnel_key_name(k), index, msg);
+	else
+		err(v, ts->key[k], "%s.%s: %s", ts->pre, tunnel_key_name(k), msg);
+}
+
+/* from = { peer = "..."; teid = ...; } into in: tokens only. */
+static void load_end(struct tctx *x, struct tsettings *ts, struct tunnel_in *in, bool from)
 {
 	static const char *const keys[] = { "peer", "teid", NULL };
 	struct vctx *v = &x->v;
+	const char *key = from ? "from" : "to", *name;
+	enum tunnel_key kp = from ? TK_FROM_PEER : TK_TO_PEER, kt = from ? TK_FROM_TEID : TK_TO_TEID;
 	config_setting_t *g;
-	const char *name;
 	char p[48];
-	int64_t id;
-	int r = get_group(v, t, key, pre, "peer = \"...\"; teid = ...;", &g);
+	int r = get_group(v, ts->e, key, ts->pre, "peer = \"...\"; teid = ...;", &g);
 
-	pjoin(p, sizeof p, pre, key);
+	pjoin(p, sizeof p, ts->pre, key);
 	if (r == 0)
-		missing(v, t, pre, key);
+		*(from ? &ts->no_from : &ts->no_to) = true;
+	if (r < 0)
+		ts->told |= TK_BIT(kp) | TK_BIT(kt);
 	if (r <= 0)
-		return -1;
-	r = 0;
+		return;
+	*(from ? &ts->from : &ts->to) = g;
 	check_keys(v, g, p, keys);
-	switch (get_str(v, g, "peer", p, "a peer name", &name)) {
-	case 0:
-		missing(v, g, p, "peer");
-		r = -1;
-		break;
-	case 1: {
-		int i = peer_lookup(x->ld, name);
-		if (i < 0) {
-			err(v, config_setting_get_member(g, "peer"), "%s.peer: unknown peer \"%s\"",
-			    p, name);
-			r = -1;
-		} else {
-			*peer = (uint32_t)i;
-		}
-		break;
-	}
-	default:
-		r = -1;
-	}
-	switch (get_int(v, g, "teid", p, 1, 0xffffffffLL, &id)) {
-	case 0:
-		missing(v, g, p, "teid");
-		r = -1;
-		break;
-	case 1:
-		*teid = (uint32_t)id;
-		*teid_line = (uint32_t)sline(v, config_setting_get_member(g, "teid"));
-		break;
-	default:
-		r = -1;
-	}
-	return r;
+	r = get_str(v, g, "peer", p, "a peer name", &name);
+	if (r != 0)
+		in->has |= TK_BIT(kp);
+	if (r < 0)
+		ts->told |= TK_BIT(kp);
+	*(from ? &in->from_peer : &in->to_peer) = r > 0 ? name : "";
+	ts->key[kp] = config_setting_get_member(g, "peer");
+	r = get_i64(v, g, "teid", p, TUNNEL_TEID_MIN, TUNNEL_TEID_MAX, from ? &in->from_teid : &in->to_teid);
+	if (r != 0)
+		in->has |= TK_BIT(kt);
+	if (r < 0)
+		ts->told |= TK_BIT(kt);
+	ts->key[kt] = config_setting_get_member(g, "teid");
 }
 
 static void load_tunnel(struct tctx *x, const config_setting_t *e, uint32_t i, struct conf_tunnel *t)
 {
 	static const char *const keys[] = { "name", "from", "to", "ue", "qfi", "rate", "burst", NULL };
+	static const enum tunnel_key ints[] = { TK_QFI, TK_RATE, TK_BURST };
+	static const int64_t max[] = { TUNNEL_QFI_MAX, TUNNEL_RATE_MAX, TUNNEL_BURST_MAX };
 	struct vctx *v = &x->v;
-	const char *name = NULL;
+	struct tunnel_in in = { 0 };
+	struct tsettings ts = { .e = e };
+	struct tcheck tc = { x, &ts };
+	struct tunnel_ctx ctx = { tunnel_peer, &tc, x->ld->c->tun.present, tunnel_err };
+	struct conf_addr ue[CONF_MAX_UE];
+	const char *ues[CONF_MAX_UE + 1], *name = NULL;
 	config_setting_t *l;
-	uint32_t unused;
-	int64_t n64;
 	char pre[32];
-	bool has_rate = false;
+	int64_t *iv[] = { &in.qfi, &in.rate, &in.burst };
+	int r;
 
 	snprintf(pre, sizeof pre, "tunnels[%u]", i);
+	ts.pre = pre;
 	memset(t, 0, sizeof *t);
 	t->qfi = -1;
 	t->line = sline(v, e);
@@ -1016,68 +1079,62 @@ static void load_tunnel(struct tctx *x, const config_setting_t *e, uint32_t i, s
 		return;
 	}
 	check_keys(v, e, pre, keys);
-	switch (get_name(v, e, pre, &name)) {
-	case 0:
-		missing(v, e, pre, "name");
-		break;
-	case 1:
-		t->name = strdup(name);
-		if (!t->name)
+	r = get_str(v, e, "name", pre, CONF_NAME_RULE, &name);
+	if (r != 0)
+		in.has |= TK_BIT(TK_NAME);
+	if (r < 0)
+		ts.told |= TK_BIT(TK_NAME);
+	in.name = r > 0 ? name : "";
+	ts.key[TK_NAME] = config_setting_get_member(e, "name");
+	load_end(x, &ts, &in, true);
+	load_end(x, &ts, &in, false);
+	if ((r = get_str_list(v, e, "ue", pre, "IPv4 or IPv6 address", UINT32_MAX, &l)) != 0) {
+		in.has |= TK_BIT(TK_UE);
+		ts.key[TK_UE] = config_setting_get_member(e, "ue");
+		if (r < 0) {
+			ts.told |= TK_BIT(TK_UE);
+		} else {
+			in.n_ue = (unsigned)config_setting_length(l);
+			for (unsigned k = 0; k < in.n_ue && k <= CONF_MAX_UE; k++)
+				ues[k] = config_setting_get_string(config_setting_get_elem(l, k));
+			in.ue = ues;
+			x->tl->ue[i] = (uint32_t)sline(v, l);
+		}
+	}
+	for (unsigned k = 0; k < 3; k++) {
+		r = get_i64(v, e, tunnel_key_name(ints[k]), pre, 0, max[k], iv[k]);
+		if (r != 0)
+			in.has |= TK_BIT(ints[k]);
+		if (r < 0)
+			ts.told |= TK_BIT(ints[k]);
+		ts.key[ints[k]] = config_setting_get_member(e, tunnel_key_name(ints[k]));
+	}
+	/* A from.teid it refuses stays 0: no duplicate check on it. */
+	tunnel_check(&in, &ctx, t, ue);
+	t->line = sline(v, e);
+	if (name && conf_name_ok(name)) {
+		if (!(t->name = strdup(name)))
 			v->el->oom = true;
-		x->tl->name[i] = (uint32_t)sline(v, config_setting_get_member(e, "name"));
-		break;
+		x->tl->name[i] = (uint32_t)sline(v, ts.key[TK_NAME]);
+	} else {
+		t->name = NULL;
 	}
-	if (load_end(x, e, pre, "from", &t->from_peer, &t->from_teid, &x->tl->teid[i]) < 0)
-		t->from_teid = 0;     /* no duplicate check on it */
-	load_end(x, e, pre, "to", &t->to_peer, &t->to_teid, &unused);
+	if (ts.key[TK_FROM_TEID])
+		x->tl->teid[i] = (uint32_t)sline(v, ts.key[TK_FROM_TEID]);
+	if (t->n_ue) {
+		struct conf_addr *u = malloc(t->n_ue * sizeof *u);
 
-	if (get_str_list(v, e, "ue", pre, "IPv4 or IPv6 address", CONF_MAX_UE, &l) > 0) {
-		struct conf_addr ue[CONF_MAX_UE];
-		int k, n = config_setting_length(l);
-		if (!x->ld->c->tun.present)
-			err(v, l, "%s.ue: needs a TUN device, but there is no tun group", pre);
-		x->tl->ue[i] = (uint32_t)sline(v, l);
-		for (k = 0; k < n; k++) {
-			const config_setting_t *a = config_setting_get_elem(l, (unsigned)k);
-			const char *s = config_setting_get_string(a);
-			struct conf_addr ua;
-			int j;
-			if (conf_parse_addr(s, &ua) < 0) {
-				err(v, a, "%s.ue[%d]: \"%s\" is not an IPv4 or IPv6 address", pre, k, s);
-				continue;
-			}
-			for (j = 0; j < t->n_ue; j++)
-				if (conf_addr_same(&ue[j], &ua))
-					break;
-			if (j < t->n_ue) {
-				err(v, a, "%s.ue[%d]: %s is listed twice", pre, k, s);
-				continue;
-			}
-			if (ua.family == AF_INET6)
-				x->any_v6_ue = true;
-			ue[t->n_ue++] = ua;
+		if (u) {
+			memcpy(u, ue, t->n_ue * sizeof *u);
+			for (unsigned k = 0; k < t->n_ue; k++)
+				x->any_v6_ue |= u[k].family == AF_INET6;
+		} else {
+			v->el->oom = true;
+			t->n_ue = 0;
 		}
-		if (t->n_ue) {
-			t->ue = malloc(t->n_ue * sizeof *t->ue);
-			if (t->ue)
-				memcpy(t->ue, ue, t->n_ue * sizeof *t->ue);
-			else
-				v->el->oom = true, t->n_ue = 0;
-		}
-	}
-	/* On a relay tunnel it does nothing: a relayed G-PDU keeps its own
-	 * PDU Session Container (gtpud.conf(5) says so). */
-	if (get_int(v, e, "qfi", pre, 0, 63, &n64) > 0)
-		t->qfi = (int)n64;
-	if (get_int(v, e, "rate", pre, 0, (int64_t)CONF_RATE_MAX, &n64) > 0) {
-		t->rate = (uint64_t)n64;
-		has_rate = n64 > 0;
-	}
-	if (get_int(v, e, "burst", pre, 0, (int64_t)CONF_BURST_MAX, &n64) > 0) {
-		t->burst = (uint64_t)n64;
-		if (!has_rate && n64 > 0)
-			err(v, config_setting_get_member(e, "burst"),
-			    "%s.burst: has no effect without a rate", pre);
+		t->ue = u;
+	} else {
+		t->ue = NULL;
 	}
 }
 
@@ -1614,30 +1671,37 @@ static bool fs_int(struct fscan *f, int64_t min, int64_t max, int64_t *out)
 	return true;
 }
 
+/* The fast scanner only tokenizes: what it reads goes to tunnel_check,
+ * and anything it cannot read, or that breaks a rule, is libconfig's turn
+ * (which tells the error with its line). */
+struct fs_tokens {
+	struct tunnel_in in;
+	char name[CONF_NAME_MAX + 2], from[CONF_NAME_MAX + 2], to[CONF_NAME_MAX + 2];
+	char ue[CONF_MAX_UE][INET6_ADDRSTRLEN + 8];
+	const char *uep[CONF_MAX_UE];
+	int name_line, teid_line, ue_line;
+};
+
 /* from = { peer = "..."; teid = ...; } */
-static bool fs_end(struct fscan *f, const struct loader *ld, uint32_t *peer, uint32_t *teid,
-		   uint32_t *teid_line)
+static bool fs_end(struct fscan *f, char *peer, int64_t *teid, int *teid_line)
 {
-	char name[CONF_NAME_MAX + 2];
 	bool has_peer = false, has_teid = false;
 	const char *k;
 	size_t n;
-	int64_t x;
-	int line, i, r;
+	int line, r;
 
 	if (!fs_punct(f, '{'))
 		return false;
 	while ((r = fs_next(f, &k, &n, &line)) > 0) {
 		if (key_is(k, n, "peer") && !has_peer) {
-			if (!fs_string(f, name, sizeof name) || (i = peer_lookup(ld, name)) < 0)
+			if (!fs_string(f, peer, CONF_NAME_MAX + 2))
 				return false;
-			*peer = (uint32_t)i;
 			has_peer = true;
 		} else if (key_is(k, n, "teid") && !has_teid) {
-			if (!fs_int(f, 1, 0xffffffffLL, &x))
+			if (!fs_int(f, INT64_MIN, INT64_MAX, teid))
 				return false;
-			*teid = (uint32_t)x;
-			*teid_line = (uint32_t)line;
+			if (teid_line)
+				*teid_line = line;
 			has_teid = true;
 		} else {
 			return false;
@@ -1649,12 +1713,9 @@ static bool fs_end(struct fscan *f, const struct loader *ld, uint32_t *peer, uin
 }
 
 /* ue = [ "ADDR", ... ] or ( ... ) */
-static bool fs_ue(struct fscan *f, struct conf_tunnel *t, bool *v6)
+static bool fs_ue(struct fscan *f, struct fs_tokens *tk)
 {
-	struct conf_addr ue[CONF_MAX_UE];
-	char s[INET6_ADDRSTRLEN + 8];
 	char close;
-	int j;
 
 	if (!fs_skip(f) || f->p >= f->end || (*f->p != '[' && *f->p != '('))
 		return false;
@@ -1663,16 +1724,11 @@ static bool fs_ue(struct fscan *f, struct conf_tunnel *t, bool *v6)
 		return false;
 	if (*f->p != close) {
 		for (;;) {
-			struct conf_addr a;
-			if (t->n_ue >= CONF_MAX_UE || !fs_string(f, s, sizeof s) ||
-			    conf_parse_addr(s, &a) < 0)
+			if (tk->in.n_ue >= CONF_MAX_UE ||
+			    !fs_string(f, tk->ue[tk->in.n_ue], sizeof(tk->ue[0])))
 				return false;
-			for (j = 0; j < t->n_ue; j++)
-				if (conf_addr_same(&ue[j], &a))
-					return false;
-			if (a.family == AF_INET6)
-				*v6 = true;
-			ue[t->n_ue++] = a;
+			tk->uep[tk->in.n_ue] = tk->ue[tk->in.n_ue];
+			tk->in.n_ue++;
 			if (!fs_skip(f) || f->p >= f->end)
 				return false;
 			if (*f->p == close)
@@ -1683,86 +1739,99 @@ static bool fs_ue(struct fscan *f, struct conf_tunnel *t, bool *v6)
 		}
 	}
 	f->p++;
-	if (t->n_ue) {
-		t->ue = malloc(t->n_ue * sizeof *t->ue);
-		if (!t->ue)
-			return false;
-		memcpy(t->ue, ue, t->n_ue * sizeof *t->ue);
-	}
+	tk->in.ue = tk->uep;
 	return true;
 }
 
-enum { FK_NAME = 1, FK_FROM = 2, FK_TO = 4, FK_UE = 8, FK_QFI = 16, FK_RATE = 32, FK_BURST = 64 };
+static int fs_peer(void *ud, const char *name)
+{
+	return peer_lookup(ud, name);
+}
 
 /* One element { ... } of the tunnels list into t (zeroed by the caller). */
 static bool fs_tunnel(struct fscan *f, const struct loader *ld, struct conf_tunnel *t,
 		      struct tlines *tl, uint32_t i, bool *v6)
 {
-	char name[CONF_NAME_MAX + 2];
-	unsigned seen = 0, bit;
-	uint32_t unused;
+	static const struct { const char *key; enum tunnel_key k; } keys[] = {
+		{ "name", TK_NAME }, { "from", TK_FROM_PEER }, { "to", TK_TO_PEER }, { "ue", TK_UE },
+		{ "qfi", TK_QFI }, { "rate", TK_RATE }, { "burst", TK_BURST },
+	};
+	struct tunnel_ctx ctx = { fs_peer, (void *)ld, ld->c->tun.present, NULL };
+	struct fs_tokens tk;
+	struct conf_addr ue[CONF_MAX_UE];
 	const char *k;
 	size_t n;
-	int64_t x;
-	int line, r;
+	int line, r, start;
+	unsigned j;
 
-	t->qfi = -1;
+	memset(&tk.in, 0, sizeof(tk.in));
 	if (!fs_skip(f) || f->p >= f->end || *f->p != '{')
 		return false;
-	t->line = f->line;
+	start = f->line;
 	f->p++;
 	while ((r = fs_next(f, &k, &n, &line)) > 0) {
-		bit = key_is(k, n, "name") ? FK_NAME : key_is(k, n, "from") ? FK_FROM :
-		      key_is(k, n, "to") ? FK_TO : key_is(k, n, "ue") ? FK_UE :
-		      key_is(k, n, "qfi") ? FK_QFI : key_is(k, n, "rate") ? FK_RATE :
-		      key_is(k, n, "burst") ? FK_BURST : 0;
+		for (j = 0; j < sizeof(keys) / sizeof(keys[0]) && !key_is(k, n, keys[j].key); j++)
+			;
 		/* An unknown key, or a key twice (a libconfig error). */
-		if (!bit || (seen & bit))
+		if (j == sizeof(keys) / sizeof(keys[0]) || (tk.in.has & TK_BIT(keys[j].k)))
 			return false;
-		seen |= bit;
-		switch (bit) {
-		case FK_NAME:
-			if (!fs_string(f, name, sizeof name) || !conf_name_ok(name) ||
-			    !(t->name = strdup(name)))
+		tk.in.has |= TK_BIT(keys[j].k);
+		switch (keys[j].k) {
+		case TK_NAME:
+			if (!fs_string(f, tk.name, sizeof tk.name))
 				return false;
-			tl->name[i] = (uint32_t)line;
+			tk.in.name = tk.name;
+			tk.name_line = line;
 			break;
-		case FK_FROM:
-			if (!fs_end(f, ld, &t->from_peer, &t->from_teid, &tl->teid[i]))
-				return false;
-			break;
-		case FK_TO:
-			if (!fs_end(f, ld, &t->to_peer, &t->to_teid, &unused))
+		case TK_FROM_PEER:
+			tk.in.has |= TK_BIT(TK_FROM_TEID);
+			tk.in.from_peer = tk.from;
+			if (!fs_end(f, tk.from, &tk.in.from_teid, &tk.teid_line))
 				return false;
 			break;
-		case FK_UE:
-			/* Without a tun group, load_tunnel reports an error. */
-			if (!ld->c->tun.present || !fs_ue(f, t, v6))
+		case TK_TO_PEER:
+			tk.in.has |= TK_BIT(TK_TO_TEID);
+			tk.in.to_peer = tk.to;
+			if (!fs_end(f, tk.to, &tk.in.to_teid, NULL))
 				return false;
-			tl->ue[i] = (uint32_t)line;
 			break;
-		case FK_QFI:
-			if (!fs_int(f, 0, 63, &x))
+		case TK_UE:
+			if (!fs_ue(f, &tk))
 				return false;
-			t->qfi = (int)x;
+			tk.ue_line = line;
 			break;
-		case FK_RATE:
-			if (!fs_int(f, 0, (int64_t)CONF_RATE_MAX, &x))
+		case TK_QFI:
+		case TK_RATE:
+		case TK_BURST:
+			if (!fs_int(f, INT64_MIN, INT64_MAX, keys[j].k == TK_QFI ? &tk.in.qfi :
+				    keys[j].k == TK_RATE ? &tk.in.rate : &tk.in.burst))
 				return false;
-			t->rate = (uint64_t)x;
 			break;
-		case FK_BURST:
-			if (!fs_int(f, 0, (int64_t)CONF_BURST_MAX, &x))
-				return false;
-			t->burst = (uint64_t)x;
-			break;
+		default:
+			return false;
 		}
 		if (!fs_term(f))
 			return false;
 	}
-	if (r < 0 || (seen & (FK_NAME | FK_FROM | FK_TO)) != (FK_NAME | FK_FROM | FK_TO))
+	if (r < 0 || tunnel_check(&tk.in, &ctx, t, ue)) {
+		memset(t, 0, sizeof *t);   /* it pointed into tk */
 		return false;
-	return !(t->burst && !t->rate);   /* "has no effect without a rate" */
+	}
+	t->line = start;
+	t->ue = NULL;
+	if (!(t->name = strdup(tk.name)))
+		return false;
+	tl->name[i] = (uint32_t)tk.name_line;
+	tl->teid[i] = (uint32_t)tk.teid_line;
+	if (t->n_ue) {
+		if (!(t->ue = malloc(t->n_ue * sizeof *t->ue)))
+			return false;
+		memcpy(t->ue, ue, t->n_ue * sizeof *t->ue);
+		for (j = 0; j < t->n_ue; j++)
+			*v6 |= ue[j].family == AF_INET6;
+		tl->ue[i] = (uint32_t)tk.ue_line;
+	}
+	return true;
 }
 
 static void fs_clear(struct conf_tunnel *t, struct tlines *tl, uint32_t i)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ctl_proto.h"
+#include "tunnel.h"
 
 /* Requests nest two levels (object, args array); anything deeper is junk. */
 #define REQ_MAX_DEPTH 4
@@ -460,99 +461,112 @@ static bool is_option(const char *w)
 
 #define TADD_USAGE "usage: tunnel add NAME from PEER TEID to PEER TEID [ue ADDR...] [qfi N] [rate BPS] [burst BYTES]"
 
-static int parse_end(const char *const *w, const char *which, char *peer, uint32_t *teid,
-		     uint64_t min, char *err, size_t errlen)
+/* A number as written: decimal or 0x hexadecimal, no sign. */
+static bool number(const char *key, const char *w, int64_t *out, char *err, size_t errlen)
 {
 	uint64_t v;
+
+	if (!parse_u64(w, INT64_MAX, &v)) {
+		fail_msg(err, errlen, "%s: '%s' is not a number", key, w);
+		return false;
+	}
+	*out = (int64_t)v;
+	return true;
+}
+
+static int parse_end(const char *const *w, const char *which, const char **peer, int64_t *teid,
+		     char *err, size_t errlen)
+{
+	char key[16];
 
 	if (strcmp(w[0], which))
 		return fail_msg(err, errlen, "expected '%s', got '%s'; " TADD_USAGE, which, w[0]);
-	if (!conf_name_ok(w[1]))
-		return fail_msg(err, errlen, "%s peer '%s' is not a name of " CONF_NAME_RULE, which, w[1]);
-	strcpy(peer, w[1]);
-	if (!parse_u64(w[2], UINT32_MAX, &v) || v < min)
-		return fail_msg(err, errlen, "%s TEID '%s' is not a number from %s to 0xffffffff",
-				which, w[2], min ? "1" : "0");
-	*teid = (uint32_t)v;
-	return 0;
+	*peer = w[1];
+	snprintf(key, sizeof(key), "%s.teid", which);
+	return number(key, w[2], teid, err, errlen) ? 0 : -EINVAL;
 }
 
+struct first_err {
+	char *err;
+	size_t len;
+	bool told;
+};
+
+/* The first broken rule, as "KEY: message" ("ue[1]: ..." for an address). */
+static void spec_err(void *ud, enum tunnel_key k, int index, const char *msg)
+{
+	struct first_err *e = ud;
+
+	if (e->told)
+		return;
+	e->told = true;
+	if (index >= 0)
+		fail_msg(e->err, e->len, "%s[%d]: %s", tunnel_key_name(k), index, msg);
+	else
+		fail_msg(e->err, e->len, "%s: %s", tunnel_key_name(k), msg);
+}
+
+/* Tokens only: the rules are tunnel_check's. Peers are resolved, and a
+ * TUN device is asked for, by the daemon, which checks the tunnel again
+ * with them (daemon_batch_spec). */
 int ctl_tunnel_spec_parse(const char *const *w, size_t n, struct ctl_tunnel_spec *t,
 			  char *err, size_t errlen)
 {
-	bool seen_ue = false, seen_qfi = false, seen_rate = false, seen_burst = false;
-	uint64_t v;
+	struct tunnel_in in = { .has = TK_BIT(TK_NAME) | TK_BIT(TK_FROM_PEER) | TK_BIT(TK_FROM_TEID) |
+					 TK_BIT(TK_TO_PEER) | TK_BIT(TK_TO_TEID) };
+	const char *ue[CONF_MAX_UE + 1];
+	struct first_err fe = { err, errlen, false };
+	struct tunnel_ctx ctx = { NULL, &fe, -1, spec_err };
+	struct conf_tunnel ct;
 	size_t i;
-	int r;
 
 	memset(t, 0, sizeof(*t));
 	t->qfi = -1;
 	if (n < 7)
 		return fail_msg(err, errlen, TADD_USAGE);
-	if (!conf_name_ok(w[0]))
-		return fail_msg(err, errlen, "tunnel name '%s' is not " CONF_NAME_RULE, w[0]);
-	strcpy(t->name, w[0]);
-	/* A from TEID of 0 would collide with signalling (Echo, Error Indication). */
-	r = parse_end(w + 1, "from", t->from_peer, &t->from_teid, 1, err, errlen);
-	if (r < 0)
-		return r;
-	r = parse_end(w + 4, "to", t->to_peer, &t->to_teid, 1, err, errlen);
-	if (r < 0)
-		return r;
+	in.name = w[0];
+	if (parse_end(w + 1, "from", &in.from_peer, &in.from_teid, err, errlen) < 0 ||
+	    parse_end(w + 4, "to", &in.to_peer, &in.to_teid, err, errlen) < 0)
+		return -EINVAL;
 	for (i = 7; i < n; i++) {
 		const char *k = w[i];
+		enum tunnel_key key = !strcmp(k, "ue") ? TK_UE : !strcmp(k, "qfi") ? TK_QFI :
+				      !strcmp(k, "rate") ? TK_RATE : !strcmp(k, "burst") ? TK_BURST : TK__COUNT;
 
-		if (!strcmp(k, "ue")) {
-			if (seen_ue)
-				return fail_msg(err, errlen, "'ue' given twice");
-			seen_ue = true;
+		if (key == TK__COUNT)
+			return fail_msg(err, errlen, "unknown word '%s' (expected ue, qfi, rate or burst)", k);
+		if (in.has & TK_BIT(key))
+			return fail_msg(err, errlen, "'%s' given twice", k);
+		in.has |= TK_BIT(key);
+		if (key == TK_UE) {
 			for (i++; i < n && !is_option(w[i]); i++) {
-				if (t->n_ue == CONF_MAX_UE)
-					return fail_msg(err, errlen, "more than %d ue addresses", CONF_MAX_UE);
-				if (conf_parse_addr(w[i], &t->ue[t->n_ue]) < 0)
-					return fail_msg(err, errlen, "ue address '%s' is not an IPv4 or IPv6 address",
-							w[i]);
-				for (size_t j = 0; j < t->n_ue; j++)
-					if (conf_addr_same(&t->ue[j], &t->ue[t->n_ue]))
-						return fail_msg(err, errlen, "ue address '%s' is given twice", w[i]);
-				t->n_ue++;
+				if (in.n_ue <= CONF_MAX_UE)
+					ue[in.n_ue] = w[i];
+				in.n_ue++;
 			}
-			if (t->n_ue == 0)
+			if (in.n_ue == 0)
 				return fail_msg(err, errlen, "'ue' needs at least one address");
+			in.ue = ue;
 			i--;
 			continue;
 		}
-		if (!is_option(k))
-			return fail_msg(err, errlen, "unknown word '%s' (expected ue, qfi, rate or burst)", k);
 		if (i + 1 == n)
 			return fail_msg(err, errlen, "'%s' needs a value", k);
-		if (!strcmp(k, "qfi")) {
-			if (seen_qfi)
-				return fail_msg(err, errlen, "'qfi' given twice");
-			seen_qfi = true;
-			if (!parse_u64(w[++i], 63, &v))
-				return fail_msg(err, errlen, "qfi '%s' is not a number from 0 to 63", w[i]);
-			t->qfi = (int)v;
-		} else if (!strcmp(k, "rate")) {
-			if (seen_rate)
-				return fail_msg(err, errlen, "'rate' given twice");
-			seen_rate = true;
-			if (!parse_u64(w[++i], CONF_RATE_MAX, &v) || v == 0)
-				return fail_msg(err, errlen, "rate '%s' is not a number of bits per second from 1 to %" PRIu64,
-						w[i], (uint64_t)CONF_RATE_MAX);
-			t->rate = v;
-		} else {
-			if (seen_burst)
-				return fail_msg(err, errlen, "'burst' given twice");
-			seen_burst = true;
-			if (!parse_u64(w[++i], CONF_BURST_MAX, &v) || v == 0)
-				return fail_msg(err, errlen, "burst '%s' is not a number of bytes from 1 to %" PRIu64,
-						w[i], (uint64_t)CONF_BURST_MAX);
-			t->burst = v;
-		}
+		if (!number(k, w[++i], key == TK_QFI ? &in.qfi : key == TK_RATE ? &in.rate : &in.burst,
+			    err, errlen))
+			return -EINVAL;
 	}
-	if (seen_burst && !seen_rate)
-		return fail_msg(err, errlen, "'burst' needs a 'rate'");
+	if (tunnel_check(&in, &ctx, &ct, t->ue))
+		return -EINVAL;
+	snprintf(t->name, sizeof(t->name), "%s", in.name);
+	snprintf(t->from_peer, sizeof(t->from_peer), "%s", in.from_peer);
+	snprintf(t->to_peer, sizeof(t->to_peer), "%s", in.to_peer);
+	t->from_teid = ct.from_teid;
+	t->to_teid = ct.to_teid;
+	t->n_ue = ct.n_ue;
+	t->qfi = ct.qfi;
+	t->rate = ct.rate;
+	t->burst = ct.burst;
 	return 0;
 }
 

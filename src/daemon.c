@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "sd.h"
 #include "statefile.h"
+#include "tunnel.h"
 #include "util.h"
 
 #define TICK_MAX_USEC 1000000   /* the supervision looks at least this often */
@@ -189,22 +190,67 @@ static void *grow(void *p, uint32_t *cap, uint32_t need, size_t size)
 	return q;
 }
 
+struct spec_check {
+	struct daemon_batch *b;
+	uint32_t line;
+	int code;
+};
+
+static int spec_peer(void *ud, const char *name)
+{
+	return conf_peer_index(((struct spec_check *)ud)->b->conf, name);
+}
+
+static void spec_err(void *ud, enum tunnel_key k, int index, const char *msg)
+{
+	struct spec_check *c = ud;
+	char m[320];
+
+	if (index >= 0)
+		snprintf(m, sizeof(m), "%s[%d]: %s", tunnel_key_name(k), index, msg);
+	else
+		snprintf(m, sizeof(m), "%s: %s", tunnel_key_name(k), msg);
+	c->code = !strncmp(msg, "unknown peer", 12) ? -ENOENT : -EINVAL;
+	batch_error(c->b, c->line, c->code, m);
+}
+
+/* The tunnel's rules once more, now with the running configuration's peers
+ * and TUN device: the same tunnel_check gtpuctl ran without them. */
+static int spec_check(struct daemon *d, struct daemon_batch *b, const struct ctl_tunnel_spec *sp,
+		      uint32_t line, struct conf_tunnel *ct, struct conf_addr *ue)
+{
+	struct spec_check c = { b, line, 0 };
+	struct tunnel_ctx ctx = { spec_peer, &c, d->st->conf->tun.present, spec_err };
+	char us[CONF_MAX_UE][64];
+	const char *up[CONF_MAX_UE];
+	struct tunnel_in in = {
+		.has = TK_BIT(TK_NAME) | TK_BIT(TK_FROM_PEER) | TK_BIT(TK_FROM_TEID) | TK_BIT(TK_TO_PEER) |
+		       TK_BIT(TK_TO_TEID) | (sp->n_ue ? TK_BIT(TK_UE) : 0) | (sp->qfi >= 0 ? TK_BIT(TK_QFI) : 0) |
+		       TK_BIT(TK_RATE) | TK_BIT(TK_BURST),
+		.name = sp->name, .from_peer = sp->from_peer, .to_peer = sp->to_peer,
+		.from_teid = sp->from_teid, .to_teid = sp->to_teid, .qfi = sp->qfi,
+		.rate = (int64_t)sp->rate, .burst = (int64_t)sp->burst, .n_ue = sp->n_ue, .ue = up,
+	};
+
+	b->conf = d->st->conf;
+	for (unsigned i = 0; i < sp->n_ue && i < CONF_MAX_UE; i++)
+		up[i] = conf_addr_str(&sp->ue[i], us[i], sizeof(us[i]));
+	tunnel_check(&in, &ctx, ct, ue);
+	return c.code;
+}
+
 int daemon_batch_spec(struct daemon *d, struct daemon_batch *b, const struct ctl_tunnel_spec *sp,
 		      uint32_t line)
 {
-	const struct conf *c = d->st->conf;
-	int from = conf_peer_index(c, sp->from_peer), to = conf_peer_index(c, sp->to_peer);
 	size_t nlen = strlen(sp->name) + 1;
-	struct conf_tunnel *t;
-	char m[160];
+	struct conf_tunnel *t, ct;
+	struct conf_addr ue[CONF_MAX_UE];
 	uint32_t cap;
 	void *p;
+	int r;
 
-	if (from < 0 || to < 0) {
-		snprintf(m, sizeof(m), "unknown peer \"%s\"", from < 0 ? sp->from_peer : sp->to_peer);
-		batch_error(b, line, -ENOENT, m);
-		return -ENOENT;
-	}
+	if ((r = spec_check(d, b, sp, line, &ct, ue)) < 0)
+		return r;
 	cap = b->cap;
 	if (!(p = grow(b->rows, &cap, b->n + 1, sizeof(*b->rows))))
 		goto oom;
@@ -237,17 +283,9 @@ int daemon_batch_spec(struct daemon *d, struct daemon_batch *b, const struct ctl
 		b->ue_cap = uc;
 	}
 	t = &b->rows[b->n];
-	memset(t, 0, sizeof(*t));
-	t->from_peer = (uint32_t)from;
-	t->from_teid = sp->from_teid;
-	t->to_peer = (uint32_t)to;
-	t->to_teid = sp->to_teid;
-	t->n_ue = (uint8_t)sp->n_ue;
+	*t = ct;
 	t->ue = (struct conf_addr *)(uintptr_t)b->n_ue;   /* an offset until sealed */
-	t->qfi = sp->qfi;
-	t->rate = sp->rate;
-	t->burst = sp->burst;
-	memcpy(b->ue + b->n_ue, sp->ue, sp->n_ue * sizeof(*sp->ue));
+	memcpy(b->ue + b->n_ue, ue, ct.n_ue * sizeof(*ue));
 	b->n_ue += sp->n_ue;
 	memcpy(b->names + b->names_len, sp->name, nlen);
 	b->name_off[b->n] = (uint32_t)b->names_len;

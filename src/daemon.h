@@ -66,6 +66,7 @@ struct daemon_batch {
 	struct conf_addr *ue;
 	uint32_t n_ue, ue_cap;
 	uint8_t *drop;            /* state file loading: rows left out */
+	const struct conf *conf;  /* peers are resolved in */
 	bool numbered;
 	uint32_t n_errors;        /* every error; the first BATCH_ERRORS_KEPT are kept */
 	int code;                 /* -errno of the first error */

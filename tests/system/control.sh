@@ -484,19 +484,19 @@ run "duplicate name: exit 1, already exists" 1 '^gtpuctl: tunnel add: already ex
 	ctl tunnel add up from enb 0x910 to upf 0x911
 check "... with the reason" grep -qx 'a tunnel named "up" exists' "$T_DIR/err"
 run "from TEID in use: exit 1" 1 'from TEID 0x100 is in use' ctl tunnel add dup from enb 0x100 to upf 0x911
-run "unknown peer: exit 1, not found, unknown peer \"nope\"" 1 '^unknown peer "nope"$' \
+run "unknown peer: exit 1, not found, unknown peer \"nope\"" 1 '^from.peer: unknown peer "nope"$' \
 	ctl tunnel add x1 from nope 0x920 to upf 0x921
-run "TEID 0: exit 2 before sending" 2 "^gtpuctl: tunnel add: from TEID '0' is not a number from 1 to 0xffffffff$" \
+run "TEID 0: exit 2 before sending" 2 "^gtpuctl: tunnel add: from.teid: 0 is out of range \(1..4294967295\)$" \
 	ctl tunnel add x2 from enb 0 to upf 0x921
-run "TEID too big: exit 2" 2 "^gtpuctl: tunnel add: .*TEID '0x100000000'" ctl tunnel add x3 from enb 0x100000000 to upf 1
-run "TEID not a number: exit 2" 2 "^gtpuctl: tunnel add: from TEID 'abc'" ctl tunnel add x4 from enb abc to upf 1
-run "ue without a tun device: exit 1" 1 "ue needs a tun" ctl tunnel add x5 from enb 0x930 to upf 0x931 ue 198.51.100.49
+run "TEID too big: exit 2" 2 "^gtpuctl: tunnel add: from.teid: 4294967296 is out of range" ctl tunnel add x3 from enb 0x100000000 to upf 1
+run "TEID not a number: exit 2" 2 "^gtpuctl: tunnel add: from.teid: 'abc' is not a number" ctl tunnel add x4 from enb abc to upf 1
+run "ue without a tun device: exit 1" 1 "ue: needs a TUN device, but there is no tun group" ctl tunnel add x5 from enb 0x930 to upf 0x931 ue 198.51.100.49
 # A reload cannot add a TUN device (restart-only): ue still has none.
 cp "$CONF" "$T_DIR/conf.keep"
 echo 'tun = { name = "gtpct0"; mtu = 1400; addresses = [ "203.0.113.1/24" ]; };' >>"$CONF"
 run "reload adding a tun group: exit 0" 0 "" ctl reload
 check "... logs that it applies after a restart" grep -q "tun changed: applies after a restart, ignoring" "$LOG"
-run "... and ue still needs a tun device: exit 1" 1 "ue needs a tun" \
+run "... and ue still needs a tun device: exit 1" 1 "ue: needs a TUN device, but there is no tun group" \
 	ctl tunnel add x6 from enb 0x940 to upf 0x941 ue 198.51.100.49
 cp "$T_DIR/conf.keep" "$CONF"
 run "reload without it: exit 0" 0 "" ctl reload

@@ -84,7 +84,7 @@ ctl tunnel add -f - <"$T_DIR/bad" >"$T_DIR/out" 2>"$T_DIR/err"
 rc=$?
 check "a bad batch fails" [ "$rc" != 0 ]
 errors_told() {
-	grep -q '^line 2: unknown peer "nope"$' "$T_DIR/err" &&
+	grep -q '^line 2: to.peer: unknown peer "nope"$' "$T_DIR/err" &&
 	grep -q '^line 3: from TEID 0x30001 is given twice in the batch$' "$T_DIR/err" &&
 	grep -q '^line 4: ' "$T_DIR/err" && grep -q '^line 5: a tunnel named "b5" exists$' "$T_DIR/err"
 }
