@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control socket server on sd-event: accepts clients, reads request
- * lines, dispatches them to ctl_cmds[], queues replies and monitor events in
- * bounded per-client buffers. Every socket is non-blocking; no client can
+ * lines, dispatches them to the command table it was given, queues replies
+ * and monitor events in bounded per-client buffers. Every socket is non-blocking; no client can
  * stall the loop. */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "ctl.h"
-#include "ctl_cmds.h"
 #include "ctl_proto.h"
 
 #define DEFAULT_MAX_CLIENTS 64
@@ -57,7 +56,8 @@ struct client {
 
 struct ctl {
 	sd_event *ev;
-	struct daemon *d;
+	const struct ctl_cmd *cmds;
+	void *ctx;                /* of the commands */
 	int fd;
 	sd_event_source *accept_src;
 	sd_event_source *retry_src;
@@ -261,7 +261,10 @@ static void run_command(struct ctl *c, struct client *cl, const struct ctl_reque
 		queue_reply(cl, CTL_OK, NULL, NULL, NULL);
 		return;
 	}
-	cmd = ctl_cmd_find(req->command);
+	for (cmd = c->cmds; cmd->name && strcmp(cmd->name, req->command); cmd++)
+		;
+	if (!cmd->name)
+		cmd = NULL;
 	if (!cmd) {
 		reply_error(cl, CTL_E_UNKNOWN_CMD, "unknown command '%s'", req->command);
 		return;
@@ -276,7 +279,8 @@ static void run_command(struct ctl *c, struct client *cl, const struct ctl_reque
 			    cmd->batch ? " with arguments" : "");
 		return;
 	}
-	r = req->batch ? cmd->batch(c->d, req->batch, &data, &errors) : cmd->fn(c->d, req->args, &data, &errors);
+	r = req->batch ? cmd->batch(c->ctx, req->batch, &data, &errors) :
+			 cmd->fn(c->ctx, req->args, &data, &errors);
 	if (r < 0 || r > CTL_RESULT_MAX) {
 		/* A command that returned -errno or garbage: still answer. */
 		json_object_put(data);
@@ -676,7 +680,7 @@ fail:
 	return r;
 }
 
-int ctl_new(sd_event *ev, struct daemon *d, const struct ctl_opts *o, int inherited_fd,
+int ctl_new(sd_event *ev, const struct ctl_cmd *cmds, void *ctx, const struct ctl_opts *o, int inherited_fd,
 	    struct ctl **out)
 {
 	struct ctl *c;
@@ -688,7 +692,8 @@ int ctl_new(sd_event *ev, struct daemon *d, const struct ctl_opts *o, int inheri
 		return -ENOMEM;
 	c->ev = sd_event_ref(ev);
 	c->euid = geteuid();
-	c->d = d;
+	c->cmds = cmds;
+	c->ctx = ctx;
 	c->fd = -1;
 	c->max_clients = o->max_clients ? o->max_clients : DEFAULT_MAX_CLIENTS;
 	c->idle_usec = (uint64_t)o->idle_timeout * 1000000u;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control socket server: a Unix stream socket served from the sd-event
- * loop, one JSON request per line (ctl_proto.h), commands from ctl_cmds[],
+ * loop, one JSON request per line (ctl_proto.h), commands from the table its
+ * creator gives it (ended by a NULL name; "monitor" is the transport's own),
  * monitor clients fed with events. A client can never block the loop. */
 #ifndef GTPUD_CTL_H
 #define GTPUD_CTL_H
@@ -10,8 +11,21 @@
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
 
-struct daemon;
 struct ctl;
+
+/* A command: args is a JSON array of the words after the command name (may
+ * be empty), or with batch the request's "batch" lines. On success it
+ * returns CTL_OK (0) and sets *data (NULL allowed); on failure a result code
+ * of enum ctl_result (ctl_proto.h) and *errors, a JSON array of strings. The
+ * caller owns *data and *errors. ctx is what ctl_new was given. */
+typedef int (*ctl_cmd_fn)(void *ctx, json_object *args, json_object **data, json_object **errors);
+
+struct ctl_cmd {
+	const char *name;       /* "status", "tunnel add", ... */
+	bool mutating;          /* needs root or the control group */
+	ctl_cmd_fn fn;
+	ctl_cmd_fn batch;       /* with a "batch" of lines instead of args, or NULL */
+};
 
 #define CTL_MAX_OUTPUT (4u << 20)   /* bytes queued for one client before it is dropped */
 
@@ -23,15 +37,15 @@ struct ctl_opts {
 	unsigned idle_timeout;    /* seconds without a request; 0 = none. Monitor clients are exempt. */
 };
 
-/* Start serving. inherited_fd >= 0 is a listening socket passed by systemd:
+/* Start serving the commands of cmds, each called with ctx. inherited_fd >= 0 is a listening socket passed by systemd:
  * it is used as is (not bound, chmod'ed or unlinked). Otherwise path's
  * directory is created if missing (0755), a stale socket is removed (a live
  * one gives -EADDRINUSE; a non-socket file -EEXIST), and the new socket is
  * chmod'ed to mode and chown'ed to group before it listens. An unknown group
  * gives -ENOENT (look it up with getgrnam() first for a clear message).
  * Returns 0 or -errno. */
-int ctl_new(sd_event *ev, struct daemon *d, const struct ctl_opts *o, int inherited_fd,
-	    struct ctl **out);
+int ctl_new(sd_event *ev, const struct ctl_cmd *cmds, void *ctx, const struct ctl_opts *o,
+	    int inherited_fd, struct ctl **out);
 /* Close every client and the socket; unlink the path when we bound it. */
 void ctl_free(struct ctl *c);
 

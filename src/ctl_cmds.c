@@ -28,8 +28,9 @@ static json_object *errors1(const char *msg)
 	return a;
 }
 
-static int cmd_status(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_status(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
+	struct daemon *d = ctx;
 	json_object *o = json_object_new_object();
 	unsigned up = 0;
 
@@ -66,8 +67,9 @@ static int cmd_status(struct daemon *d, json_object *args, json_object **data, j
 	return CTL_OK;
 }
 
-static int cmd_stats(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_stats(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
+	struct daemon *d = ctx;
 	json_object *o = json_object_new_object(), *drops = json_object_new_object();
 	struct wstats st;
 	uint64_t dropped = 0;
@@ -128,8 +130,9 @@ static json_object *peer_json(const struct state *s, const struct peer *p)
 	return o;
 }
 
-static int cmd_peers(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_peers(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
+	struct daemon *d = ctx;
 	json_object *a = json_object_new_array();
 
 	for (uint32_t i = 0; i < d->st->n_peers; i++)
@@ -179,8 +182,9 @@ static json_object *tunnel_json(const struct state *s, uint32_t i)
 #define TUNNELS_LIST_MAX 100000   /* "tunnels" without a name (gtpuctl(8)) */
 #define TUNNEL_SERIES_MAX 10000   /* per-tunnel metric series (gtpuctl(8)) */
 
-static int cmd_tunnels(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_tunnels(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
+	struct daemon *d = ctx;
 	const struct state *s = d->st;
 	json_object *a;
 
@@ -233,8 +237,9 @@ static int tunnels_add(struct daemon *d, struct daemon_batch *b, json_object **e
 	return CTL_OK;
 }
 
-static int cmd_tunnel_add(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_tunnel_add(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
+	struct daemon *d = ctx;
 	struct ctl_tunnel_spec sp;
 	struct daemon_batch b;
 	char err[256];
@@ -251,9 +256,10 @@ static int cmd_tunnel_add(struct daemon *d, json_object *args, json_object **dat
 	return r;
 }
 
-static int cmd_tunnel_add_batch(struct daemon *d, json_object *lines, json_object **data,
+static int cmd_tunnel_add_batch(void *ctx, json_object *lines, json_object **data,
 				json_object **errors)
 {
+	struct daemon *d = ctx;
 	struct daemon_batch b;
 	uint32_t n = (uint32_t)json_object_array_length(lines);
 	int r;
@@ -278,8 +284,9 @@ static int tunnels_del(struct daemon *d, const char *const *names, const uint32_
 	return r < 0 ? result_of(r) : CTL_OK;
 }
 
-static int cmd_tunnel_del(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_tunnel_del(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
+	struct daemon *d = ctx;
 	const char *name;
 
 	if (json_object_array_length(args) != 1) {
@@ -291,9 +298,10 @@ static int cmd_tunnel_del(struct daemon *d, json_object *args, json_object **dat
 }
 
 /* One name a line; blank lines and "#" comments are skipped. */
-static int cmd_tunnel_del_batch(struct daemon *d, json_object *lines, json_object **data,
+static int cmd_tunnel_del_batch(void *ctx, json_object *lines, json_object **data,
 				json_object **errors)
 {
+	struct daemon *d = ctx;
 	uint32_t n = (uint32_t)json_object_array_length(lines), k = 0;
 	const char **names = calloc(n ? n : 1, sizeof(*names));
 	uint32_t *num = calloc(n ? n : 1, sizeof(*num));
@@ -341,8 +349,9 @@ out:
 	return r;
 }
 
-static int cmd_reload(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_reload(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
+	struct daemon *d = ctx;
 	json_object *warnings = NULL;
 
 	if (daemon_reload(d, errors, &warnings) < 0) {
@@ -381,8 +390,9 @@ char *ctl_cmds_metrics_text(struct daemon *d)
 	return text;
 }
 
-static int cmd_metrics(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_metrics(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
+	struct daemon *d = ctx;
 	char *text = ctl_cmds_metrics_text(d);
 	json_object *o;
 
@@ -409,10 +419,3 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ NULL, false, NULL, NULL },
 };
 
-const struct ctl_cmd *ctl_cmd_find(const char *name)
-{
-	for (const struct ctl_cmd *c = ctl_cmds; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}

@@ -42,25 +42,12 @@
 #include <stdbool.h>
 #include <json-c/json.h>
 
+#include "ctl.h"
+
 struct daemon;
 
-/* args is a JSON array of the words after the command name (may be empty).
- * On success returns CTL_OK (0) and sets *data (NULL allowed). On failure
- * returns a result code of enum ctl_result (ctl_proto.h) and sets *errors to
- * a JSON array of strings (config errors are "FILE:LINE: message"). The
- * caller owns *data and *errors. */
-typedef int (*ctl_cmd_fn)(struct daemon *d, json_object *args,
-			  json_object **data, json_object **errors);
-
-struct ctl_cmd {
-	const char *name;       /* "status", "tunnel add", ... */
-	bool mutating;          /* needs root or the control group */
-	ctl_cmd_fn fn;
-	ctl_cmd_fn batch;       /* with a "batch" of lines instead of args, or NULL */
-};
-
+/* The daemon's commands, given to ctl_new with the daemon as their context. */
 extern const struct ctl_cmd ctl_cmds[];   /* ended by a NULL name */
-const struct ctl_cmd *ctl_cmd_find(const char *name);
 /* The Prometheus text of the live state (malloc'd), for metrics and HTTP. */
 char *ctl_cmds_metrics_text(struct daemon *d);
 

@@ -1107,7 +1107,7 @@ static int start_control(struct daemon *d, const struct conf *c, int inherited, 
 				 "may change anything, ignoring", c->control.group);
 		o.group = NULL;
 	}
-	r = ctl_new(d->ev, d, &o, inherited, &d->ctl);
+	r = ctl_new(d->ev, ctl_cmds, d, &o, inherited, &d->ctl);
 	if (r < 0)
 		snprintf(err, errlen, "control socket %s: %s", c->control.path, strerror(-r));
 	return r;

@@ -21,27 +21,27 @@
 #include <cmocka.h>
 
 #include "ctl.h"
-#include "ctl_cmds.h"
+#include "ctl.h"
 #include "ctl_proto.h"
 
 static struct ctl *g_ctl;
 
 /* ---- the fake command table ---- */
 
-static int cmd_status(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_status(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
 	*data = json_object_new_object();
 	json_object_object_add(*data, "ok", json_object_new_int(1));
 	return CTL_OK;
 }
 
-static int cmd_echo(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_echo(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
 	*data = json_object_get(args);
 	return CTL_OK;
 }
 
-static int cmd_fail(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_fail(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
 	*errors = json_object_new_array();
 	json_object_array_add(*errors, json_object_new_string("gtpud.conf:3: unknown key 'x'"));
@@ -49,13 +49,13 @@ static int cmd_fail(struct daemon *d, json_object *args, json_object **data, jso
 	return CTL_E_INVALID;
 }
 
-static int cmd_errno(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_errno(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
 	return -ENOMEM;
 }
 
 /* A 256 KiB reply, to fill the buffers of a client that never reads. */
-static int cmd_big(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_big(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
 	static char s[256 * 1024];
 
@@ -65,37 +65,27 @@ static int cmd_big(struct daemon *d, json_object *args, json_object **data, json
 }
 
 /* Emits an event while a client's request is being handled. */
-static int cmd_emit(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_emit(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
 	ctl_event(g_ctl, CTL_EV_RELOAD, NULL);
 	return CTL_OK;
 }
 
-static int cmd_tadd(struct daemon *d, json_object *args, json_object **data, json_object **errors)
+static int cmd_tadd(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
 	return CTL_OK;
 }
 
-const struct ctl_cmd ctl_cmds[] = {
-	{ "status", false, cmd_status },
-	{ "echo", false, cmd_echo },
-	{ "fail", false, cmd_fail },
-	{ "errno", false, cmd_errno },
-	{ "big", false, cmd_big },
-	{ "emit", false, cmd_emit },
-	{ "tunnel add", true, cmd_tadd },
-	{ NULL, false, NULL },
+static const struct ctl_cmd cmds[] = {
+	{ "status", false, cmd_status, NULL },
+	{ "echo", false, cmd_echo, NULL },
+	{ "fail", false, cmd_fail, NULL },
+	{ "errno", false, cmd_errno, NULL },
+	{ "big", false, cmd_big, NULL },
+	{ "emit", false, cmd_emit, NULL },
+	{ "tunnel add", true, cmd_tadd, NULL },
+	{ NULL, false, NULL, NULL },
 };
-
-const struct ctl_cmd *ctl_cmd_find(const char *name)
-{
-	const struct ctl_cmd *c;
-
-	for (c = ctl_cmds; c->name; c++)
-		if (!strcmp(c->name, name))
-			return c;
-	return NULL;
-}
 
 /* ---- harness ---- */
 
@@ -110,7 +100,7 @@ static int start(struct fx *f, unsigned max_clients, unsigned idle, const char *
 {
 	struct ctl_opts o = { f->path, group, 0660, max_clients, idle };
 
-	return ctl_new(f->ev, NULL, &o, -1, &f->ctl);
+	return ctl_new(f->ev, cmds, NULL, &o, -1, &f->ctl);
 }
 
 static int setup(void **state)
@@ -527,7 +517,7 @@ static void test_socket_file(void **state)
 	{
 		struct ctl_opts o = { f->path, NULL, 0600, 0, 0 };
 
-		assert_int_equal(ctl_new(f->ev, NULL, &o, -1, &other), -EADDRINUSE);
+		assert_int_equal(ctl_new(f->ev, cmds, NULL, &o, -1, &other), -EADDRINUSE);
 		assert_null(other);
 	}
 	/* Freeing removes the path. */
@@ -558,7 +548,7 @@ static void test_inherited_fd(void **state)
 	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(lfd, 4), 0);
-	assert_int_equal(ctl_new(f->ev, NULL, &o, lfd, &f->ctl), 0);
+	assert_int_equal(ctl_new(f->ev, cmds, NULL, &o, lfd, &f->ctl), 0);
 	assert_true(fcntl(lfd, F_GETFL) & O_NONBLOCK);
 	assert_true(fcntl(lfd, F_GETFD) & FD_CLOEXEC);
 	fd = client(f);
