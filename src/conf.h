@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CONF_NAME_MAX 63          /* peer, tunnel and device names */
+#include "conf_addr.h"
+
 #define CONF_MAX_LISTEN 16
 #define CONF_MAX_PEERS 4096
 #define CONF_MAX_TUNNELS (1u << 24)
@@ -20,24 +21,11 @@
 #define CONF_MAX_ERRORS 100       /* further errors are counted, not kept */
 #define CONF_DEFAULT_CONTROL_PATH "/run/gtpud/control.sock"
 #define CONF_DEFAULT_CONTROL_GROUP "gtpud"
-#define CONF_NAME_RULE "1 to 63 of A-Z a-z 0-9 - _ ."
 #define CONF_RATE_MAX 1000000000000ULL   /* a tunnel's rate, bits per second */
 #define CONF_BURST_MAX 1000000000ULL     /* its burst, bytes */
 
 enum conf_log_level { CONF_LOG_ERROR = 3, CONF_LOG_WARNING = 4, CONF_LOG_INFO = 6, CONF_LOG_DEBUG = 7 };
 enum conf_down_action { CONF_DOWN_FORWARD = 0, CONF_DOWN_DROP = 1 };
-
-/* An IP address, network byte order; port in host order (0 when not given). */
-struct conf_addr {
-	int family;               /* AF_INET or AF_INET6 */
-	uint8_t addr[16];         /* 4 bytes used for AF_INET */
-	uint16_t port;
-};
-
-struct conf_prefix {
-	struct conf_addr addr;
-	uint8_t plen;
-};
 
 struct conf_peer {
 	char name[CONF_NAME_MAX + 1];
@@ -137,17 +125,6 @@ void conf_free(struct conf *c);
 void conf_free_tunnels(struct conf *c);
 void conf_errors_fini(struct conf_errors *errs);
 
-/* Helpers shared with the control protocol (tunnel add). */
-/* A peer or tunnel name: CONF_NAME_RULE (used in gtpuctl arguments and
- * metric labels). */
-bool conf_name_ok(const char *s);
-/* The same address (the ports are not compared). */
-bool conf_addr_same(const struct conf_addr *a, const struct conf_addr *b);
-int conf_parse_addr(const char *s, struct conf_addr *a);            /* "1.2.3.4", "2001:db8::1" */
-int conf_parse_endpoint(const char *s, uint16_t defport, struct conf_addr *a); /* "1.2.3.4:2152", "[::]:2152" */
-int conf_parse_prefix(const char *s, struct conf_prefix *p);        /* "10.45.0.1/16" */
-/* Format an address (without port) into buf; returns buf. */
-const char *conf_addr_str(const struct conf_addr *a, char *buf, size_t len);
 /* Index of the peer called name, or -1. */
 int conf_peer_index(const struct conf *c, const char *name);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The commands of the control socket, implemented by the daemon on its live
- * state. The transport (ctl.c) looks a command up by name in ctl_cmds[],
+ * state, given to the transport (ctl.c) as its table: it looks a command up by name,
  * checks privilege for mutating ones, and sends what the function returns.
  *
  * The JSON each command returns as "data" is the one data model shared by the

@@ -49,7 +49,7 @@ static const char *ue_bad[] = { "10.0.0.1", "10.0.0.300" };
 static const char *ue_dup[] = { "10.0.0.1", "2001:db8::1", "10.0.0.1" };
 static const char *ue17[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q" };
 
-#define T(...) { ALL, "t", "enb", "upf", 1, 2, __VA_ARGS__ }
+#define T { ALL, "t", "enb", "upf", 1, 2, 0, 0, 0, 0, NULL }
 
 static const struct row {
 	struct tunnel_in in;
@@ -57,12 +57,12 @@ static const struct row {
 	const char *err;          /* the first message, NULL: valid */
 } rows[] = {
 	/* valid */
-	{ T(), 1, NULL },
-	{ T(0, 0, 0, 0, NULL), 0, NULL },
+	{ T, 1, NULL },
+	{ T, 0, NULL },
 	{ { ALL | TK_BIT(TK_UE) | TK_BIT(TK_QFI), "t", "enb", "upf", 0xffffffffLL, 1, 63, 0, 0, 2, ue2 }, 1, NULL },
 	{ { ALL | TK_BIT(TK_RATE) | TK_BIT(TK_BURST), "t", "enb", "upf", 1, 1, 0, 1000000000000LL, 1000000000, 0, NULL }, 1, NULL },
 	{ { ALL | TK_BIT(TK_RATE), "t", "enb", "upf", 1, 1, 0, 0, 0, 0, NULL }, 1, NULL },   /* rate 0: unlimited */
-	{ T(), -1, NULL },
+	{ T, -1, NULL },
 	/* one row a rule */
 	{ { ALL & ~TK_BIT(TK_NAME), NULL, "enb", "upf", 1, 2, 0, 0, 0, 0, NULL }, 1, "name: missing" },
 	{ { ALL, "a b", "enb", "upf", 1, 2, 0, 0, 0, 0, NULL }, 1,

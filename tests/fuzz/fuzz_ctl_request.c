@@ -2,7 +2,7 @@
 /* libFuzzer harness for the control protocol: ctl_request_parse (with a
  * build/parse round trip of what it accepts), ctl_reply_parse and the
  * "tunnel add" word parser. The first byte picks the target. */
-// FUZZ_SOURCES: src/ctl_proto.c src/conf.c src/tunnel.c
+// FUZZ_SOURCES: src/ctl_proto.c src/conf_addr.c src/tunnel.c
 // FUZZ_LIBS: -ljson-c -lconfig -pthread
 #include <stdint.h>
 #include <stdlib.h>

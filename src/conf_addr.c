@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Addresses, endpoints, prefixes and names (conf_addr.h). */
+#include "conf_addr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int conf_parse_addr(const char *s, struct conf_addr *a)
+{
+	struct conf_addr r = { 0 };
+
+	if (!s)
+		return -EINVAL;
+	if (inet_pton(AF_INET, s, r.addr) == 1)
+		r.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, r.addr) == 1)
+		r.family = AF_INET6;
+	else
+		return -EINVAL;
+	*a = r;
+	return 0;
+}
+
+/* Decimal digits only ("+1", " 1", "0x1" are not ports); -ERANGE outside 1..65535. */
+static int parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+	const char *p;
+
+	if (!*s)
+		return -EINVAL;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		if (v <= 65535)
+			v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -ERANGE;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int conf_parse_endpoint(const char *s, uint16_t defport, struct conf_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *host = buf, *port = NULL;
+	struct conf_addr r;
+	size_t len;
+	int ret;
+
+	if (!s || (len = strlen(s)) >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, s, len + 1);
+	if (buf[0] == '[') {
+		char *e = strchr(buf, ']');
+		if (!e)
+			return -EINVAL;
+		*e = '\0';
+		host = buf + 1;
+		if (e[1] == ':')
+			port = e + 2;
+		else if (e[1])
+			return -EINVAL;
+		if (!strchr(host, ':'))
+			return -EINVAL;   /* brackets are for IPv6 only */
+	} else {
+		char *c = strchr(buf, ':');
+		/* One colon: IPv4:PORT. More: a bare IPv6 address without port. */
+		if (c && !strchr(c + 1, ':')) {
+			*c = '\0';
+			port = c + 1;
+		}
+	}
+	ret = conf_parse_addr(host, &r);
+	if (ret < 0)
+		return ret;
+	if (port) {
+		ret = parse_port(port, &r.port);
+		if (ret < 0)
+			return ret;
+	} else {
+		r.port = defport;
+	}
+	*a = r;
+	return 0;
+}
+
+int conf_parse_prefix(const char *s, struct conf_prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	struct conf_prefix r = { 0 };
+	const char *slash;
+	unsigned long plen = 0, max;
+	size_t len;
+	int ret;
+
+	if (!s || (len = strlen(s)) >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, s, len + 1);
+	slash = strchr(buf, '/');
+	if (slash)
+		buf[slash - buf] = '\0';
+	ret = conf_parse_addr(buf, &r.addr);
+	if (ret < 0)
+		return ret;
+	max = r.addr.family == AF_INET ? 32 : 128;
+	if (slash) {
+		const char *q = slash + 1;
+		if (!*q || strlen(q) > 3)
+			return -EINVAL;
+		for (; *q; q++) {
+			if (*q < '0' || *q > '9')
+				return -EINVAL;
+			plen = plen * 10 + (unsigned long)(*q - '0');
+		}
+		if (plen > max)
+			return -ERANGE;
+	} else {
+		plen = max;
+	}
+	r.plen = (uint8_t)plen;
+	*p = r;
+	return 0;
+}
+
+const char *conf_addr_str(const struct conf_addr *a, char *buf, size_t len)
+{
+	if (!buf || !len)
+		return buf;
+	if (!a || (a->family != AF_INET && a->family != AF_INET6) ||
+	    !inet_ntop(a->family, a->addr, buf, (socklen_t)(len > INT_MAX ? INT_MAX : len)))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+bool conf_addr_same(const struct conf_addr *a, const struct conf_addr *b)
+{
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	return a->family == b->family && !memcmp(a->addr, b->addr, n);
+}
+
+bool conf_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CONF_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
