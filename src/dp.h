@@ -12,6 +12,46 @@
 
 #include "table.h"
 
+/* Every packet received is counted exactly once: as forwarded, as answered
+ * (signalling handled), or under one of these drop reasons. Keep
+ * drop_reason_name in step; it is the label of gtpud_drops_total. */
+enum drop_reason {
+	DROP_MALFORMED,          /* header, Length or IEs not valid */
+	DROP_VERSION,            /* GTP version other than 1, or PT 0 */
+	DROP_EXT_HEADER,         /* extension header chain not valid */
+	DROP_EXT_UNSUPPORTED,    /* comprehension-required extension header we do not know */
+	DROP_UNSUPPORTED_TYPE,   /* a message type gtpud does not handle on 2152 */
+	DROP_UNKNOWN_PEER,       /* not from a configured peer */
+	DROP_WRONG_PEER,         /* known TEID, but not from the tunnel's peer */
+	DROP_UNKNOWN_TEID,
+	DROP_PEER_DOWN,          /* to a peer that is down, with echo.on_down = "drop" */
+	DROP_ERROR_IND_IGNORED,  /* Error Indication that names no tunnel of its sender */
+	DROP_TOO_LONG,           /* datagram larger than the receive buffer */
+	DROP_SEND_ERROR,
+	DROP_INNER_MALFORMED,    /* inner IP packet not valid (decapsulation) */
+	DROP_GTP_IN_GTP,         /* inner packet is UDP to port 2152 */
+	DROP_SPOOFED,            /* inner source is not one of the tunnel's ue */
+	DROP_NO_ROUTE,           /* packet from the TUN device to no known UE */
+	DROP_TOO_BIG,            /* larger than the tunnel MTU: ICMP sent back */
+	DROP_RATE_LIMIT,         /* the tunnel's rate was exceeded */
+	DROP_NO_TUN,             /* endpoint tunnel but no TUN device */
+	DROP_TUN_ERROR,          /* writing to the TUN device failed */
+	DROP__COUNT
+};
+
+const char *drop_reason_name(enum drop_reason r);
+
+/* Global counters of one worker; summed on read. */
+struct wstats {
+	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+	uint64_t forwarded, answered;
+	uint64_t drops[DROP__COUNT];
+	uint64_t echo_req_rx, echo_rsp_tx, echo_rsp_rx;
+	uint64_t err_ind_tx, err_ind_rx, sehn_tx, end_markers;
+	uint64_t tun_rx, tun_tx, icmp_tx;
+	uint64_t events_lost;
+} __attribute__((aligned(64)));
+
 #define DP_BATCH 64
 #define DP_BUF 9216              /* largest datagram handled */
 #define DP_MAX_SOCKS CONF_MAX_LISTEN

@@ -10,34 +10,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-const char *drop_reason_name(enum drop_reason r)
-{
-	switch (r) {
-	case DROP_MALFORMED: return "malformed";
-	case DROP_VERSION: return "version";
-	case DROP_EXT_HEADER: return "ext_header";
-	case DROP_EXT_UNSUPPORTED: return "ext_unsupported";
-	case DROP_UNSUPPORTED_TYPE: return "unsupported_type";
-	case DROP_UNKNOWN_PEER: return "unknown_peer";
-	case DROP_WRONG_PEER: return "wrong_peer";
-	case DROP_UNKNOWN_TEID: return "unknown_teid";
-	case DROP_PEER_DOWN: return "peer_down";
-	case DROP_ERROR_IND_IGNORED: return "error_ind_ignored";
-	case DROP_TOO_LONG: return "too_long";
-	case DROP_SEND_ERROR: return "send_error";
-	case DROP_INNER_MALFORMED: return "inner_malformed";
-	case DROP_GTP_IN_GTP: return "gtp_in_gtp";
-	case DROP_SPOOFED: return "spoofed";
-	case DROP_NO_ROUTE: return "no_route";
-	case DROP_TOO_BIG: return "too_big";
-	case DROP_RATE_LIMIT: return "rate_limit";
-	case DROP_NO_TUN: return "no_tun";
-	case DROP_TUN_ERROR: return "tun_error";
-	case DROP__COUNT: break;
-	}
-	return "unknown";
-}
-
 void tbucket_init(struct tbucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns)
 {
 	b->rate = rate;

@@ -2,7 +2,7 @@
 /* The forwarding tables: peers, tunnels, the TEID index and the UE address
  * index. Built from a config in one piece; then tunnels are added and
  * removed one at a time while the workers read it without locks (QSBR).
- * Counters, drop reasons. */
+ * Per-tunnel and per-peer counters. */
 #ifndef GTPUD_TABLE_H
 #define GTPUD_TABLE_H
 
@@ -17,49 +17,9 @@
 #define TABLE_MAX_WORKERS 64
 #define TABLE_MAX_TUNNELS (1u << 25)   /* the file's (CONF_MAX_TUNNELS) and runtime ones */
 
-/* Every packet received is counted exactly once: as forwarded, as answered
- * (signalling handled), or under one of these drop reasons. Keep
- * drop_reason_name in step; it is the label of gtpud_drops_total. */
-enum drop_reason {
-	DROP_MALFORMED,          /* header, Length or IEs not valid */
-	DROP_VERSION,            /* GTP version other than 1, or PT 0 */
-	DROP_EXT_HEADER,         /* extension header chain not valid */
-	DROP_EXT_UNSUPPORTED,    /* comprehension-required extension header we do not know */
-	DROP_UNSUPPORTED_TYPE,   /* a message type gtpud does not handle on 2152 */
-	DROP_UNKNOWN_PEER,       /* not from a configured peer */
-	DROP_WRONG_PEER,         /* known TEID, but not from the tunnel's peer */
-	DROP_UNKNOWN_TEID,
-	DROP_PEER_DOWN,          /* to a peer that is down, with echo.on_down = "drop" */
-	DROP_ERROR_IND_IGNORED,  /* Error Indication that names no tunnel of its sender */
-	DROP_TOO_LONG,           /* datagram larger than the receive buffer */
-	DROP_SEND_ERROR,
-	DROP_INNER_MALFORMED,    /* inner IP packet not valid (decapsulation) */
-	DROP_GTP_IN_GTP,         /* inner packet is UDP to port 2152 */
-	DROP_SPOOFED,            /* inner source is not one of the tunnel's ue */
-	DROP_NO_ROUTE,           /* packet from the TUN device to no known UE */
-	DROP_TOO_BIG,            /* larger than the tunnel MTU: ICMP sent back */
-	DROP_RATE_LIMIT,         /* the tunnel's rate was exceeded */
-	DROP_NO_TUN,             /* endpoint tunnel but no TUN device */
-	DROP_TUN_ERROR,          /* writing to the TUN device failed */
-	DROP__COUNT
-};
-
-const char *drop_reason_name(enum drop_reason r);
-
 struct ctr {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 };
-
-/* Global counters of one worker; summed on read. */
-struct wstats {
-	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
-	uint64_t forwarded, answered;
-	uint64_t drops[DROP__COUNT];
-	uint64_t echo_req_rx, echo_rsp_tx, echo_rsp_rx;
-	uint64_t err_ind_tx, err_ind_rx, sehn_tx, end_markers;
-	uint64_t tun_rx, tun_tx, icmp_tx;
-	uint64_t events_lost;
-} __attribute__((aligned(64)));
 
 enum peer_state { PEER_UNKNOWN = 0, PEER_UP = 1, PEER_DOWN = 2 };
 

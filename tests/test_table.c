@@ -196,16 +196,6 @@ static void test_tbucket(void **st)
 	assert_int_equal(n, 10);
 }
 
-static void test_drop_names(void **st)
-{
-	/* Every reason has a distinct label. */
-	for (int i = 0; i < DROP__COUNT; i++) {
-		assert_string_not_equal(drop_reason_name(i), "unknown");
-		for (int j = 0; j < i; j++)
-			assert_string_not_equal(drop_reason_name(i), drop_reason_name(j));
-	}
-}
-
 static void test_million(void **st)
 {
 	/* A million tunnels: every TEID found, misses stay misses. */
@@ -491,7 +481,6 @@ int main(void)
 		cmocka_unit_test(test_reload_runtime),
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_tbucket),
-		cmocka_unit_test(test_drop_names),
 		cmocka_unit_test(test_million),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

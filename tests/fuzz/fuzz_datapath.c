@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer harness for the whole datapath: src/dp.c is compiled in, each
+/* libFuzzer harness for the whole datapath: src/dp*.c are compiled in, each
  * input is one datagram handed to rx_one (or one packet read from the TUN
- * device, to tun_encap) with a small config loaded; after each the
+ * device, to ep_encap) with a small config loaded; after each the
  * accounting identity rx = forwarded + answered + drops must hold, and every
  * datagram sent must be valid GTP-U. sendmmsg and the TUN write are stubs. */
 // FUZZ_SOURCES: src/gtpu.c src/conf.c src/conf_scan.c src/conf_addr.c src/tunnel.c src/table.c src/inner.c src/tun.c
@@ -21,6 +21,8 @@ static int fz_getsockname(int fd, struct sockaddr *sa, socklen_t *len);
 #define write(fd, b, n) fz_write(fd, b, n)
 #define getsockname(fd, sa, l) fz_getsockname(fd, sa, l)
 #include "../../src/dp.c"
+#include "../../src/dp_tun.c"
+#include "../../src/dp_setup.c"
 #undef sendmmsg
 #undef write
 #undef getsockname
@@ -218,7 +220,7 @@ static void setup(void)
 		abort();
 	}
 	conf_errors_fini(&errs);
-	CHECK(state_new(c, NULL, 0, NULL, 1, &fz_s, &collide) == 0);
+	CHECK(state_new(c, NULL, 0, 16, NULL, 1, &fz_s, &collide) == 0);
 	free(collide);
 	fz_dp.n_workers = 1;
 	fz_dp.w = &fz_w;
@@ -320,7 +322,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sc->gso_seg = 65535;
 
 	if (flags & F_TUNIN) {
-		tun_encap(&fz_w, fz_s, sc, buf, len, mono_ns());
+		ep_encap(&fz_w, fz_s, sc, buf, len, mono_ns());
 	} else {
 		struct rxctx x = { &fz_w, fz_s, sc, 0, mono_ns() };
 
@@ -349,7 +351,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rx_one(&x, b + GTPU_HEADROOM, &m, state_lookup_peer(x.s, m.msg_hdr.msg_name));
 		}
 	}
-	tx_flush(&fz_w, sc);
+	dp_tx_flush(&fz_w, sc);
 	while (n_extra)
 		free(extra[--n_extra]);
 	check_identity();
