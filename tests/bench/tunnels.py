@@ -88,6 +88,11 @@ def line(i, base):
     return "r%d from p0 %d to p1 %d" % (i, base + i, base + i)
 
 
+def r_base(rnd, w):
+    """TEIDs of their own for each round and window."""
+    return rnd * 0x100000 + (0x80000 if w == 1 else 0)
+
+
 def rq(cmd, args):
     return json.dumps({"version": 1, "command": cmd, "args": args}).encode() + b"\n"
 
@@ -100,19 +105,13 @@ def measure(n_res, a, tmp, port):
     p, c, load = start(cf, sock)
     res = {"resident": n_res, "load_s": load, "rss_kib": rss_kib(p.pid)}
     single, single1, batch_add, batch_del = [], [], [], []
-    alt = []
-    for i in range(a.single // 2):
-        alt.append(rq("tunnel add", ["x%d" % i, "from", "p0", str(0x7f000000 + i), "to", "p1", str(0x7f000000 + i)]))
-        alt.append(rq("tunnel del", ["x%d" % i]))
     for r in range(a.rounds):
         # Single changes: pipelined (64 requests in flight), and one at a
         # time (then the round trip between two processes bounds the rate).
-        t0 = time.monotonic()
-        c.pipeline(alt, 64)
-        single.append(a.single / (time.monotonic() - t0))
-        t0 = time.monotonic()
-        c.pipeline(alt[:4000], 1)
-        single1.append(4000 / (time.monotonic() - t0))
+        for w, out, n in ((64, single, a.single), (1, single1, 4000)):
+            cp = subprocess.run([os.path.join(tmp, "ctlrt"), "-s", sock, "-n", str(n), "-w", str(w),
+                                 "-b", str(0x70000000 + r_base(r, w))], capture_output=True, text=True, check=True)
+            out.append(json.loads(cp.stdout)["per_s"])
         lines = [line(i, 0x10000000) for i in range(a.batch)]
         t0 = time.monotonic()
         c.req("tunnel add", batch=lines)
@@ -154,7 +153,7 @@ def measure(n_res, a, tmp, port):
 
 
 def build_tools(tmp):
-    for t in ("gen", "sink"):
+    for t in ("gen", "sink", "ctlrt"):
         subprocess.check_call(["cc", "-std=gnu11", "-O2", "-o", os.path.join(tmp, t), os.path.join(HERE, t + ".c")])
 
 
@@ -224,6 +223,7 @@ def main():
     per_runtime = (small["rss_batch_kib"] - small["rss_kib"]) * 1024 / a.batch
     print("tunnel table, %d rounds, medians" % a.rounds)
     print("%-48s %14s %14s %8s" % ("", "1 resident", "%d resident" % a.resident, "ratio"))
+    # Single changes: tests/bench/ctlrt.c, add and del alternating over one connection.
     for k, what, unit in (("single_per_s", "single changes/s, 64 in flight", ""),
                           ("single1_per_s", "single changes/s, one at a time", ""),
                           ("batch_add_s", "batch of %d adds, s" % a.batch, ""),
