@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Control-socket round trips for the tunnel-table bench: N single changes
- * (tunnel add, then tunnel del, alternating) sent over one connection, each
+ * (tunnel add, then tunnel del, alternating; -a: N adds) sent over one connection, each
  * waiting for its reply before the next (-w 1) or with up to W in flight.
  * A small C client, so that the figure is gtpud's and the round trip's,
  * not an interpreter's. Prints {"changes":N,"seconds":S,"per_s":R}. */
@@ -25,14 +25,16 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL, *peer_a = "p0", *peer_b = "p1";
 	unsigned n = 20000, win = 1, sent = 0, done = 0, base = 0x7e000000;
+	int adds = 0;             /* -a: adds only, n tunnels (else add and del alternating) */
 	static char in[1 << 20];
 	size_t have = 0;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	double t0;
 	int c, fd;
 
-	while ((c = getopt(argc, argv, "s:n:w:b:")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:w:b:a")) != -1) {
 		switch (c) {
+		case 'a': adds = 1; break;
 		case 's': path = optarg; break;
 		case 'n': n = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'w': win = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -41,7 +43,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!path || !win || strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "usage: ctlrt -s SOCKET [-n CHANGES] [-w IN_FLIGHT] [-b BASE_TEID]\n");
+		fprintf(stderr, "usage: ctlrt -s SOCKET [-n CHANGES] [-w IN_FLIGHT] [-b BASE_TEID] [-a]\n");
 		return 2;
 	}
 	strcpy(sa.sun_path, path);
@@ -54,8 +56,8 @@ int main(int argc, char **argv)
 	while (done < n) {
 		while (sent < n && sent - done < win) {
 			char req[256];
-			unsigned i = sent / 2;
-			int len = sent % 2 == 0 ?
+			unsigned i = adds ? sent : sent / 2;
+			int len = adds || sent % 2 == 0 ?
 				snprintf(req, sizeof(req), "{\"version\":1,\"command\":\"tunnel add\",\"args\":[\"c%u\","
 					 "\"from\",\"%s\",\"%u\",\"to\",\"%s\",\"%u\"]}\n", i, peer_a, base + i, peer_b, base + i) :
 				snprintf(req, sizeof(req), "{\"version\":1,\"command\":\"tunnel del\",\"args\":[\"c%u\"]}\n", i);

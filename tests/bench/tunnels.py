@@ -128,17 +128,14 @@ def measure(n_res, a, tmp, port):
     res["batch_del_s"] = statistics.median(batch_del)
     # 65,536 runtime tunnels, one request each, one connection: one at a
     # time, then (after deleting them) pipelined.
-    adds = [rq("tunnel add", ["s%d" % i, "from", "p0", str(0x20000000 + i), "to", "p1", str(0x20000000 + i)])
-            for i in range(65536)]
-    t0 = time.monotonic()
-    c.pipeline(adds, 1)
-    res["add_65536_1_s"] = time.monotonic() - t0
-    c.req("tunnel del", batch=["s%d" % i for i in range(65536)])
-    t0 = time.monotonic()
-    c.pipeline(adds, 64)
-    res["add_65536_s"] = time.monotonic() - t0
+    for w, k in ((1, "add_65536_1_s"), (64, "add_65536_s")):
+        cp = subprocess.run([os.path.join(tmp, "ctlrt"), "-s", sock, "-a", "-n", "65536", "-w", str(w),
+                             "-b", str(0x20000000)], capture_output=True, text=True, check=True)
+        res[k] = json.loads(cp.stdout)["seconds"]
+        if w == 1:
+            c.req("tunnel del", batch=["c%d" % i for i in range(65536)])
     # Up to 100,000 runtime tunnels, then a restart.
-    c.req("tunnel add", batch=[line(i, 0x30000000) for i in range(100000 - 65536)])
+    c.req("tunnel add", batch=[line(i, 0x30000000) for i in range(100000 - 65536)])   # and the c0..c65535
     time.sleep(1.5)
     st = c.req("status")
     res["state_write_ms"] = st["state_file"]["last_write_us"] / 1000
@@ -239,16 +236,25 @@ def main():
     print("runtime tunnels before/after restart: %d/%d (1 resident), %d/%d (%d resident)"
           % (small["runtime_before"], small["runtime_after"], big["runtime_before"], big["runtime_after"], a.resident))
     print("memory per file tunnel: %.0f B; per runtime tunnel (batch): %.0f B" % (per_tunnel, per_runtime))
-    ok = (big["single_per_s"] >= 20000 and big["batch_add_s"] <= 2 and small["add_65536_s"] <= 10 and
-          big["single_per_s"] * 1.5 >= small["single_per_s"] and big["batch_add_s"] <= 1.5 * small["batch_add_s"] and
-          per_tunnel <= 128 and small["runtime_after"] == small["runtime_before"] and
-          big["runtime_after"] == big["runtime_before"])
+    checks = [
+        ("20,000 single changes/s with 1,000,000 resident (64 in flight)", big["single_per_s"] >= 20000),
+        ("20,000 single changes/s with 1,000,000 resident (one at a time)", big["single1_per_s"] >= 20000),
+        ("a batch of 100,000 adds in at most 2 s", big["batch_add_s"] <= 2),
+        ("flat: 1 resident within 1.5x", big["single_per_s"] * 1.5 >= small["single_per_s"] and
+         big["batch_add_s"] <= 1.5 * small["batch_add_s"]),
+        ("65,536 adds one request each in at most 10 s (one at a time)", small["add_65536_1_s"] <= 10),
+        ("memory per tunnel at most 128 B", per_tunnel <= 128),
+        ("restart: every runtime tunnel back", small["runtime_after"] == small["runtime_before"] and
+         big["runtime_after"] == big["runtime_before"]),
+    ]
     for r in loss:
         print("stream of 50 kpps while %d changes were applied (%.2f s): sent %d, received %d, lost %d, "
               "wrong TEID %d, gtpud dropped %d" % (a.changes, r["changes_s"], r["sent"], r["received"],
                                                    r["sent"] - r["received"], r["teid_bad"], r["dropped"]))
-    ok = ok and all(r["sent"] == r["received"] and not r["teid_bad"] for r in loss)
-    print("targets: %s" % ("met" if ok else "NOT met"))
+    checks.append(("a 50 kpps stream loses nothing while 100,000 changes are applied",
+                   all(r["sent"] == r["received"] and not r["teid_bad"] for r in loss)))
+    for what, ok in checks:
+        print("target %-70s %s" % (what, "met" if ok else "NOT met"))
     return 0
 
 
