@@ -16,42 +16,12 @@
 #include "conf.h"
 
 #define CHECK(c, what) do { if (!(c)) { fprintf(stderr, "DIFFERENT: %s\n", what); abort(); } } while (0)
-#define DICT "tests/fuzz/fuzz_conf.dict"
 
 extern bool conf_fast_scan_off;
 extern atomic_uint conf_fast_scan_chunks;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-const char *__lsan_default_suppressions(void);
-
-/* libconfig 1.5 leaks on some syntax errors: its bug (see fuzz_conf.c). */
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libconfig.so\n";
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	static char *args[256];
-	static char nol[] = "-detect_leaks=0", dict[] = "-dict=" DICT;
-	int n = 0;
-	bool has_dict = false, has_leaks = false;
-
-	for (int i = 0; i < *argc && n < 250; i++) {
-		args[n++] = (*argv)[i];
-		has_dict |= !strncmp((*argv)[i], "-dict=", 6);
-		has_leaks |= !strncmp((*argv)[i], "-detect_leaks=", 14);
-	}
-	if (!has_leaks)
-		args[n++] = nol;
-	if (!has_dict && fopen(DICT, "r"))
-		args[n++] = dict;
-	args[n] = NULL;
-	*argc = n;
-	*argv = args;
-	return 0;
-}
+#include "fuzz_libconfig.h"
 
 static bool same_tunnel(const struct conf_tunnel *a, const struct conf_tunnel *b)
 {
