@@ -16,14 +16,19 @@ void tbucket_init(struct tbucket *b, uint64_t rate, uint64_t burst, uint64_t now
 	b->burst = burst * 1000;
 	b->tokens = b->burst;
 	b->last_ns = now_ns;
+	/* The longest gap whose refill dt * rate fits in 64 bits. */
+	b->dt_max = rate ? UINT64_MAX / rate : UINT64_MAX;
 }
 
 bool tbucket_take(struct tbucket *b, uint64_t units, uint64_t now_ns)
 {
 	uint64_t dt = now_ns - b->last_ns;
 
-	/* milli-units per ns = rate / 1e6; avoid overflow on long idle gaps */
-	if (dt > 10000000000ull)
+	/* milli-units per ns = rate / 1e6. A gap longer than dt_max refills
+	 * at least UINT64_MAX / 1e6 milli-units, 18 times the deepest bucket
+	 * (10^9 bytes): full. Below it, tokens (at most the burst) plus the
+	 * refill stay within 64 bits. */
+	if (dt > b->dt_max)
 		b->tokens = b->burst;
 	else
 		b->tokens += dt * b->rate / 1000000;

@@ -28,7 +28,8 @@ struct tbucket {
 	uint64_t tokens;         /* milli-units */
 	uint64_t last_ns;
 	uint64_t rate;           /* units per second */
-	uint64_t burst;          /* units */
+	uint64_t burst;          /* milli-units */
+	uint64_t dt_max;         /* ns: a longer gap refills the bucket whole */
 };
 bool tbucket_take(struct tbucket *b, uint64_t units, uint64_t now_ns);
 void tbucket_init(struct tbucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns);

@@ -196,6 +196,39 @@ static void test_tbucket(void **st)
 	assert_int_equal(n, 10);
 }
 
+/* Every rate the file allows (up to 10^12 bit/s: 1.25 * 10^11 bytes/s
+ * for one worker) after idle gaps from a millisecond to hours: the refill
+ * never wraps (dt * rate overflowed 64 bits above 14.8 Gbit/s, and a 1
+ * Tbit/s bucket idle for 0.148 to 1.476 s passed 5 packets, not 666,666). */
+static void test_tbucket_extremes(void **st)
+{
+	static const uint64_t gaps[] = { 1000000ull, 148000000ull, 700000000ull, 1476000000ull,
+					 9000000000ull, 11000000000ull, 3600000000000ull, 86400000000000ull };
+	const uint64_t rates[] = { 1, 125000, 1850000000ull, 125000000000ull };
+	const uint64_t burst = 1000000000ull;           /* the deepest bucket, 10^9 bytes */
+
+	for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
+		for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+			struct tbucket b;
+			uint64_t t = 5000000000ull, n = 0, want;
+
+			tbucket_init(&b, rates[r], burst, t);
+			while (tbucket_take(&b, burst, t))  /* empty it */
+				;
+			t += gaps[g];
+			while (n < 2000 && tbucket_take(&b, burst / 1000, t))
+				n++;
+			/* What the gap refilled, capped by the burst: in units of burst/1000. */
+			want = (uint64_t)((__uint128_t)gaps[g] * rates[r] / 1000000000ull / (burst / 1000));
+			if (want > 1000)
+				want = 1000;
+			if (n != want)
+				fail_msg("rate %llu B/s, gap %llu ns: %llu taken, want %llu", (unsigned long long)rates[r],
+					 (unsigned long long)gaps[g], (unsigned long long)n, (unsigned long long)want);
+		}
+	}
+}
+
 static void test_million(void **st)
 {
 	/* A million tunnels: every TEID found, misses stay misses. */
@@ -481,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_reload_runtime),
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_tbucket),
+		cmocka_unit_test(test_tbucket_extremes),
 		cmocka_unit_test(test_million),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
