@@ -62,17 +62,38 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
-/* Let MHD do its work, then arm the timer for its next deadline. */
+static unsigned connections(struct http *h)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return i ? i->num_connections : 0;
+}
+
+/* Let MHD do its work, then arm the timer for its next deadline. At its
+ * connection limit MHD takes the listening socket out of its epoll set and
+ * puts it back only in a later run, once connections have gone: a run that
+ * closed some is followed by another at once, and while any is open the
+ * loop comes back at least every HTTP_RERUN_USEC whatever MHD's deadline
+ * (with none left, MHD arms none, and the endpoint froze for good). */
 static void run(struct http *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
+	unsigned before = connections(h), after;
+	uint64_t usec = UINT64_MAX;
 
 	MHD_run(h->mhd);
-	if (MHD_get_timeout(h->mhd, &ms) != MHD_YES) {
+	after = connections(h);
+	if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
+		usec = (uint64_t)ms * 1000u;
+	if (after < before)
+		usec = 0;
+	else if (after && usec > HTTP_RERUN_USEC)
+		usec = HTTP_RERUN_USEC;
+	if (usec == UINT64_MAX) {
 		sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
 		return;
 	}
-	if (sd_event_source_set_time_relative(h->timer, (uint64_t)ms * 1000u) >= 0)
+	if (sd_event_source_set_time_relative(h->timer, usec) >= 0)
 		sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT);
 }
 

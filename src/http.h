@@ -12,6 +12,7 @@
 #define HTTP_DEFAULT_PORT 9152
 #define HTTP_MAX_CLIENTS 16
 #define HTTP_TIMEOUT 10           /* seconds a connection may stay idle */
+#define HTTP_RERUN_USEC 1000000   /* the longest wait while a connection is open */
 
 struct http;
 
