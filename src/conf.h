@@ -78,6 +78,7 @@ struct conf {
 		unsigned t3;              /* seconds */
 		unsigned n3;
 		enum conf_down_action on_down;
+		unsigned answer_rate;     /* Echo Requests answered per second per peer (and for all others) */
 	} echo;
 	struct {
 		bool enabled;

@@ -896,13 +896,14 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 	/* Taken and cleared at once: a worker's next response is not lost. */
 	uint32_t rs = __atomic_exchange_n(&p->rsp_seq, 0, __ATOMIC_ACQUIRE);
 
-	if (rs) {
-		if (rs == __atomic_load_n(&p->echo_wait, __ATOMIC_RELAXED)) {   /* the pending one */
-			uint64_t at = __atomic_load_n(&p->rsp_ns, __ATOMIC_RELAXED);
+	/* Only the answer to the request awaited (its sequence number, while
+	 * it is awaited: T3 times N3 at most) brings the peer up and carries a
+	 * Recovery value; a worker passes no other. */
+	if (rs && rs == __atomic_load_n(&p->echo_wait, __ATOMIC_RELAXED)) {
+		uint64_t at = __atomic_load_n(&p->rsp_ns, __ATOMIC_RELAXED);
 
-			p->rtt_us = at > p->echo_sent_ns ? (int64_t)(at - p->echo_sent_ns) / 1000 : 0;
-			echo_await(p, false);
-		}
+		p->rtt_us = at > p->echo_sent_ns ? (int64_t)(at - p->echo_sent_ns) / 1000 : 0;
+		echo_await(p, false);
 		p->recovery = (int)__atomic_load_n(&p->rsp_recovery, __ATOMIC_RELAXED);
 		peer_set(d, p, PEER_UP, "echo response");
 	}

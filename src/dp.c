@@ -187,8 +187,19 @@ static void poke(struct dp *dp)
 /* Traffic from a peer that is not up: tell the control thread once (it
  * clears the flag). A plain load first: no locked write per packet while
  * the flag stands, as it does for a peer without Echo. */
-static void peer_seen(struct dp *dp, struct peer *p)
+/* G-PDUs of its tunnels from the peer's address and port show that the path
+ * works: a peer that is not up comes up (the control thread is told once).
+ * From another port they may be a spoofer's, whose source address is the
+ * only thing it can pick freely: they do not count. */
+static void peer_seen(struct dp *dp, struct peer *p, const struct sockaddr *src)
 {
+	uint16_t sport = src->sa_family == AF_INET ? ((const struct sockaddr_in *)src)->sin_port :
+			 ((const struct sockaddr_in6 *)src)->sin6_port;
+	uint16_t pport = p->sa.ss_family == AF_INET ? ((const struct sockaddr_in *)&p->sa)->sin_port :
+			 ((const struct sockaddr_in6 *)&p->sa)->sin6_port;
+
+	if (sport != pport)
+		return;
 	if (__atomic_load_n(&p->state, __ATOMIC_RELAXED) != PEER_UP &&
 	    !__atomic_load_n(&p->seen, __ATOMIC_RELAXED) &&
 	    !__atomic_exchange_n(&p->seen, 1, __ATOMIC_RELAXED))
@@ -216,8 +227,10 @@ static size_t local_addr(const struct msghdr *mh, const struct sockaddr *src, ui
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 
+			/* The local address that received it (ipi_spec_dst), not
+			 * the header's destination, which may be a broadcast. */
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			memcpy(out, &pi.ipi_addr, 4);
+			memcpy(out, &pi.ipi_spec_dst, 4);
 			return 4;
 		}
 		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
@@ -233,6 +246,33 @@ static size_t local_addr(const struct msghdr *mh, const struct sockaddr *src, ui
 }
 
 
+
+/* Whether a datagram was sent to a broadcast or multicast address (IP_PKTINFO:
+ * the header's destination, and for a subnet broadcast one that is not the
+ * address of the interface). Such a datagram is never answered: one spoofed
+ * packet would draw a reply from every gtpud on the segment. Only wildcard
+ * sockets ask for the packet info, and only they receive such datagrams. */
+static bool not_unicast(const struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			uint32_t a;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			a = ntohl(pi.ipi_addr.s_addr);
+			return a == 0xffffffffu || (a >> 28) == 0xe ||
+			       pi.ipi_addr.s_addr != pi.ipi_spec_dst.s_addr;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			return pi.ipi6_addr.s6_addr[0] == 0xff;
+		}
+	}
+	return false;
+}
 
 static uint8_t *sig_buf(struct scratch *sc)
 {
@@ -316,6 +356,18 @@ static void send_sehn(struct rxctx *x, struct peer *p, const struct sockaddr *sr
 		       (struct txmeta){ TX_EXTRA, NULL, peer_ctr(x->w, p), &x->w->st.sehn_tx });
 }
 
+static bool echo_allowed(struct rxctx *x, struct peer *p)
+{
+	struct tbucket *b = p ? &p->echo_tb[x->w->id] : &x->w->echo_global;
+	uint64_t share = x->s->conf->echo.answer_rate / x->w->dp->n_workers, rate = share ? share : 1;
+
+	/* The worker owns its buckets: set up full at first use and when a
+	 * reload changed the rate. */
+	if (b->rate != rate)
+		tbucket_init(b, rate, rate, rx_now(x));
+	return tbucket_take(b, 1, rx_now(x));
+}
+
 static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,
 			struct peer *p, const struct sockaddr *src, socklen_t slen)
 {
@@ -329,12 +381,23 @@ static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 		return;
 	}
 	INC(x->w->st.echo_req_rx, 1);
+	/* TS 29.281 5.1: an Echo Request has S set (and its sequence number). */
+	if (!(h->flags & GTPU_FLAG_S)) {
+		drop(x->w, DROP_MALFORMED);
+		return;
+	}
+	/* Answered under a budget, per peer and for all other sources
+	 * together: a flood (or a reflection attack) gets at most that much
+	 * back. An Echo Request is no sign that the path to the peer works
+	 * (it may be spoofed): the peer's state does not change for it. */
+	if (!echo_allowed(x, p)) {
+		drop(x->w, DROP_ECHO_RATE_LIMIT);
+		return;
+	}
 	if (!(b = sig_buf(x->sc)) || !(n = gtpu_build_echo_rsp(b, SIG_MAX, h->seq, 0))) {
 		drop(x->w, DROP_SEND_ERROR);
 		return;
 	}
-	if (p)
-		peer_seen(x->w->dp, p);
 	tx_add(x->sc, x->sock, b, n, src, slen,
 	       (struct txmeta){ TX_ANSWER, NULL, peer_ctr(x->w, p), &x->w->st.echo_rsp_tx });
 }
@@ -356,11 +419,11 @@ static void rx_echo_rsp(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 	}
 	INC(x->w->st.echo_rsp_rx, 1);
 	INC(x->w->st.answered, 1);
-	/* The control thread hears of the response to its pending request, and
-	 * of any while the peer is not up (it comes back up). Others (repeats,
-	 * spoofed ones) wake nobody: a flood costs no system call. */
-	if (seq != __atomic_load_n(&p->echo_wait, __ATOMIC_ACQUIRE) &&
-	    __atomic_load_n(&p->state, __ATOMIC_RELAXED) == PEER_UP)
+	/* Only the response to the pending request (its sequence number) is
+	 * the control thread's business: it alone brings a peer up and
+	 * carries a Recovery value. Others (repeats, late or spoofed ones)
+	 * wake nobody and change nothing: a flood costs no system call. */
+	if (seq != __atomic_load_n(&p->echo_wait, __ATOMIC_ACQUIRE))
 		return;
 	__atomic_store_n(&p->rsp_recovery, ies.has_recovery ? ies.recovery : 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->rsp_ns, rx_now(x), __ATOMIC_RELAXED);
@@ -428,7 +491,7 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 		drop(x->w, DROP_WRONG_PEER);
 		return;
 	}
-	peer_seen(x->w->dp, p);
+	peer_seen(x->w->dp, p, src);
 	c = tunnel_ctr(x->w, s, ti);
 	INC(c->rx_pkts, 1);
 	INC(c->rx_bytes, len);
@@ -485,6 +548,10 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 	 * than any datagram that gtpud handles. */
 	if ((mh->msg_flags & MSG_TRUNC) || len > DP_BUF) {
 		drop(x->w, DROP_TOO_LONG);
+		return;
+	}
+	if (mh->msg_controllen && not_unicast(mh)) {
+		drop(x->w, DROP_NOT_UNICAST);
 		return;
 	}
 	e = gtpu_parse(pkt, len, &h);

@@ -25,7 +25,7 @@ enum drop_reason {
 	DROP_WRONG_PEER,         /* known TEID, but not from the tunnel's peer */
 	DROP_UNKNOWN_TEID,
 	DROP_PEER_DOWN,          /* to a peer that is down, with echo.on_down = "drop" */
-	DROP_ERROR_IND_IGNORED,  /* Error Indication that names no tunnel of its sender */
+	DROP_ERROR_IND_IGNORED,  /* Error Indication not from the peer it names */
 	DROP_TOO_LONG,           /* datagram larger than the receive buffer */
 	DROP_SEND_ERROR,
 	DROP_INNER_MALFORMED,    /* inner IP packet not valid (decapsulation) */
@@ -36,6 +36,8 @@ enum drop_reason {
 	DROP_RATE_LIMIT,         /* the tunnel's rate was exceeded */
 	DROP_NO_TUN,             /* endpoint tunnel but no TUN device */
 	DROP_TUN_ERROR,          /* writing to the TUN device failed */
+	DROP_NOT_UNICAST,        /* sent to a broadcast or multicast address */
+	DROP_ECHO_RATE_LIMIT,    /* Echo Request over echo.answer_rate: not answered */
 	DROP__COUNT
 };
 
@@ -84,6 +86,7 @@ struct dp_worker {
 	struct wstats st;
 	uint32_t st_seq;         /* atomic, odd while a batch updates st (dp_stats) */
 	struct tbucket ei_global;    /* Error Indications to sources that are not peers */
+	struct tbucket echo_global;  /* Echo Responses to sources that are not peers */
 	/* Single-producer single-consumer event ring. */
 	struct dp_event evq[DP_EVQ];
 	uint32_t ev_head, ev_tail;   /* atomic */

@@ -27,6 +27,8 @@ const char *drop_reason_name(enum drop_reason r)
 	case DROP_RATE_LIMIT: return "rate_limit";
 	case DROP_NO_TUN: return "no_tun";
 	case DROP_TUN_ERROR: return "tun_error";
+	case DROP_NOT_UNICAST: return "not_unicast";
+	case DROP_ECHO_RATE_LIMIT: return "echo_rate_limit";
 	case DROP__COUNT: break;
 	}
 	return "unknown";

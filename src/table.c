@@ -172,9 +172,11 @@ static struct peer *peer_new(const struct conf_peer *cp, unsigned n_workers)
 		return NULL;
 	p->ctr = calloc(n_workers, sizeof(*p->ctr));
 	p->ei_tb = calloc(n_workers, sizeof(*p->ei_tb));
-	if (!p->ctr || !p->ei_tb) {
+	p->echo_tb = calloc(n_workers, sizeof(*p->echo_tb));
+	if (!p->ctr || !p->ei_tb || !p->echo_tb) {
 		free(p->ctr);
 		free(p->ei_tb);
+		free(p->echo_tb);
 		free(p);
 		return NULL;
 	}
@@ -193,6 +195,7 @@ static void peer_unref(struct peer *p)
 		return;
 	free(p->ctr);
 	free(p->ei_tb);
+	free(p->echo_tb);
 	free(p);
 }
 

@@ -64,6 +64,7 @@ struct peer {
 	/* Per worker. */
 	struct ctr *ctr;              /* [n_workers] */
 	struct tbucket *ei_tb;        /* [n_workers] Error Indications */
+	struct tbucket *echo_tb;      /* [n_workers] Echo Responses */
 };
 
 #define TUNNEL_ENDPOINT 0x01     /* has ue: decapsulated onto the TUN device */
