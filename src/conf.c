@@ -45,6 +45,7 @@ void conf_err_at(struct vctx *v, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m, sizeof m, fmt, ap);
 	va_end(ap);
+	escape_controls(m, sizeof m);
 	if (line > 0)
 		r = asprintf(&s, "%s:%d: %s", v->file, line, m);
 	else

@@ -4,6 +4,7 @@
  * workers, the control socket, the metrics endpoint and systemd notification. */
 #include "daemon.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <malloc.h>
@@ -1132,6 +1133,61 @@ static int start_tun(struct daemon *d, const struct conf *c, char *err, size_t e
 	return 0;
 }
 
+/* The address a socket is bound to, as the config writes one. */
+static bool bound_addr(int fd, struct conf_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+
+	memset(a, 0, sizeof(*a));
+	if (getsockname(fd, (struct sockaddr *)&ss, &l) < 0)
+		return false;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+
+		a->family = AF_INET;
+		memcpy(a->addr, &sin->sin_addr, 4);
+		a->port = ntohs(sin->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+
+		a->family = AF_INET6;
+		memcpy(a->addr, &sin6->sin6_addr, 16);
+		a->port = ntohs(sin6->sin6_port);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Sockets passed by systemd replace listen: where the file names others,
+ * say so once at start (it is silently overridden otherwise). */
+static void warn_listen_overridden(const struct conf *c, const int *fds, unsigned n)
+{
+	char got[512] = "", as[64];
+	size_t off = 0;
+	bool same = n == c->n_listen;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct conf_addr a;
+		bool found = false;
+
+		if (!bound_addr(fds[i], &a))
+			continue;
+		for (unsigned j = 0; j < c->n_listen; j++)
+			found |= conf_addr_same(&a, &c->listen[j]) &&
+				 a.port == (c->listen[j].port ? c->listen[j].port : GTPU_PORT);
+		same &= found;
+		if (off < sizeof(got))
+			off += (size_t)snprintf(got + off, sizeof(got) - off, "%s%s%s%s:%u", i ? ", " : "",
+						a.family == AF_INET6 ? "[" : "", conf_addr_str(&a, as, sizeof(as)),
+						a.family == AF_INET6 ? "]" : "", a.port);
+	}
+	if (!same)
+		log_warn("listen is overridden by the sockets systemd passed (%s): the file's listen applies "
+			 "only without socket activation, ignoring", got);
+}
+
 static int fail(int status, int r, const char *msg)
 {
 	log_err("%s", msg);
@@ -1150,6 +1206,8 @@ static int run(struct daemon *d, struct conf *c)
 	r = sysd_listen_fds(gtpu_fds, DP_MAX_SOCKS, &n_gtpu, &ctl_fd, err, sizeof(err));
 	if (r < 0)
 		return conf_free(c), fail(EXIT_STARTUP, r, err);
+	if (n_gtpu)
+		warn_listen_overridden(c, gtpu_fds, n_gtpu);
 	if (n_gtpu && d->n_workers > 1) {
 		log_warn("sockets passed by systemd serve one worker: workers = %u, ignoring", d->n_workers);
 		d->n_workers = 1;

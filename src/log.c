@@ -58,6 +58,7 @@ void log_msg(int l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	escape_controls(line, sizeof(line));
 	if (journal)
 		fprintf(stderr, "<%d>%s\n", l, line);
 	else

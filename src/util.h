@@ -5,6 +5,7 @@
 #define GTPUD_UTIL_H
 
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -68,6 +69,38 @@ static inline uint32_t hash_str(const char *s)
 	while (*s)
 		h = (h ^ (uint8_t)*s++) * 16777619u;
 	return h;
+}
+
+/* Control characters of s (a message that may quote a file or a client)
+ * written as \n, \t or \xNN, in place within cap bytes (cut where they do
+ * not fit): a newline in a name must not forge a log line. */
+static inline void escape_controls(char *s, size_t cap)
+{
+	char tmp[1024];
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && o + 5 < sizeof(tmp); p++) {
+		static const char hex[] = "0123456789abcdef";
+
+		if (*p >= 0x20 && *p != 0x7f) {
+			tmp[o++] = (char)*p;
+		} else if (*p == '\n' || *p == '\t') {
+			tmp[o++] = '\\';
+			tmp[o++] = *p == '\n' ? 'n' : 't';
+		} else {
+			tmp[o++] = '\\';
+			tmp[o++] = 'x';
+			tmp[o++] = hex[*p >> 4];
+			tmp[o++] = hex[*p & 15];
+		}
+	}
+	tmp[o] = '\0';
+	if (cap) {
+		size_t n = o < cap - 1 ? o : cap - 1;
+
+		memcpy(s, tmp, n);
+		s[n] = '\0';
+	}
 }
 
 #endif

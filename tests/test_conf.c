@@ -476,6 +476,22 @@ static void test_bad(void **state)
 }
 
 /* More errors than are kept: all counted, the first CONF_MAX_ERRORS kept. */
+/* A name holding a newline (or any control character) is quoted escaped:
+ * it once forged a log line with a priority prefix of its own. */
+static void test_control_chars(void **state)
+{
+	struct conf_errors errs = { 0 };
+	struct conf *c = NULL;
+
+	assert_int_equal(conf_read_string("peers = ( { name = \"a\\n<3>b\\x01\"; address = \"192.0.2.1\"; } );\n",
+					  "e.conf", &c, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], "e.conf:1: peers[0].name: \"a\\n<3>b\\x01\" is not a valid name "
+			    "(1 to 63 of A-Z a-z 0-9 - _ .)");
+	assert_null(strchr(errs.msg[0], '\n'));
+	conf_errors_fini(&errs);
+}
+
 static void test_many_errors(void **state)
 {
 	size_t cap = 200 * 128, off = 0;
@@ -931,6 +947,7 @@ int main(void)
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_syntax_variants),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_control_chars),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_big),
 		cmocka_unit_test(test_fast_scan),

@@ -45,6 +45,8 @@ check "a second Echo Request is answered" nsx a $H echo 127.0.0.1 2152 0x1235
 check "gtpuctl status over the passed control socket" sh -c "'$GTPUCTL' -s '$T_DIR/act.sock' status | grep -q ."
 check "the config's listen port is not bound" sh -c "! ip netns exec $NS ss -Hlun 'sport = :2153' | grep -q ."
 check "the config's control.path is not created" test ! -e "$T_DIR/conf.sock"
+check "the overridden listen is warned about, naming what was passed" \
+	grep -q 'warning: listen is overridden by the sockets systemd passed (127.0.0.1:2152)' "$T_DIR/stderr1"
 kill -TERM "$P"
 wait "$HPID"
 rc=$?
