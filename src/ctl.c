@@ -21,6 +21,7 @@
 
 #include "ctl.h"
 #include "ctl_proto.h"
+#include "util.h"
 
 #define DEFAULT_MAX_CLIENTS 64
 #define READ_CHUNK 16384
@@ -65,6 +66,11 @@ struct ctl {
 	bool has_group;
 	gid_t group;
 	uid_t euid;               /* gtpud's own user */
+	struct ctl_group_memo {
+		uid_t uid;
+		bool ok;
+		uint64_t until;   /* mono_ns; 0: empty */
+	} memo[CTL_GROUP_CACHE];
 	unsigned max_clients;
 	uint64_t idle_usec;
 	unsigned n_clients;
@@ -133,10 +139,30 @@ static size_t in_max(const struct ctl *c, const struct client *cl)
 	return creds_privileged(c, cl) ? IN_MAX_BATCH : IN_MAX;
 }
 
-static bool may_mutate(const struct ctl *c, const struct client *cl)
+/* What the user database said of a uid, kept CTL_GROUP_CACHE_SECS: a lookup
+ * (LDAP, sssd) blocks the loop, so it happens at most once a uid in that
+ * time, for at most CTL_GROUP_CACHE uids (the oldest answer goes first). */
+static bool user_in_group_cached(struct ctl *c, uid_t uid)
+{
+	uint64_t now = mono_ns();
+	struct ctl_group_memo *m, *old = &c->memo[0];
+
+	for (m = c->memo; m < c->memo + CTL_GROUP_CACHE; m++) {
+		if (m->until > now && m->uid == uid)
+			return m->ok;
+		if (m->until < old->until)
+			old = m;
+	}
+	old->uid = uid;
+	old->ok = user_in_group(uid, c->group);
+	old->until = mono_ns() + CTL_GROUP_CACHE_SECS * 1000000000ull;
+	return old->ok;
+}
+
+static bool may_mutate(struct ctl *c, const struct client *cl)
 {
 	return creds_privileged(c, cl) ||
-	       (c->has_group && cl->uid != 0 && user_in_group(cl->uid, c->group));
+	       (c->has_group && cl->uid != 0 && user_in_group_cached(c, cl->uid));
 }
 
 static void client_free(struct client *cl)

@@ -28,6 +28,8 @@ struct ctl_cmd {
 };
 
 #define CTL_MAX_OUTPUT (4u << 20)   /* bytes queued for one client before it is dropped */
+#define CTL_GROUP_CACHE 32          /* uids whose group membership is remembered */
+#define CTL_GROUP_CACHE_SECS 60     /* for this long */
 
 struct ctl_opts {
 	const char *path;         /* socket path (ignored with an inherited fd, except for logs) */
