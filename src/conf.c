@@ -555,7 +555,7 @@ static void load_control(struct loader *ld, const config_setting_t *root)
 static void load_misc(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const echo_keys[] = { "interval", "t3", "n3", "on_down", "answer_rate", NULL };
-	static const char *const ei_keys[] = { "enabled", "rate", "quiet", "remove_tunnel", NULL };
+	static const char *const ei_keys[] = { "enabled", "rate", "quiet", "remove_tunnel", "accept_rate", NULL };
 	static const char *const m_keys[] = { "listen", NULL };
 	struct vctx *v = &ld->v;
 	struct conf *c = ld->c;
@@ -607,6 +607,7 @@ static void load_misc(struct loader *ld, const config_setting_t *root)
 		get_bool(v, g, "enabled", "error_indication", &c->error_indication.enabled);
 		get_uint(v, g, "rate", "error_indication", 0, 1000000, &c->error_indication.rate);
 		get_uint(v, g, "quiet", "error_indication", 0, 3600, &c->error_indication.quiet);
+		get_uint(v, g, "accept_rate", "error_indication", 1, 1000000, &c->error_indication.accept_rate);
 		get_bool(v, g, "remove_tunnel", "error_indication",
 			 &c->error_indication.remove_tunnel);
 	}
@@ -1100,6 +1101,7 @@ static void set_defaults(struct conf *c)
 	c->echo.answer_rate = 20;
 	c->error_indication.enabled = true;
 	c->error_indication.rate = 100;
+	c->error_indication.accept_rate = 100;
 	conf_parse_endpoint("127.0.0.1", METRICS_PORT, &c->metrics.listen);
 	snprintf(c->tun.name, sizeof c->tun.name, "gtp0");
 	c->tun.mtu = 1452;

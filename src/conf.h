@@ -85,6 +85,7 @@ struct conf {
 		unsigned rate;            /* per peer per second */
 		unsigned quiet;           /* seconds after start with none sent */
 		bool remove_tunnel;       /* a valid one received removes a runtime tunnel */
+		unsigned accept_rate;     /* received ones looked at, per peer per second */
 	} error_indication;
 	struct {
 		bool enabled;

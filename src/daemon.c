@@ -961,7 +961,9 @@ static void arm_tick(struct daemon *d, uint64_t next_ns)
 	sd_event_source_set_enabled(d->tick, SD_EVENT_ONESHOT);
 }
 
-static void error_ind_event(struct daemon *d, const struct dp_event *ev)
+/* count Error Indications alike (same peer and TEID) in a row, merged
+ * into one event and one log line. */
+static void error_ind_event(struct daemon *d, const struct dp_event *ev, unsigned count)
 {
 	struct state *s = d->st;
 	int pi = conf_peer_index(s->conf, ev->peer);
@@ -969,23 +971,35 @@ static void error_ind_event(struct daemon *d, const struct dp_event *ev)
 	json_object *f;
 	char name[CONF_NAME_MAX + 1] = "";
 
+	if (ev->tunnel == TUNNEL_NONE) {
+		log_ratelimited(LOG_LVL_NOTICE, "%u error indications from %s for TEID 0x%x, which no tunnel "
+				"sends with to it: ignored", count, ev->peer, ev->teid);
+		return;
+	}
 	if (t == TUNNEL_NONE)
 		return;   /* the tunnel went away since */
-	state_count_err_ind(s, t);
-	s->peers[pi]->err_ind_rx++;
+	for (unsigned i = 0; i < count; i++)
+		state_count_err_ind(s, t);
+	s->peers[pi]->err_ind_rx += count;
 	snprintf(name, sizeof(name), "%s", tunnel_name(s, &s->tunnels[t]));
 	f = json_object_new_object();
 	json_object_object_add(f, "peer", json_object_new_string(ev->peer));
 	json_object_object_add(f, "teid", json_object_new_int64(ev->teid));
 	json_object_object_add(f, "tunnel", json_object_new_string(name));
+	json_object_object_add(f, "count", json_object_new_int64(count));
 	daemon_event(d, CTL_EV_ERROR_INDICATION, f);
-	log_ratelimited(LOG_LVL_NOTICE, "error indication from %s for tunnel %s (TEID 0x%x)",
-			ev->peer, name, ev->teid);
+	log_ratelimited(LOG_LVL_NOTICE, "%u error indication%s from %s for tunnel %s (TEID 0x%x)",
+			count, count == 1 ? "" : "s", ev->peer, name, ev->teid);
 	if (s->conf->error_indication.remove_tunnel && (s->tunnels[t].flags & TUNNEL_RUNTIME)) {
 		char err[128];
 
 		daemon_tunnel_del(d, name, err, sizeof(err));
 	}
+}
+
+static bool same_error_ind(const struct dp_event *a, const struct dp_event *b)
+{
+	return a->kind == b->kind && a->teid == b->teid && a->tunnel == b->tunnel && !strcmp(a->peer, b->peer);
 }
 
 static void tun_lost_event(struct daemon *d)
@@ -1013,11 +1027,27 @@ static int on_notify(sd_event_source *src, int fd, uint32_t revents, void *ud)
 		/* EAGAIN: a spurious wake-up */
 	}
 	arm_tick(d, peers_check(d));
-	for (n = 0; n < 1024 && dp_event_pop(&d->dp, &ev); n++)
-		if (ev.kind == DP_EV_ERROR_IND)
-			error_ind_event(d, &ev);
-		else if (ev.kind == DP_EV_TUN_LOST)
+	/* The device's loss is carried by the workers' state, not only by the
+	 * event (a full ring loses events). */
+	for (unsigned w = 0; w < d->n_workers && !d->tun_lost; w++)
+		if (__atomic_load_n(&d->dp.w[w].tun_lost, __ATOMIC_RELAXED))
 			tun_lost_event(d);
+	for (n = 0; n < 1024 && dp_event_pop(&d->dp, &ev); n++) {
+		if (ev.kind == DP_EV_ERROR_IND) {
+			struct dp_event next;
+			unsigned count = 1;
+
+			/* Alike ones in a row are one event with a count. */
+			while (n < 1024 && dp_event_peek(&d->dp, &next) && same_error_ind(&ev, &next)) {
+				dp_event_pop(&d->dp, &next);
+				count++;
+				n++;
+			}
+			error_ind_event(d, &ev, count);
+		} else if (ev.kind == DP_EV_TUN_LOST) {
+			tun_lost_event(d);
+		}
+	}
 	/* More may wait: come back once the loop's other sources had a turn. */
 	v = 1;
 	if (n == 1024 && write(fd, &v, sizeof(v)) < 0) {

@@ -283,22 +283,16 @@ static uint8_t *sig_buf(struct scratch *sc)
  * may be spoofed: they share a budget per peer, or a global one for
  * non-peers. error_indication.enabled and .quiet are about Error
  * Indications (ei) only. */
+static bool bucket_allowed(struct rxctx *x, struct tbucket *b, unsigned conf_rate);
+
 static bool sig_allowed(struct rxctx *x, struct peer *p, bool ei)
 {
-	struct dp *dp = x->w->dp;
 	const struct conf *c = x->s->conf;
-	struct tbucket *b = p ? &p->ei_tb[x->w->id] : &x->w->ei_global;
-	/* Each worker's share of the configured rate (at least one a second),
-	 * a second's worth as burst. The worker owns its buckets: it sets them
-	 * up itself, full, for a new peer or when a reload changed the rate. */
-	uint64_t share = c->error_indication.rate / dp->n_workers, rate = share ? share : 1;
 
 	if (!c->error_indication.rate ||
-	    (ei && (!c->error_indication.enabled || rx_now(x) < dp->quiet_until_ns)))
+	    (ei && (!c->error_indication.enabled || rx_now(x) < x->w->dp->quiet_until_ns)))
 		return false;
-	if (b->rate != rate)
-		tbucket_init(b, rate, rate, rx_now(x));
-	return tbucket_take(b, 1, rx_now(x));
+	return bucket_allowed(x, p ? &p->ei_tb[x->w->id] : &x->w->ei_global, c->error_indication.rate);
 }
 
 static void send_error_ind(struct rxctx *x, struct peer *p, const struct msghdr *mh,
@@ -356,16 +350,22 @@ static void send_sehn(struct rxctx *x, struct peer *p, const struct sockaddr *sr
 		       (struct txmeta){ TX_EXTRA, NULL, peer_ctr(x->w, p), &x->w->st.sehn_tx });
 }
 
-static bool echo_allowed(struct rxctx *x, struct peer *p)
+/* One of conf_rate a second (this worker's share, at least one), a second's
+ * worth as burst. The worker owns its buckets: set up full at first use and
+ * when a reload changed the rate. */
+static bool bucket_allowed(struct rxctx *x, struct tbucket *b, unsigned conf_rate)
 {
-	struct tbucket *b = p ? &p->echo_tb[x->w->id] : &x->w->echo_global;
-	uint64_t share = x->s->conf->echo.answer_rate / x->w->dp->n_workers, rate = share ? share : 1;
+	uint64_t share = conf_rate / x->w->dp->n_workers, rate = share ? share : 1;
 
-	/* The worker owns its buckets: set up full at first use and when a
-	 * reload changed the rate. */
 	if (b->rate != rate)
 		tbucket_init(b, rate, rate, rx_now(x));
 	return tbucket_take(b, 1, rx_now(x));
+}
+
+static bool echo_allowed(struct rxctx *x, struct peer *p)
+{
+	return bucket_allowed(x, p ? &p->echo_tb[x->w->id] : &x->w->echo_global,
+			      x->s->conf->echo.answer_rate);
 }
 
 static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,
@@ -450,15 +450,24 @@ static void rx_error_ind(struct rxctx *x, const uint8_t *pkt, const struct gtpu_
 		drop(x->w, DROP_ERROR_IND_IGNORED);
 		return;
 	}
+	/* A peer's Error Indications are looked at under a budget: past it a
+	 * flood (its source address spoofed, every TEID guessed) costs a
+	 * counter only, and never reaches the control thread. */
+	if (!bucket_allowed(x, &p->ei_rx_tb[x->w->id], x->s->conf->error_indication.accept_rate)) {
+		drop(x->w, DROP_ERROR_IND_RATE_LIMIT);
+		return;
+	}
 	for (t = 0; t < x->s->n_peers && x->s->peers[t] != p; t++)
 		;
 	t = state_lookup_to(x->s, t, ies.teid_data);
 	if (t == TUNNEL_NONE) {
-		drop(x->w, DROP_ERROR_IND_IGNORED);
-		return;
+		/* Its own reason, and the control thread logs it (rate-limited):
+		 * a peer that knows of tunnels gtpud does not, or a wrong guess. */
+		drop(x->w, DROP_ERROR_IND_UNKNOWN_TEID);
+	} else {
+		INC(x->w->st.err_ind_rx, 1);
+		INC(x->w->st.answered, 1);
 	}
-	INC(x->w->st.err_ind_rx, 1);
-	INC(x->w->st.answered, 1);
 	ev.tunnel = t;
 	ev.gen = x->w->seen_gen;
 	memcpy(ev.peer, p->name, sizeof(ev.peer));

@@ -38,6 +38,8 @@ enum drop_reason {
 	DROP_TUN_ERROR,          /* writing to the TUN device failed */
 	DROP_NOT_UNICAST,        /* sent to a broadcast or multicast address */
 	DROP_ECHO_RATE_LIMIT,    /* Echo Request over echo.answer_rate: not answered */
+	DROP_ERROR_IND_UNKNOWN_TEID, /* Error Indication from a peer for a TEID no tunnel sends to it */
+	DROP_ERROR_IND_RATE_LIMIT,   /* Error Indication over error_indication.accept_rate */
 	DROP__COUNT
 };
 
@@ -62,7 +64,7 @@ struct wstats {
 /* Something a worker tells the control thread (Error Indication received). */
 struct dp_event {
 	uint32_t kind;           /* DP_EV_* */
-	uint32_t tunnel;         /* index in the state of gen */
+	uint32_t tunnel;         /* index in the state of gen; TUNNEL_NONE: no tunnel has the TEID */
 	uint64_t gen;
 	char peer[CONF_NAME_MAX + 1];
 	uint32_t teid;
@@ -80,7 +82,7 @@ struct dp_worker {
 	int sock_family[DP_MAX_SOCKS];
 	unsigned n_socks;
 	int tun_fd;              /* -1 none */
-	bool tun_lost;           /* the device went away: not read any more */
+	bool tun_lost;           /* the device went away: not read any more (atomic: the control thread reads it) */
 	bool stop;               /* atomic: set by dp_stop, which then wakes the worker */
 	uint64_t seen_gen;       /* QSBR: generation last seen, UINT64_MAX while idle */
 	struct wstats st;
@@ -133,6 +135,8 @@ static inline struct state *dp_state(struct dp *dp)
 void dp_stats(struct dp *dp, struct wstats *out);
 /* Pop one event of any worker; false when none. Control thread only. */
 bool dp_event_pop(struct dp *dp, struct dp_event *ev);
+/* The event dp_event_pop would return next, left where it is. */
+bool dp_event_peek(struct dp *dp, struct dp_event *ev);
 /* Index of the socket to send to sa from: the one bound to the local
  * address the route to sa uses, else a wildcard one, else the first of the
  * family; -1 when none (no route, no socket of the family). */

@@ -29,6 +29,8 @@ const char *drop_reason_name(enum drop_reason r)
 	case DROP_TUN_ERROR: return "tun_error";
 	case DROP_NOT_UNICAST: return "not_unicast";
 	case DROP_ECHO_RATE_LIMIT: return "echo_rate_limit";
+	case DROP_ERROR_IND_UNKNOWN_TEID: return "error_ind_unknown_teid";
+	case DROP_ERROR_IND_RATE_LIMIT: return "error_ind_rate_limit";
 	case DROP__COUNT: break;
 	}
 	return "unknown";
@@ -416,7 +418,8 @@ void dp_stats(struct dp *dp, struct wstats *out)
 	}
 }
 
-bool dp_event_pop(struct dp *dp, struct dp_event *ev)
+/* The next event of any worker into ev; with take, removed from its ring. */
+static bool event_next(struct dp *dp, struct dp_event *ev, bool take)
 {
 	for (unsigned i = 0; i < dp->n_workers; i++) {
 		struct dp_worker *w = &dp->w[i];
@@ -425,10 +428,21 @@ bool dp_event_pop(struct dp *dp, struct dp_event *ev)
 		if (tail == __atomic_load_n(&w->ev_head, __ATOMIC_ACQUIRE))
 			continue;
 		*ev = w->evq[tail % DP_EVQ];
-		__atomic_store_n(&w->ev_tail, tail + 1, __ATOMIC_RELEASE);
+		if (take)
+			__atomic_store_n(&w->ev_tail, tail + 1, __ATOMIC_RELEASE);
 		return true;
 	}
 	return false;
+}
+
+bool dp_event_pop(struct dp *dp, struct dp_event *ev)
+{
+	return event_next(dp, ev, true);
+}
+
+bool dp_event_peek(struct dp *dp, struct dp_event *ev)
+{
+	return event_next(dp, ev, false);
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)

@@ -323,7 +323,7 @@ void dp_ep_lost(struct dp_worker *w)
 
 	if (w->tun_lost)
 		return;
-	w->tun_lost = true;
+	__atomic_store_n(&w->tun_lost, true, __ATOMIC_RELEASE);
 	dp_push_event(w, &ev);
 }
 

@@ -173,10 +173,12 @@ static struct peer *peer_new(const struct conf_peer *cp, unsigned n_workers)
 	p->ctr = calloc(n_workers, sizeof(*p->ctr));
 	p->ei_tb = calloc(n_workers, sizeof(*p->ei_tb));
 	p->echo_tb = calloc(n_workers, sizeof(*p->echo_tb));
-	if (!p->ctr || !p->ei_tb || !p->echo_tb) {
+	p->ei_rx_tb = calloc(n_workers, sizeof(*p->ei_rx_tb));
+	if (!p->ctr || !p->ei_tb || !p->echo_tb || !p->ei_rx_tb) {
 		free(p->ctr);
 		free(p->ei_tb);
 		free(p->echo_tb);
+		free(p->ei_rx_tb);
 		free(p);
 		return NULL;
 	}
@@ -196,6 +198,7 @@ static void peer_unref(struct peer *p)
 	free(p->ctr);
 	free(p->ei_tb);
 	free(p->echo_tb);
+	free(p->ei_rx_tb);
 	free(p);
 }
 

@@ -65,6 +65,7 @@ struct peer {
 	struct ctr *ctr;              /* [n_workers] */
 	struct tbucket *ei_tb;        /* [n_workers] Error Indications */
 	struct tbucket *echo_tb;      /* [n_workers] Echo Responses */
+	struct tbucket *ei_rx_tb;     /* [n_workers] Error Indications received */
 };
 
 #define TUNNEL_ENDPOINT 0x01     /* has ue: decapsulated onto the TUN device */

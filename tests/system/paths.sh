@@ -96,7 +96,8 @@ ei enb 192.0.2.10 0x600 198.51.100.20
 check "an Error Indication from a non-peer source is ignored" wait_for 2 test "$(drops error_ind_ignored)" = 1
 check "... and tears nothing down" sh -c "'$GTPUCTL' -s '$T_DIR/ctl.sock' --json tunnels rt1 >/dev/null"
 ei upf 198.51.100.20 0x999 198.51.100.20
-check "one from the peer naming a TEID we do not send to it is ignored" wait_for 2 test "$(drops error_ind_ignored)" = 2
+check "one from the peer naming a TEID we do not send to it is ignored, under a reason of its own" \
+	wait_for 2 test "$(drops error_ind_unknown_teid)" = 1
 ei upf 198.51.100.20 0x200 198.51.100.20
 check "one from the peer naming a config tunnel is counted per tunnel" \
 	wait_for 2 test "$(json tunnels ue1 | get "d[0]['error_indications_received']")" = 1

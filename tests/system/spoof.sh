@@ -7,7 +7,9 @@
 #   another port; no Recovery value is taken from them;
 # - Echo Requests are answered under echo.answer_rate, never with S=0;
 # - datagrams to a broadcast address get no answer, and an Error
-#   Indication names the address that received the G-PDU.
+#   Indication names the address that received the G-PDU;
+# - a flood of Error Indications that could be genuine costs a counter,
+#   and the events it makes are merged with a count.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_scapy
@@ -110,6 +112,25 @@ check "a G-PDU with an unknown TEID to 255.255.255.255 gets no Error Indication"
 check "... all counted as not_unicast" test "$(drops not_unicast)" = 6
 out=$(send enb 192.0.2.10 2152 192.0.2.1 1 "GTP_U_Header(gtp_type=255, teid=0x999)/Raw(b'x')")
 check "to the unicast address it gets an Error Indication naming 192.0.2.1 ($out)" test "$out" = "26:0:192.0.2.1"
+# ---- 2: a flood of spoofed Error Indications costs a counter ----
+# From upf's address, naming it and a TEID gtpud sends to it: believable,
+# so only the budget (error_indication.accept_rate, 100/s) holds it.
+"$GTPUCTL" -s "$T_DIR/ctl.sock" --json monitor >"$T_DIR/mon" 2>&1 &
+MON=$!
+T_PIDS="$T_PIDS $MON"
+sleep 0.3
+send upf 198.51.100.20 40002 198.51.100.1 2000 \
+	"GTP_U_Header(gtp_type=26, teid=0, S=1, seq=1)/GTPErrorIndication(IE_list=[IE_TEIDI(TEIDI=0x200), IE_GSNAddress(length=4, ipv4_address='198.51.100.20')])" >/dev/null
+sleep 1
+kill "$MON" 2>/dev/null
+acc=$(json stats | jq .error_indications_received)
+lim=$(drops error_ind_rate_limit)
+check "2000 spoofed Error Indications: at most a second's budget looked at ($acc), the rest counted ($lim)" \
+	test "$acc" -le 220 -a $((acc + lim)) = 2000
+ev=$(grep -c '"error_indication"' "$T_DIR/mon")
+sum=$(jq -s '[.[] | select(.event == "error_indication") | .count] | add // 0' "$T_DIR/mon")
+check "... told as few events with counts ($ev events, $sum in all)" test "$ev" -le "$acc" -a "$sum" = "$acc"
+check "... and no event lost" test "$(json stats | jq .events_lost)" = 0
 r=$(json stats | jq '.rx_packets == .forwarded + .answered + .dropped')
 check "every datagram counted once (rx = forwarded + answered + dropped)" test "$r" = true
 done_testing
