@@ -577,6 +577,10 @@ static void load_misc(struct loader *ld, const config_setting_t *root)
 	}
 	get_uint(v, root, "workers", "", 1, 64, &c->workers);
 	get_uint(v, root, "max_runtime_tunnels", "", 0, CONF_MAX_RUNTIME, &c->max_runtime);
+	if (get_str(v, root, "user", "", "a user name", &s) > 0 && s[0])
+		c->user = xstrdup(ld, s);
+	if (get_str(v, root, "group", "", "a group name", &s) > 0 && s[0])
+		c->group = xstrdup(ld, s);
 	if (get_str(v, root, "state_directory", "", "an absolute directory path", &s) > 0) {
 		if (s[0] != '/' && s[0])
 			err(v, config_setting_get_member(root, "state_directory"),
@@ -1111,7 +1115,7 @@ static int check_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "listen", "control", "log_level", "workers", "echo",
 					    "error_indication", "metrics", "peers", "tun", "tunnels",
-					    "max_runtime_tunnels", "state_directory", NULL };
+					    "max_runtime_tunnels", "state_directory", "user", "group", NULL };
 	check_keys(&ld->v, root, "", keys);
 	load_listen(ld, root);
 	load_control(ld, root);
@@ -1437,6 +1441,8 @@ void conf_free(struct conf *c)
 	free(c->peers);
 	free(c->control.path);
 	free(c->state_directory);
+	free(c->user);
+	free(c->group);
 	free(c->control.group);
 	free(c->file);
 	free(c);

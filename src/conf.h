@@ -73,6 +73,7 @@ struct conf {
 	unsigned workers;         /* 1 .. 64 */
 	unsigned max_runtime;     /* runtime tunnels at most (max_runtime_tunnels) */
 	char *state_directory;    /* owned; NULL: $STATE_DIRECTORY, else none */
+	char *user, *group;       /* owned; to become after start-up when run as root, or NULL */
 	struct {
 		unsigned interval;        /* seconds, 0 = no Echo */
 		unsigned t3;              /* seconds */

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sd.h"
+#include "privs.h"
 #include "statefile.h"
 #include "tunnel.h"
 #include "util.h"
@@ -754,6 +755,8 @@ static int keep_static(const struct conf *old, struct conf *c)
 		log_warn("metrics changed: applies after a restart, ignoring");
 	if (!same_str(c->state_directory, old->state_directory))
 		log_warn("state_directory changed: applies after a restart, ignoring");
+	if (!same_str(c->user, old->user) || !same_str(c->group, old->group))
+		log_warn("user or group changed: applies after a restart, ignoring");
 
 	if (!path || (old->control.group && !group)) {
 		free(path);
@@ -1264,6 +1267,13 @@ static int run(struct daemon *d, struct conf *c)
 			return conf_free(c), fail(EXIT_STARTUP, r, err);
 		}
 	}
+	/* Everything that needs privilege is done (sockets bound, TUN device
+	 * set up, control socket created): give it up before any thread runs. */
+	r = privs_drop(c->user, c->group, err, sizeof(err));
+	if (r < 0)
+		return conf_free(c), fail(EXIT_STARTUP, r, err);
+	if (r > 0)
+		log_info("user \"%s\" not taken on: gtpud does not run as root, ignoring", c->user);
 	state_dir_init(d, c);
 	r = state_new(c, NULL, 0, c->max_runtime, NULL, d->n_workers, &d->st, NULL);
 	if (r < 0)
