@@ -287,7 +287,8 @@ int daemon_batch_spec(struct daemon *d, struct daemon_batch *b, const struct ctl
 	t = &b->rows[b->n];
 	*t = ct;
 	t->ue = (struct conf_addr *)(uintptr_t)b->n_ue;   /* an offset until sealed */
-	memcpy(b->ue + b->n_ue, ue, ct.n_ue * sizeof(*ue));
+	if (ct.n_ue)
+		memcpy(b->ue + b->n_ue, ue, ct.n_ue * sizeof(*ue));
 	b->n_ue += sp->n_ue;
 	memcpy(b->names + b->names_len, sp->name, nlen);
 	b->name_off[b->n] = (uint32_t)b->names_len;
