@@ -279,6 +279,7 @@ static size_t make_pktinfo(int family, uint8_t *ctl, size_t cap)
 		struct in_pktinfo pi = { 0 };
 
 		inet_pton(AF_INET, "192.0.2.1", &pi.ipi_addr);
+		pi.ipi_spec_dst = pi.ipi_addr;      /* unicast: sent to the address that received it */
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
