@@ -53,6 +53,11 @@ struct client {
 	bool close_after_flush;
 	bool dead;                /* free at the next safe point */
 	bool busy;                /* in its own callback: ctl_event must not free it */
+	/* A streamed reply in progress: its command, arguments and cursor.
+	 * No other request of the client is handled until it ends. */
+	const struct ctl_cmd *stream;
+	json_object *stream_args;
+	uint64_t cursor;
 };
 
 struct ctl {
@@ -178,6 +183,7 @@ static void client_free(struct client *cl)
 	free(cl->groups);
 	free(cl->in);
 	free(cl->out);
+	json_object_put(cl->stream_args);
 	free(cl);
 }
 
@@ -270,6 +276,8 @@ static void reply_error(struct client *cl, int result, const char *fmt, ...)
 	queue_reply(cl, result, NULL, msg, NULL);
 }
 
+static void stream_start(struct ctl *c, struct client *cl, const struct ctl_cmd *cmd, json_object *args);
+
 static void run_command(struct ctl *c, struct client *cl, const struct ctl_request *req)
 {
 	const struct ctl_cmd *cmd;
@@ -305,6 +313,10 @@ static void run_command(struct ctl *c, struct client *cl, const struct ctl_reque
 			    cmd->batch ? " with arguments" : "");
 		return;
 	}
+	if (cmd->stream && !req->batch) {
+		stream_start(c, cl, cmd, req->args);
+		return;
+	}
 	r = req->batch ? cmd->batch(c->ctx, req->batch, &data, &errors) :
 			 cmd->fn(c->ctx, req->args, &data, &errors);
 	if (r < 0 || r > CTL_RESULT_MAX) {
@@ -318,6 +330,78 @@ static void run_command(struct ctl *c, struct client *cl, const struct ctl_reque
 		r = CTL_E_INTERNAL;
 	}
 	queue_reply(cl, r, data, NULL, errors);
+}
+
+/* The elements of chunk (a JSON array) appended to the client's output,
+ * each after a comma but the very first of the reply. */
+static void queue_elements(struct client *cl, json_object *chunk, bool first)
+{
+	size_t n = json_object_array_length(chunk);
+
+	for (size_t i = 0; i < n && !cl->dead; i++) {
+		size_t len;
+		const char *t = json_object_to_json_string_length(json_object_array_get_idx(chunk, i),
+								   JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+		if (!first || i)
+			queue(cl, ",", 1);
+		queue(cl, t, len);
+	}
+}
+
+/* More of a streamed reply while little waits for the client: a client
+ * that does not read holds one piece, and costs nothing more. */
+static void stream_more(struct ctl *c, struct client *cl)
+{
+	while (cl->stream && !cl->dead && cl->out_len - cl->out_off < CTL_STREAM_LOW) {
+		json_object *chunk = json_object_new_array(), *errors = NULL;
+		int r;
+
+		if (!chunk) {
+			cl->dead = true;
+			break;
+		}
+		if (cl->cursor != CTL_STREAM_END) {
+			r = cl->stream->stream(c->ctx, cl->stream_args, &cl->cursor, chunk, &errors);
+			json_object_put(errors);
+			if (r != CTL_OK)
+				cl->cursor = CTL_STREAM_END;   /* what was sent stands */
+			queue_elements(cl, chunk, false);
+		}
+		json_object_put(chunk);
+		if (cl->cursor == CTL_STREAM_END) {
+			queue(cl, "]}\n", 3);
+			cl->stream = NULL;
+			json_object_put(cl->stream_args);
+			cl->stream_args = NULL;
+		}
+	}
+}
+
+/* The first piece of a streamed reply: an error as any reply, else the
+ * head of {"version":1,"result":0,"data":[...]} and what follows as the
+ * client reads. */
+static void stream_start(struct ctl *c, struct client *cl, const struct ctl_cmd *cmd, json_object *args)
+{
+	json_object *chunk = json_object_new_array(), *errors = NULL;
+	char head[64];
+	int r;
+
+	cl->cursor = 0;
+	r = chunk ? cmd->stream(c->ctx, args, &cl->cursor, chunk, &errors) : CTL_E_INTERNAL;
+	if (r != CTL_OK) {
+		json_object_put(chunk);
+		queue_reply(cl, r, NULL, NULL, errors);
+		return;
+	}
+	snprintf(head, sizeof(head), "{\"version\":%d,\"result\":0,\"data\":[", CTL_PROTO_VERSION);
+	queue(cl, head, strlen(head));
+	queue_elements(cl, chunk, true);
+	json_object_put(chunk);
+	cl->stream = cmd;
+	cl->stream_args = json_object_get(args);
+	stream_more(c, cl);
 }
 
 static void handle_line(struct ctl *c, struct client *cl, const char *line, size_t len)
@@ -344,14 +428,14 @@ static void handle_input(struct ctl *c, struct client *cl, bool eof)
 
 	/* A long request arrives in many reads: the newline is looked for in
 	 * what is new only. */
-	while (!cl->dead && !cl->close_after_flush &&
+	while (!cl->dead && !cl->close_after_flush && !cl->stream &&
 	       (nl = memchr(cl->in + cl->in_scan, '\n', cl->in_len - cl->in_scan))) {
 		handle_line(c, cl, cl->in + start, (size_t)(nl - (cl->in + start)));
 		start = (size_t)(nl - cl->in) + 1;
 		cl->in_scan = start;
 	}
 	cl->in_scan = cl->in_len - start;
-	if (eof && !cl->dead && !cl->close_after_flush && start < cl->in_len) {
+	if (eof && !cl->dead && !cl->close_after_flush && !cl->stream && start < cl->in_len) {
 		/* The last line of "printf ... | socat" may lack its newline. */
 		handle_line(c, cl, cl->in + start, cl->in_len - start);
 		start = cl->in_len;
@@ -427,13 +511,13 @@ static bool client_update(struct client *cl)
 	bool pending = cl->out_off < cl->out_len;
 	uint32_t events = 0;
 
-	if (cl->dead || (!pending && (cl->close_after_flush || (cl->read_closed && !cl->monitor)))) {
+	if (cl->dead || (!pending && !cl->stream && (cl->close_after_flush || (cl->read_closed && !cl->monitor)))) {
 		client_free(cl);
 		return false;
 	}
-	if (!cl->read_closed)
+	if (!cl->read_closed && !cl->stream)
 		events |= EPOLLIN;
-	if (pending)
+	if (pending || cl->stream)
 		events |= EPOLLOUT;
 	if (sd_event_source_set_io_events(cl->io, events) < 0) {
 		client_free(cl);
@@ -450,6 +534,14 @@ static int client_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	cl->busy = true;
 	if (revents & EPOLLIN)
 		read_input(cl->ctl, cl);
+	flush(cl);
+	if (cl->stream) {
+		stream_more(cl->ctl, cl);
+		flush(cl);
+		/* Ended: the requests that came meanwhile, in order. */
+		if (!cl->stream && cl->in_len)
+			handle_input(cl->ctl, cl, cl->read_closed);
+	}
 	cl->busy = false;
 	flush(cl);
 	/* HUP: the peer can read no more; ERR: the socket is broken. */

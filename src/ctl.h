@@ -7,6 +7,7 @@
 #define GTPUD_CTL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
@@ -20,14 +21,28 @@ struct ctl;
  * caller owns *data and *errors. ctx is what ctl_new was given. */
 typedef int (*ctl_cmd_fn)(void *ctx, json_object *args, json_object **data, json_object **errors);
 
+/* A command whose data is an array too large to build whole (tunnels): the
+ * transport asks for it a piece at a time, as the client reads. Each call
+ * appends elements from *cursor on (at most CTL_STREAM_CHUNK) to chunk,
+ * a JSON array, and moves *cursor on; CTL_STREAM_END when there are no
+ * more. *cursor is 0 at the first call, which may fail as fn does (then
+ * *errors). Between calls the data may change: each element is sent once
+ * at most, as it is when its turn comes. */
+#define CTL_STREAM_END UINT64_MAX
+#define CTL_STREAM_CHUNK 256
+typedef int (*ctl_stream_fn)(void *ctx, json_object *args, uint64_t *cursor, json_object *chunk,
+			     json_object **errors);
+
 struct ctl_cmd {
 	const char *name;       /* "status", "tunnel add", ... */
 	bool mutating;          /* needs root or the control group */
 	ctl_cmd_fn fn;
 	ctl_cmd_fn batch;       /* with a "batch" of lines instead of args, or NULL */
+	ctl_stream_fn stream;   /* instead of fn, or NULL */
 };
 
 #define CTL_MAX_OUTPUT (4u << 20)   /* bytes queued for one client before it is dropped */
+#define CTL_STREAM_LOW (64u << 10)  /* a stream's next piece is made when less than this waits */
 #define CTL_GROUP_CACHE 32          /* uids whose group membership is remembered */
 #define CTL_GROUP_CACHE_SECS 60     /* for this long */
 

@@ -219,6 +219,44 @@ static int cmd_tunnels(void *ctx, json_object *args, json_object **data, json_ob
 	return CTL_OK;
 }
 
+/* "tunnels" streamed to a client (ctl.h): CTL_STREAM_CHUNK tunnels a call,
+ * in slot order from the cursor, as the client reads. */
+static int cmd_tunnels_stream(void *ctx, json_object *args, uint64_t *cursor, json_object *chunk,
+			      json_object **errors)
+{
+	struct daemon *d = ctx;
+	const struct state *s = d->st;
+	unsigned n = 0;
+	uint64_t i;
+
+	if (json_object_array_length(args) || *cursor == 0) {
+		/* A name, a usage error or the limit: as the whole reply does. */
+		json_object *data = NULL;
+		int r;
+
+		if (json_object_array_length(args)) {
+			r = cmd_tunnels(ctx, args, &data, errors);
+			if (r == CTL_OK)
+				json_object_array_add(chunk, json_object_get(json_object_array_get_idx(data, 0)));
+			json_object_put(data);
+			*cursor = CTL_STREAM_END;
+			return r;
+		}
+		if (s->n_tunnels > TUNNELS_LIST_MAX) {
+			*errors = errors1("too many tunnels to list: name one (tunnels NAME) or use metrics");
+			return CTL_E_LIMIT;
+		}
+	}
+	for (i = *cursor; i < s->hi && n < CTL_STREAM_CHUNK; i++) {
+		if (!(s->tunnels[i].flags & TUNNEL_LIVE))
+			continue;
+		json_object_array_add(chunk, tunnel_json(s, (uint32_t)i));
+		n++;
+	}
+	*cursor = i < s->hi ? i : CTL_STREAM_END;
+	return CTL_OK;
+}
+
 static int result_of(int r)
 {
 	return r == -EEXIST ? CTL_E_EXISTS : r == -ENOENT ? CTL_E_NOT_FOUND :
@@ -408,14 +446,14 @@ static int cmd_metrics(void *ctx, json_object *args, json_object **data, json_ob
 }
 
 const struct ctl_cmd ctl_cmds[] = {
-	{ "status", false, cmd_status, NULL },
-	{ "stats", false, cmd_stats, NULL },
-	{ "peers", false, cmd_peers, NULL },
-	{ "tunnels", false, cmd_tunnels, NULL },
-	{ "metrics", false, cmd_metrics, NULL },
-	{ "tunnel add", true, cmd_tunnel_add, cmd_tunnel_add_batch },
-	{ "tunnel del", true, cmd_tunnel_del, cmd_tunnel_del_batch },
-	{ "reload", true, cmd_reload, NULL },
-	{ NULL, false, NULL, NULL },
+	{ "status", false, cmd_status, NULL, NULL },
+	{ "stats", false, cmd_stats, NULL, NULL },
+	{ "peers", false, cmd_peers, NULL, NULL },
+	{ "tunnels", false, cmd_tunnels, NULL, cmd_tunnels_stream },
+	{ "metrics", false, cmd_metrics, NULL, NULL },
+	{ "tunnel add", true, cmd_tunnel_add, cmd_tunnel_add_batch, NULL },
+	{ "tunnel del", true, cmd_tunnel_del, cmd_tunnel_del_batch, NULL },
+	{ "reload", true, cmd_reload, NULL, NULL },
+	{ NULL, false, NULL, NULL, NULL },
 };
 

@@ -77,14 +77,14 @@ static int cmd_tadd(void *ctx, json_object *args, json_object **data, json_objec
 }
 
 static const struct ctl_cmd cmds[] = {
-	{ "status", false, cmd_status, NULL },
-	{ "echo", false, cmd_echo, NULL },
-	{ "fail", false, cmd_fail, NULL },
-	{ "errno", false, cmd_errno, NULL },
-	{ "big", false, cmd_big, NULL },
-	{ "emit", false, cmd_emit, NULL },
-	{ "tunnel add", true, cmd_tadd, NULL },
-	{ NULL, false, NULL, NULL },
+	{ "status", false, cmd_status, NULL, NULL },
+	{ "echo", false, cmd_echo, NULL, NULL },
+	{ "fail", false, cmd_fail, NULL, NULL },
+	{ "errno", false, cmd_errno, NULL, NULL },
+	{ "big", false, cmd_big, NULL, NULL },
+	{ "emit", false, cmd_emit, NULL, NULL },
+	{ "tunnel add", true, cmd_tadd, NULL, NULL },
+	{ NULL, false, NULL, NULL, NULL },
 };
 
 /* ---- harness ---- */
