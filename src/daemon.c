@@ -1273,8 +1273,10 @@ static int run(struct daemon *d, struct conf *c)
 	r = privs_drop(c->user, c->group, err, sizeof(err));
 	if (r < 0)
 		return conf_free(c), fail(EXIT_STARTUP, r, err);
-	if (r > 0)
+	if (r == 1)
 		log_info("user \"%s\" not taken on: gtpud does not run as root, ignoring", c->user);
+	else if (r == 2)
+		log_warn("%s", err);
 	state_dir_init(d, c);
 	r = state_new(c, NULL, 0, c->max_runtime, NULL, d->n_workers, &d->st, NULL);
 	if (r < 0)
