@@ -98,9 +98,9 @@ static int read_all(const char *path, char **out, size_t *len)
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = errno ? -errno : -EINVAL;
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		close(fd);
-		return r ? r : -EINVAL;
+		return r;
 	}
 	if (!(buf = malloc((size_t)st.st_size + 1))) {
 		close(fd);
