@@ -260,6 +260,8 @@ static void print_stats(json_object *d)
 		{ "end_markers", "end markers", false },
 		{ "tun_rx_packets", "tun received packets", false },
 		{ "tun_tx_packets", "tun sent packets", false },
+		{ "icmp_sent", "icmp errors sent", false },
+		{ "events_lost", "events lost", false },
 		{ "log_lines", "log lines", false },
 		{ "log_lines_suppressed", "log lines suppressed", false },
 	};

@@ -17,10 +17,10 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: gtpud [-c FILE] [-t] [-V] [-h]\n"
-		   "  -c FILE   configuration file (default " DEFAULT_CONF ")\n"
-		   "  -t        check the configuration and exit: 0 valid, 1 invalid, 3 unreadable\n"
-		   "  -V        print the version and exit\n"
-		   "  -h        print this help and exit\n"
+		   "  -c, --config FILE   configuration file (default " DEFAULT_CONF ")\n"
+		   "  -t, --test          check the configuration and exit: 0 valid, 1 invalid, 3 unreadable\n"
+		   "  -V, --version       print the version and exit\n"
+		   "  -h, --help          print this help and exit\n"
 		   "Runs in the foreground; SIGHUP reloads, SIGTERM/SIGINT stop. See gtpud(8).\n");
 }
 
@@ -49,7 +49,15 @@ int main(int argc, char **argv)
 	bool test = false;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:tVh")) != -1) {
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': file = optarg; break;
 		case 't': test = true; break;

@@ -52,6 +52,8 @@ static const struct family stats_fams[] = {
 	{ "gtpud_end_markers_total", COUNTER, "End Marker messages received.", "end_markers" },
 	{ "gtpud_tun_rx_packets_total", COUNTER, "Packets read from the TUN device.", "tun_rx_packets" },
 	{ "gtpud_tun_tx_packets_total", COUNTER, "Packets written to the TUN device.", "tun_tx_packets" },
+	{ "gtpud_icmp_sent_total", COUNTER, "ICMP errors (packet too big) written to the TUN device.", "icmp_sent" },
+	{ "gtpud_events_lost_total", COUNTER, "Worker events lost because their ring was full.", "events_lost" },
 	{ "gtpud_log_lines_total", COUNTER, "Log lines written.", "log_lines" },
 	{ "gtpud_log_lines_suppressed_total", COUNTER, "Log lines suppressed by rate limits.",
 	  "log_lines_suppressed" },

@@ -131,6 +131,10 @@ ev=$(grep -c '"error_indication"' "$T_DIR/mon")
 sum=$(jq -s '[.[] | select(.event == "error_indication") | .count] | add // 0' "$T_DIR/mon")
 check "... told as few events with counts ($ev events, $sum in all)" test "$ev" -le "$acc" -a "$sum" = "$acc"
 check "... and no event lost" test "$(json stats | jq .events_lost)" = 0
+check "gtpuctl stats shows events lost and ICMP errors sent" sh -c \
+	"'$GTPUCTL' -s '$T_DIR/ctl.sock' stats | grep -q '^events lost' && '$GTPUCTL' -s '$T_DIR/ctl.sock' stats | grep -q '^icmp errors sent'"
+check "... and so do the metrics" sh -c \
+	"'$GTPUCTL' -s '$T_DIR/ctl.sock' metrics | grep -q '^gtpud_events_lost_total 0' && '$GTPUCTL' -s '$T_DIR/ctl.sock' metrics | grep -q '^gtpud_icmp_sent_total 0'"
 r=$(json stats | jq '.rx_packets == .forwarded + .answered + .dropped')
 check "every datagram counted once (rx = forwarded + answered + dropped)" test "$r" = true
 done_testing
