@@ -424,21 +424,29 @@ static void handle_line(struct ctl *c, struct client *cl, const char *line, size
 static void handle_input(struct ctl *c, struct client *cl, bool eof)
 {
 	size_t start = 0, max = in_max(c, cl);
+	bool stopped = false;
 	char *nl;
 
 	/* A long request arrives in many reads: the newline is looked for in
-	 * what is new only. */
-	while (!cl->dead && !cl->close_after_flush && !cl->stream &&
-	       (nl = memchr(cl->in + cl->in_scan, '\n', cl->in_len - cl->in_scan))) {
+	 * what is new only. A streamed reply holds the next requests back. */
+	for (;;) {
+		if (cl->dead || cl->close_after_flush || cl->stream) {
+			stopped = true;
+			break;
+		}
+		if (!(nl = memchr(cl->in + cl->in_scan, '\n', cl->in_len - cl->in_scan)))
+			break;
 		handle_line(c, cl, cl->in + start, (size_t)(nl - (cl->in + start)));
 		start = (size_t)(nl - cl->in) + 1;
 		cl->in_scan = start;
 	}
-	cl->in_scan = cl->in_len - start;
-	if (eof && !cl->dead && !cl->close_after_flush && !cl->stream && start < cl->in_len) {
+	/* What is left has no newline, unless the loop stopped before looking. */
+	cl->in_scan = stopped ? 0 : cl->in_len - start;
+	if (eof && !stopped && start < cl->in_len) {
 		/* The last line of "printf ... | socat" may lack its newline. */
 		handle_line(c, cl, cl->in + start, cl->in_len - start);
 		start = cl->in_len;
+		cl->in_scan = 0;
 	}
 	memmove(cl->in, cl->in + start, cl->in_len - start);
 	cl->in_len -= start;

@@ -117,7 +117,10 @@ static json_object *peer_json(const struct state *s, const struct peer *p)
 	ADD(o, "port", U64(p->addr.port ? p->addr.port : 2152));
 	ADD(o, "echo", json_object_new_boolean(p->echo));
 	ADD(o, "state", json_object_new_string(daemon_peer_state(p)));
-	ADD(o, "rtt_us", p->rtt_us < 0 ? NULL : U64(p->rtt_us));
+	/* A peer that is down has no round trip time: not its last one. */
+	ADD(o, "rtt_us", p->rtt_us < 0 || __atomic_load_n(&p->state, __ATOMIC_RELAXED) == PEER_DOWN ?
+	    NULL : U64(p->rtt_us));
+	ADD(o, "since", U64(p->since));
 	ADD(o, "recovery", p->recovery < 0 ? NULL : U64(p->recovery));
 	ADD(o, "rx_packets", U64(c.rx_pkts));
 	ADD(o, "rx_bytes", U64(c.rx_bytes));

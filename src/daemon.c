@@ -858,6 +858,7 @@ static void peer_set(struct daemon *d, struct peer *p, enum peer_state st, const
 	if (__atomic_load_n(&p->state, __ATOMIC_RELAXED) == (int)st)
 		return;
 	__atomic_store_n(&p->state, st, __ATOMIC_RELAXED);
+	p->since = (int64_t)time(NULL);
 	f = json_object_new_object();
 	json_object_object_add(f, "peer", json_object_new_string(p->name));
 	json_object_object_add(f, "reason", json_object_new_string(why));

@@ -26,7 +26,7 @@ enum exit_code {
 	EXIT_PROTO = 5,
 };
 
-#define MAX_COLS 8
+#define MAX_COLS 9
 #define MAX_REPLY (1u << 30)
 
 static bool json_out;
@@ -286,26 +286,36 @@ static void print_stats(json_object *d)
 
 static void print_peers(json_object *d)
 {
-	struct table t = { 8, { "NAME", "ADDRESS", "STATE", "RTT", "RX-PKTS", "RX-BYTES", "TX-PKTS", "TX-BYTES" },
-			   { false, false, false, true, true, true, true, true }, 0, NULL };
+	struct table t = { 9, { "NAME", "ADDRESS", "STATE", "SINCE", "RTT", "RX-PKTS", "RX-BYTES", "TX-PKTS",
+				"TX-BYTES" },
+			   { false, false, false, true, true, true, true, true, true }, 0, NULL };
 	size_t i, n = json_object_array_length(d);
+	time_t now = time(NULL);
 
 	for (i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(d, i);
 		const char *a = get_str(p, "address", "-");
-		char addr[80], rtt[32], c[4][32];
-		const char *row[8];
+		char addr[80], rtt[32], c[4][32], since[32];
+		const char *row[9];
+		int64_t ago = (int64_t)now - (int64_t)get_u64(p, "since");
 
 		snprintf(addr, sizeof(addr), strchr(a, ':') ? "[%s]:%" PRIu64 : "%s:%" PRIu64, a,
 			 get_u64(p, "port"));
 		row[0] = get_str(p, "name", "-");
 		row[1] = addr;
 		row[2] = get_str(p, "state", "-");
-		row[3] = fmt_rtt(get(p, "rtt_us"), rtt, sizeof(rtt));
-		row[4] = fmt_count(get_u64(p, "rx_packets"), c[0], sizeof(c[0]));
-		row[5] = fmt_bytes(get_u64(p, "rx_bytes"), c[1], sizeof(c[1]));
-		row[6] = fmt_count(get_u64(p, "tx_packets"), c[2], sizeof(c[2]));
-		row[7] = fmt_bytes(get_u64(p, "tx_bytes"), c[3], sizeof(c[3]));
+		/* How long the peer has been in its state: 42s, 7m, 3h, 2d. */
+		if (ago < 0)
+			ago = 0;
+		snprintf(since, sizeof(since), "%" PRId64 "%s", ago < 120 ? ago : ago < 7200 ? ago / 60 :
+			 ago < 172800 ? ago / 3600 : ago / 86400,
+			 ago < 120 ? "s" : ago < 7200 ? "m" : ago < 172800 ? "h" : "d");
+		row[3] = since;
+		row[4] = fmt_rtt(get(p, "rtt_us"), rtt, sizeof(rtt));
+		row[5] = fmt_count(get_u64(p, "rx_packets"), c[0], sizeof(c[0]));
+		row[6] = fmt_bytes(get_u64(p, "rx_bytes"), c[1], sizeof(c[1]));
+		row[7] = fmt_count(get_u64(p, "tx_packets"), c[2], sizeof(c[2]));
+		row[8] = fmt_bytes(get_u64(p, "tx_bytes"), c[3], sizeof(c[3]));
 		table_add(&t, row);
 	}
 	table_print(&t);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 void tbucket_init(struct tbucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns)
 {
@@ -187,6 +188,7 @@ static struct peer *peer_new(const struct conf_peer *cp, unsigned n_workers)
 	conf_addr_to_sockaddr(&cp->addr, cp->addr.port ? cp->addr.port : 2152, &p->sa, &p->salen);
 	p->rtt_us = -1;
 	p->recovery = -1;
+	p->since = (int64_t)time(NULL);
 	p->sock = -1;
 	return p;
 }

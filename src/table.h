@@ -52,6 +52,7 @@ struct peer {
 	uint64_t echo_sent_ns;        /* of the first transmission of echo_seq */
 	uint64_t echo_next_ns;
 	int64_t rtt_us;               /* -1 unknown */
+	int64_t since;                /* Unix time of the last state change (of gtpud's start at first) */
 	int recovery;                 /* -1 unknown */
 	uint64_t echo_req_tx, echo_timeouts, down_count, err_ind_rx;
 	/* The request awaiting its response: echo_seq | 1 << 16, 0 when none

@@ -36,7 +36,7 @@ json=$("$GTPUCTL" -s "$T_DIR/ctl.sock" --json peers)
 diag "$json"
 check "the RTT of the last echo is shown" /usr/bin/python3 -c 'import json,sys; p=json.loads(sys.argv[1])[0]; sys.exit(not (p["rtt_us"] is not None and 0 <= p["rtt_us"] < 1000000))' "$json"
 check "osmo-ggsn's restart counter is accepted and shown as recovery" /usr/bin/python3 -c 'import json,sys; p=json.loads(sys.argv[1])[0]; sys.exit(not (p["recovery"] is not None and p["recovery"] >= 1))' "$json"
-check "gtpuctl peers shows the RTT column" sh -c "'$GTPUCTL' -s '$T_DIR/ctl.sock' peers | grep -qE '^ggsn .* up +[0-9.]+(us|ms)'"
+check "gtpuctl peers shows the RTT column" sh -c "'$GTPUCTL' -s '$T_DIR/ctl.sock' peers | grep -qE '^ggsn .* up +[0-9]+[smhd] +[0-9.]+(us|ms)'"
 
 kill "$GGSN"; wait "$GGSN" 2>/dev/null
 t0=$(now)

@@ -78,6 +78,9 @@ send() { local ns=$1; shift; ip netns exec "${NS_PREFIX}$ns" "$PY" "$T_DIR/send.
 # ---- 3: a down peer stays down for everything but a genuine answer ----
 upf_is() { test "$(upf state)" = "$1"; }
 check "upf, which answers no Echo, goes down" wait_for 6 upf_is down
+check "... and shows no round trip time while down" test "$(upf rtt_us)" = null
+check "... and since when it is down" sh -c "test \$(( \$(date +%s) - $(upf since) )) -le 10"
+check "gtpuctl peers has a SINCE column" sh -c "'$GTPUCTL' -s '$T_DIR/ctl.sock' peers | head -1 | grep -q 'STATE *SINCE *RTT'"
 send upf 198.51.100.20 2152 198.51.100.1 50 \
 	"GTPHeader(gtp_type=2, seq=4242, S=1)/GTPEchoResponse()/IE_Recovery(restart_counter=77)" >/dev/null
 send upf 198.51.100.20 40000 198.51.100.1 5 "GTPHeader(gtp_type=1, seq=7, S=1)/GTPEchoRequest()" >/dev/null
