@@ -554,7 +554,7 @@ static void load_control(struct loader *ld, const config_setting_t *root)
 
 static void load_misc(struct loader *ld, const config_setting_t *root)
 {
-	static const char *const echo_keys[] = { "interval", "t3", "n3", "on_down", "answer_rate", NULL };
+	static const char *const echo_keys[] = { "interval", "t3", "n3", "on_down", "answer_rate", "answer_rate_total", NULL };
 	static const char *const ei_keys[] = { "enabled", "rate", "quiet", "remove_tunnel", "accept_rate", NULL };
 	static const char *const m_keys[] = { "listen", NULL };
 	struct vctx *v = &ld->v;
@@ -596,6 +596,7 @@ static void load_misc(struct loader *ld, const config_setting_t *root)
 		get_uint(v, g, "t3", "echo", 1, 3600, &c->echo.t3);
 		get_uint(v, g, "n3", "echo", 0, 100, &c->echo.n3);
 		get_uint(v, g, "answer_rate", "echo", 1, 1000000, &c->echo.answer_rate);
+		get_uint(v, g, "answer_rate_total", "echo", 1, 10000000, &c->echo.answer_rate_total);
 		if (get_str(v, g, "on_down", "echo", "forward or drop", &s) > 0) {
 			if (!strcmp(s, "forward"))
 				c->echo.on_down = CONF_DOWN_FORWARD;
@@ -1103,6 +1104,7 @@ static void set_defaults(struct conf *c)
 	c->echo.n3 = 3;
 	c->echo.on_down = CONF_DOWN_FORWARD;
 	c->echo.answer_rate = 20;
+	c->echo.answer_rate_total = 1000;
 	c->error_indication.enabled = true;
 	c->error_indication.rate = 100;
 	c->error_indication.accept_rate = 100;

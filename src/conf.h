@@ -80,6 +80,7 @@ struct conf {
 		unsigned n3;
 		enum conf_down_action on_down;
 		unsigned answer_rate;     /* Echo Requests answered per second per peer (and for all others) */
+		unsigned answer_rate_total;   /* ... and from all sources together */
 	} echo;
 	struct {
 		bool enabled;

@@ -362,10 +362,13 @@ static bool bucket_allowed(struct rxctx *x, struct tbucket *b, unsigned conf_rat
 	return tbucket_take(b, 1, rx_now(x));
 }
 
+/* The source's budget (the peer's, or the one all strangers share), then
+ * the budget of all sources together. */
 static bool echo_allowed(struct rxctx *x, struct peer *p)
 {
 	return bucket_allowed(x, p ? &p->echo_tb[x->w->id] : &x->w->echo_global,
-			      x->s->conf->echo.answer_rate);
+			      x->s->conf->echo.answer_rate) &&
+	       bucket_allowed(x, &x->w->echo_total, x->s->conf->echo.answer_rate_total);
 }
 
 static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,

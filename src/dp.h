@@ -89,6 +89,7 @@ struct dp_worker {
 	uint32_t st_seq;         /* atomic, odd while a batch updates st (dp_stats) */
 	struct tbucket ei_global;    /* Error Indications to sources that are not peers */
 	struct tbucket echo_global;  /* Echo Responses to sources that are not peers */
+	struct tbucket echo_total;   /* Echo Responses to all sources */
 	/* Single-producer single-consumer event ring. */
 	struct dp_event evq[DP_EVQ];
 	uint32_t ev_head, ev_tail;   /* atomic */

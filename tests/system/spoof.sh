@@ -23,7 +23,7 @@ ip -n "${NS_PREFIX}dut" addr add 192.0.2.1/24 brd 192.0.2.255 dev "$(ip -n "${NS
 cat >"$T_DIR/gtpud.conf" <<EOF
 listen = [ "0.0.0.0:2152" ];
 control = { path = "$T_DIR/ctl.sock"; };
-echo = { interval = 1; t3 = 1; n3 = 1; on_down = "drop"; answer_rate = 20; };
+echo = { interval = 1; t3 = 1; n3 = 1; on_down = "drop"; answer_rate = 20; answer_rate_total = 25; };
 error_indication = { enabled = true; rate = 1000; quiet = 0; };
 peers = (
   { name = "enb"; address = "192.0.2.10"; },
@@ -100,6 +100,15 @@ before=$(json stats | jq .echo_responses_sent)
 n=$(send enb 192.0.2.10 5353 192.0.2.1 200 "GTPHeader(gtp_type=1, seq=9, S=1)/GTPEchoRequest()" 1 | grep -c '^2:')
 check "200 Echo Requests at once from port 5353 get at most 20 + a second's worth back ($n)" test "$n" -ge 15 -a "$n" -le 45
 check "... the rest counted as echo_rate_limit" test "$(drops echo_rate_limit)" -ge 150
+sleep 1.1
+# A peer and a stranger at once: each within its own 20, but 25 in all.
+ip -n "${NS_PREFIX}enb" addr add 192.0.2.66/24 dev "$(ip -n "${NS_PREFIX}enb" -o addr show to 192.0.2.10/24 | awk '{print $2}')" 2>/dev/null
+send enb 192.0.2.10 5354 192.0.2.1 100 "GTPHeader(gtp_type=1, seq=9, S=1)/GTPEchoRequest()" 1 >"$T_DIR/a" &
+send enb 192.0.2.66 5355 192.0.2.1 100 "GTPHeader(gtp_type=1, seq=9, S=1)/GTPEchoRequest()" 1 >"$T_DIR/b"
+wait $!
+na=$(grep -c '^2:' "$T_DIR/a"); nb=$(grep -c '^2:' "$T_DIR/b")
+check "a peer and a stranger at once get at most answer_rate_total (25) and a little refill ($na + $nb)" \
+	test $((na + nb)) -ge 20 -a $((na + nb)) -le 32
 sleep 1.1
 before=$(drops malformed)
 n=$(send enb 192.0.2.10 2152 192.0.2.1 1 "GTPHeader(gtp_type=1, S=0)/GTPEchoRequest()" | grep -c '^2:')
