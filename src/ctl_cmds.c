@@ -393,18 +393,23 @@ out:
 static int cmd_reload(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
 	struct daemon *d = ctx;
-	json_object *warnings = NULL;
+	json_object *warnings = NULL, *pending = NULL;
 
-	if (daemon_reload(d, errors, &warnings) < 0) {
+	if (daemon_reload(d, errors, &warnings, &pending) < 0) {
 		json_object_put(warnings);
+		json_object_put(pending);
 		return CTL_E_INVALID;
 	}
-	if (warnings) {
+	if (warnings || (pending && json_object_array_length(pending))) {
 		json_object *o = json_object_new_object();
 
-		ADD(o, "warnings", warnings);
+		if (warnings)
+			ADD(o, "warnings", warnings);
+		if (pending && json_object_array_length(pending))
+			ADD(o, "pending", json_object_get(pending));
 		*data = o;
 	}
+	json_object_put(pending);
 	return CTL_OK;
 }
 

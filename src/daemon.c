@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -730,11 +731,28 @@ static bool same_tun(const struct conf_tun *a, const struct conf_tun *b)
 	return true;
 }
 
+/* A setting the file changed that applies only after a restart: a warning
+ * in the log, and for the client of the reload (gtpuctl says so and exits
+ * 6). */
+__attribute__((format(printf, 2, 3)))
+static void pend(json_object *pending, const char *fmt, ...)
+{
+	char m[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	log_warn("%s", m);
+	if (pending)
+		json_object_array_add(pending, json_object_new_string(m));
+}
+
 /* Settings that only a restart changes: where the file changed them, warn;
  * then the new configuration takes the running ones, so that it says what
  * runs (a tun the file adds is not there, one it removes still is).
  * Returns 0, or -ENOMEM. */
-static int keep_static(const struct conf *old, struct conf *c)
+static int keep_static(const struct conf *old, struct conf *c, json_object *pending)
 {
 	bool listen = c->n_listen == old->n_listen;
 	char *path = strdup(old->control.path);
@@ -743,21 +761,21 @@ static int keep_static(const struct conf *old, struct conf *c)
 	for (unsigned i = 0; listen && i < c->n_listen; i++)
 		listen = same_addr(&c->listen[i], &old->listen[i]);
 	if (c->workers != old->workers)
-		log_warn("workers changed from %u to %u: applies after a restart, ignoring", old->workers, c->workers);
+		pend(pending, "workers changed from %u to %u: applies after a restart, ignoring", old->workers, c->workers);
 	if (!listen)
-		log_warn("listen changed: applies after a restart, ignoring");
+		pend(pending, "listen changed: applies after a restart, ignoring");
 	if (!same_tun(&c->tun, &old->tun))
-		log_warn("tun changed: applies after a restart, ignoring");
+		pend(pending, "tun changed: applies after a restart, ignoring");
 	if (!same_str(c->control.path, old->control.path) || !same_str(c->control.group, old->control.group) ||
 	    c->control.mode != old->control.mode || c->control.max_clients != old->control.max_clients ||
 	    c->control.idle_timeout != old->control.idle_timeout)
-		log_warn("control changed: applies after a restart, ignoring");
+		pend(pending, "control changed: applies after a restart, ignoring");
 	if (!same_addr(&c->metrics.listen, &old->metrics.listen) || c->metrics.enabled != old->metrics.enabled)
-		log_warn("metrics changed: applies after a restart, ignoring");
+		pend(pending, "metrics changed: applies after a restart, ignoring");
 	if (!same_str(c->state_directory, old->state_directory))
-		log_warn("state_directory changed: applies after a restart, ignoring");
+		pend(pending, "state_directory changed: applies after a restart, ignoring");
 	if (!same_str(c->user, old->user) || !same_str(c->group, old->group))
-		log_warn("user or group changed: applies after a restart, ignoring");
+		pend(pending, "user or group changed: applies after a restart, ignoring");
 
 	if (!path || (old->control.group && !group)) {
 		free(path);
@@ -797,7 +815,7 @@ static void reload_done(struct daemon *d, int r)
 	reload_event(d, r < 0 ? "failed" : "ok");
 }
 
-int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings)
+int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings, json_object **pending)
 {
 	struct conf_errors errs = { 0 };
 	struct conf *c = NULL;
@@ -819,7 +837,9 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		return -EINVAL;
 	}
 	conf_errors_fini(&errs);
-	if ((r = keep_static(d->st->conf, c)) < 0) {
+	if (pending)
+		*pending = json_object_new_array();
+	if ((r = keep_static(d->st->conf, c, pending ? *pending : NULL)) < 0) {
 		conf_free(c);
 	} else {
 		log_set_level(c->log_level);
@@ -1111,7 +1131,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 {
 	json_object *errors, *warnings;
 
-	daemon_reload(ud, &errors, &warnings);
+	daemon_reload(ud, &errors, &warnings, NULL);
 	json_object_put(errors);
 	json_object_put(warnings);
 	return 0;

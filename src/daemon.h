@@ -51,8 +51,10 @@ int daemon_main(const char *conf_file);
 
 /* Reload the config file: applied whole or not at all. Returns 0, or -EINVAL
  * with every error in *errors (a JSON array of strings, caller owns).
- * *warnings may list runtime tunnels that collide with the new config. */
-int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings);
+ * *warnings may list runtime tunnels that collide with the new config;
+ * *pending (when asked for, an array, possibly empty) the settings the file
+ * changed that apply only after a restart. */
+int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings, json_object **pending);
 /* A batch of runtime tunnels to add, checked whole and applied all or
  * nothing: rows with their peers resolved, their line numbers, the errors
  * ("line N: message" when numbered). */

@@ -24,6 +24,7 @@ enum exit_code {
 	EXIT_CONNECT = 3,
 	EXIT_PERM = 4,
 	EXIT_PROTO = 5,
+	EXIT_PENDING = 6,         /* reload applied; some settings wait for a restart */
 };
 
 #define MAX_COLS 9
@@ -652,16 +653,24 @@ static int exit_of(int result)
 	}
 }
 
-/* A reload that applied may still warn (runtime tunnels that now collide). */
-static void print_warnings(const char *cmd, json_object *data)
+/* A reload that applied may still warn (runtime tunnels that now collide),
+ * and name settings that wait for a restart: then the exit status is 6. */
+static int print_warnings(const char *cmd, json_object *data)
 {
-	json_object *w = NULL;
+	json_object *w = NULL, *p = NULL;
+	size_t i;
 
-	if (!json_object_object_get_ex(data, "warnings", &w) || !json_object_is_type(w, json_type_array))
-		return;
-	for (size_t i = 0; i < json_object_array_length(w); i++)
-		fprintf(stderr, "gtpuctl: %s: warning: %s\n", cmd,
-			json_object_get_string(json_object_array_get_idx(w, i)));
+	if (json_object_object_get_ex(data, "warnings", &w) && json_object_is_type(w, json_type_array))
+		for (i = 0; i < json_object_array_length(w); i++)
+			fprintf(stderr, "gtpuctl: %s: warning: %s\n", cmd,
+				json_object_get_string(json_object_array_get_idx(w, i)));
+	if (!json_object_object_get_ex(data, "pending", &p) || !json_object_is_type(p, json_type_array) ||
+	    !json_object_array_length(p))
+		return EXIT_OK;
+	for (i = 0; i < json_object_array_length(p); i++)
+		fprintf(stderr, "gtpuctl: %s: not applied: %s\n", cmd,
+			json_object_get_string(json_object_array_get_idx(p, i)));
+	return EXIT_PENDING;
 }
 
 static void print_data(const char *cmd, json_object *data)
@@ -681,8 +690,7 @@ static void print_data(const char *cmd, json_object *data)
 		print_tunnels(data);
 	else if (!strcmp(cmd, "metrics"))
 		fputs(get_str(data, "text", ""), stdout);
-	else if (!strcmp(cmd, "reload"))
-		print_warnings(cmd, data);
+
 	/* tunnel add/del, reload: success is otherwise silent, as with other Unix tools. */
 }
 
@@ -763,6 +771,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gtpuctl: bad reply from gtpud: %s\n", why);
 		ret = EXIT_PROTO;
 	} else if (rep.result != CTL_OK) {
+		/* A script that asked for JSON gets it whatever happens. */
+		if (json_out && !strcmp(cmd, "reload"))
+			printf("%.*s\n", (int)len, line);
 		fprintf(stderr, "gtpuctl: %s: %s\n", cmd, rep.error);
 		for (i = 0; rep.errors && i < json_object_array_length(rep.errors); i++)
 			fprintf(stderr, "%s\n", json_object_get_string(json_object_array_get_idx(rep.errors, i)));
@@ -773,8 +784,8 @@ int main(int argc, char **argv)
 		ret = monitor(&rd);
 	} else {
 		print_data(cmd, rep.data);
+		ret = !strcmp(cmd, "reload") ? print_warnings(cmd, rep.data) : EXIT_OK;
 		ctl_reply_fini(&rep);
-		ret = EXIT_OK;
 	}
 	close(rd.fd);
 	free(rd.buf);

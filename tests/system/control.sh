@@ -499,8 +499,11 @@ run "ue without a tun device: exit 1" 1 "ue: needs a TUN device, but there is no
 # A reload cannot add a TUN device (restart-only): ue still has none.
 cp "$CONF" "$T_DIR/conf.keep"
 echo 'tun = { name = "gtpct0"; mtu = 1400; addresses = [ "203.0.113.1/24" ]; };' >>"$CONF"
-run "reload adding a tun group: exit 0" 0 "" ctl reload
+run "reload adding a tun group: exit 6, saying what waits for a restart" 6 \
+	"^gtpuctl: reload: not applied: tun changed: applies after a restart, ignoring$" ctl reload
 check "... logs that it applies after a restart" grep -q "tun changed: applies after a restart, ignoring" "$LOG"
+check "... --json reload lists it under pending" sh -c \
+	"'$GTPUCTL' -s '$SOCK' --json reload 2>/dev/null | jq -e '.pending == [\"tun changed: applies after a restart, ignoring\"]' >/dev/null"
 run "... and ue still needs a tun device: exit 1" 1 "ue: needs a TUN device, but there is no tun group" \
 	ctl tunnel add x6 from enb 0x940 to upf 0x941 ue 198.51.100.49
 cp "$T_DIR/conf.keep" "$CONF"
@@ -541,7 +544,7 @@ assert ls and all(type(e['event']) is str and type(e['time']) is int and abs(e['
 " "$T_DIR/mon.json"
 is "monitor: tunnel_added rt1, rt2, rt1 twice more" "$(ev tunnel_added .tunnel)" '"rt1" "rt2" "rt1" "rt1"'
 is "monitor: tunnel_removed rt1 (dropped by two reloads), rt1 and rt2" "$(ev tunnel_removed .tunnel)" '"rt1" "rt1" "rt1" "rt2"'
-is "monitor: reload results" "$(ev reload .result)" '"ok" "ok" "ok" "ok" "ok" "ok" "ok" "failed" "ok"'
+is "monitor: reload results" "$(ev reload .result)" '"ok" "ok" "ok" "ok" "ok" "ok" "ok" "ok" "failed" "ok"'
 is "monitor: peer_up upf by traffic" "$(ev peer_up '[.peer, .reason]' | cut -d' ' -f1)" '["upf","traffic"]'
 check "monitor: peer_down upf, no echo response" sh -c "jq -e 'select(.event == \"peer_down\") | select(.peer == \"upf\" and .reason == \"no echo response\")' $T_DIR/mon.json | grep -q ."
 is "monitor: error_indication from upf for tunnel up" "$(ev error_indication '[.peer, .teid, .tunnel]')" '["upf",512,"up"]'

@@ -70,6 +70,9 @@ out=$(gt_ctl reload 2>&1); rc=$?
 diag "gtpuctl reload: rc $rc: $(echo "$out" | tr '\n' '|')"
 check "gtpuctl reload exits non-zero with the bad file" test "$rc" -ne 0
 check "gtpuctl reload prints FILE:LINE: message" grep -qE "$GT_CONF:[0-9]+: " <<<"$out"
+"$GTPUCTL" -s "$GT_SOCK" --json reload >"$T_DIR/reload.json" 2>/dev/null
+check "gtpuctl --json reload prints JSON when it fails too" \
+	quiet jq -e '.result == 7 and (.errors | length) > 0' "$T_DIR/reload.json"
 is "the running config stays: up2 and new still there, counters kept" \
 	"$(gt_eval "sorted(T), T['up']['rx_packets']")" "(['down', 'down6', 'new', 'up', 'up2', 'up6', 'x46', 'x64'], $COUNT)"
 # Back to the good file: gtpuctl reload succeeds.
