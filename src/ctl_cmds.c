@@ -166,6 +166,7 @@ static json_object *tunnel_json(const struct state *s, uint32_t i)
 		json_object_array_add(ue, json_object_new_string(conf_addr_str(&s->ue[t->ue_off + u], a, sizeof(a))));
 	ADD(o, "name", json_object_new_string(tunnel_name(s, t)));
 	ADD(o, "runtime", json_object_new_boolean(t->flags & TUNNEL_RUNTIME));
+	ADD(o, "origin", json_object_new_string(t->flags & TUNNEL_RUNTIME ? "runtime" : "file"));
 	ADD(o, "from", end_json(s, t->from_peer, t->from_teid));
 	ADD(o, "to", end_json(s, t->to_peer, t->to_teid));
 	ADD(o, "ue", ue);

@@ -26,7 +26,7 @@
  *            "rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
  *            "echo_requests_sent":N,"echo_timeouts":N,"down_count":N,
  *            "error_indications_received":N}, ...]
- * tunnels: [{"name":S,"runtime":B,"from":{"peer":S,"teid":N},"to":{"peer":S,"teid":N},
+ * tunnels: [{"name":S,"runtime":B,"origin":"file"|"runtime","from":{"peer":S,"teid":N},"to":{"peer":S,"teid":N},
  *            "ue":[S,...],"qfi":N|null,"rate":N|null,"burst":N|null,
  *            "rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
  *            "error_indications_received":N}, ...]

@@ -330,14 +330,14 @@ static const char *fmt_end(json_object *e, char *buf, size_t len)
 
 static void print_tunnels(json_object *d)
 {
-	struct table t = { 7, { "NAME", "FROM", "TO", "UE", "QFI", "RX", "TX" },
-			   { false, false, false, false, true, true, true }, 0, NULL };
+	struct table t = { 9, { "NAME", "ORIGIN", "FROM", "TO", "UE", "QFI", "RATE", "RX", "TX" },
+			   { false, false, false, false, false, true, true, true, true }, 0, NULL };
 	size_t i, j, n = json_object_array_length(d);
 
 	for (i = 0; i < n; i++) {
 		json_object *tu = json_object_array_get_idx(d, i), *ue = get(tu, "ue"), *qfi = get(tu, "qfi");
-		char from[96], to[96], q[16], rx[32], tx[32], ues[CONF_MAX_UE * 48] = "";
-		const char *row[7];
+		char from[96], to[96], q[16], rx[32], tx[32], rate[32], ues[CONF_MAX_UE * 48] = "";
+		const char *row[9];
 		size_t nue = json_object_is_type(ue, json_type_array) ? json_object_array_length(ue) : 0;
 
 		for (j = 0; j < nue; j++) {
@@ -347,17 +347,38 @@ static void print_tunnels(json_object *d)
 				sizeof(ues) - strlen(ues) - 1);
 		}
 		row[0] = get_str(tu, "name", "-");
-		row[1] = fmt_end(get(tu, "from"), from, sizeof(from));
-		row[2] = fmt_end(get(tu, "to"), to, sizeof(to));
-		row[3] = nue ? ues : "-";
+		row[1] = get_str(tu, "origin", "-");
+		row[2] = fmt_end(get(tu, "from"), from, sizeof(from));
+		row[3] = fmt_end(get(tu, "to"), to, sizeof(to));
+		row[4] = nue ? ues : "-";
 		if (json_object_is_type(qfi, json_type_int)) {
 			snprintf(q, sizeof(q), "%d", json_object_get_int(qfi));
-			row[4] = q;
+			row[5] = q;
 		} else {
-			row[4] = "-";
+			row[5] = "-";
 		}
-		row[5] = fmt_count(get_u64(tu, "rx_packets"), rx, sizeof(rx));
-		row[6] = fmt_count(get_u64(tu, "tx_packets"), tx, sizeof(tx));
+		/* bit/s with an SI prefix: 10M, 1.5G. */
+		if (json_object_is_type(get(tu, "rate"), json_type_int)) {
+			double r = (double)get_u64(tu, "rate");
+			const char *u = "";
+
+			if (r >= 1e9) {
+				r /= 1e9;
+				u = "G";
+			} else if (r >= 1e6) {
+				r /= 1e6;
+				u = "M";
+			} else if (r >= 1e3) {
+				r /= 1e3;
+				u = "k";
+			}
+			snprintf(rate, sizeof(rate), "%g%s", r, u);
+			row[6] = rate;
+		} else {
+			row[6] = "-";
+		}
+		row[7] = fmt_count(get_u64(tu, "rx_packets"), rx, sizeof(rx));
+		row[8] = fmt_count(get_u64(tu, "tx_packets"), tx, sizeof(tx));
 		table_add(&t, row);
 	}
 	table_print(&t);
@@ -374,12 +395,24 @@ static void print_event(json_object *ev)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	printf("%s %s", when, get_str(ev, "event", "?"));
 	json_object_object_foreach(ev, k, v) {
+		const char *sv;
+
 		if (!strcmp(k, "event") || !strcmp(k, "time"))
 			continue;
-		if (json_object_is_type(v, json_type_string))
-			printf(" %s=%s", k, json_object_get_string(v));
-		else
+		/* TEIDs in hex, as the tables show them; a value with a blank,
+		 * a quote or nothing at all in JSON quotes, so a line splits
+		 * on blanks into key=value words. */
+		if (!strcmp(k, "teid") && json_object_is_type(v, json_type_int)) {
+			printf(" %s=0x%" PRIx64, k, (uint64_t)json_object_get_int64(v));
+		} else if (json_object_is_type(v, json_type_string)) {
+			sv = json_object_get_string(v);
+			if (!*sv || strpbrk(sv, " \t\"=\\"))
+				printf(" %s=%s", k, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+			else
+				printf(" %s=%s", k, sv);
+		} else {
 			printf(" %s=%s", k, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+		}
 	}
 	printf("\n");
 }

@@ -68,7 +68,7 @@ PEER = {'name': S, 'address': S, 'port': N, 'echo': B, 'state': ('up', 'down', '
         'rtt_us': NQ, 'since': N, 'recovery': NQ, 'rx_packets': N, 'rx_bytes': N, 'tx_packets': N,
         'tx_bytes': N, 'echo_requests_sent': N, 'echo_timeouts': N, 'down_count': N,
         'error_indications_received': N}
-TUNNEL = {'name': S, 'runtime': B, 'from': {'peer': S, 'teid': N}, 'to': {'peer': S, 'teid': N},
+TUNNEL = {'name': S, 'runtime': B, 'origin': ('file', 'runtime'), 'from': {'peer': S, 'teid': N}, 'to': {'peer': S, 'teid': N},
           'ue': [S], 'qfi': NQ, 'rate': NQ, 'burst': NQ, 'rx_packets': N, 'rx_bytes': N,
           'tx_packets': N, 'tx_bytes': N, 'error_indications_received': N}
 SCHEMA = {

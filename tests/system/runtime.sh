@@ -111,6 +111,9 @@ sed -i '$d' "$T_DIR/del"
 check "tunnel del -f: 500 in one batch" ctl tunnel del -f "$T_DIR/del"
 check "501 runtime tunnels" [ "$(runtime_count)" = 501 ]
 check "traffic through a runtime tunnel" relayed 0x7000 20
+check "gtpuctl tunnels shows origin and rate (rt1: runtime, 10M)" sh -c \
+	"'$GTPUCTL' -s '$SOCK' tunnels rt1 | grep -qE '^rt1 +runtime +enb/0x7000 +upf/0x7700 +- +- +10M '"
+check "... and file1 comes from the file" test "$(ctl --json tunnels file1 | jq -r '.[0].origin')" = file
 
 # The state file, written shortly after a change.
 wait_for 3 grep -q '^# end 501$' "$STATE/tunnels"

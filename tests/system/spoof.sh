@@ -130,11 +130,15 @@ check "to the unicast address it gets an Error Indication naming 192.0.2.1 ($out
 "$GTPUCTL" -s "$T_DIR/ctl.sock" --json monitor >"$T_DIR/mon" 2>&1 &
 MON=$!
 T_PIDS="$T_PIDS $MON"
+"$GTPUCTL" -s "$T_DIR/ctl.sock" monitor >"$T_DIR/mon.txt" 2>&1 &
+MONT=$!
+T_PIDS="$T_PIDS $MONT"
 sleep 0.3
 send upf 198.51.100.20 40002 198.51.100.1 2000 \
 	"GTP_U_Header(gtp_type=26, teid=0, S=1, seq=1)/GTPErrorIndication(IE_list=[IE_TEIDI(TEIDI=0x200), IE_GSNAddress(length=4, ipv4_address='198.51.100.20')])" >/dev/null
 sleep 1
-kill "$MON" 2>/dev/null
+kill "$MON" "$MONT" 2>/dev/null
+check "gtpuctl monitor shows the TEID in hex, as the tables do" grep -q 'error_indication .*teid=0x200' "$T_DIR/mon.txt"
 acc=$(json stats | jq .error_indications_received)
 lim=$(drops error_ind_rate_limit)
 check "2000 spoofed Error Indications: at most a second's budget looked at ($acc), the rest counted ($lim)" \
