@@ -913,7 +913,23 @@ void conf_load_tunnel(struct tctx *x, const config_setting_t *e, uint32_t i, str
 		}
 	}
 	for (unsigned k = 0; k < 3; k++) {
-		r = get_i64(v, e, tunnel_key_name(ints[k]), pre, 0, max[k], iv[k]);
+		const config_setting_t *m = config_setting_get_member(e, tunnel_key_name(ints[k]));
+
+		/* A rate or burst may be written "10M", "1.5G" (SI, powers of 1000). */
+		if (k && m && config_setting_type(m) == CONFIG_TYPE_STRING) {
+			uint64_t si;
+
+			if (conf_parse_si(config_setting_get_string(m), &si) < 0 || si > INT64_MAX) {
+				err(v, m, "%s.%s: \"%s\" is not a number (with an optional k, M, G or T)", pre,
+				    tunnel_key_name(ints[k]), config_setting_get_string(m));
+				r = -1;
+			} else {
+				*iv[k] = (int64_t)si;
+				r = 1;
+			}
+		} else {
+			r = get_i64(v, e, tunnel_key_name(ints[k]), pre, 0, max[k], iv[k]);
+		}
 		if (r != 0)
 			in.has |= TK_BIT(ints[k]);
 		if (r < 0)

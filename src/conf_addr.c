@@ -159,3 +159,43 @@ bool conf_name_ok(const char *s)
 	return true;
 }
 
+
+int conf_parse_si(const char *s, uint64_t *out)
+{
+	uint64_t whole = 0, frac = 0, fdiv = 1, mult = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -ERANGE;
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -EINVAL;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (fdiv < 1000000000000ull) {
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				fdiv *= 10;
+			}
+	}
+	switch (*p) {
+	case 'k': mult = 1000ull; p++; break;
+	case 'M': mult = 1000000ull; p++; break;
+	case 'G': mult = 1000000000ull; p++; break;
+	case 'T': mult = 1000000000000ull; p++; break;
+	default: break;
+	}
+	if (*p || (fdiv > 1 && mult == 1 && frac))
+		return -EINVAL;
+	if (whole > UINT64_MAX / mult)
+		return -ERANGE;
+	/* The fraction in units: both are powers of ten. */
+	frac = mult >= fdiv ? frac * (mult / fdiv) : frac / (fdiv / mult);
+	if (whole * mult > UINT64_MAX - frac)
+		return -ERANGE;
+	*out = whole * mult + frac;
+	return 0;
+}

@@ -32,6 +32,10 @@ bool conf_addr_same(const struct conf_addr *a, const struct conf_addr *b);
 int conf_parse_addr(const char *s, struct conf_addr *a);            /* "1.2.3.4", "2001:db8::1" */
 int conf_parse_endpoint(const char *s, uint16_t defport, struct conf_addr *a); /* "1.2.3.4:2152", "[::]:2152" */
 int conf_parse_prefix(const char *s, struct conf_prefix *p);        /* "10.45.0.1/16" */
+/* A number as written, decimal, with an optional SI suffix k, M, G or T
+ * (powers of 1000) and a fraction before it ("10M", "1.5G", "2500"): 0, or
+ * -EINVAL (not such a number), -ERANGE (above UINT64_MAX). */
+int conf_parse_si(const char *s, uint64_t *out);
 /* Format an address (without port) into buf; returns buf. */
 const char *conf_addr_str(const struct conf_addr *a, char *buf, size_t len);
 #endif

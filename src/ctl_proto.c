@@ -552,9 +552,18 @@ int ctl_tunnel_spec_parse(const char *const *w, size_t n, struct ctl_tunnel_spec
 		}
 		if (i + 1 == n)
 			return fail_msg(err, errlen, "'%s' needs a value", k);
-		if (!number(k, w[++i], key == TK_QFI ? &in.qfi : key == TK_RATE ? &in.rate : &in.burst,
-			    err, errlen))
-			return -EINVAL;
+		if (key == TK_QFI) {
+			if (!number(k, w[++i], &in.qfi, err, errlen))
+				return -EINVAL;
+		} else {
+			/* Rates and bursts as people write them: 10M, 1.5G. */
+			uint64_t v;
+
+			if (conf_parse_si(w[++i], &v) < 0 || v > INT64_MAX)
+				return fail_msg(err, errlen, "%s: '%s' is not a number (with an optional k, M, G or T)",
+						k, w[i]);
+			*(key == TK_RATE ? &in.rate : &in.burst) = (int64_t)v;
+		}
 	}
 	if (tunnel_check(&in, &ctx, &ct, t->ue))
 		return -EINVAL;

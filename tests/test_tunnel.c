@@ -213,12 +213,56 @@ static void test_sources(void **st)
 	}
 }
 
+/* Rates as people write them, in the file and on the command line alike. */
+static void test_si(void **st)
+{
+	static const struct { const char *in; uint64_t out; int r; } si_rows[] = {
+		{ "2500", 2500, 0 }, { "10k", 10000, 0 }, { "10M", 10000000, 0 }, { "1.5G", 1500000000, 0 },
+		{ "1T", 1000000000000ull, 0 }, { "0.5k", 500, 0 }, { "2.0", 2, 0 },
+		{ "", 0, -EINVAL }, { "M", 0, -EINVAL }, { "10m", 0, -EINVAL }, { "1.5", 0, -EINVAL },
+		{ "1.k", 0, -EINVAL }, { "-1", 0, -EINVAL }, { "10 M", 0, -EINVAL },
+		{ "18446744073709551616", 0, -ERANGE }, { "20000000T", 0, -ERANGE },
+	};
+	const char *w[] = { "t", "from", "enb", "1", "to", "upf", "2", "rate", "10M", "burst", "1.5k" };
+	struct conf_errors errs = { 0 };
+	struct ctl_tunnel_spec sp;
+	struct conf *c = NULL;
+	char err[200];
+
+	for (size_t i = 0; i < sizeof(si_rows) / sizeof(si_rows[0]); i++) {
+		uint64_t v = 0;
+		int r = conf_parse_si(si_rows[i].in, &v);
+
+		if (r != si_rows[i].r || (r == 0 && v != si_rows[i].out))
+			fail_msg("row %zu \"%s\": %d %llu", i, si_rows[i].in, r, (unsigned long long)v);
+	}
+	assert_int_equal(ctl_tunnel_spec_parse(w, 11, &sp, err, sizeof(err)), 0);
+	assert_int_equal(sp.rate, 10000000);
+	assert_int_equal(sp.burst, 1500);
+	assert_int_equal(conf_read_string(
+		"peers = ( { name = \"enb\"; address = \"192.0.2.1\"; }, { name = \"upf\"; address = \"192.0.2.2\"; } );\n"
+		"tunnels = ( { name = \"t\"; from = { peer = \"enb\"; teid = 1; }; to = { peer = \"upf\"; teid = 2; };"
+		" rate = \"10M\"; burst = \"1.5k\"; } );\n", "t.conf", &c, &errs), 0);
+	assert_int_equal(c->tunnels[0].rate, 10000000);
+	assert_int_equal(c->tunnels[0].burst, 1500);
+	conf_free(c);
+	conf_errors_fini(&errs);
+	w[8] = "10X";
+	assert_int_equal(ctl_tunnel_spec_parse(w, 11, &sp, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "rate: '10X' is not a number (with an optional k, M, G or T)");
+	/* Past the rule's range: the validator says so, as for a plain number. */
+	w[8] = "2T";
+	assert_int_equal(ctl_tunnel_spec_parse(w, 11, &sp, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "rate: 2000000000000 is out of range (0..1000000000000)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_sources),
+		cmocka_unit_test(test_si),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
