@@ -145,7 +145,8 @@ int statefile_read(const char *dir, char **text, char ***lines, uint32_t **numbe
 		return r;
 	if (memchr(*text, '\0', len)) {
 		snprintf(err, errlen, "it holds a NUL byte");
-		return -EBADMSG;
+		r = -EBADMSG;
+		goto fail;
 	}
 	for (p = *text, end = *text + len; p < end; p = nl + 1) {
 		if (!(nl = memchr(p, '\n', (size_t)(end - p)))) {
