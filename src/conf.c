@@ -764,6 +764,53 @@ static void load_tun(struct loader *ld, const config_setting_t *root)
 	}
 }
 
+static void load_xdp(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "interfaces", "mode", NULL };
+	struct vctx *v = &ld->v;
+	struct conf *c = ld->c;
+	config_setting_t *g, *l;
+	const char *s;
+	int i, n;
+
+	if (get_group(v, root, "xdp", "", "interfaces = [ \"eth0\" ]; mode = \"auto\";", &g) <= 0)
+		return;
+	check_keys(v, g, "xdp", keys);
+	if (get_str(v, g, "mode", "xdp", "native, generic or auto", &s) > 0) {
+		if (!strcmp(s, "auto"))
+			c->xdp.mode = CONF_XDP_AUTO;
+		else if (!strcmp(s, "native"))
+			c->xdp.mode = CONF_XDP_NATIVE;
+		else if (!strcmp(s, "generic"))
+			c->xdp.mode = CONF_XDP_GENERIC;
+		else
+			err(v, config_setting_get_member(g, "mode"),
+			    "xdp.mode: \"%s\" is not one of native, generic, auto", s);
+	}
+	if (get_str_list(v, g, "interfaces", "xdp", "\"IFNAME\"", CONF_MAX_XDP_IFACES, &l) <= 0)
+		return;
+	n = config_setting_length(l);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		unsigned j;
+
+		s = config_setting_get_string(e);
+		if (!*s || strlen(s) >= sizeof c->xdp.ifaces[0] || strchr(s, '/') || strchr(s, ' ') ||
+		    !strcmp(s, ".") || !strcmp(s, "..")) {
+			err(v, e, "xdp.interfaces[%d]: \"%s\" is not a valid interface name (1 to 15 "
+			    "characters, no '/' or space)", i, s);
+			continue;
+		}
+		for (j = 0; j < c->xdp.n_ifaces && strcmp(c->xdp.ifaces[j], s); j++)
+			;
+		if (j < c->xdp.n_ifaces) {
+			err(v, e, "xdp.interfaces[%d]: \"%s\" is named twice", i, s);
+			continue;
+		}
+		snprintf(c->xdp.ifaces[c->xdp.n_ifaces++], sizeof c->xdp.ifaces[0], "%s", s);
+	}
+}
+
 /* ---- tunnels ---- */
 
 /* An integer of any value: its range is a rule of the tunnel (tunnel.h);
@@ -1133,13 +1180,14 @@ static int check_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "listen", "control", "log_level", "workers", "echo",
 					    "error_indication", "metrics", "peers", "tun", "tunnels",
-					    "max_runtime_tunnels", "state_directory", "user", "group", NULL };
+					    "max_runtime_tunnels", "state_directory", "user", "group", "xdp", NULL };
 	check_keys(&ld->v, root, "", keys);
 	load_listen(ld, root);
 	load_control(ld, root);
 	load_misc(ld, root);
 	load_peers(ld, root);
 	load_tun(ld, root);
+	load_xdp(ld, root);
 	return ld->v.el->oom ? -ENOMEM : 0;
 }
 

@@ -18,6 +18,7 @@
 #define CONF_DEFAULT_RUNTIME (1u << 20)
 #define CONF_MAX_UE 16            /* ue addresses of one tunnel */
 #define CONF_MAX_TUN_ADDRS 16
+#define CONF_MAX_XDP_IFACES 16
 #define CONF_MAX_ERRORS 100       /* further errors are counted, not kept */
 #define CONF_DEFAULT_CONTROL_PATH "/run/gtpud/control.sock"
 #define CONF_DEFAULT_CONTROL_GROUP "gtpud"
@@ -26,6 +27,7 @@
 
 enum conf_log_level { CONF_LOG_ERROR = 3, CONF_LOG_WARNING = 4, CONF_LOG_INFO = 6, CONF_LOG_DEBUG = 7 };
 enum conf_down_action { CONF_DOWN_FORWARD = 0, CONF_DOWN_DROP = 1 };
+enum conf_xdp_mode { CONF_XDP_AUTO = 0, CONF_XDP_NATIVE = 1, CONF_XDP_GENERIC = 2 };
 
 struct conf_peer {
 	char name[CONF_NAME_MAX + 1];
@@ -93,6 +95,11 @@ struct conf {
 		bool enabled;
 		struct conf_addr listen;
 	} metrics;
+	struct {
+		unsigned n_ifaces;        /* 0: no XDP fast path */
+		char ifaces[CONF_MAX_XDP_IFACES][16];   /* IFNAMSIZ */
+		enum conf_xdp_mode mode;
+	} xdp;
 	uint32_t n_peers;
 	struct conf_peer *peers;  /* owned */
 	struct conf_tun tun;

@@ -71,10 +71,24 @@ static int cmd_stats(void *ctx, json_object *args, json_object **data, json_obje
 {
 	struct daemon *d = ctx;
 	json_object *o = json_object_new_object(), *drops = json_object_new_object();
+	json_object *paths = json_object_new_object(), *sk = json_object_new_object(),
+		    *xp = json_object_new_object();
+	struct xdp_totals xt;
 	struct wstats st;
 	uint64_t dropped = 0;
 
 	dp_stats(&d->dp, &st);
+	/* How much each path carried: the sockets' own counts, then the sum. */
+	ADD(sk, "rx_packets", U64(st.rx_pkts));
+	ADD(sk, "forwarded", U64(st.forwarded));
+	daemon_stats_xdp(d, &st, &xt);
+	ADD(xp, "mode", json_object_new_string(xdp_mode_name(d->xdp)));
+	ADD(xp, "rx_packets", U64(xt.fwd_pkts));
+	ADD(xp, "forwarded", U64(xt.fwd_pkts));
+	ADD(xp, "passed", U64(xt.passed));
+	ADD(xp, "not_offloaded", U64(xt.not_offloaded));
+	ADD(paths, "sockets", sk);
+	ADD(paths, "xdp", xp);
 	for (int r = 0; r < DROP__COUNT; r++) {
 		ADD(drops, drop_reason_name(r), U64(st.drops[r]));
 		dropped += st.drops[r];
@@ -101,6 +115,7 @@ static int cmd_stats(void *ctx, json_object *args, json_object **data, json_obje
 	ADD(o, "events_lost", U64(st.events_lost));
 	ADD(o, "log_lines", U64(log_lines_written()));
 	ADD(o, "log_lines_suppressed", U64(log_lines_suppressed()));
+	ADD(o, "paths", paths);
 	*data = o;
 	return CTL_OK;
 }

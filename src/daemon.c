@@ -34,6 +34,20 @@
 #define STATUS_USEC 5000000      /* STATUS= refresh */
 #define STATE_SAVE_USEC 100000   /* the state file is written at most this often */
 
+void daemon_stats_xdp(struct daemon *d, struct wstats *st, struct xdp_totals *out)
+{
+	struct xdp_totals t;
+
+	xdp_totals(d->xdp, &t);
+	st->rx_pkts += t.fwd_pkts;
+	st->rx_bytes += t.fwd_bytes;
+	st->tx_pkts += t.fwd_pkts;
+	st->tx_bytes += t.fwd_bytes;
+	st->forwarded += t.fwd_pkts;
+	if (out)
+		*out = t;
+}
+
 const char *daemon_peer_state(const struct peer *p)
 {
 	switch ((enum peer_state)__atomic_load_n(&p->state, __ATOMIC_RELAXED)) {
@@ -699,8 +713,12 @@ static int apply(struct daemon *d, struct conf *c, char **collide)
 		return r;
 	}
 	init_peers(d, s);
+	if (d->xdp)
+		s->ext = &d->xdp_ext;
 	dp_swap(&d->dp, s);
 	state_carry_counters(s, old);
+	/* The fast path's maps follow before the reload is reported done. */
+	xdp_sync(d->xdp, s, old);
 	d->st = s;
 	runtime_dropped(d, rows, n);   /* rows point into old */
 	free(rows);
@@ -776,6 +794,8 @@ static int keep_static(const struct conf *old, struct conf *c, json_object *pend
 		pend(pending, "state_directory changed: applies after a restart, ignoring");
 	if (!same_str(c->user, old->user) || !same_str(c->group, old->group))
 		pend(pending, "user or group changed: applies after a restart, ignoring");
+	if (memcmp(&c->xdp, &old->xdp, sizeof(c->xdp)))
+		pend(pending, "xdp changed: applies after a restart, ignoring");
 
 	if (!path || (old->control.group && !group)) {
 		free(path);
@@ -787,6 +807,7 @@ static int keep_static(const struct conf *old, struct conf *c, json_object *pend
 	memcpy(c->listen, old->listen, sizeof(c->listen));
 	c->tun = old->tun;
 	c->metrics = old->metrics;
+	c->xdp = old->xdp;
 	free(c->control.path);
 	free(c->control.group);
 	c->control = old->control;
@@ -879,6 +900,7 @@ static void peer_set(struct daemon *d, struct peer *p, enum peer_state st, const
 		return;
 	__atomic_store_n(&p->state, st, __ATOMIC_RELAXED);
 	p->since = (int64_t)time(NULL);
+	xdp_peer_changed(d->xdp, d->st, p);
 	f = json_object_new_object();
 	json_object_object_add(f, "peer", json_object_new_string(p->name));
 	json_object_object_add(f, "reason", json_object_new_string(why));
@@ -1106,6 +1128,7 @@ static void update_status(struct daemon *d)
 	uint64_t now = mono_ns();
 
 	dp_stats(&d->dp, &st);
+	daemon_stats_xdp(d, &st, NULL);
 	if (d->last_rx_ns && now > d->last_rx_ns)
 		d->pps = (double)(st.rx_pkts - d->last_rx) * 1e9 / (double)(now - d->last_rx_ns);
 	d->last_rx = st.rx_pkts;
@@ -1243,6 +1266,42 @@ static void warn_listen_overridden(const struct conf *c, const int *fds, unsigne
 			 "only without socket activation, ignoring", got);
 }
 
+/* ---- the XDP fast path ---- */
+
+static void xdp_tunnel_hook(void *ctx, const struct state *s, uint32_t i, bool added)
+{
+	xdp_tunnel_changed(((struct daemon *)ctx)->xdp, s, i, added);
+}
+
+static void xdp_tunnel_ctr_hook(void *ctx, const struct state *s, uint32_t i, struct ctr *c)
+{
+	xdp_tunnel_ctr(((struct daemon *)ctx)->xdp, s, i, c);
+}
+
+static void xdp_peer_ctr_hook(void *ctx, const struct peer *p, struct ctr *c)
+{
+	xdp_peer_ctr(((struct daemon *)ctx)->xdp, p, c);
+}
+
+/* Attached while gtpud may still do it; it reads and sends for the
+ * sockets of worker 0 (every worker's are bound alike). */
+static int start_xdp(struct daemon *d, const struct conf *c, char *err, size_t errlen)
+{
+	struct sockaddr_storage bound[DP_MAX_SOCKS];
+	unsigned n = 0;
+	uint64_t max = (uint64_t)c->n_tunnels + c->max_runtime;
+
+	for (unsigned k = 0; k < d->dp.w[0].n_socks; k++) {
+		socklen_t l = sizeof(bound[n]);
+
+		if (getsockname(d->dp.w[0].socks[k], (struct sockaddr *)&bound[n], &l) == 0)
+			n++;
+	}
+	d->xdp_ext = (struct state_ext){ xdp_tunnel_hook, xdp_tunnel_ctr_hook, xdp_peer_ctr_hook, d };
+	return xdp_start(&d->xdp, c, bound, n, max > TABLE_MAX_TUNNELS ? TABLE_MAX_TUNNELS : (uint32_t)max,
+			 err, errlen);
+}
+
 static int fail(int status, int r, const char *msg)
 {
 	log_err("%s", msg);
@@ -1289,8 +1348,11 @@ static int run(struct daemon *d, struct conf *c)
 			return conf_free(c), fail(EXIT_STARTUP, r, err);
 		}
 	}
+	if ((r = start_xdp(d, c, err, sizeof(err))) < 0)
+		return conf_free(c), fail(EXIT_STARTUP, r, err);
 	/* Everything that needs privilege is done (sockets bound, TUN device
-	 * set up, control socket created): give it up before any thread runs. */
+	 * set up, control socket created, XDP attached): give it up before
+	 * any thread runs. */
 	r = privs_drop(c->user, c->group, err, sizeof(err));
 	if (r < 0)
 		return conf_free(c), fail(EXIT_STARTUP, r, err);
@@ -1303,6 +1365,10 @@ static int run(struct daemon *d, struct conf *c)
 	if (r < 0)
 		return fail(EXIT_STARTUP, r, "out of memory building the tables");
 	init_peers(d, d->st);
+	if (d->xdp) {
+		d->st->ext = &d->xdp_ext;
+		xdp_sync(d->xdp, d->st, NULL);
+	}
 	sd_event_add_time_relative(d->ev, &d->state_timer, CLOCK_MONOTONIC, STATE_SAVE_USEC, 1000,
 				   on_state_timer, d);
 	sd_event_source_set_enabled(d->state_timer, SD_EVENT_OFF);
@@ -1352,6 +1418,11 @@ int daemon_main(const char *conf_file)
 	log_set_level(c->log_level);
 	status = run(&d, c);
 	sysd_stopping();
+	/* The sockets take over what is still in flight. */
+	xdp_stop(d.xdp);
+	d.xdp = NULL;
+	if (d.st)
+		d.st->ext = NULL;
 	dp_stop(&d.dp);
 	if (d.state_dirty)
 		state_save(&d);

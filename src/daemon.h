@@ -13,6 +13,7 @@
 #include "dp.h"
 #include "table.h"
 #include "tun.h"
+#include "xdp.h"
 
 /* Exit statuses of gtpud (gtpud(8)). */
 enum {
@@ -37,6 +38,8 @@ struct daemon {
 	bool tun_lost;            /* the device was deleted under us */
 	struct ctl *ctl;
 	struct http *http;
+	struct xdp_path *xdp;     /* the XDP fast path, or NULL */
+	struct state_ext xdp_ext; /* its hooks in the tables (s->ext) */
 	time_t start_time;
 	uint64_t start_ns;
 	unsigned reloads;
@@ -98,6 +101,9 @@ int daemon_tunnels_del(struct daemon *d, const char *const *names, const uint32_
 int daemon_tunnel_del(struct daemon *d, const char *name, char *err, size_t errlen);
 /* Send an event to monitor clients; takes ownership of fields. */
 void daemon_event(struct daemon *d, const char *event, json_object *fields);
+/* Add what the XDP fast path carried to the workers' counters st (summed by
+ * dp_stats); its own totals in *out when asked for. */
+void daemon_stats_xdp(struct daemon *d, struct wstats *st, struct xdp_totals *out);
 /* The peer's state name: "up", "down", "unknown". */
 const char *daemon_peer_state(const struct peer *p);
 

@@ -183,7 +183,10 @@ static struct peer *peer_new(const struct conf_peer *cp, unsigned n_workers)
 		free(p);
 		return NULL;
 	}
+	static uint32_t next_id;
+
 	snprintf(p->name, sizeof(p->name), "%s", cp->name);
+	p->id = ++next_id;
 	p->addr = cp->addr;
 	conf_addr_to_sockaddr(&cp->addr, cp->addr.port ? cp->addr.port : 2152, &p->sa, &p->salen);
 	p->rtt_us = -1;
@@ -917,6 +920,8 @@ uint32_t state_tunnel_add(struct state *s, const struct conf_tunnel *ct, uint32_
 	s->n_tunnels++;
 	if (flags & TUNNEL_RUNTIME)
 		s->n_runtime++;
+	if (s->ext)
+		s->ext->tunnel_changed(s->ext->ctx, s, i, true);
 	return i;
 }
 
@@ -926,6 +931,9 @@ void state_tunnel_del(struct state *s, uint32_t i)
 	struct tunnel *t = &s->tunnels[i];
 	const char *name = c->names + t->name_off;
 
+	/* Copies first: nothing forwards on a tunnel the table no longer has. */
+	if (s->ext)
+		s->ext->tunnel_changed(s->ext->ctx, s, i, false);
 	hidx_remove(s->teid, hidx_hash(t->from_teid), t->from_teid, i);
 	hidx_remove(s->to, to_hash(t->to_teid, t->to_peer), t->to_teid, i);
 	for (unsigned u = 0; u < t->n_ue; u++)
@@ -1170,7 +1178,7 @@ uint64_t state_err_ind(const struct state *s, uint32_t i)
 	return s->tun_err_ind ? s->tun_err_ind[i] : 0;
 }
 
-void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out)
+static void tunnel_ctr_own(const struct state *s, uint32_t i, struct ctr *out)
 {
 	if (s->base)
 		*out = s->base[i];
@@ -1186,6 +1194,13 @@ void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out)
 	}
 }
 
+void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out)
+{
+	tunnel_ctr_own(s, i, out);
+	if (s->ext)
+		s->ext->tunnel_ctr(s->ext->ctx, s, i, out);
+}
+
 void state_peer_ctr(const struct state *s, const struct peer *p, struct ctr *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -1195,6 +1210,8 @@ void state_peer_ctr(const struct state *s, const struct peer *p, struct ctr *out
 		out->tx_pkts += __atomic_load_n(&p->ctr[w].tx_pkts, __ATOMIC_RELAXED);
 		out->tx_bytes += __atomic_load_n(&p->ctr[w].tx_bytes, __ATOMIC_RELAXED);
 	}
+	if (s->ext)
+		s->ext->peer_ctr(s->ext->ctx, p, out);
 }
 
 void state_carry_counters(struct state *s, const struct state *old)
@@ -1207,7 +1224,8 @@ void state_carry_counters(struct state *s, const struct state *old)
 
 		if (j == TUNNEL_NONE)
 			continue;
-		state_tunnel_ctr(old, i, &c);
+		/* The table's own counts: the XDP path carries its own (xdp_sync). */
+		tunnel_ctr_own(old, i, &c);
 		if (!s->base && !(s->base = region_new(s->cap, sizeof(*s->base), &s->ctl->base_len)))
 			break;
 		s->base[j] = c;

@@ -37,6 +37,7 @@ void tbucket_init(struct tbucket *b, uint64_t rate, uint64_t burst, uint64_t now
 /* A peer persists across reloads while its name, address and port stay. */
 struct peer {
 	char name[CONF_NAME_MAX + 1];
+	uint32_t id;                  /* unique while gtpud runs: kept across reloads as the peer is */
 	struct conf_addr addr;
 	struct sockaddr_storage sa;   /* address and port to send to */
 	socklen_t salen;
@@ -121,6 +122,17 @@ struct uidx {
 };
 
 struct tctl;                      /* the control thread's part (table.c) */
+struct state;
+
+/* Who else keeps a copy of the tunnels (the XDP fast path): told of every
+ * tunnel added and of every one about to be removed, and asked for its
+ * counts when a tunnel's or a peer's are read. Control thread only. */
+struct state_ext {
+	void (*tunnel_changed)(void *ctx, const struct state *s, uint32_t i, bool added);
+	void (*tunnel_ctr)(void *ctx, const struct state *s, uint32_t i, struct ctr *c);
+	void (*peer_ctr)(void *ctx, const struct peer *p, struct ctr *c);
+	void *ctx;
+};
 
 struct state {
 	unsigned n_workers;
@@ -145,6 +157,7 @@ struct state {
 	struct conf *conf;            /* settings other than the tables, shared */
 	unsigned *conf_refs;          /* states sharing conf (control thread) */
 	struct tctl *ctl;
+	const struct state_ext *ext;  /* or NULL */
 };
 
 /* A tunnel as the control socket, the state file and a reload name it:
@@ -263,7 +276,8 @@ struct peer *state_lookup_peer(const struct state *s, const struct sockaddr *sa)
 /* Tunnel by inner address (family AF_INET/AF_INET6), or TUNNEL_NONE. */
 uint32_t state_lookup_ue(const struct state *s, int family, const uint8_t *addr);
 
-/* Sum of the counters of tunnel i over the workers, plus its carried base. */
+/* Sum of the counters of tunnel i over the workers, plus its carried base
+ * and what s->ext counted. */
 void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out);
 void state_peer_ctr(const struct state *s, const struct peer *p, struct ctr *out);
 

@@ -2,9 +2,10 @@
 # Installs the Debian 12 packages gtpud builds and tests with, when missing.
 # Sourced by tests/run and tests/demo.
 GTPUD_BUILD_DEPS="autoconf automake pkg-config make gcc libconfig-dev libsystemd-dev
- libjson-c-dev libmnl-dev libmicrohttpd-dev libcmocka-dev"
+ libjson-c-dev libmnl-dev libmicrohttpd-dev libcmocka-dev
+ clang llvm libbpf-dev bpftool linux-libc-dev"
 GTPUD_TEST_DEPS="clang python3 python3-scapy tshark iproute2 iputils-ping iperf3 jq
- valgrind osmo-ggsn systemd procps prometheus tcpdump"
+ valgrind osmo-ggsn systemd procps prometheus tcpdump ethtool"
 
 install_deps() {
 	local missing="" p

@@ -60,6 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (uint32_t i = 0; i < a->n_tunnels; i++)
 			CHECK(same_tunnel(&a->tunnels[i], &b->tunnels[i]), "a tunnel");
 		CHECK(a->tun.present == b->tun.present, "tun");
+		CHECK(a->xdp.n_ifaces == b->xdp.n_ifaces && a->xdp.mode == b->xdp.mode &&
+		      !memcmp(a->xdp.ifaces, b->xdp.ifaces, sizeof(a->xdp.ifaces)), "xdp");
 	}
 	conf_free(a);
 	conf_free(b);

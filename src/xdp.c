@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The XDP fast path's loader and its maps (see xdp.h). The program relays
+ * only what it is sure the sockets would relay the same way; the maps hold
+ * the relay tunnels, the peers (by an id that survives reloads) and the
+ * addresses gtpud listens on. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "xdp.h"
+
+#ifndef HAVE_XDP
+
+int xdp_start(struct xdp_path **out, const struct conf *c, const struct sockaddr_storage *bound,
+	      unsigned n_bound, uint32_t max_tunnels, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (!c->xdp.n_ifaces)
+		return 0;
+	if (c->xdp.mode != CONF_XDP_AUTO) {
+		snprintf(err, errlen, "xdp: this gtpud was built without XDP support (--disable-xdp)");
+		return -EOPNOTSUPP;
+	}
+	log_warn("xdp: this gtpud was built without XDP support: relaying on the sockets only");
+	return 0;
+}
+
+void xdp_stop(struct xdp_path *x) {}
+const char *xdp_mode_name(const struct xdp_path *x) { return "off"; }
+void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old) {}
+void xdp_tunnel_changed(struct xdp_path *x, const struct state *s, uint32_t i, bool added) {}
+void xdp_peer_changed(struct xdp_path *x, const struct state *s, const struct peer *p) {}
+void xdp_tunnel_ctr(struct xdp_path *x, const struct state *s, uint32_t i, struct ctr *c) {}
+void xdp_peer_ctr(struct xdp_path *x, const struct peer *p, struct ctr *c) {}
+void xdp_totals(struct xdp_path *x, struct xdp_totals *t) { memset(t, 0, sizeof(*t)); }
+
+#else
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xdp/gtpu_xdp.h"
+#include "xdp/gtpu_xdp.skel.h"
+
+#define XDP_MAX_LOCALS 1024       /* the program's locals map */
+
+struct xdp_path {
+	struct gtpu_xdp *skel;
+	int mode;                 /* XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
+	unsigned n_links;
+	int links[CONF_MAX_XDP_IFACES];
+	unsigned ncpu;
+	int fd_tunnels, fd_peers, fd_locals, fd_tctr, fd_pctr, fd_gstats;
+	unsigned n_bound;
+	struct sockaddr_storage bound[CONF_MAX_LISTEN];
+	uint64_t not_offloaded;
+	void *buf;                /* a per-CPU value, ncpu of them */
+};
+
+/* libbpf's own messages: its warnings (the verifier's log among them) go
+ * to the log at debug level, where an operator who asks finds them. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char m[512];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG || log_get_level() < LOG_LVL_DEBUG)
+		return 0;
+	vsnprintf(m, sizeof(m), fmt, ap);
+	n = strlen(m);
+	if (n && m[n - 1] == '\n')
+		m[n - 1] = '\0';
+	log_debug("xdp: libbpf: %s", m);
+	return 0;
+}
+
+const char *xdp_mode_name(const struct xdp_path *x)
+{
+	if (!x)
+		return "off";
+	return x->mode == XDP_FLAGS_DRV_MODE ? "native" : "generic";
+}
+
+static void detach(struct xdp_path *x)
+{
+	/* A link detaches when its last fd closes (gtpud's exit too, with no
+	 * capability left to do it otherwise). */
+	for (unsigned i = 0; i < x->n_links; i++)
+		close(x->links[i]);
+	x->n_links = 0;
+}
+
+/* bpf_fib_lookup answers only where the kernel would forward: without
+ * forwarding on an interface, what would leave by it goes by the sockets. */
+static void check_forwarding(const char *ifname)
+{
+	static const char *const fam[] = { "ipv4", "ipv6" };
+
+	for (unsigned i = 0; i < 2; i++) {
+		char path[96], v = '0';
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/forwarding", fam[i], ifname);
+		if (!(f = fopen(path, "re")))
+			continue;
+		if (fread(&v, 1, 1, f) == 1 && v == '0')
+			log_warn("xdp: %s forwarding is off on %s: what would leave by it is relayed by the "
+				 "sockets (sysctl net.%s.conf.%s.forwarding=1 to relay it in XDP)",
+				 i ? "IPv6" : "IPv4", ifname, fam[i], ifname);
+		fclose(f);
+	}
+}
+
+static int attach(struct xdp_path *x, const struct conf *c, int mode, char *err, size_t errlen)
+{
+	int prog = bpf_program__fd(x->skel->progs.gtpu_xdp);
+
+	x->mode = mode;
+	for (unsigned i = 0; i < c->xdp.n_ifaces; i++) {
+		LIBBPF_OPTS(bpf_link_create_opts, o, .flags = (__u32)mode);
+		unsigned ifi = if_nametoindex(c->xdp.ifaces[i]);
+		int fd;
+
+		if (!ifi) {
+			snprintf(err, errlen, "xdp: interface \"%s\": %s", c->xdp.ifaces[i], strerror(errno));
+			return -ENODEV;
+		}
+		fd = bpf_link_create(prog, (int)ifi, BPF_XDP, &o);
+		if (fd < 0) {
+			snprintf(err, errlen, "xdp: cannot attach in %s mode to %s: %s", xdp_mode_name(x),
+				 c->xdp.ifaces[i], strerror(-fd));
+			detach(x);
+			return fd;
+		}
+		x->links[x->n_links++] = fd;
+		/* The program redirects to the interfaces it is attached to. */
+		if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.txports), &ifi, &ifi, BPF_ANY) < 0)
+			log_warn("xdp: %s not added to the redirect map (%s): its traffic goes by the sockets",
+				 c->xdp.ifaces[i], strerror(errno));
+	}
+	return 0;
+}
+
+static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errlen)
+{
+	int r;
+
+	if (!(x->skel = gtpu_xdp__open())) {
+		snprintf(err, errlen, "xdp: cannot open the program: %s", strerror(errno));
+		return -errno;
+	}
+	bpf_map__set_max_entries(x->skel->maps.tunnels, max_tunnels);
+	bpf_map__set_max_entries(x->skel->maps.tctr, max_tunnels);
+	bpf_map__set_max_entries(x->skel->maps.peers, CONF_MAX_PEERS);
+	bpf_map__set_max_entries(x->skel->maps.pctr, CONF_MAX_PEERS);
+	bpf_map__set_max_entries(x->skel->maps.locals, XDP_MAX_LOCALS);
+	if ((r = gtpu_xdp__load(x->skel)) < 0) {
+		snprintf(err, errlen, "xdp: the kernel refused the program: %s", strerror(-r));
+		return r;
+	}
+	x->fd_tunnels = bpf_map__fd(x->skel->maps.tunnels);
+	x->fd_peers = bpf_map__fd(x->skel->maps.peers);
+	x->fd_locals = bpf_map__fd(x->skel->maps.locals);
+	x->fd_tctr = bpf_map__fd(x->skel->maps.tctr);
+	x->fd_pctr = bpf_map__fd(x->skel->maps.pctr);
+	x->fd_gstats = bpf_map__fd(x->skel->maps.gstats);
+	return 0;
+}
+
+void xdp_stop(struct xdp_path *x)
+{
+	if (!x)
+		return;
+	detach(x);
+	gtpu_xdp__destroy(x->skel);
+	free(x->buf);
+	free(x);
+}
+
+int xdp_start(struct xdp_path **out, const struct conf *c, const struct sockaddr_storage *bound,
+	      unsigned n_bound, uint32_t max_tunnels, char *err, size_t errlen)
+{
+	struct xdp_path *x;
+	int r, ncpu;
+
+	*out = NULL;
+	if (!c->xdp.n_ifaces)
+		return 0;
+	libbpf_set_print(libbpf_log);
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0 || !(x = calloc(1, sizeof(*x))))
+		return ncpu <= 0 ? ncpu : -ENOMEM;
+	x->ncpu = (unsigned)ncpu;
+	if (!(x->buf = calloc(x->ncpu, sizeof(struct xdp_ctr) + sizeof(struct xdp_gstats)))) {
+		free(x);
+		return -ENOMEM;
+	}
+	x->n_bound = n_bound < CONF_MAX_LISTEN ? n_bound : CONF_MAX_LISTEN;
+	memcpy(x->bound, bound, x->n_bound * sizeof(*bound));
+	if (max_tunnels < 1024)
+		max_tunnels = 1024;
+	r = load(x, max_tunnels, err, errlen);
+	if (r == 0 && c->xdp.mode != CONF_XDP_GENERIC) {
+		r = attach(x, c, XDP_FLAGS_DRV_MODE, err, errlen);
+		if (r < 0 && c->xdp.mode == CONF_XDP_AUTO) {
+			log_warn("%s; trying generic mode", err);
+			r = attach(x, c, XDP_FLAGS_SKB_MODE, err, errlen);
+		}
+	} else if (r == 0) {
+		r = attach(x, c, XDP_FLAGS_SKB_MODE, err, errlen);
+	}
+	if (r < 0) {
+		xdp_stop(x);
+		if (c->xdp.mode != CONF_XDP_AUTO)
+			return r;
+		log_warn("%s; relaying on the sockets only", err);
+		return 0;
+	}
+	log_info("xdp: fast path attached in %s mode to %u interface%s", xdp_mode_name(x), x->n_links,
+		 x->n_links == 1 ? "" : "s");
+	for (unsigned i = 0; i < c->xdp.n_ifaces; i++)
+		check_forwarding(c->xdp.ifaces[i]);
+	*out = x;
+	return 0;
+}
+
+/* ---- the addresses gtpud listens on ---- */
+
+static const uint8_t *sa_addr(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ? (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr :
+	       (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+}
+
+static uint16_t sa_port(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port :
+	       ((const struct sockaddr_in6 *)ss)->sin6_port;
+}
+
+static size_t alen(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static bool sa_any(const struct sockaddr_storage *ss)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(sa_addr(ss), zero, alen(ss->ss_family));
+}
+
+static void local_put(struct xdp_path *x, int family, const uint8_t *addr, uint16_t port)
+{
+	struct xdp_local k = { .family = (__u8)family, .port = port };
+	__u8 one = 1;
+
+	memcpy(k.addr, addr, alen(family));
+	bpf_map_update_elem(x->fd_locals, &k, &one, BPF_ANY);
+}
+
+/* A wildcard socket takes every address of the host: they are listed
+ * anew at each sync (a reload picks up addresses added since). */
+static void sync_locals(struct xdp_path *x)
+{
+	struct xdp_local next;
+	struct ifaddrs *ifa = NULL;
+
+	while (bpf_map_get_next_key(x->fd_locals, NULL, &next) == 0)
+		bpf_map_delete_elem(x->fd_locals, &next);
+	for (unsigned i = 0; i < x->n_bound; i++) {
+		const struct sockaddr_storage *b = &x->bound[i];
+
+		if (!sa_any(b)) {
+			local_put(x, b->ss_family, sa_addr(b), sa_port(b));
+			continue;
+		}
+		if (!ifa && getifaddrs(&ifa) < 0)
+			continue;
+		for (struct ifaddrs *a = ifa; a; a = a->ifa_next)
+			if (a->ifa_addr && a->ifa_addr->sa_family == b->ss_family)
+				local_put(x, b->ss_family, sa_addr((const struct sockaddr_storage *)a->ifa_addr),
+					  sa_port(b));
+	}
+	if (ifa)
+		freeifaddrs(ifa);
+}
+
+/* ---- peers ---- */
+
+/* The interface that holds addr: where the route from it leaves. */
+static unsigned addr_ifindex(int family, const uint8_t *addr)
+{
+	struct ifaddrs *ifa;
+	unsigned r = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	for (struct ifaddrs *a = ifa; a && !r; a = a->ifa_next)
+		if (a->ifa_addr && a->ifa_addr->sa_family == family && a->ifa_name &&
+		    !memcmp(sa_addr((const struct sockaddr_storage *)a->ifa_addr), addr, alen(family)))
+			r = if_nametoindex(a->ifa_name);
+	freeifaddrs(ifa);
+	return r;
+}
+
+/* Where the sockets would send to p from, as dp_pick_sock chooses: the
+ * socket bound to the address the route uses, else a wildcard one (the
+ * route's address), else the first of the family. false: none. */
+static bool peer_source(const struct xdp_path *x, const struct peer *p, struct xdp_peer *v)
+{
+	struct sockaddr_storage local;
+	socklen_t l = sizeof(local);
+	int fd = socket(p->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), exact = -1, wildcard = -1, first = -1, k;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = connect(fd, (const struct sockaddr *)&p->sa, p->salen) == 0 &&
+	     getsockname(fd, (struct sockaddr *)&local, &l) == 0;
+	close(fd);
+	if (!ok)
+		return false;
+	for (unsigned i = 0; i < x->n_bound; i++) {
+		const struct sockaddr_storage *b = &x->bound[i];
+
+		if (b->ss_family != p->sa.ss_family)
+			continue;
+		if (exact < 0 && !memcmp(sa_addr(b), sa_addr(&local), alen(b->ss_family)))
+			exact = (int)i;
+		if (sa_any(b) && wildcard < 0)
+			wildcard = (int)i;
+		if (first < 0)
+			first = (int)i;
+	}
+	k = exact >= 0 ? exact : wildcard >= 0 ? wildcard : first;
+	if (k < 0)
+		return false;
+	memcpy(v->src, sa_any(&x->bound[k]) ? sa_addr(&local) : sa_addr(&x->bound[k]), alen(p->sa.ss_family));
+	v->sport = sa_port(&x->bound[k]);
+	v->oif = addr_ifindex(p->sa.ss_family, v->src);
+	return v->oif != 0;
+}
+
+static void peer_put(struct xdp_path *x, const struct state *s, const struct peer *p)
+{
+	struct xdp_peer v = { .family = (__u8)p->addr.family };
+	int st = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+
+	memcpy(v.addr, p->addr.addr, alen(p->addr.family));
+	v.port = sa_port(&p->sa);
+	/* Until a peer is up its traffic goes by the sockets, which bring it
+	 * up; a peer that is down is sent to unless on_down says drop. */
+	if (st == PEER_UP)
+		v.flags |= XDP_PEER_FROM;
+	if (!(st == PEER_DOWN && s->conf->echo.on_down == CONF_DOWN_DROP) && peer_source(x, p, &v))
+		v.flags |= XDP_PEER_TO;
+	bpf_map_update_elem(x->fd_peers, &p->id, &v, BPF_ANY);
+}
+
+void xdp_peer_changed(struct xdp_path *x, const struct state *s, const struct peer *p)
+{
+	if (x)
+		peer_put(x, s, p);
+}
+
+/* ---- tunnels ---- */
+
+static bool relayable(const struct state *s, const struct tunnel *t)
+{
+	return !(t->flags & TUNNEL_ENDPOINT) && t->tb == TUNNEL_NONE &&
+	       s->peers[t->from_peer]->addr.family == s->peers[t->to_peer]->addr.family;
+}
+
+/* The tunnel's entry, its counters zeroed when fresh. */
+static void tunnel_put(struct xdp_path *x, const struct state *s, uint32_t i, bool fresh)
+{
+	const struct tunnel *t = &s->tunnels[i];
+	struct xdp_tunnel v = {
+		.to_teid = t->to_teid,
+		.from_peer = s->peers[t->from_peer]->id,
+		.to_peer = s->peers[t->to_peer]->id,
+	};
+	__u32 k = t->from_teid;
+
+	/* The counters exist before the tunnel does: every packet counted. */
+	if (fresh) {
+		memset(x->buf, 0, x->ncpu * sizeof(struct xdp_ctr));
+		if (bpf_map_update_elem(x->fd_tctr, &k, x->buf, BPF_ANY) < 0)
+			goto full;
+	}
+	if (bpf_map_update_elem(x->fd_tunnels, &k, &v, BPF_ANY) < 0)
+		goto full;
+	return;
+full:
+	/* Its packets go by the sockets, as correctly, only slower. */
+	if (!x->not_offloaded++)
+		log_warn("xdp: the tunnel map is full (%s): further tunnels are relayed by the sockets",
+			 strerror(errno));
+}
+
+static void tunnel_drop(struct xdp_path *x, uint32_t teid)
+{
+	bpf_map_delete_elem(x->fd_tunnels, &teid);
+	bpf_map_delete_elem(x->fd_tctr, &teid);
+}
+
+void xdp_tunnel_changed(struct xdp_path *x, const struct state *s, uint32_t i, bool added)
+{
+	if (!x)
+		return;
+	if (!added)
+		tunnel_drop(x, s->tunnels[i].from_teid);
+	else if (relayable(s, &s->tunnels[i]))
+		tunnel_put(x, s, i, true);
+}
+
+/* The fast path's counts of TEID k, summed over the CPUs. */
+static bool tctr_sum(struct xdp_path *x, int fd, uint32_t k, struct ctr *c)
+{
+	const struct xdp_ctr *v = x->buf;
+
+	memset(c, 0, sizeof(*c));
+	if (bpf_map_lookup_elem(fd, &k, x->buf) < 0)
+		return false;
+	for (unsigned cpu = 0; cpu < x->ncpu; cpu++) {
+		c->rx_pkts += v[cpu].rx_pkts;
+		c->rx_bytes += v[cpu].rx_bytes;
+		c->tx_pkts += v[cpu].tx_pkts;
+		c->tx_bytes += v[cpu].tx_bytes;
+	}
+	return true;
+}
+
+static void ctr_add(struct ctr *c, const struct ctr *a)
+{
+	c->rx_pkts += a->rx_pkts;
+	c->rx_bytes += a->rx_bytes;
+	c->tx_pkts += a->tx_pkts;
+	c->tx_bytes += a->tx_bytes;
+}
+
+void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
+{
+	if (!x)
+		return;
+	sync_locals(x);
+	for (uint32_t i = 0; i < s->n_peers; i++) {
+		memset(x->buf, 0, x->ncpu * sizeof(struct xdp_ctr));
+		/* A peer kept from the old state keeps its counts. */
+		bpf_map_update_elem(x->fd_pctr, &s->peers[i]->id, x->buf, BPF_NOEXIST);
+		peer_put(x, s, s->peers[i]);
+	}
+	/* Old tunnels whose TEID now belongs to no tunnel, or to another one
+	 * (by name), or to one the fast path no longer relays: gone from the
+	 * map. Their counts follow a tunnel that keeps the name (the readers
+	 * carried the table's part into s->base already). */
+	if (old) {
+		STATE_FOR_EACH(old, i) {
+			const struct tunnel *t = &old->tunnels[i];
+			const char *name = tunnel_name(old, t);
+			uint32_t j = state_lookup_teid(s, t->from_teid), n;
+			struct ctr c;
+
+			if (j != TUNNEL_NONE && !strcmp(tunnel_name(s, &s->tunnels[j]), name) &&
+			    relayable(s, &s->tunnels[j]))
+				continue;
+			if (tctr_sum(x, x->fd_tctr, t->from_teid, &c) && s->base &&
+			    (n = state_find_tunnel(s, name)) != TUNNEL_NONE)
+				ctr_add(&s->base[n], &c);
+			tunnel_drop(x, t->from_teid);
+		}
+	}
+	STATE_FOR_EACH(s, i) {
+		const struct tunnel *t = &s->tunnels[i];
+		uint32_t j = old ? state_lookup_teid(old, t->from_teid) : TUNNEL_NONE;
+		bool kept = j != TUNNEL_NONE && !strcmp(tunnel_name(old, &old->tunnels[j]), tunnel_name(s, t)) &&
+			    relayable(old, &old->tunnels[j]);
+
+		if (relayable(s, t))
+			tunnel_put(x, s, i, !kept);
+	}
+	/* Peers the new state no longer has. */
+	if (old) {
+		for (uint32_t i = 0; i < old->n_peers; i++) {
+			uint32_t id = old->peers[i]->id;
+			bool kept = false;
+
+			for (uint32_t k = 0; k < s->n_peers && !kept; k++)
+				kept = s->peers[k]->id == id;
+			if (!kept) {
+				bpf_map_delete_elem(x->fd_peers, &id);
+				bpf_map_delete_elem(x->fd_pctr, &id);
+			}
+		}
+	}
+}
+
+/* ---- counters ---- */
+
+void xdp_tunnel_ctr(struct xdp_path *x, const struct state *s, uint32_t i, struct ctr *c)
+{
+	struct ctr a;
+
+	if (x && relayable(s, &s->tunnels[i]) && tctr_sum(x, x->fd_tctr, s->tunnels[i].from_teid, &a))
+		ctr_add(c, &a);
+}
+
+void xdp_peer_ctr(struct xdp_path *x, const struct peer *p, struct ctr *c)
+{
+	struct ctr a;
+
+	if (x && tctr_sum(x, x->fd_pctr, p->id, &a))
+		ctr_add(c, &a);
+}
+
+void xdp_totals(struct xdp_path *x, struct xdp_totals *t)
+{
+	const struct xdp_gstats *g = x ? x->buf : NULL;
+	__u32 k = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (!x || bpf_map_lookup_elem(x->fd_gstats, &k, x->buf) < 0)
+		return;
+	for (unsigned cpu = 0; cpu < x->ncpu; cpu++) {
+		t->fwd_pkts += g[cpu].fwd_pkts;
+		t->fwd_bytes += g[cpu].fwd_bytes;
+		t->passed += g[cpu].passed;
+	}
+	t->not_offloaded = x->not_offloaded;
+}
+
+#endif

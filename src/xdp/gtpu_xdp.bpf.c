@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* gtpud's XDP fast path: relays the G-PDUs of relay
+ * tunnels before any socket, exactly as the sockets would (gtpu.c's
+ * gtpu_relay_rewrite), and passes everything else up to them.
+ *
+ * The path of a frame: gtpu_xdp -> parse_ip4 | parse_ip6 (outer header, UDP
+ * to an address and port gtpud listens on) -> relay: gtpu_check (version,
+ * type, Length, a bounded extension-header walk) -> the tunnel by TEID, the
+ * source peer checked -> fib (bpf_fib_lookup towards the next peer) ->
+ * rewrite (addresses, ports, TEID, checksums) -> count -> redirect or XDP_TX. Any
+ * doubt at any step: XDP_PASS, and the sockets decide and count. */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "gtpu_xdp.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+
+#define GTPU_GPDU 255
+#define EXT_PDU_SESSION 0x85
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);          /* the loader sets it */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct xdp_tunnel);
+} tunnels SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct xdp_peer);
+} peers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct xdp_local);
+	__type(value, __u8);
+} locals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} txports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdp_gstats);
+} gstats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65536);          /* as tunnels */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct xdp_ctr);
+} tctr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct xdp_ctr);
+} pctr SEC(".maps");
+
+/* What the outer header told: where the UDP header is, and the addresses. */
+struct pkt {
+	struct udphdr *udp;
+	__u8 *gtp;
+	__u32 gtp_len;           /* the UDP payload */
+	__u8 family;
+	__u8 *saddr, *daddr;     /* in the packet */
+	__u16 ip_len;            /* for the route lookup's MTU check */
+};
+
+static __always_inline void count_passed(void)
+{
+	__u32 k = 0;
+	struct xdp_gstats *g = bpf_map_lookup_elem(&gstats, &k);
+
+	if (g)
+		g->passed++;
+}
+
+static __always_inline __u16 csum_fold(__u64 s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)s;
+}
+
+/* The IPv4 header's checksum over its 20 octets (no options here). */
+static __always_inline __u16 ip4_csum(const struct iphdr *ip)
+{
+	const __u16 *w = (const __u16 *)ip;
+	__u64 s = 0;
+
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		s += w[i];
+	return ~csum_fold(s) & 0xffff;
+}
+
+static __always_inline bool is_local(__u8 family, const __u8 *addr, __be16 port)
+{
+	struct xdp_local k = { .family = family, .port = port };
+
+	if (family == AF_INET)
+		__builtin_memcpy(k.addr, addr, 4);
+	else
+		__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&locals, &k) != NULL;
+}
+
+static __always_inline bool same_addr(__u8 family, const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	if (family == AF_INET)
+		return x[0] == y[0];
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+}
+
+static __always_inline int parse_ip4(void *data, void *end, struct pkt *p)
+{
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	struct udphdr *udp = (void *)(ip + 1);
+	__u16 tot;
+
+	if ((void *)(udp + 1) > end)
+		return -1;
+	/* Options, fragments, a bad header checksum: the stack's business. */
+	if (ip->ihl != 5 || ip->version != 4 || ip->protocol != IPPROTO_UDP ||
+	    (ip->frag_off & bpf_htons(0x3fff)) || ip4_csum(ip) != 0)
+		return -1;
+	tot = bpf_ntohs(ip->tot_len);
+	/* Ethernet may pad a short frame: the IP length is the truth. */
+	if (tot < 28 || (void *)ip + tot > end || bpf_ntohs(udp->len) != tot - 20)
+		return -1;
+	p->udp = udp;
+	p->gtp = (__u8 *)(udp + 1);
+	p->gtp_len = tot - 28;
+	p->family = AF_INET;
+	p->saddr = (__u8 *)&ip->saddr;
+	p->daddr = (__u8 *)&ip->daddr;
+	p->ip_len = tot;
+	return 0;
+}
+
+static __always_inline int parse_ip6(void *data, void *end, struct pkt *p)
+{
+	struct ipv6hdr *ip = data + sizeof(struct ethhdr);
+	struct udphdr *udp = (void *)(ip + 1);
+	__u16 pl;
+
+	if ((void *)(udp + 1) > end)
+		return -1;
+	/* Extension headers (a fragment header among them): passed up. A
+	 * zero UDP checksum is not valid over IPv6 (RFC 8200 8.1). */
+	if (ip->version != 6 || ip->nexthdr != IPPROTO_UDP || !udp->check)
+		return -1;
+	pl = bpf_ntohs(ip->payload_len);
+	if (pl < 8 || (void *)(udp) + pl > end || bpf_ntohs(udp->len) != pl)
+		return -1;
+	p->udp = udp;
+	p->gtp = (__u8 *)(udp + 1);
+	p->gtp_len = pl - 8;
+	p->family = AF_INET6;
+	p->saddr = (__u8 *)&ip->saddr;
+	p->daddr = (__u8 *)&ip->daddr;
+	p->ip_len = pl + 40;
+	return 0;
+}
+
+/* A PDU Session Container the codec accepts (gtpu.c, pdu_session): the
+ * octets its flags announce fit in its size. */
+static __always_inline bool pdu_session_ok(const __u8 *x, __u32 size)
+{
+	__u32 o1 = x[1], o2 = x[2], need = 4;
+
+	if ((o1 >> 4) == 0)
+		need += (o2 >> 7) + ((o1 >> 3) & 1) * 8 + ((o1 >> 2) & 1) * 3 + ((o1 >> 1) & 1) * 4;
+	else if ((o1 >> 4) == 1)
+		need += ((o1 >> 3) & 1) * 24 + ((o1 >> 2) & 1) * 4 + ((o1 >> 1) & 1) * 4 +
+			(o1 & 1) * 3 + (o2 >> 7) * 4 + ((o2 >> 6) & 1);
+	else
+		return false;
+	return need <= size;
+}
+
+/* True for a G-PDU that the sockets would relay unchanged
+ * but for its TEID: version 1, PT 1, Length exact, every extension header
+ * kept by a relay (class 00 or 10 and not one the codec decodes, or a valid
+ * PDU Session Container), at most XDP_GTPU_MAX_EXT of them. */
+static __always_inline bool gtpu_check(__u8 *g, void *end, __u32 len)
+{
+	__u32 off = 12, next;
+
+	if ((void *)(g + 8) > end || len < 8)
+		return false;
+	/* End Markers go by the sockets: never ahead of the G-PDUs before
+	 * them that the sockets relay. */
+	if ((g[0] & 0xf0) != 0x30 || g[1] != GTPU_GPDU)
+		return false;
+	if (((__u32)g[2] << 8 | g[3]) + 8 != len)
+		return false;
+	if (!(g[0] & 0x07))
+		return true;
+	if (len < 12 || (void *)(g + 12) > end)
+		return false;
+	if (!(g[0] & 0x04))
+		return true;
+	next = g[11];
+#pragma unroll
+	for (int i = 0; i < XDP_GTPU_MAX_EXT; i++) {
+		__u8 *x;
+		__u32 n4;
+
+		if (!next)
+			return true;
+		switch (next) {
+		case EXT_PDU_SESSION:
+			break;
+		case 0x20: case 0x40: case 0x81: case 0x82: case 0x84: case 0xc0:
+			return false;   /* decoded and checked by the codec: passed up */
+		default:
+			/* Class 01 is removed by a relay, 11 unknown is refused. */
+			if ((next >> 6) == 1 || (next >> 6) == 3)
+				return false;
+		}
+		if (off >= len || off > 1024)
+			return false;
+		x = g + off;
+		if ((void *)(x + 4) > end)
+			return false;
+		n4 = x[0];
+		if (!n4 || off + n4 * 4 > len)
+			return false;
+		if (next == EXT_PDU_SESSION && !pdu_session_ok(x, n4 * 4))
+			return false;
+		off += n4 * 4;
+		if (off > 1024 || (void *)(g + off) > end)
+			return false;
+		next = *(g + off - 1);
+	}
+	return !next;
+}
+
+/* The route towards the next peer, from the address gtpud sends from. */
+static __always_inline int fib(struct xdp_md *ctx, const struct xdp_peer *to,
+			       struct bpf_fib_lookup *f, __u16 ip_len)
+{
+	__builtin_memset(f, 0, sizeof(*f));
+	f->family = to->family;
+	f->l4_protocol = IPPROTO_UDP;
+	f->sport = to->sport;
+	f->dport = to->port;
+	f->tot_len = ip_len;
+	f->ifindex = to->oif;
+	if (to->family == AF_INET) {
+		__builtin_memcpy(&f->ipv4_src, to->src, 4);
+		__builtin_memcpy(&f->ipv4_dst, to->addr, 4);
+	} else {
+		__builtin_memcpy(f->ipv6_src, to->src, 16);
+		__builtin_memcpy(f->ipv6_dst, to->addr, 16);
+	}
+	/* As the host sends, not as a router forwards: no ip_forward needed. */
+	return bpf_fib_lookup(ctx, f, sizeof(*f), BPF_FIB_LOOKUP_OUTPUT);
+}
+
+/* Old and new values of what the UDP checksum covers and a relay changes,
+ * as 32-bit words for bpf_csum_diff. */
+struct csum_words {
+	__u32 w[10];
+};
+
+static __always_inline void rewrite(struct pkt *p, void *data, const struct xdp_tunnel *t,
+				    const struct xdp_peer *to, const struct bpf_fib_lookup *f)
+{
+	struct ethhdr *eth = data;
+	struct csum_words o = {}, n = {};
+	__u32 alen = p->family == AF_INET ? 4 : 16, nw = alen / 2 + 2;
+	__be32 teid = bpf_htonl(t->to_teid);
+	__u16 old = p->udp->check;
+	__s64 d;
+
+	if (p->family == AF_INET)
+		__builtin_memcpy(o.w, p->saddr, 8);
+	else
+		__builtin_memcpy(o.w, p->saddr, 32);
+	o.w[nw - 2] = *(__u32 *)p->udp;
+	o.w[nw - 1] = *(__u32 *)(p->gtp + 4);
+	if (p->family == AF_INET) {
+		__builtin_memcpy(p->saddr, to->src, 4);
+		__builtin_memcpy(p->daddr, to->addr, 4);
+	} else {
+		__builtin_memcpy(p->saddr, to->src, 16);
+		__builtin_memcpy(p->daddr, to->addr, 16);
+	}
+	p->udp->source = to->sport;
+	p->udp->dest = to->port;
+	*(__be32 *)(p->gtp + 4) = teid;
+	if (p->family == AF_INET)
+		__builtin_memcpy(n.w, p->saddr, 8);
+	else
+		__builtin_memcpy(n.w, p->saddr, 32);
+	n.w[nw - 2] = *(__u32 *)p->udp;
+	n.w[nw - 1] = teid;
+	/* No checksum over IPv4 stays none; a computed 0 is sent as 0xffff. */
+	if (p->family == AF_INET6 || old) {
+		d = bpf_csum_diff(o.w, nw * 4, n.w, nw * 4, (__u16)~old);
+		if (d >= 0) {
+			__u16 c = ~csum_fold((__u64)d);
+			p->udp->check = c ? c : 0xffff;
+		}
+	}
+	if (p->family == AF_INET) {
+		struct iphdr *ip = data + sizeof(*eth);
+
+		ip->ttl = XDP_GTPU_TTL;
+		ip->check = 0;
+		ip->check = ip4_csum(ip);
+	} else {
+		struct ipv6hdr *ip = data + sizeof(*eth);
+
+		ip->hop_limit = XDP_GTPU_TTL;
+	}
+	__builtin_memcpy(eth->h_dest, f->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, f->smac, ETH_ALEN);
+}
+
+static __always_inline void count(const struct pkt *p, const struct xdp_tunnel *t, __u32 teid)
+{
+	__u32 k = 0;
+	struct xdp_gstats *g = bpf_map_lookup_elem(&gstats, &k);
+	struct xdp_ctr *c;
+
+	if (g) {
+		g->fwd_pkts++;
+		g->fwd_bytes += p->gtp_len;
+	}
+	if ((c = bpf_map_lookup_elem(&tctr, &teid))) {
+		c->rx_pkts++;
+		c->rx_bytes += p->gtp_len;
+		c->tx_pkts++;
+		c->tx_bytes += p->gtp_len;
+	}
+	if ((c = bpf_map_lookup_elem(&pctr, &t->from_peer))) {
+		c->rx_pkts++;
+		c->rx_bytes += p->gtp_len;
+	}
+	if ((c = bpf_map_lookup_elem(&pctr, &t->to_peer))) {
+		c->tx_pkts++;
+		c->tx_bytes += p->gtp_len;
+	}
+}
+
+SEC("xdp")
+int gtpu_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct bpf_fib_lookup f;
+	const struct xdp_tunnel *t;
+	const struct xdp_peer *from, *to;
+	struct pkt p;
+	__u32 teid;
+	int r;
+
+	if ((void *)(eth + 1) > end)
+		return XDP_PASS;
+	if (eth->h_proto == bpf_htons(ETH_P_IP))
+		r = parse_ip4(data, end, &p);
+	else if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+		r = parse_ip6(data, end, &p);
+	else
+		return XDP_PASS;
+	if (r < 0 || !is_local(p.family, p.daddr, p.udp->dest))
+		return XDP_PASS;
+	/* From here on the datagram is gtpud's: relayed here or counted
+	 * as passed to the sockets. */
+	if (!gtpu_check(p.gtp, end, p.gtp_len))
+		goto pass;
+	teid = bpf_ntohl(*(__be32 *)(p.gtp + 4));
+	if (!(t = bpf_map_lookup_elem(&tunnels, &teid)) ||
+	    !(from = bpf_map_lookup_elem(&peers, &t->from_peer)) ||
+	    !(to = bpf_map_lookup_elem(&peers, &t->to_peer)))
+		goto pass;
+	/* The source peer, up (its traffic or Echo said so), of the family;
+	 * the next one reachable on the same family. */
+	if (!(from->flags & XDP_PEER_FROM) || !(to->flags & XDP_PEER_TO) ||
+	    from->family != p.family || to->family != p.family)
+		goto pass;
+	if (!same_addr(p.family, p.saddr, from->addr))
+		goto pass;
+	/* No neighbour entry yet, too big for the way out, no route: the
+	 * sockets send it (and the kernel resolves or answers). */
+	if (fib(ctx, to, &f, p.ip_len) != BPF_FIB_LKUP_RET_SUCCESS)
+		goto pass;
+	if (f.ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&txports, &f.ifindex))
+		goto pass;
+	rewrite(&p, data, t, to, &f);
+	count(&p, t, teid);
+	if (f.ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect_map(&txports, f.ifindex, 0);
+pass:
+	count_passed();
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";

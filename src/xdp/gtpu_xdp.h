@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the XDP program (gtpu_xdp.bpf.c) and its loader (xdp.c) share: the
+ * keys and values of its maps. Addresses and ports in network order, TEIDs
+ * in host order. */
+#ifndef GTPUD_XDP_SHARED_H
+#define GTPUD_XDP_SHARED_H
+
+#include <linux/types.h>
+
+#define XDP_GTPU_MAX_EXT 4        /* extension headers walked; more: passed up */
+#define XDP_GTPU_TTL 64           /* as the sockets send (net.ipv4.ip_default_ttl) */
+
+/* A peer, by gtpud's peer id (stable across reloads while the peer is). */
+#define XDP_PEER_FROM 0x01        /* up: its G-PDUs may be relayed here */
+#define XDP_PEER_TO 0x02          /* may be sent to (not down with on_down "drop") */
+struct xdp_peer {
+	__u8 family;              /* AF_INET or AF_INET6 */
+	__u8 flags;
+	__be16 port;              /* the peer's */
+	__be16 sport;             /* ours, towards it */
+	__u16 pad;
+	__u32 oif;                /* the interface the route to it leaves by */
+	__u8 addr[16];            /* the peer's */
+	__u8 src[16];             /* ours, towards it (what the socket would send from) */
+};
+
+/* A relay tunnel, by its from.teid. Endpoint tunnels, rated ones and those
+ * that change the address family are not in the map. */
+struct xdp_tunnel {
+	__u32 to_teid;
+	__u32 from_peer;          /* peer ids */
+	__u32 to_peer;
+};
+
+/* Addresses and ports gtpud listens on (wildcard listens: every address
+ * of the host). */
+struct xdp_local {
+	__u8 family;
+	__u8 pad;
+	__be16 port;
+	__u8 addr[16];
+};
+
+/* Per CPU. */
+struct xdp_gstats {
+	__u64 fwd_pkts, fwd_bytes;  /* relayed (bytes: UDP payload, as the sockets count) */
+	__u64 passed;             /* GTP-U datagrams to gtpud handed to the sockets */
+};
+
+struct xdp_ctr {
+	__u64 rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+};
+
+#endif
