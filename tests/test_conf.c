@@ -298,7 +298,7 @@ static const struct bad_row bad[] = {
 	{ "include", "workers = 1;\n@include \"other.conf\"\n", { F ":2: @include is not supported" } },
 	{ "unknown top key", "workers = 1;\nfoo = 1;\n",
 	  { F ":2: unknown key \"foo\" (allowed: listen, control, log_level, workers, echo, "
-	      "error_indication, metrics, peers, tun, tunnels, max_runtime_tunnels, state_directory, user, group)" } },
+	      "error_indication, metrics, peers, tun, tunnels, max_runtime_tunnels, state_directory, user, group, xdp)" } },
 	{ "unknown peer key", "peers = (\n { name = \"enb\"; address = \"192.0.2.1\";\n  foo = 1; }\n);\n",
 	  { F ":3: unknown key \"foo\" in peers[0] (allowed: name, address, port, echo)" } },
 	{ "unknown tunnel key", PEERS "tunnels = ( { name = \"a\"; from = { peer = \"enb\"; teid = 1; tied = 2; };\n"
@@ -407,6 +407,13 @@ static const struct bad_row bad[] = {
 	{ "metrics listen", "metrics = { listen = \"127.0.0.1:99999\"; };\n",
 	  { F ":1: metrics.listen: \"127.0.0.1:99999\": port is out of range (1..65535)" } },
 	{ "tun mtu", "tun = { mtu = 575; };\n", { F ":1: tun.mtu: 575 is out of range (576..65535)" } },
+	{ "xdp mode", "xdp = { mode = \"fast\"; };\n", { F ":1: xdp.mode: \"fast\" is not one of native, generic, auto" } },
+	{ "xdp interface twice", "xdp = { interfaces = [ \"eth0\",\n \"eth0\" ]; };\n",
+	  { F ":2: xdp.interfaces[1]: \"eth0\" is named twice" } },
+	{ "xdp interface name", "xdp = { interfaces = [ \"a/b\" ]; };\n",
+	  { F ":1: xdp.interfaces[0]: \"a/b\" is not a valid interface name (1 to 15 characters, no '/' or space)" } },
+	{ "xdp interfaces type", "xdp = { interfaces = \"eth0\"; };\n",
+	  { F ":1: xdp.interfaces: must be an array of strings [ \"IFNAME\", ... ], not a string" } },
 	{ "tun mtu ipv6", "tun = {\n mtu = 1279; addresses = [ \"2001:db8::1/64\" ]; };\n",
 	  { F ":2: tun.mtu: 1279 is out of range for IPv6 (1280..65535)" } },
 	{ "tun name", "tun = { name = \"a-very-long-name\"; };\n",
@@ -879,6 +886,24 @@ static const struct ep_row eps[] = {
 	{ "fe80::1%eth0", -EINVAL, NULL, 0 },
 };
 
+static void test_xdp_group(void **state)
+{
+	struct conf *c = load_ok("xdp = { interfaces = [ \"eth0\", \"veth-upf\" ]; mode = \"generic\"; };\n");
+
+	(void)state;
+	assert_int_equal(c->xdp.n_ifaces, 2);
+	assert_string_equal(c->xdp.ifaces[0], "eth0");
+	assert_string_equal(c->xdp.ifaces[1], "veth-upf");
+	assert_int_equal(c->xdp.mode, CONF_XDP_GENERIC);
+	conf_free(c);
+	c = load_ok("xdp = { interfaces = [ \"eth0\" ]; };\n");
+	assert_int_equal(c->xdp.mode, CONF_XDP_AUTO);
+	conf_free(c);
+	c = load_ok("workers = 1;\n");
+	assert_int_equal(c->xdp.n_ifaces, 0);
+	conf_free(c);
+}
+
 static void test_endpoint(void **state)
 {
 	size_t i;
@@ -955,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_free_by_hand),
 		cmocka_unit_test(test_endpoint),
+		cmocka_unit_test(test_xdp_group),
 		cmocka_unit_test(test_prefix_addr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
