@@ -266,7 +266,7 @@ static void print_stats(json_object *d)
 		{ "log_lines", "log lines", false },
 		{ "log_lines_suppressed", "log lines suppressed", false },
 	};
-	json_object *drops = get(d, "drops");
+	json_object *drops = get(d, "drops"), *paths = get(d, "paths");
 	char buf[64], label[96];
 	size_t i;
 
@@ -275,6 +275,16 @@ static void print_stats(json_object *d)
 
 		print_kv(rows[i].label, rows[i].bytes ? fmt_bytes(v, buf, sizeof(buf)) :
 			 fmt_count(v, buf, sizeof(buf)));
+	}
+	/* How much each path carried: the sockets, the XDP fast path. */
+	if (json_object_is_type(paths, json_type_object)) {
+		json_object *sk = get(paths, "sockets"), *xp = get(paths, "xdp");
+
+		printf("forwarded by path:\n");
+		print_kv("  sockets", fmt_count(get_u64(sk, "forwarded"), buf, sizeof(buf)));
+		snprintf(label, sizeof(label), "  xdp (%s)", get_str(xp, "mode", "off"));
+		print_kv(label, fmt_count(get_u64(xp, "forwarded"), buf, sizeof(buf)));
+		print_kv("  xdp passed to the sockets", fmt_count(get_u64(xp, "passed"), buf, sizeof(buf)));
 	}
 	if (!json_object_is_type(drops, json_type_object))
 		return;
