@@ -115,6 +115,8 @@ static int cmd_stats(void *ctx, json_object *args, json_object **data, json_obje
 	ADD(o, "events_lost", U64(st.events_lost));
 	ADD(o, "log_lines", U64(log_lines_written()));
 	ADD(o, "log_lines_suppressed", U64(log_lines_suppressed()));
+	ADD(o, "xdp_forwarded", U64(xt.fwd_pkts));
+	ADD(o, "xdp_passed", U64(xt.passed));
 	ADD(o, "paths", paths);
 	*data = o;
 	return CTL_OK;

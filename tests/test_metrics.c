@@ -199,9 +199,9 @@ static void test_structure(void **state)
 	size_t nfam, ns;
 
 	check_structure(text, &nfam, &ns);
-	assert_int_equal(nfam, 2 + 7 + 20 + 1 + 8 + 3 + 5);
-	/* 9 unlabelled status, 20 stats, 3 drops, 3 peers x 11, 2 tunnels x 5 */
-	assert_int_equal(ns, 9 + 20 + 3 + 3 * 11 + 2 * 5);
+	assert_int_equal(nfam, 2 + 7 + 22 + 1 + 8 + 3 + 5);
+	/* 9 unlabelled status, 22 stats, 3 drops, 3 peers x 11, 2 tunnels x 5 */
+	assert_int_equal(ns, 9 + 22 + 3 + 3 * 11 + 2 * 5);
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	free(text);
 }
@@ -213,8 +213,9 @@ static void test_empty(void **state)
 
 	assert_non_null(text);
 	check_structure(text, &nfam, &ns);
-	assert_int_equal(nfam, 46);
-	assert_int_equal(ns, 9 + 20);
+	assert_int_equal(nfam, 48);
+	assert_int_equal(ns, 9 + 22);
+	assert_line(text, "gtpud_xdp_forwarded_total 0");
 	assert_line(text, "gtpud_forwarded_total 0");
 	assert_line(text, "gtpud_config_last_reload_successful 1");
 	assert_line(text, "# TYPE gtpud_rx_packets_total counter");
