@@ -67,6 +67,8 @@ struct xdp_path {
 /* libbpf's own messages: its warnings (the verifier's log among them) go
  * to the log at debug level, where an operator who asks finds them. */
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char m[512];
 	size_t n;

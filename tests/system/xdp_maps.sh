@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The XDP fast path's maps follow the tables: a runtime tunnel relays in
+# XDP as soon as gtpuctl returns, a removed one no longer does (the sockets
+# drop its G-PDUs as unknown_teid), a reload that changes a tunnel's next
+# TEID takes effect at once, and the counters of both paths add up.
+GT_XDP=${GT_XDP:-native}
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/topo.sh"
+gt_setup
+
+# Bring enb and upf up (traffic from their own port, through the sockets).
+gt_send enb --bind "$ENB4" --dst "$DUT4E" --hex 30ff000400000100cafe0001
+gt_send upf --bind "$UPF4" --dst "$DUT4U" --hex 30ff000400000201cafe0002
+check "enb and upf are up" gt_until 5 \
+	'[ "$(gt_eval "P[\"enb\"][\"state\"] + P[\"upf\"][\"state\"]")" = upup ]'
+gt_listen upf "$T_DIR/upf.json" "$UPF4" || { not_ok "listener in upf"; done_testing; }
+
+# send TEID COUNT: COUNT G-PDUs from enb with TEID; the XDP path's and the
+# sockets' forwarded counts after them, as "XDP SOCKETS".
+S0=$T_DIR/s0.json
+send() {
+	gt_snap "$S0"
+	gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --count "$2" \
+		--pkt "GTP_U_Header(gtp_type=255, teid=$1)/Raw(b'x' * 64)"
+	sleep 0.3
+	gt_eval "'%d %d' % tuple(S['paths'][p]['forwarded'] - S0['paths'][p]['forwarded'] for p in ('xdp', 'sockets'))" "$S0"
+}
+got() { gt_rs "$T_DIR/upf.json" "sum(1 for r in rs if r['teid'] == $1)"; }
+
+check "tunnel add" gt_ctl tunnel add rt1 from enb 0x7000 to upf 0x7700
+is "a runtime tunnel relays in XDP at once" "$(send 0x7000 20)" "20 0"
+gt_until 3 '[ "$(got 0x7700)" -ge 20 ]'
+is "upf got them with the new TEID" "$(got 0x7700)" 20
+is "its counters include the XDP path's" "$(gt_eval "T['rt1']['rx_packets'], T['rt1']['tx_packets']")" "(20, 20)"
+
+check "tunnel del" gt_ctl tunnel del rt1
+snap=$T_DIR/s1.json
+gt_snap "$snap"
+is "a removed tunnel is no longer relayed" "$(send 0x7000 5)" "0 0"
+is "the sockets drop its G-PDUs as unknown_teid" "$(gt_eval "drop('unknown_teid')" "$snap")" 5
+
+# A reload that gives tunnel "up" another next TEID.
+sed -i 's/to = { peer = "upf"; teid = 0x200; }/to = { peer = "upf"; teid = 0x2222; }/' "$GT_CONF"
+check "reload" gt_ctl reload
+is "after a reload the new TEID is used, in XDP" "$(send 0x100 10)" "10 0"
+gt_until 3 '[ "$(got 0x2222)" -ge 10 ]'
+is "upf got them with TEID 0x2222" "$(got 0x2222)" 10
+is "tunnel up's counters kept over the reload, both paths" \
+	"$(gt_eval "T['up']['rx_packets'], T['up']['tx_packets']")" "(11, 11)"
+is "per peer: enb received all 36, upf was sent the 31 relayed" \
+	"$(gt_eval "P['enb']['rx_packets'], P['upf']['tx_packets']")" "(36, 31)"
+is "rx_packets = forwarded + answered + dropped over both paths" "$(gt_eval 'ident()')" True
+gt_stop "$GT_LPID"
+done_testing
