@@ -347,7 +347,8 @@ static bool peer_source(const struct xdp_path *x, const struct peer *p, struct x
 		return false;
 	memcpy(v->src, sa_any(&x->bound[k]) ? sa_addr(&local) : sa_addr(&x->bound[k]), alen(p->sa.ss_family));
 	v->sport = sa_port(&x->bound[k]);
-	v->oif = addr_ifindex(p->sa.ss_family, v->src);
+	/* The way out is the route's, whatever address the socket is bound to. */
+	v->oif = addr_ifindex(p->sa.ss_family, sa_addr(&local));
 	return v->oif != 0;
 }
 
