@@ -3,7 +3,8 @@
 # The XDP fast path's maps follow the tables: a runtime tunnel relays in
 # XDP as soon as gtpuctl returns, a removed one no longer does (the sockets
 # drop its G-PDUs as unknown_teid), a reload that changes a tunnel's next
-# TEID takes effect at once, and the counters of both paths add up.
+# TEID takes effect at once, and the counters of both paths add up; a
+# refused native mode fails the start, or under "auto" falls back to generic.
 GT_XDP=${GT_XDP:-native}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
@@ -52,4 +53,16 @@ is "per peer: enb received all 36, upf was sent the 31 relayed" \
 	"$(gt_eval "P['enb']['rx_packets'], P['upf']['tx_packets']")" "(36, 31)"
 is "rx_packets = forwarded + answered + dropped over both paths" "$(gt_eval 'ident()')" True
 gt_stop "$GT_LPID"
+
+# lo has no native XDP: "native" is a start-up failure, "auto" falls back
+# to generic mode with one line each.
+printf 'listen = [ "127.0.0.1:2152" ];\ncontrol = { path = "%s"; };\nxdp = { interfaces = [ "lo" ]; mode = "%s"; };\n' \
+	"$T_DIR/lo.sock" native >"$T_DIR/lo.conf"
+nsx upf timeout 5 "$GTPUD" -c "$T_DIR/lo.conf" >"$T_DIR/lo.log" 2>&1
+is "native mode refused: exit status 3" "$?" 3
+check "... saying why" grep -q "xdp: cannot attach in native mode to lo: Operation not supported" "$T_DIR/lo.log"
+sed -i 's/"native"/"auto"/' "$T_DIR/lo.conf"
+nsx upf timeout -s INT 2 "$GTPUD" -c "$T_DIR/lo.conf" >"$T_DIR/lo.log" 2>&1
+check "auto: native refused, one warning" grep -q "cannot attach in native mode to lo: .*; trying generic mode" "$T_DIR/lo.log"
+check "auto: attached in generic mode" grep -q "xdp: fast path attached in generic mode to 1 interface" "$T_DIR/lo.log"
 done_testing
