@@ -57,7 +57,7 @@ struct xdp_path {
 	unsigned n_links;
 	int links[CONF_MAX_XDP_IFACES];
 	unsigned ncpu;
-	int fd_tunnels, fd_peers, fd_locals, fd_tctr, fd_pctr, fd_gstats;
+	int fd_tunnels, fd_peers, fd_locals, fd_pctr, fd_gstats;
 	unsigned n_bound;
 	struct sockaddr_storage bound[CONF_MAX_LISTEN];
 	uint64_t not_offloaded;
@@ -159,7 +159,6 @@ static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errl
 		return -errno;
 	}
 	bpf_map__set_max_entries(x->skel->maps.tunnels, max_tunnels);
-	bpf_map__set_max_entries(x->skel->maps.tctr, max_tunnels);
 	bpf_map__set_max_entries(x->skel->maps.peers, CONF_MAX_PEERS);
 	bpf_map__set_max_entries(x->skel->maps.pctr, CONF_MAX_PEERS);
 	bpf_map__set_max_entries(x->skel->maps.locals, XDP_MAX_LOCALS);
@@ -170,7 +169,6 @@ static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errl
 	x->fd_tunnels = bpf_map__fd(x->skel->maps.tunnels);
 	x->fd_peers = bpf_map__fd(x->skel->maps.peers);
 	x->fd_locals = bpf_map__fd(x->skel->maps.locals);
-	x->fd_tctr = bpf_map__fd(x->skel->maps.tctr);
 	x->fd_pctr = bpf_map__fd(x->skel->maps.pctr);
 	x->fd_gstats = bpf_map__fd(x->skel->maps.gstats);
 	return 0;
@@ -382,63 +380,56 @@ static bool relayable(const struct state *s, const struct tunnel *t)
 	       s->peers[t->from_peer]->addr.family == s->peers[t->to_peer]->addr.family;
 }
 
-/* The tunnel's entry, its counters zeroed when fresh. */
-static void tunnel_put(struct xdp_path *x, const struct state *s, uint32_t i, bool fresh)
+static void tunnel_value(const struct state *s, uint32_t i, struct xdp_tunnel *v)
 {
 	const struct tunnel *t = &s->tunnels[i];
-	struct xdp_tunnel v = {
-		.to_teid = t->to_teid,
-		.from_peer = s->peers[t->from_peer]->id,
-		.to_peer = s->peers[t->to_peer]->id,
-	};
-	__u32 k = t->from_teid;
 
-	/* The counters exist before the tunnel does: every packet counted. */
-	if (fresh) {
-		memset(x->buf, 0, x->ncpu * sizeof(struct xdp_ctr));
-		if (bpf_map_update_elem(x->fd_tctr, &k, x->buf, BPF_ANY) < 0)
-			goto full;
-	}
-	if (bpf_map_update_elem(x->fd_tunnels, &k, &v, BPF_ANY) < 0)
-		goto full;
-	return;
-full:
+	memset(v, 0, sizeof(*v));
+	v->to_teid = t->to_teid;
+	v->from_peer = s->peers[t->from_peer]->id;
+	v->to_peer = s->peers[t->to_peer]->id;
+}
+
+static void map_full(struct xdp_path *x, unsigned n)
+{
 	/* Its packets go by the sockets, as correctly, only slower. */
-	if (!x->not_offloaded++)
+	if (!x->not_offloaded)
 		log_warn("xdp: the tunnel map is full (%s): further tunnels are relayed by the sockets",
 			 strerror(errno));
+	x->not_offloaded += n;
 }
 
 static void tunnel_drop(struct xdp_path *x, uint32_t teid)
 {
 	bpf_map_delete_elem(x->fd_tunnels, &teid);
-	bpf_map_delete_elem(x->fd_tctr, &teid);
 }
 
 void xdp_tunnel_changed(struct xdp_path *x, const struct state *s, uint32_t i, bool added)
 {
+	struct xdp_tunnel v;
+	__u32 k = s->tunnels[i].from_teid;
+
 	if (!x)
 		return;
-	if (!added)
-		tunnel_drop(x, s->tunnels[i].from_teid);
-	else if (relayable(s, &s->tunnels[i]))
-		tunnel_put(x, s, i, true);
+	if (!added) {
+		tunnel_drop(x, k);
+	} else if (relayable(s, &s->tunnels[i])) {
+		tunnel_value(s, i, &v);
+		if (bpf_map_update_elem(x->fd_tunnels, &k, &v, BPF_ANY) < 0)
+			map_full(x, 1);
+	}
 }
 
-/* The fast path's counts of TEID k, summed over the CPUs. */
-static bool tctr_sum(struct xdp_path *x, int fd, uint32_t k, struct ctr *c)
+/* The fast path's counts of tunnel TEID k: 0 and false when it has none. */
+static bool tunnel_counts(struct xdp_path *x, uint32_t k, struct ctr *c)
 {
-	const struct xdp_ctr *v = x->buf;
+	struct xdp_tunnel v;
 
 	memset(c, 0, sizeof(*c));
-	if (bpf_map_lookup_elem(fd, &k, x->buf) < 0)
+	if (bpf_map_lookup_elem(x->fd_tunnels, &k, &v) < 0)
 		return false;
-	for (unsigned cpu = 0; cpu < x->ncpu; cpu++) {
-		c->rx_pkts += v[cpu].rx_pkts;
-		c->rx_bytes += v[cpu].rx_bytes;
-		c->tx_pkts += v[cpu].tx_pkts;
-		c->tx_bytes += v[cpu].tx_bytes;
-	}
+	c->rx_pkts = c->tx_pkts = v.pkts;
+	c->rx_bytes = c->tx_bytes = v.bytes;
 	return true;
 }
 
@@ -450,8 +441,50 @@ static void ctr_add(struct ctr *c, const struct ctr *a)
 	c->tx_bytes += a->tx_bytes;
 }
 
+/* Entries written many at a time: a million tunnels load in a few calls. */
+#define XDP_BATCH 8192
+struct tbatch {
+	__u32 keys[XDP_BATCH];
+	struct xdp_tunnel vals[XDP_BATCH];
+	unsigned n;
+};
+
+static void batch_flush(struct xdp_path *x, struct tbatch *b)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 n = b->n;
+
+	if (!n)
+		return;
+	if (bpf_map_update_batch(x->fd_tunnels, b->keys, b->vals, &n, &o) < 0) {
+		/* An older kernel, or the map full at entry n: one by one. */
+		for (unsigned i = n; i < b->n; i++)
+			if (bpf_map_update_elem(x->fd_tunnels, &b->keys[i], &b->vals[i], BPF_ANY) < 0)
+				map_full(x, 1);
+	}
+	b->n = 0;
+}
+
+static void batch_put(struct xdp_path *x, struct tbatch *b, __u32 k, const struct xdp_tunnel *v)
+{
+	b->keys[b->n] = k;
+	b->vals[b->n++] = *v;
+	if (b->n == XDP_BATCH)
+		batch_flush(x, b);
+}
+
+static bool same_entry(const struct state *s, uint32_t i, const struct state *o, uint32_t j)
+{
+	const struct tunnel *a = &s->tunnels[i], *b = &o->tunnels[j];
+
+	return a->to_teid == b->to_teid && s->peers[a->from_peer]->id == o->peers[b->from_peer]->id &&
+	       s->peers[a->to_peer]->id == o->peers[b->to_peer]->id;
+}
+
 void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 {
+	struct tbatch *b;
+
 	if (!x)
 		return;
 	sync_locals(x);
@@ -472,24 +505,41 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 			uint32_t j = state_lookup_teid(s, t->from_teid), n;
 			struct ctr c;
 
-			if (j != TUNNEL_NONE && !strcmp(tunnel_name(s, &s->tunnels[j]), name) &&
-			    relayable(s, &s->tunnels[j]))
+			if (!relayable(old, t) ||
+			    (j != TUNNEL_NONE && !strcmp(tunnel_name(s, &s->tunnels[j]), name) &&
+			     relayable(s, &s->tunnels[j])))
 				continue;
-			if (tctr_sum(x, x->fd_tctr, t->from_teid, &c) && s->base &&
+			if (tunnel_counts(x, t->from_teid, &c) && s->base &&
 			    (n = state_find_tunnel(s, name)) != TUNNEL_NONE)
 				ctr_add(&s->base[n], &c);
 			tunnel_drop(x, t->from_teid);
 		}
 	}
+	if (!(b = malloc(sizeof(*b)))) {
+		log_warn("xdp: out of memory: the tunnels are relayed by the sockets");
+		return;
+	}
+	b->n = 0;
 	STATE_FOR_EACH(s, i) {
 		const struct tunnel *t = &s->tunnels[i];
 		uint32_t j = old ? state_lookup_teid(old, t->from_teid) : TUNNEL_NONE;
 		bool kept = j != TUNNEL_NONE && !strcmp(tunnel_name(old, &old->tunnels[j]), tunnel_name(s, t)) &&
 			    relayable(old, &old->tunnels[j]);
+		struct xdp_tunnel v;
+		struct ctr c;
 
-		if (relayable(s, t))
-			tunnel_put(x, s, i, !kept);
+		if (!relayable(s, t) || (kept && same_entry(s, i, old, j)))
+			continue;   /* not the fast path's, or its entry stays as it is */
+		tunnel_value(s, i, &v);
+		/* Another next hop for the same tunnel: its counts go on. */
+		if (kept && tunnel_counts(x, t->from_teid, &c)) {
+			v.pkts = c.rx_pkts;
+			v.bytes = c.rx_bytes;
+		}
+		batch_put(x, b, t->from_teid, &v);
 	}
+	batch_flush(x, b);
+	free(b);
 	/* Peers the new state no longer has. */
 	if (old) {
 		for (uint32_t i = 0; i < old->n_peers; i++) {
@@ -506,13 +556,30 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 	}
 }
 
+/* A peer's counts, summed over the CPUs. */
+static bool pctr_sum(struct xdp_path *x, uint32_t k, struct ctr *c)
+{
+	const struct xdp_ctr *v = x->buf;
+
+	memset(c, 0, sizeof(*c));
+	if (bpf_map_lookup_elem(x->fd_pctr, &k, x->buf) < 0)
+		return false;
+	for (unsigned cpu = 0; cpu < x->ncpu; cpu++) {
+		c->rx_pkts += v[cpu].rx_pkts;
+		c->rx_bytes += v[cpu].rx_bytes;
+		c->tx_pkts += v[cpu].tx_pkts;
+		c->tx_bytes += v[cpu].tx_bytes;
+	}
+	return true;
+}
+
 /* ---- counters ---- */
 
 void xdp_tunnel_ctr(struct xdp_path *x, const struct state *s, uint32_t i, struct ctr *c)
 {
 	struct ctr a;
 
-	if (x && relayable(s, &s->tunnels[i]) && tctr_sum(x, x->fd_tctr, s->tunnels[i].from_teid, &a))
+	if (x && relayable(s, &s->tunnels[i]) && tunnel_counts(x, s->tunnels[i].from_teid, &a))
 		ctr_add(c, &a);
 }
 
@@ -520,7 +587,7 @@ void xdp_peer_ctr(struct xdp_path *x, const struct peer *p, struct ctr *c)
 {
 	struct ctr a;
 
-	if (x && tctr_sum(x, x->fd_pctr, p->id, &a))
+	if (x && pctr_sum(x, p->id, &a))
 		ctr_add(c, &a);
 }
 

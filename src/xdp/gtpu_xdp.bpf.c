@@ -65,14 +65,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 65536);          /* as tunnels */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct xdp_ctr);
-} tctr SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct xdp_ctr);
@@ -346,7 +338,7 @@ static __always_inline void rewrite(struct pkt *p, void *data, const struct xdp_
 	__builtin_memcpy(eth->h_source, f->smac, ETH_ALEN);
 }
 
-static __always_inline void count(const struct pkt *p, const struct xdp_tunnel *t, __u32 teid)
+static __always_inline void count(const struct pkt *p, struct xdp_tunnel *t)
 {
 	__u32 k = 0;
 	struct xdp_gstats *g = bpf_map_lookup_elem(&gstats, &k);
@@ -356,12 +348,8 @@ static __always_inline void count(const struct pkt *p, const struct xdp_tunnel *
 		g->fwd_pkts++;
 		g->fwd_bytes += p->gtp_len;
 	}
-	if ((c = bpf_map_lookup_elem(&tctr, &teid))) {
-		c->rx_pkts++;
-		c->rx_bytes += p->gtp_len;
-		c->tx_pkts++;
-		c->tx_bytes += p->gtp_len;
-	}
+	__sync_fetch_and_add(&t->pkts, 1);
+	__sync_fetch_and_add(&t->bytes, p->gtp_len);
 	if ((c = bpf_map_lookup_elem(&pctr, &t->from_peer))) {
 		c->rx_pkts++;
 		c->rx_bytes += p->gtp_len;
@@ -378,7 +366,7 @@ int gtpu_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	struct bpf_fib_lookup f;
-	const struct xdp_tunnel *t;
+	struct xdp_tunnel *t;
 	const struct xdp_peer *from, *to;
 	struct pkt p;
 	__u32 teid;
@@ -417,7 +405,7 @@ int gtpu_xdp(struct xdp_md *ctx)
 	if (f.ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&txports, &f.ifindex))
 		goto pass;
 	rewrite(&p, data, t, to, &f);
-	count(&p, t, teid);
+	count(&p, t);
 	if (f.ifindex == ctx->ingress_ifindex)
 		return XDP_TX;
 	return bpf_redirect_map(&txports, f.ifindex, 0);

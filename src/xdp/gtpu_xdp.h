@@ -30,6 +30,10 @@ struct xdp_tunnel {
 	__u32 to_teid;
 	__u32 from_peer;          /* peer ids */
 	__u32 to_peer;
+	__u32 pad;
+	/* Relayed here (received and sent alike), added atomically: one entry
+	 * a tunnel, so that a million load in one update each. */
+	__u64 pkts, bytes;
 };
 
 /* Addresses and ports gtpud listens on (wildcard listens: every address
