@@ -6,16 +6,18 @@
 # (one run, rounds alternating). CPU is the whole machine's (/proc/stat):
 # XDP runs in softirq, on whichever CPU polls the veth, not in gtpud.
 # Generator and sink are in both figures alike. Needs root.
-# Usage: tests/bench/xdp.sh [--rounds N] [--secs S] [--rate PPS] [--len BYTES]
+# Usage: tests/bench/xdp.sh [--rounds N] [--secs S] [--rate PPS] [--len BYTES] [--tunnels N]
+# (--tunnels: gtpud's table holds N, the generator spreads its TEIDs over them)
 set -eu
 
-rounds=5 secs=2 rate=100000 len=64 offset=1073741824
+rounds=5 secs=2 rate=100000 len=64 offset=1073741824 tunnels=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) rounds=$2; shift ;;
 	--secs) secs=$2; shift ;;
 	--rate) rate=$2; shift ;;
 	--len) len=$2; shift ;;
+	--tunnels) tunnels=$2; shift ;;
 	*) sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 	shift
@@ -73,13 +75,17 @@ log_level = "warning";
 echo = { interval = 0; };
 xdp = { interfaces = [ "d0", "d1" ]; mode = "native"; };
 peers = ( { name = "gen"; address = "192.0.2.1"; }, { name = "sink"; address = "198.51.100.1"; } );
-tunnels = ( { name = "t0"; from = { peer = "gen"; teid = 1; }; to = { peer = "sink"; teid = $((1 + offset)); }; } );
 CONF
+awk -v n="$tunnels" -v off=$offset 'BEGIN { print "tunnels = ("
+	for (i = 0; i < n; i++)
+		printf "  { name = \"t%d\"; from = { peer = \"gen\"; teid = %d; }; to = { peer = \"sink\"; teid = %d; }; }%s\n",
+			i, 1 + i, 1 + i + off, i + 1 < n ? "," : ""
+	print ");" }' >>"$work/x.conf"
 ip netns exec $nsd "$gtpud" -c "$work/x.conf" 2>"$work/gtpud.log" &
 pids="$pids $!"
 ip netns exec $nsd "$work/fwd" -l 192.0.2.4:2152 -d 198.51.100.1:2152 -o $offset >"$work/fwd.out" &
 pids="$pids $!"
-for _ in $(seq 50); do "$gtpuctl" -s "$work/x.sock" status >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 600); do "$gtpuctl" -s "$work/x.sock" status >/dev/null 2>&1 && break; sleep 0.1; done
 # One datagram brings the peer up (the sockets see it); then XDP relays.
 ip netns exec $nsg "$work/gen" -d 192.0.2.2:2152 -s 192.0.2.1:2152 -r 100 -l "$len" -t 0.1 >/dev/null
 sleep 0.5
@@ -92,7 +98,7 @@ run() {    # run CASE DST ROUND: one measurement, a JSON line
 	local sp=$!
 	until grep -q ready "$work/sink.out" 2>/dev/null; do sleep 0.01; done
 	b0=$(busy)
-	ip netns exec $nsg "$work/gen" -d "$2":2152 -s 192.0.2.1:2152 -r "$rate" -l "$len" -t "$secs" >"$work/gen.out"
+	ip netns exec $nsg "$work/gen" -d "$2":2152 -s 192.0.2.1:2152 -r "$rate" -l "$len" -t "$secs" -n "$4" >"$work/gen.out"
 	sleep 0.2
 	b1=$(busy)
 	kill -INT "$sp"; wait "$sp" || true
@@ -103,18 +109,18 @@ run() {    # run CASE DST ROUND: one measurement, a JSON line
 }
 x0=$("$gtpuctl" -s "$work/x.sock" --json stats)
 for r in $(seq "$rounds"); do
-	if [ $((r % 2)) = 1 ]; then run fwd 192.0.2.4 "$r"; run xdp 192.0.2.2 "$r"
-	else run xdp 192.0.2.2 "$r"; run fwd 192.0.2.4 "$r"; fi
+	if [ $((r % 2)) = 1 ]; then run fwd 192.0.2.4 "$r" 1; run xdp 192.0.2.2 "$r" "$tunnels"
+	else run xdp 192.0.2.2 "$r" "$tunnels"; run fwd 192.0.2.4 "$r" 1; fi
 done >"$work/res.json"
 x1=$("$gtpuctl" -s "$work/x.sock" --json stats)
 [ -z "${BENCH_DEBUG:-}" ] || { "$gtpuctl" -s "$work/x.sock" peers; echo "$x1" | grep -A8 paths; cat "$work/gtpud.log"; ip netns exec $nsd ethtool -S d0; }
-/usr/bin/python3 - "$work/res.json" "$x0" "$x1" "$rate" "$len" <<'PY'
+/usr/bin/python3 - "$work/res.json" "$x0" "$x1" "$rate" "$len" "$tunnels" <<'PY'
 import json, statistics, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 x0, x1 = json.loads(sys.argv[2]), json.loads(sys.argv[3])
 def med(case, f): return statistics.median(f(r) for r in rs if r["case"] == case)
-print("bench-xdp: %s pps, %s-byte payloads, %d rounds; whole-machine CPU (generator and sink included in both)"
-      % (sys.argv[4], sys.argv[5], len(rs) // 2))
+print("bench-xdp: %s pps, %s-byte payloads, %d rounds, %s tunnels; whole-machine CPU (generator and sink included in both)"
+      % (sys.argv[4], sys.argv[5], len(rs) // 2, sys.argv[6]))
 print("%-6s %12s %10s %14s" % ("case", "ns/pkt", "loss", "delivered"))
 for c in ("fwd", "xdp"):
     print("%-6s %12.0f %9.4f%% %14d" % (c, med(c, lambda r: r["busy_ns"] / max(r["sent"], 1)),
