@@ -20,7 +20,11 @@
  *           "supp_ext_notifs_sent":N,"end_markers":N,
  *           "tun_rx_packets":N,"tun_tx_packets":N,
  *           "icmp_sent":N,"events_lost":N,
- *           "log_lines":N,"log_lines_suppressed":N}
+ *           "log_lines":N,"log_lines_suppressed":N,
+ *           "xdp_forwarded":N,"xdp_passed":N,
+ *           "paths":{"sockets":{"rx_packets":N,"forwarded":N},
+ *                    "xdp":{"mode":S,"rx_packets":N,"forwarded":N,"passed":N,"not_offloaded":N}}}
+ *           (the top-level counts are both paths' sum)
  * peers:   [{"name":S,"address":S,"port":N,"echo":B,
  *            "state":"up"|"down"|"unknown","rtt_us":N|null,"recovery":N|null,
  *            "rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,

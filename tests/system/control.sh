@@ -80,7 +80,9 @@ SCHEMA = {
         'rx_packets rx_bytes tx_packets tx_bytes forwarded answered dropped echo_requests_sent '
         'echo_requests_received echo_responses_sent echo_responses_received error_indications_sent '
         'error_indications_received supp_ext_notifs_sent end_markers tun_rx_packets tun_tx_packets '
-        'icmp_sent events_lost log_lines log_lines_suppressed').split()}, drops={'*': N}),
+        'icmp_sent events_lost log_lines log_lines_suppressed xdp_forwarded xdp_passed').split()}, drops={'*': N},
+        paths={'sockets': {'rx_packets': N, 'forwarded': N},
+               'xdp': {'mode': S, 'rx_packets': N, 'forwarded': N, 'passed': N, 'not_offloaded': N}}),
     'peers': [PEER], 'tunnels': [TUNNEL], 'metrics': {'text': S},
 }
 
