@@ -92,7 +92,12 @@ sleep 0.5
 
 busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }   # user nice system irq softirq, jiffies
 hz=$(getconf CLK_TCK)
-run() {    # run CASE DST ROUND: one measurement, a JSON line
+idle() {    # idle ROUND: the machine's busy time over the same seconds without traffic
+	local b0 b1
+	b0=$(busy); sleep "$secs"; sleep 0.2; b1=$(busy)
+	printf '{"case":"idle","round":%d,"sent":0,"rx":0,"busy_ns":%d}\n' "$1" $(( (b1 - b0) * 1000000000 / hz ))
+}
+run() {    # run CASE DST ROUND TUNNELS: one measurement, a JSON line
 	local b0 b1 sent rx
 	ip netns exec $nss "$work/sink" -a 198.51.100.1 -o $offset >"$work/sink.out" &
 	local sp=$!
@@ -109,8 +114,8 @@ run() {    # run CASE DST ROUND: one measurement, a JSON line
 }
 x0=$("$gtpuctl" -s "$work/x.sock" --json stats)
 for r in $(seq "$rounds"); do
-	if [ $((r % 2)) = 1 ]; then run fwd 192.0.2.4 "$r" 1; run xdp 192.0.2.2 "$r" "$tunnels"
-	else run xdp 192.0.2.2 "$r" "$tunnels"; run fwd 192.0.2.4 "$r" 1; fi
+	if [ $((r % 2)) = 1 ]; then run fwd 192.0.2.4 "$r" 1; idle "$r"; run xdp 192.0.2.2 "$r" "$tunnels"
+	else run xdp 192.0.2.2 "$r" "$tunnels"; idle "$r"; run fwd 192.0.2.4 "$r" 1; fi
 done >"$work/res.json"
 x1=$("$gtpuctl" -s "$work/x.sock" --json stats)
 [ -z "${BENCH_DEBUG:-}" ] || { "$gtpuctl" -s "$work/x.sock" peers; echo "$x1" | grep -A8 paths; cat "$work/gtpud.log"; ip netns exec $nsd ethtool -S d0; }
@@ -120,13 +125,18 @@ rs = [json.loads(l) for l in open(sys.argv[1])]
 x0, x1 = json.loads(sys.argv[2]), json.loads(sys.argv[3])
 def med(case, f): return statistics.median(f(r) for r in rs if r["case"] == case)
 print("bench-xdp: %s pps, %s-byte payloads, %d rounds, %s tunnels; whole-machine CPU (generator and sink included in both)"
-      % (sys.argv[4], sys.argv[5], len(rs) // 2, sys.argv[6]))
-print("%-6s %12s %10s %14s" % ("case", "ns/pkt", "loss", "delivered"))
+      % (sys.argv[4], sys.argv[5], len(rs) // 3, sys.argv[6]))
+# What the machine did anyway (other work, the idle gtpud and forwarder),
+# measured between the two runs of each round, is taken off both.
+idle = {r["round"]: r["busy_ns"] for r in rs if r["case"] == "idle"}
+net = lambda r: (r["busy_ns"] - idle.get(r["round"], 0)) / max(r["sent"], 1)
+print("%-6s %12s %12s %10s %14s" % ("case", "ns/pkt", "net ns/pkt", "loss", "delivered"))
 for c in ("fwd", "xdp"):
-    print("%-6s %12.0f %9.4f%% %14d" % (c, med(c, lambda r: r["busy_ns"] / max(r["sent"], 1)),
+    print("%-6s %12.0f %12.0f %9.4f%% %14d" % (c, med(c, lambda r: r["busy_ns"] / max(r["sent"], 1)), med(c, net),
           med(c, lambda r: 100.0 * (r["sent"] - r["rx"]) / max(r["sent"], 1)), med(c, lambda r: r["rx"])))
+print("idle machine during a run: %.0f ms of CPU (median)" % (statistics.median(idle.values()) / 1e6))
 ratio = med("xdp", lambda r: r["busy_ns"] / max(r["sent"], 1)) / med("fwd", lambda r: r["busy_ns"] / max(r["sent"], 1))
-print("xdp / fwd CPU per packet (median): %.2f" % ratio)
+print("xdp / fwd CPU per packet (median): %.2f; net of the idle machine: %.2f" % (ratio, med("xdp", net) / med("fwd", net)))
 d = lambda k: x1["paths"]["xdp"][k] - x0["paths"]["xdp"][k]
 print("gtpud: %d relayed in XDP, %d by the sockets; received = forwarded + answered + dropped: %s"
       % (d("forwarded"), x1["paths"]["sockets"]["forwarded"] - x0["paths"]["sockets"]["forwarded"],
