@@ -4,7 +4,8 @@
 # XDP as soon as gtpuctl returns, a removed one no longer does (the sockets
 # drop its G-PDUs as unknown_teid), a reload that changes a tunnel's next
 # TEID takes effect at once, and the counters of both paths add up; a
-# refused native mode fails the start, or under "auto" falls back to generic.
+# peer going down takes its tunnels out of the fast path; a refused native
+# mode fails the start, or under "auto" falls back to generic.
 GT_XDP=${GT_XDP:-native}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
@@ -53,6 +54,26 @@ is "per peer: enb received all 36, upf was sent the 31 relayed" \
 	"$(gt_eval "P['enb']['rx_packets'], P['upf']['tx_packets']")" "(36, 31)"
 is "rx_packets = forwarded + answered + dropped over both paths" "$(gt_eval 'ident()')" True
 gt_stop "$GT_LPID"
+
+# A peer going down reaches the maps: upf, with Echo and on_down "drop",
+# answers no Echo Request; once down, its tunnel's G-PDUs go up to the
+# sockets, which drop them as peer_down.
+kill "$GT_PID"; wait "$GT_PID" 2>/dev/null
+sed -i -e 's/^echo = .*/echo = { interval = 1; t3 = 3; n3 = 1; on_down = "drop"; };/' \
+	-e 's/{ name = "upf"; address = "\([^"]*\)"; }/{ name = "upf"; address = "\1"; echo = true; }/' "$GT_CONF"
+gt_start || { not_ok "gtpud restarts with Echo to upf"; done_testing; }
+gt_send enb --bind "$ENB4" --dst "$DUT4E" --hex 30ff000400000100cafe0001
+gt_until 5 '[ "$(gt_eval "P[\"enb\"][\"state\"]")" = up ]'
+if [ "$(gt_eval "P['upf']['state']")" != down ]; then
+	is "before upf is down, XDP relays to it" "$(send 0x100 5)" "5 0"
+else
+	skip "before upf is down, XDP relays to it" "upf went down first"
+fi
+check "upf goes down (no Echo Response)" gt_until 10 '[ "$(gt_eval "P[\"upf\"][\"state\"]")" = down ]'
+gt_snap "$T_DIR/s2.json"
+is "once it is down, nothing is relayed to it in XDP" "$(send 0x100 5)" "0 0"
+is "the sockets drop them as peer_down" "$(gt_eval "drop('peer_down')" "$T_DIR/s2.json")" 5
+is "rx_packets = forwarded + answered + dropped" "$(gt_eval 'ident()')" True
 
 # lo has no native XDP: "native" is a start-up failure, "auto" falls back
 # to generic mode with one line each.
