@@ -146,6 +146,10 @@ static bool ep_route(struct dp_worker *w, struct state *s, struct scratch *sc, c
 		INC(w->st.drops[DROP_TOO_BIG], n - 1);
 		return false;
 	}
+	if (s->tunnels[*ti].flags & TUNNEL_NO_TO) {
+		INC(w->st.drops[DROP_FAR_DROP], n);
+		return false;
+	}
 	*to = s->peers[s->tunnels[*ti].to_peer];
 	if (s->conf->echo.on_down == CONF_DOWN_DROP &&
 	    __atomic_load_n(&(*to)->state, __ATOMIC_RELAXED) == PEER_DOWN) {
