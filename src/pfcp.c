@@ -37,7 +37,8 @@
 
 #define NTP_OFFSET 2208988800u     /* 1900 to 1970 */
 #define MAX_NODES 256              /* associations */
-#define CACHE_SIZE 4096            /* responses kept for retransmitted requests */
+#define CACHE_SIZE 65536           /* responses kept for retransmitted requests */
+#define CACHE_BUCKETS 65536
 #define CACHE_SECONDS 30
 #define MAX_PENDING 1024           /* requests gtpud sent that await a response */
 #define REQ_T1_NS 3000000000ull
@@ -69,16 +70,17 @@ struct sfar {
 
 struct pnode;
 
+/* A session and its rules in one block: cap_pdr PDRs, then the FARs. Kept
+ * small: half a million of them is the design load. */
 struct sess {
 	uint64_t up_seid, cp_seid;
 	struct sess *hnext;       /* in the SEID hash */
-	struct sess *prev, *next; /* in its node's list */
 	struct pnode *node;
-	uint16_t n_pdr, n_far;
+	uint16_t n_pdr, n_far, cap_pdr;
 	uint16_t n_qer, n_urr;    /* QERs and URRs created (kept for their IDs) */
-	struct spdr *pdr;         /* both in one block after the session */
-	struct sfar *far;
 };
+#define PDRS(s) ((struct spdr *)((s) + 1))
+#define FARS(s) ((struct sfar *)(PDRS(s) + (s)->cap_pdr))
 
 struct pnode {
 	struct pfcp_node_id id;
@@ -90,18 +92,25 @@ struct pnode {
 	int64_t since;            /* Unix time the association was set up */
 	int64_t last_hb;          /* Unix time of the last heartbeat seen, 0 none */
 	uint32_t n_sess;
-	struct sess *head;
 	uint32_t hb_seq;          /* awaited, 0 none */
 	unsigned hb_tries;
 	uint64_t hb_next_ns;
 };
 
+/* A peer's address and port, compactly (the response cache has many). */
+struct caddr {
+	uint8_t family;
+	uint16_t port;
+	uint8_t a[16];
+};
+
 struct cached {
-	struct sockaddr_storage sa;
+	struct caddr sa;
 	uint32_t seq;
 	uint8_t type;
-	int64_t at;
 	uint16_t len;
+	int32_t next;             /* in its hash chain, -1 at the end */
+	int64_t at;               /* Unix time it was sent */
 	uint8_t *b;
 };
 
@@ -133,7 +142,8 @@ struct pfcp {
 	uint64_t next_seid;
 	uint32_t next_teid;
 	uint32_t next_seq;
-	struct cached cache[CACHE_SIZE];
+	struct cached *cache;     /* [CACHE_SIZE], a ring */
+	int32_t *cache_head;      /* [CACHE_BUCKETS] */
 	unsigned cache_next;
 	struct pending pend[MAX_PENDING];
 	/* Counters. */
@@ -147,20 +157,6 @@ struct pfcp {
 static int64_t now_s(void)
 {
 	return (int64_t)time(NULL);
-}
-
-static bool sa_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-
-	return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, 16);
 }
 
 /* The source as a conf_addr, IPv4-mapped addresses unmapped. */
@@ -229,44 +225,84 @@ static void send_to(struct pfcp *pf, int sock, const struct sockaddr_storage *sa
 
 static void tunnel_name_of(uint64_t seid, uint16_t pdr, char *buf, size_t len)
 {
-	snprintf(buf, len, SESS_PREFIX "%016" PRIx64 "-%u", seid, pdr);
+	snprintf(buf, len, SESS_PREFIX "%" PRIx64 "-%u", seid, pdr);
 }
 
 /* ---- the response cache: a retransmitted request gets the same answer ---- */
 
-static struct cached *cache_find(struct pfcp *pf, const struct sockaddr_storage *sa, uint32_t seq,
+static void caddr_of(const struct sockaddr_storage *ss, struct caddr *c)
+{
+	struct conf_addr a;
+
+	sa_addr(ss, &a);
+	memset(c, 0, sizeof(*c));
+	c->family = (uint8_t)a.family;
+	c->port = a.port;
+	memcpy(c->a, a.addr, 16);
+}
+
+static bool caddr_eq(const struct caddr *x, const struct caddr *y)
+{
+	return x->family == y->family && x->port == y->port && !memcmp(x->a, y->a, 16);
+}
+
+static uint32_t cache_hash(const struct caddr *a, uint32_t seq, uint8_t type)
+{
+	uint32_t h = hash_u32(seq ^ (uint32_t)type << 24);
+
+	for (unsigned i = 0; i < 16; i += 4)
+		h = hash_u32(h ^ ((uint32_t)a->a[i] << 24 | (uint32_t)a->a[i + 1] << 16 |
+				  (uint32_t)a->a[i + 2] << 8 | a->a[i + 3]));
+	return hash_u32(h ^ a->port) & (CACHE_BUCKETS - 1);
+}
+
+static struct cached *cache_find(struct pfcp *pf, const struct sockaddr_storage *ss, uint32_t seq,
 				 uint8_t type)
 {
 	int64_t t = now_s();
+	struct caddr sa;
 
-	/* Newest first: a retransmission follows its request closely. */
-	for (unsigned k = 0; k < CACHE_SIZE; k++) {
-		struct cached *c = &pf->cache[(pf->cache_next + CACHE_SIZE - 1 - k) % CACHE_SIZE];
+	caddr_of(ss, &sa);
+	for (int32_t i = pf->cache_head[cache_hash(&sa, seq, type)]; i >= 0; i = pf->cache[i].next) {
+		struct cached *c = &pf->cache[i];
 
-		if (!c->b || t - c->at > CACHE_SECONDS)
-			return NULL;
-		if (c->seq == seq && c->type == type && sa_same(&c->sa, sa))
-			return c;
+		if (c->seq == seq && c->type == type && caddr_eq(&c->sa, &sa))
+			return t - c->at > CACHE_SECONDS ? NULL : c;
 	}
 	return NULL;
 }
 
-static void cache_put(struct pfcp *pf, const struct sockaddr_storage *sa, uint32_t seq, uint8_t type,
+static void cache_put(struct pfcp *pf, const struct sockaddr_storage *ss, uint32_t seq, uint8_t type,
 		      const uint8_t *b, size_t n)
 {
-	struct cached *c = &pf->cache[pf->cache_next];
+	int32_t k = (int32_t)pf->cache_next;
+	struct cached *c = &pf->cache[k];
 	uint8_t *copy = malloc(n);
+	struct caddr sa;
+	uint32_t h;
 
 	if (!copy)
 		return;
-	free(c->b);
-	c->sa = *sa;
+	caddr_of(ss, &sa);
+	if (c->b) {      /* the oldest goes: out of its chain */
+		int32_t *pi = &pf->cache_head[cache_hash(&c->sa, c->seq, c->type)];
+
+		while (*pi >= 0 && *pi != k)
+			pi = &pf->cache[*pi].next;
+		if (*pi == k)
+			*pi = c->next;
+		free(c->b);
+	}
+	c->sa = sa;
 	c->seq = seq;
 	c->type = type;
 	c->at = now_s();
 	c->len = (uint16_t)n;
 	c->b = copy;
 	memcpy(copy, b, n);
+	h = cache_hash(&sa, seq, type);
+	c->next = pf->cache_head[h];
+	pf->cache_head[h] = k;
 	pf->cache_next = (pf->cache_next + 1) % CACHE_SIZE;
 }
 
@@ -408,10 +444,15 @@ static unsigned node_flush(struct pfcp *pf, struct pnode *n)
 {
 	unsigned k = 0;
 
-	while (n->head) {
-		sess_free(pf, n->head, true);
-		k++;
-	}
+	/* Through the hash: rare, and it spares every session two pointers. */
+	for (uint32_t b = 0; n->n_sess && b <= pf->hash_mask; b++)
+		for (struct sess *s = pf->hash[b], *nx; s; s = nx) {
+			nx = s->hnext;
+			if (s->node == n) {
+				sess_free(pf, s, true);
+				k++;
+			}
+		}
 	if (k)
 		daemon_commit(pf->d);
 	return k;
@@ -623,16 +664,15 @@ static struct sess *sess_alloc(unsigned np, unsigned nf)
 
 	if (!s)
 		return NULL;
-	s->pdr = (struct spdr *)(s + 1);
-	s->far = (struct sfar *)(s->pdr + np);
+	s->cap_pdr = (uint16_t)np;
 	return s;
 }
 
 static const struct sfar *far_of(const struct sess *s, uint32_t id)
 {
 	for (unsigned i = 0; i < s->n_far; i++)
-		if (s->far[i].id == id)
-			return &s->far[i];
+		if (FARS(s)[i].id == id)
+			return &FARS(s)[i];
 	return NULL;
 }
 
@@ -693,7 +733,7 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 
 	*n = 0;
 	for (unsigned i = 0; i < s->n_pdr; i++) {
-		const struct spdr *p = &s->pdr[i];
+		const struct spdr *p = &PDRS(s)[i];
 		const struct sfar *fa = p->has_far ? far_of(s, p->far_id) : NULL;
 		struct want *x = &w[*n];
 
@@ -731,7 +771,7 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 				return rule_fail(f, PFCP_RULE_FAR, fa->id, PFCP_CAUSE_NOT_SUPPORTED,
 						 "forwarding to the core needs the TUN device (tun in gtpud.conf)");
 			for (unsigned k = 0; k < s->n_pdr; k++) {
-				const struct spdr *q = &s->pdr[k];
+				const struct spdr *q = &PDRS(s)[k];
 
 				if (!q->has_fteid && q->has_ue && is_core(q->src_if) && !used_ue[k] &&
 				    (!dl || q->precedence < dl->precedence))
@@ -740,7 +780,7 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 			if (dl) {
 				const struct sfar *dfa = dl->has_far ? far_of(s, dl->far_id) : NULL;
 
-				used_ue[dl - s->pdr] = true;
+				used_ue[dl - PDRS(s)] = true;
 				if (dl->has_far && !dfa)
 					return rule_fail(f, PFCP_RULE_PDR, dl->id, PFCP_CAUSE_RULE_FAILURE,
 							 "its FAR does not exist");
@@ -771,7 +811,7 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 	}
 	/* Every UE IP Address PDR feeds an endpoint. */
 	for (unsigned k = 0; k < s->n_pdr; k++) {
-		const struct spdr *q = &s->pdr[k];
+		const struct spdr *q = &PDRS(s)[k];
 
 		if (!q->has_fteid && !used_ue[k])
 			return rule_fail(f, PFCP_RULE_PDR, q->id, PFCP_CAUSE_NOT_SUPPORTED,
@@ -787,7 +827,7 @@ static bool owned(const struct state *st, uint32_t k, uint64_t seid)
 {
 	char pre[32];
 
-	snprintf(pre, sizeof(pre), SESS_PREFIX "%016" PRIx64 "-", seid);
+	snprintf(pre, sizeof(pre), SESS_PREFIX "%" PRIx64 "-", seid);
 	return !strncmp(tunnel_name(st, &st->tunnels[k]), pre, strlen(pre));
 }
 
@@ -873,15 +913,15 @@ static bool wants_apply(struct pfcp *pf, const struct sess *old, uint64_t seid, 
 		uint32_t k;
 		bool keep = false;
 
-		tunnel_name_of(seid, old->pdr[i].id, name, sizeof(name));
+		tunnel_name_of(seid, PDRS(old)[i].id, name, sizeof(name));
 		if ((k = state_find_tunnel(st, name)) == TUNNEL_NONE)
 			continue;
 		for (unsigned j = 0; j < n_sndem; j++)
 			for (unsigned m = 0; m < n; m++)
-				if (w[m].pdr == old->pdr[i].id && old->pdr[i].has_far && old->pdr[i].far_id == sndem[j])
+				if (w[m].pdr == PDRS(old)[i].id && PDRS(old)[i].has_far && PDRS(old)[i].far_id == sndem[j])
 					end_marker(pf, k);
 		for (unsigned m = 0; m < n; m++)
-			keep |= w[m].pdr == old->pdr[i].id;
+			keep |= w[m].pdr == PDRS(old)[i].id;
 		if (!keep)
 			state_tunnel_del(st, k);
 	}
@@ -907,12 +947,6 @@ static bool wants_apply(struct pfcp *pf, const struct sess *old, uint64_t seid, 
 static void sess_unlink(struct pfcp *pf, struct sess *s)
 {
 	hash_unlink(pf, s);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		s->node->head = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
 	s->node->n_sess--;
 	pf->n_sess--;
 }
@@ -920,11 +954,6 @@ static void sess_unlink(struct pfcp *pf, struct sess *s)
 static void sess_link(struct pfcp *pf, struct sess *s, struct pnode *n)
 {
 	s->node = n;
-	s->prev = NULL;
-	s->next = n->head;
-	if (n->head)
-		n->head->prev = s;
-	n->head = s;
 	n->n_sess++;
 	pf->n_sess++;
 	hash_link(pf, s);
@@ -940,7 +969,7 @@ static void sess_free(struct pfcp *pf, struct sess *s, bool tunnels)
 		for (unsigned i = 0; i < s->n_pdr; i++) {
 			uint32_t k;
 
-			tunnel_name_of(s->up_seid, s->pdr[i].id, name, sizeof(name));
+			tunnel_name_of(s->up_seid, PDRS(s)[i].id, name, sizeof(name));
 			if ((k = state_find_tunnel(st, name)) != TUNNEL_NONE)
 				state_tunnel_del(st, k);
 		}
@@ -954,16 +983,16 @@ static void sess_free(struct pfcp *pf, struct sess *s, bool tunnels)
 static struct spdr *pdr_find(struct sess *s, uint16_t id)
 {
 	for (unsigned i = 0; i < s->n_pdr; i++)
-		if (s->pdr[i].id == id)
-			return &s->pdr[i];
+		if (PDRS(s)[i].id == id)
+			return &PDRS(s)[i];
 	return NULL;
 }
 
 static struct sfar *far_find(struct sess *s, uint32_t id)
 {
 	for (unsigned i = 0; i < s->n_far; i++)
-		if (s->far[i].id == id)
-			return &s->far[i];
+		if (FARS(s)[i].id == id)
+			return &FARS(s)[i];
 	return NULL;
 }
 
@@ -1141,13 +1170,13 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 
 					if (!x)
 						return rule_fail(f, PFCP_RULE_PDR, id, PFCP_CAUSE_RULE_FAILURE, "no such PDR");
-					*x = s->pdr[--s->n_pdr];
+					*x = PDRS(s)[--s->n_pdr];
 				} else if (far) {
 					struct sfar *x = far_find(s, id);
 
 					if (!x)
 						return rule_fail(f, PFCP_RULE_FAR, id, PFCP_CAUSE_RULE_FAILURE, "no such FAR");
-					*x = s->far[--s->n_far];
+					*x = FARS(s)[--s->n_far];
 				} else if (ie.type == IE_REMOVE_QER && s->n_qer) {
 					s->n_qer--;
 				} else if (ie.type == IE_REMOVE_URR && s->n_urr) {
@@ -1165,7 +1194,7 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 						      "more than %u PDRs in a session (pfcp.max_rules)", max);
 					return false;
 				}
-				d = &s->pdr[s->n_pdr];
+				d = &PDRS(s)[s->n_pdr];
 				memset(d, 0, sizeof(*d));
 				d->id = p.id;
 				if (!pdr_store(pf, d, &p, false, tx, f))
@@ -1183,7 +1212,7 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 						      "more than %u FARs in a session (pfcp.max_rules)", max);
 					return false;
 				}
-				d = &s->far[s->n_far];
+				d = &FARS(s)[s->n_far];
 				memset(d, 0, sizeof(*d));
 				d->id = fr.id;
 				if (!far_store(d, &fr, false, tx, f))
@@ -1234,7 +1263,7 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 	}
 	/* Every FAR that forwards says where. */
 	for (unsigned i = 0; i < (*ps)->n_far; i++) {
-		const struct sfar *d = &(*ps)->far[i];
+		const struct sfar *d = &FARS(*ps)[i];
 
 		if (d->action == PFCP_AA_FORW && !d->has_ohc && !is_core(d->dst_if))
 			return rule_fail(f, PFCP_RULE_FAR, d->id, PFCP_CAUSE_NOT_SUPPORTED,
@@ -1610,8 +1639,8 @@ static struct sess *sess_copy(const struct sess *s, unsigned more_p, unsigned mo
 	c->n_far = s->n_far;
 	c->n_qer = s->n_qer;
 	c->n_urr = s->n_urr;
-	memcpy(c->pdr, s->pdr, s->n_pdr * sizeof(*s->pdr));
-	memcpy(c->far, s->far, s->n_far * sizeof(*s->far));
+	memcpy(PDRS(c), PDRS(s), s->n_pdr * sizeof(struct spdr));
+	memcpy(FARS(c), FARS(s), s->n_far * sizeof(struct sfar));
 	return c;
 }
 
@@ -1808,20 +1837,24 @@ void pfcp_peer_down(struct pfcp *pf, const struct peer *p)
 	if (!pf)
 		return;
 	a = p->addr;
-	for (unsigned i = 0; i < pf->n_nodes; i++) {
-		struct pnode *n = pf->nodes[i];
-		bool uses = false;
+	bool uses[MAX_NODES] = { false };
 
-		for (struct sess *s = n->head; s && !uses; s = s->next)
-			for (unsigned k = 0; k < s->n_far && !uses; k++) {
+	for (uint32_t b = 0; b <= pf->hash_mask; b++)
+		for (const struct sess *s = pf->hash[b]; s; s = s->hnext)
+			for (unsigned k = 0; k < s->n_far; k++) {
 				struct conf_addr o;
 
-				if (!s->far[k].has_ohc)
+				if (!FARS(s)[k].has_ohc)
 					continue;
-				ohc_addr(&s->far[k], &o);
-				uses = conf_addr_same(&o, &a);
+				ohc_addr(&FARS(s)[k], &o);
+				for (unsigned i = 0; i < pf->n_nodes; i++)
+					if (pf->nodes[i] == s->node && conf_addr_same(&o, &a))
+						uses[i] = true;
 			}
-		if (uses) {
+	for (unsigned i = 0; i < pf->n_nodes; i++) {
+		struct pnode *n = pf->nodes[i];
+
+		if (uses[i]) {
 			struct pfcp_buf w = { pf->tx, 0, PFCP_MAX_MSG, false };
 			uint32_t seq = next_seq(pf);
 			uint8_t rp[17];
@@ -1904,11 +1937,13 @@ int pfcp_new(struct daemon *d, const struct conf_pfcp *c, const int *fds, unsign
 
 	*out = NULL;
 	if (!pf || !(pf->rx = malloc(PFCP_MAX_MSG + 1)) || !(pf->tx = malloc(PFCP_MAX_MSG)) ||
-	    !(pf->hash = calloc(1024, sizeof(*pf->hash)))) {
+	    !(pf->hash = calloc(1024, sizeof(*pf->hash))) || !(pf->cache = calloc(CACHE_SIZE, sizeof(*pf->cache))) ||
+	    !(pf->cache_head = malloc(CACHE_BUCKETS * sizeof(*pf->cache_head)))) {
 		snprintf(err, errlen, "PFCP: out of memory");
 		goto fail;
 	}
 	pf->hash_mask = 1023;
+	memset(pf->cache_head, 0xff, CACHE_BUCKETS * sizeof(*pf->cache_head));
 	pf->d = d;
 	pf->c = *c;
 	pfcp_node_id_parse(c->node_id, &pf->self);
@@ -1917,7 +1952,9 @@ int pfcp_new(struct daemon *d, const struct conf_pfcp *c, const int *fds, unsign
 		pf->next_seid = (uint64_t)mono_ns();
 	if (getrandom(&pf->next_teid, sizeof(pf->next_teid), 0) < 0)
 		pf->next_teid = (uint32_t)mono_ns();
-	pf->next_seid &= 0x00ffffffffffffffull;   /* readable, and far from wrapping */
+	/* 32 bits to start from: short tunnel names (pfcp-SEID-PDR), and
+	 * 2^64 - 2^32 sessions before a wrap. */
+	pf->next_seid &= 0xffffffffull;
 	if (n) {
 		for (unsigned i = 0; i < n && i < CONF_MAX_LISTEN; i++)
 			pf->fd[pf->n_fd++] = fds[i];
@@ -1953,20 +1990,23 @@ void pfcp_free(struct pfcp *pf)
 {
 	if (!pf)
 		return;
-	while (pf->n_nodes) {
-		struct pnode *n = pf->nodes[--pf->n_nodes];
-
-		while (n->head)
-			sess_unlink(pf, n->head);   /* the table goes with the daemon */
-		free(n);
-	}
+	/* The table goes with the daemon: the sessions alone are freed. */
+	for (uint32_t b = 0; pf->hash && b <= pf->hash_mask; b++)
+		for (struct sess *s = pf->hash[b], *nx; s; s = nx) {
+			nx = s->hnext;
+			free(s);
+		}
+	while (pf->n_nodes)
+		free(pf->nodes[--pf->n_nodes]);
 	for (unsigned i = 0; i < pf->n_fd; i++) {
 		sd_event_source_unref(pf->io[i]);
 		close(pf->fd[i]);
 	}
 	sd_event_source_unref(pf->timer);
-	for (unsigned i = 0; i < CACHE_SIZE; i++)
+	for (unsigned i = 0; pf->cache && i < CACHE_SIZE; i++)
 		free(pf->cache[i].b);
+	free(pf->cache);
+	free(pf->cache_head);
 	for (unsigned i = 0; i < MAX_PENDING; i++)
 		free(pf->pend[i].b);
 	free(pf->hash);
@@ -2026,7 +2066,7 @@ static json_object *sess_json(const struct pfcp *pf, const struct sess *s)
 	json_object_object_add(o, "qers", json_object_new_int64(s->n_qer));
 	json_object_object_add(o, "urrs", json_object_new_int64(s->n_urr));
 	for (unsigned i = 0; i < s->n_pdr; i++) {
-		tunnel_name_of(s->up_seid, s->pdr[i].id, b, sizeof(b));
+		tunnel_name_of(s->up_seid, PDRS(s)[i].id, b, sizeof(b));
 		if (state_find_tunnel(pf->d->st, b) != TUNNEL_NONE)
 			json_object_array_add(t, json_object_new_string(b));
 	}
