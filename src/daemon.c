@@ -796,6 +796,22 @@ static int keep_static(const struct conf *old, struct conf *c, json_object *pend
 		pend(pending, "state_directory changed: applies after a restart, ignoring");
 	if (!same_str(c->user, old->user) || !same_str(c->group, old->group))
 		pend(pending, "user or group changed: applies after a restart, ignoring");
+	if (c->pfcp.enabled != old->pfcp.enabled) {
+		pend(pending, "pfcp %s: applies after a restart, ignoring", c->pfcp.enabled ? "added" : "removed");
+		c->pfcp = old->pfcp;
+	} else if (c->pfcp.enabled) {
+		bool same = c->pfcp.n_listen == old->pfcp.n_listen && !strcmp(c->pfcp.node_id, old->pfcp.node_id) &&
+			    c->pfcp.max_message == old->pfcp.max_message;
+
+		for (unsigned i = 0; same && i < c->pfcp.n_listen; i++)
+			same = same_addr(&c->pfcp.listen[i], &old->pfcp.listen[i]);
+		if (!same)
+			pend(pending, "pfcp.listen, node_id or max_message changed: applies after a restart, ignoring");
+		c->pfcp.n_listen = old->pfcp.n_listen;
+		memcpy(c->pfcp.listen, old->pfcp.listen, sizeof(c->pfcp.listen));
+		memcpy(c->pfcp.node_id, old->pfcp.node_id, sizeof(c->pfcp.node_id));
+		c->pfcp.max_message = old->pfcp.max_message;
+	}
 
 	if (!path || (old->control.group && !group)) {
 		free(path);
@@ -883,6 +899,8 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		*errors = json_object_new_array();
 		json_object_array_add(*errors, json_object_new_string(strerror(-r)));
 	} else {
+		if (d->pfcp)
+			pfcp_reload(d->pfcp, &d->st->conf->pfcp);
 		log_info("configuration reloaded: %u peers, %u tunnels", d->st->n_peers, d->st->n_tunnels);
 	}
 	reload_done(d, r);

@@ -116,6 +116,14 @@ is "Error Indication for a PFCP tunnel: Session Report Request, ERIR, the remote
 	"$(grep '"got": 56' "$CP_OUT" | tail -1 | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["seid"], d["report_type"], d["ei_report"])')" \
 	"119 {'erir': 1} [{'teid': 8194, 'addr': '$UPF4'}]"
 
+# A reload keeps the sessions and their tunnels (and the dynamic peers).
+gt_ctl reload >/dev/null 2>&1
+is "reload: the session and its two tunnels stay" \
+	"$(gt_ctl --json status | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["pfcp"]["sessions"], d["pfcp_tunnels"])')" "1 2"
+gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --pkt "GTP_U_Header(gtp_type=255, teid=$A_TEID)/Raw(b'after reload')"
+gt_until 5 "[ \"\$(gt_rs '$T_DIR/upf.json' 'sum(1 for r in rs if b\"after reload\" in bytes.fromhex(r[\"hex\"]))')\" = 1 ]"
+is "and relays after it" "$(gt_rs "$T_DIR/upf.json" "sum(1 for r in rs if b'after reload' in bytes.fromhex(r['hex']))")" 1
+
 # The core side's FAR moves to a new access TEID with SNDEM: an End Marker
 # to the old one, then traffic to the new one.
 cp movefar "$UP" 2 "$ENB4" 0x1003 sndem
