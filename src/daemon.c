@@ -1296,13 +1296,13 @@ static int fail(int status, int r, const char *msg)
 
 static int run(struct daemon *d, struct conf *c)
 {
-	int gtpu_fds[DP_MAX_SOCKS], ctl_fd = -1, r;
-	unsigned n_gtpu = 0;
+	int gtpu_fds[DP_MAX_SOCKS], pfcp_fds[DP_MAX_SOCKS], ctl_fd = -1, r;
+	unsigned n_gtpu = 0, n_pfcp = 0;
 	char err[512];
 	sigset_t ss;
 
 	d->n_workers = c->workers;
-	r = sysd_listen_fds(gtpu_fds, DP_MAX_SOCKS, &n_gtpu, &ctl_fd, err, sizeof(err));
+	r = sysd_listen_fds(gtpu_fds, DP_MAX_SOCKS, &n_gtpu, &ctl_fd, pfcp_fds, &n_pfcp, err, sizeof(err));
 	if (r < 0)
 		return conf_free(c), fail(EXIT_STARTUP, r, err);
 	if (n_gtpu)
@@ -1364,7 +1364,17 @@ static int run(struct daemon *d, struct conf *c)
 	sd_event_add_time_relative(d->ev, &d->status_timer, CLOCK_MONOTONIC, 0, 0, on_status, d);
 	sd_event_source_set_enabled(d->status_timer, SD_EVENT_ON);
 	sysd_watchdog(d->ev);
-	if (c->pfcp.enabled && (r = pfcp_new(d, &c->pfcp, NULL, 0, &d->pfcp, err, sizeof(err))) < 0)
+	if (n_pfcp && !c->pfcp.enabled) {
+		log_warn("systemd passed %u PFCP socket%s but the configuration has no pfcp group: "
+			 "closing them", n_pfcp, n_pfcp == 1 ? "" : "s");
+		for (unsigned i = 0; i < n_pfcp; i++)
+			close(pfcp_fds[i]);
+		n_pfcp = 0;
+	} else if (n_pfcp) {
+		log_info("PFCP on %u socket%s passed by systemd (pfcp.listen is not used)", n_pfcp,
+			 n_pfcp == 1 ? "" : "s");
+	}
+	if (c->pfcp.enabled && (r = pfcp_new(d, &c->pfcp, pfcp_fds, n_pfcp, &d->pfcp, err, sizeof(err))) < 0)
 		return fail(EXIT_STARTUP, r, err);
 	log_info("gtpud %s started: %u peers, %u tunnels, %u workers", PACKAGE_VERSION,
 		 d->st->n_peers, d->st->n_tunnels, d->n_workers);
