@@ -194,6 +194,27 @@ is "an IE running past the end: invalid length" \
 	"$(cp hexof "PFCP(S=0, seq=904) / PFCPAssociationSetupRequest(IE_list=[IE_NodeId(id_type=0, ipv4='$CP4')]) / Raw(b'\x00\x60\x00\x09\x00')"; j "d.get('cause')")" 68
 cp raw 4101000c000001000060000400000001
 is "version 2 header: Version Not Supported Response" "$(j "d.get('type', d.get('error'))")" 11
+M0=$(gt_ctl --json status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pfcp"]["malformed"])')
+cp raw 2001000c00
+is "a truncated header: no answer" "$(j "d.get('timeout')")" True
+is "and counted as malformed" \
+	"$(gt_ctl --json status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pfcp"]["malformed"])')" "$((M0 + 1))"
+DEEP=$("$PY" -c "
+import struct
+from scapy.all import raw
+from scapy.contrib.pfcp import *
+g = lambda t, b: struct.pack('!HH', t, len(b)) + b   # a grouped IE, by hand: scapy recurses
+pdi = raw(IE_PDI(IE_list=[IE_SourceInterface(interface=0), IE_FTEID(CH=1, V4=1)]))
+for _ in range(200):
+    pdi = g(2, pdi)
+pdr = g(1, raw(IE_PDR_Id(id=1)) + raw(IE_Precedence(precedence=1)) + pdi + raw(IE_FAR_Id(id=1)))
+body = raw(IE_NodeId(id_type=0, ipv4='$CP4')) + raw(IE_FSEID(v4=1, seid=8, ipv4='$CP4')) + pdr + \\
+       raw(IE_CreateFAR(IE_list=[IE_FAR_Id(id=1), IE_ApplyAction(DROP=1)]))
+hdr = struct.pack('!BBHQI', 0x21, 50, len(body) + 12, 0, 906 << 8)
+print((hdr + body).hex())")
+cp raw "$DEEP"
+is "PDIs nested 200 deep: not descended into; the PDI lacks its Source Interface (66)" \
+	"$(j "d.get('cause'), d.get('offending')")" "(66, 20)"
 cp hexof "PFCP(S=1, seid=12345, seq=905) / PFCPSessionModificationRequest(IE_list=[])"
 is "modification of an unknown session: Session context not found" "$(j "d.get('cause'), d.get('seid')")" "(65, 0)"
 
