@@ -19,7 +19,7 @@
  *           "error_indications_sent":N,"error_indications_received":N,
  *           "supp_ext_notifs_sent":N,"end_markers":N,
  *           "tun_rx_packets":N,"tun_tx_packets":N,
- *           "icmp_sent":N,"events_lost":N,
+ *           "icmp_sent":N,"events_lost":N,"drops_recorded":N,
  *           "log_lines":N,"log_lines_suppressed":N}
  * peers:   [{"name":S,"address":S,"port":N,"echo":B,
  *            "state":"up"|"down"|"unknown","rtt_us":N|null,"recovery":N|null,
@@ -29,8 +29,13 @@
  * tunnels: [{"name":S,"runtime":B,"origin":"file"|"runtime","from":{"peer":S,"teid":N},"to":{"peer":S,"teid":N},
  *            "ue":[S,...],"qfi":N|null,"rate":N|null,"burst":N|null,
  *            "rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
+ *            "dropped":N,"drops":{"REASON":N,...},   only reasons it has
  *            "error_indications_received":N}, ...]
  *          ("tunnels NAME" returns the same array with one element)
+ * drops:   [{"time":SECONDS.mmm,"reason":S,"source":S|null,"port":N|null,
+ *            "destination":S|null,"peer":S|null,"teid":N|null,"tunnel":S|null,
+ *            "from_tun":B,"worker":N}, ...]   oldest first
+ *          (the same objects, as "drop" events, to "monitor drops")
  * metrics: {"text":"...Prometheus exposition 0.0.4..."}
  * tunnel add / tunnel del / reload: null data on success; with a "batch"
  *          (lines), {"added":N} or {"removed":N}, and on failure an error
@@ -48,6 +53,9 @@ struct daemon;
 
 /* The daemon's commands, given to ctl_new with the daemon as their context. */
 extern const struct ctl_cmd ctl_cmds[];   /* ended by a NULL name */
+/* The recent drops the workers recorded since the last call, as "drop"
+ * events to "monitor drops" clients (the daemon calls it on a timer). */
+void ctl_cmds_drops_poll(struct daemon *d);
 /* The Prometheus text of the live state (malloc'd), for metrics and HTTP. */
 char *ctl_cmds_metrics_text(struct daemon *d);
 

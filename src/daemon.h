@@ -45,6 +45,7 @@ struct daemon {
 	uint64_t last_rx, last_rx_ns;   /* for the pps in STATUS= */
 	double pps;
 	sd_event_source *tick, *status_timer, *notify_src, *state_timer, *trim_src;
+	sd_event_source *drops_timer;     /* recent drops to monitors */
 };
 
 int daemon_main(const char *conf_file);

@@ -15,12 +15,6 @@
  *   The TUN device's packets: dp_ep_rx (dp_tun.c). Set-up: dp_setup.c. */
 #include "dp_int.h"
 
-
-
-
-
-
-
 static enum drop_reason err_reason(enum gtpu_err e)
 {
 	switch (e) {
@@ -46,8 +40,144 @@ static enum drop_reason err_reason(enum gtpu_err e)
 }
 
 
+/* ---- drops ---- */
 
+/* The write side of a ring slot's seqlock (dp_drop_get reads it). */
+void dp_drop_put(struct dp_worker *w, const struct dp_drop *d)
+{
+	uint64_t n = w->drop_head;
+	struct dp_drop_slot *sl = &w->dropq[n % DP_DROPQ];
+	const uint64_t *src = (const uint64_t *)d;
 
+	__atomic_store_n(&sl->seq, 2 * n + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (size_t k = 0; k < sizeof(sl->u.word) / 8; k++)
+		__atomic_store_n(&sl->u.word[k], src[k], __ATOMIC_RELAXED);
+	__atomic_store_n(&sl->seq, 2 * n + 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->drop_head, n + 1, __ATOMIC_RELEASE);
+}
+
+/* Counts n drops for r, and for tunnel ti of s; true when a record of them
+ * is within the budget (now: monotonic, 0 to read the clock). */
+bool dp_drop_count(struct dp_worker *w, const struct state *s, enum drop_reason r, uint64_t n,
+		       uint32_t ti, uint64_t now)
+{
+	int k = drop_tunnel_slot(r);
+
+	INC(w->st.drops[r], n);
+	if (k >= 0 && ti != TUNNEL_NONE && s)
+		INC(*state_tdrop(s, w->id, ti, (unsigned)k), n);
+	if (!now)
+		now = mono_ns();
+	if (w->drop_tb.rate != DP_DROP_RATE)
+		tbucket_init(&w->drop_tb, DP_DROP_RATE, DP_DROP_BURST, now);
+	return tbucket_take(&w->drop_tb, 1, now);
+}
+
+void dp_drop_write(struct dp_worker *w, struct dp_drop *d, enum drop_reason r, uint32_t ti)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	d->time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	d->reason = r;
+	d->tunnel = ti;
+	dp_drop_put(w, d);
+	INC(w->st.drops_recorded, 1);
+}
+
+static void addr_of(struct dp_drop *d, const struct sockaddr *sa, uint8_t *to, bool port)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+
+		memcpy(to, &a->sin_addr, 4);
+		if (port)
+			d->port = ntohs(a->sin_port);
+	} else {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+
+		memcpy(to, &a->sin6_addr, 16);
+		if (port)
+			d->port = ntohs(a->sin6_port);
+	}
+	d->family = (uint8_t)sa->sa_family;
+}
+
+static void peer_of(struct dp_drop *d, const struct peer *p)
+{
+	if (p)
+		memcpy(d->peer, p->name, sizeof(d->peer));
+}
+
+void dp_drop_rx(struct rxctx *x, enum drop_reason r, const struct sockaddr *src, const struct peer *p,
+		int64_t teid, uint32_t ti)
+{
+	struct dp_drop d;
+
+	if (!dp_drop_count(x->w, x->s, r, 1, ti, rx_now(x)))
+		return;
+	memset(&d, 0, sizeof(d));
+	if (src && (src->sa_family == AF_INET || src->sa_family == AF_INET6)) {
+		addr_of(&d, src, d.src, true);
+		d.flags |= DP_DROP_SRC;
+	}
+	if (teid >= 0) {
+		d.teid = (uint32_t)teid;
+		d.flags |= DP_DROP_TEID;
+	}
+	peer_of(&d, p);
+	dp_drop_write(x->w, &d, r, ti);
+}
+
+void dp_drop_tun(struct dp_worker *w, const struct state *s, enum drop_reason r, uint64_t n,
+		 const struct inner_pkt *ip, uint32_t ti, uint64_t now)
+{
+	struct dp_drop d;
+
+	if (!n || !dp_drop_count(w, s, r, n, ti, now))
+		return;
+	memset(&d, 0, sizeof(d));
+	d.flags = DP_DROP_TUN;
+	if (ip) {
+		d.family = (uint8_t)ip->family;
+		memcpy(d.src, ip->src, ip->addr_len);
+		memcpy(d.dst, ip->dst, ip->addr_len);
+		d.flags |= DP_DROP_SRC | DP_DROP_DST;
+	}
+	if (ti != TUNNEL_NONE) {
+		d.teid = s->tunnels[ti].to_teid;
+		d.flags |= DP_DROP_TEID;
+		peer_of(&d, s->peers[s->tunnels[ti].to_peer]);
+	}
+	dp_drop_write(w, &d, r, ti);
+}
+
+void dp_drop_tx(struct dp_worker *w, enum drop_reason r, uint64_t n, const struct ctr *tc,
+		const uint8_t *buf, size_t len, const struct sockaddr *sa)
+{
+	const struct state *s = ((struct scratch *)w->scratch)->s;
+	uint32_t ti = TUNNEL_NONE;
+	struct dp_drop d;
+
+	/* The tunnel's counters are its slot of this worker's row. */
+	if (tc && s && tc >= s->ctr + (size_t)w->id * s->cap && tc < s->ctr + (size_t)(w->id + 1) * s->cap)
+		ti = (uint32_t)(tc - (s->ctr + (size_t)w->id * s->cap));
+	if (!dp_drop_count(w, s, r, n, ti, 0))
+		return;
+	memset(&d, 0, sizeof(d));
+	if (sa) {
+		addr_of(&d, sa, d.dst, false);
+		d.flags |= DP_DROP_DST;
+		if (s)
+			peer_of(&d, state_lookup_peer(s, sa));
+	}
+	if (len >= GTPU_HDR_LEN) {
+		d.teid = get32(buf + 4);
+		d.flags |= DP_DROP_TEID;
+	}
+	dp_drop_write(w, &d, r, ti);
+}
 
 /* pkts datagrams of bytes in all, described by m, were sent. */
 void dp_count_sent(struct dp_worker *w, const struct txmeta *m, uint64_t pkts, uint64_t bytes)
@@ -77,7 +207,8 @@ static void tx_done(struct dp_worker *w, const struct txq *q, unsigned i, bool o
 	if (ok)
 		dp_count_sent(w, m, 1, q->iov[i].iov_len);
 	else if (m->kind != TX_EXTRA)
-		drop(w, DROP_SEND_ERROR);
+		dp_drop_tx(w, DROP_SEND_ERROR, 1, m->tunnel, q->iov[i].iov_base, q->iov[i].iov_len,
+			   q->m[i].msg_hdr.msg_name);
 }
 
 /* The send vector of q's datagrams from i on, in order: each run of at
@@ -380,13 +511,13 @@ static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 	size_t n;
 
 	if (e != GTPU_OK) {
-		drop(x->w, err_reason(e));
+		dp_drop_rx(x, err_reason(e), src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	INC(x->w->st.echo_req_rx, 1);
 	/* TS 29.281 5.1: an Echo Request has S set (and its sequence number). */
 	if (!(h->flags & GTPU_FLAG_S)) {
-		drop(x->w, DROP_MALFORMED);
+		dp_drop_rx(x, DROP_MALFORMED, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	/* Answered under a budget, per peer and for all other sources
@@ -394,11 +525,11 @@ static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 	 * back. An Echo Request is no sign that the path to the peer works
 	 * (it may be spoofed): the peer's state does not change for it. */
 	if (!echo_allowed(x, p)) {
-		drop(x->w, DROP_ECHO_RATE_LIMIT);
+		dp_drop_rx(x, DROP_ECHO_RATE_LIMIT, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	if (!(b = sig_buf(x->sc)) || !(n = gtpu_build_echo_rsp(b, SIG_MAX, h->seq, 0))) {
-		drop(x->w, DROP_SEND_ERROR);
+		dp_drop_rx(x, DROP_SEND_ERROR, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	tx_add(x->sc, x->sock, b, n, src, slen,
@@ -406,18 +537,18 @@ static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 }
 
 static void rx_echo_rsp(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,
-			struct peer *p)
+			struct peer *p, const struct sockaddr *src)
 {
 	struct gtpu_ies ies;
 	enum gtpu_err e = gtpu_parse_ies(pkt, h, &ies);
 	uint32_t seq = (uint32_t)h->seq | 0x10000u;
 
 	if (e != GTPU_OK) {
-		drop(x->w, err_reason(e));
+		dp_drop_rx(x, err_reason(e), src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	if (!p) {
-		drop(x->w, DROP_UNKNOWN_PEER);
+		dp_drop_rx(x, DROP_UNKNOWN_PEER, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	INC(x->w->st.echo_rsp_rx, 1);
@@ -435,7 +566,7 @@ static void rx_echo_rsp(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 }
 
 static void rx_error_ind(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,
-			 struct peer *p)
+			 struct peer *p, const struct sockaddr *src)
 {
 	struct gtpu_ies ies;
 	enum gtpu_err e = gtpu_parse_ies(pkt, h, &ies);
@@ -443,21 +574,21 @@ static void rx_error_ind(struct rxctx *x, const uint8_t *pkt, const struct gtpu_
 	uint32_t t;
 
 	if (e != GTPU_OK) {
-		drop(x->w, err_reason(e));
+		dp_drop_rx(x, err_reason(e), src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	/* Only the peer we send to, naming its own address and a TEID we use
 	 * towards it, is believed: a spoofed one tears nothing down. */
 	if (!p || ies.peer_addr_len != (p->addr.family == AF_INET ? 4 : 16) ||
 	    memcmp(ies.peer_addr, p->addr.addr, ies.peer_addr_len)) {
-		drop(x->w, DROP_ERROR_IND_IGNORED);
+		dp_drop_rx(x, DROP_ERROR_IND_IGNORED, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	/* A peer's Error Indications are looked at under a budget: past it a
 	 * flood (its source address spoofed, every TEID guessed) costs a
 	 * counter only, and never reaches the control thread. */
 	if (!bucket_allowed(x, &p->ei_rx_tb[x->w->id], x->s->conf->error_indication.accept_rate)) {
-		drop(x->w, DROP_ERROR_IND_RATE_LIMIT);
+		dp_drop_rx(x, DROP_ERROR_IND_RATE_LIMIT, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	for (t = 0; t < x->s->n_peers && x->s->peers[t] != p; t++)
@@ -466,7 +597,7 @@ static void rx_error_ind(struct rxctx *x, const uint8_t *pkt, const struct gtpu_
 	if (t == TUNNEL_NONE) {
 		/* Its own reason, and the control thread logs it (rate-limited):
 		 * a peer that knows of tunnels gtpud does not, or a wrong guess. */
-		drop(x->w, DROP_ERROR_IND_UNKNOWN_TEID);
+		dp_drop_rx(x, DROP_ERROR_IND_UNKNOWN_TEID, src, p, h->teid, TUNNEL_NONE);
 	} else {
 		INC(x->w->st.err_ind_rx, 1);
 		INC(x->w->st.answered, 1);
@@ -492,7 +623,7 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 	size_t start, n;
 
 	if (ti == TUNNEL_NONE) {
-		drop(x->w, DROP_UNKNOWN_TEID);
+		dp_drop_rx(x, DROP_UNKNOWN_TEID, src, p, h->teid, TUNNEL_NONE);
 		/* TS 29.281 7.3.1: not for a G-PDU with TEID 0. */
 		if (h->type == GTPU_GPDU && h->teid)
 			send_error_ind(x, p, mh, src, h->teid);
@@ -500,7 +631,7 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 	}
 	t = &s->tunnels[ti];
 	if (!p || s->peers[t->from_peer] != p) {
-		drop(x->w, DROP_WRONG_PEER);
+		dp_drop_rx(x, DROP_WRONG_PEER, src, p, h->teid, ti);
 		return;
 	}
 	peer_seen(x->w->dp, p, src);
@@ -511,7 +642,7 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 		INC(x->w->st.end_markers, 1);
 	if (t->flags & TUNNEL_ENDPOINT) {
 		if (h->unknown_req_endpoint) {
-			drop(x->w, DROP_EXT_UNSUPPORTED);
+			dp_drop_rx(x, DROP_EXT_UNSUPPORTED, src, p, h->teid, ti);
 			send_sehn(x, p, src, mh->msg_namelen);
 			return;
 		}
@@ -519,19 +650,19 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 			INC(x->w->st.answered, 1);
 			return;
 		}
-		dp_ep_decap(x, ti, pkt + h->hdr_len, h->msg_len - h->hdr_len);
+		dp_ep_decap(x, ti, pkt + h->hdr_len, h->msg_len - h->hdr_len, src);
 		return;
 	}
 	to = s->peers[t->to_peer];
 	if (s->conf->echo.on_down == CONF_DOWN_DROP &&
 	    __atomic_load_n(&to->state, __ATOMIC_RELAXED) == PEER_DOWN) {
-		drop(x->w, DROP_PEER_DOWN);
+		dp_drop_rx(x, DROP_PEER_DOWN, src, p, h->teid, ti);
 		return;
 	}
 	/* A relay tunnel's rate counts the G-PDU's payload (the user packet). */
 	if (t->tb != TUNNEL_NONE &&
 	    !tbucket_take(tunnel_bucket(s, t, x->w->id, 0), h->msg_len - h->hdr_len, rx_now(x))) {
-		drop(x->w, DROP_RATE_LIMIT);
+		dp_drop_rx(x, DROP_RATE_LIMIT, src, p, h->teid, ti);
 		return;
 	}
 	n = gtpu_relay_rewrite(pkt, h, t->to_teid, &start);
@@ -559,16 +690,16 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 	/* Cut short by the receive slot, or (a 64 KB slot for UDP GRO) longer
 	 * than any datagram that gtpud handles. */
 	if ((mh->msg_flags & MSG_TRUNC) || len > DP_BUF) {
-		drop(x->w, DROP_TOO_LONG);
+		dp_drop_rx(x, DROP_TOO_LONG, src, p, -1, TUNNEL_NONE);
 		return;
 	}
 	if (mh->msg_controllen && not_unicast(mh)) {
-		drop(x->w, DROP_NOT_UNICAST);
+		dp_drop_rx(x, DROP_NOT_UNICAST, src, p, -1, TUNNEL_NONE);
 		return;
 	}
 	e = gtpu_parse(pkt, len, &h);
 	if (e != GTPU_OK) {
-		drop(x->w, err_reason(e));
+		dp_drop_rx(x, err_reason(e), src, p, -1, TUNNEL_NONE);
 		return;
 	}
 	/* TS 29.281 5.2.1: a message with an extension header gtpud does not
@@ -576,7 +707,7 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 	 * about a notification): class 11 always; class 10 where gtpud is the
 	 * endpoint, which it is of all signalling (for G-PDUs: see rx_gpdu). */
 	if (h.unknown_req_all || (h.unknown_req_endpoint && h.type != GTPU_GPDU && h.type != GTPU_END_MARKER)) {
-		drop(x->w, DROP_EXT_UNSUPPORTED);
+		dp_drop_rx(x, DROP_EXT_UNSUPPORTED, src, p, h.teid, TUNNEL_NONE);
 		if (h.type != GTPU_SUPP_EXT_NOTIF)
 			send_sehn(x, p, src, mh->msg_namelen);
 		return;
@@ -590,10 +721,10 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 		rx_echo_req(x, pkt, &h, p, src, mh->msg_namelen);
 		return;
 	case GTPU_ECHO_RSP:
-		rx_echo_rsp(x, pkt, &h, p);
+		rx_echo_rsp(x, pkt, &h, p, src);
 		return;
 	case GTPU_ERROR_IND:
-		rx_error_ind(x, pkt, &h, p);
+		rx_error_ind(x, pkt, &h, p, src);
 		return;
 	case GTPU_SUPP_EXT_NOTIF:
 		if (p) {
@@ -602,10 +733,10 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 		}
 		break;
 	default:
-		drop(x->w, p ? DROP_UNSUPPORTED_TYPE : DROP_UNKNOWN_PEER);
+		dp_drop_rx(x, p ? DROP_UNSUPPORTED_TYPE : DROP_UNKNOWN_PEER, src, p, h.teid, TUNNEL_NONE);
 		return;
 	}
-	drop(x->w, DROP_UNKNOWN_PEER);
+	dp_drop_rx(x, DROP_UNKNOWN_PEER, src, p, h.teid, TUNNEL_NONE);
 }
 
 /* The receive vector is built once; recvmmsg changes only the lengths of
@@ -744,6 +875,7 @@ static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int fla
 		return 0;
 	}
 	s = enter(w);
+	sc->s = s;
 	batch_begin(w);
 	x = (struct rxctx){ w, s, sc, k, 0 };
 	sc->rx_used = (unsigned)n;

@@ -98,6 +98,7 @@ struct scratch {
 	uint8_t *tsobuf;              /* [TUN_GSO_MAX] a TCP super-packet read from the device */
 	uint8_t *gsobuf;              /* [GSO_BUF] G-PDUs of one UDP GSO send */
 	struct tun_coal coal;         /* TCP segments to the device being merged */
+	struct state *s;              /* of the batch under way (a failed send names its tunnel) */
 };
 
 /* Counters are written by one worker only: plain adds, atomic-sized stores. */
@@ -141,11 +142,6 @@ static inline void *line_alloc(size_t n)
 	void *p;
 
 	return posix_memalign(&p, 64, n) ? NULL : p;
-}
-
-static inline void drop(struct dp_worker *w, enum drop_reason r)
-{
-	INC(w->st.drops[r], 1);
 }
 
 /* Worker w's counters of tunnel ti, and of peer p (NULL for none). */
@@ -238,6 +234,27 @@ static inline void udp_segment(struct msghdr *mh, union udp_seg_ctl *ctl, size_t
 
 /* ---- dp.c ---- */
 
+/* Drops: counted under their reason, for their tunnel too when the reason
+ * can name one (ti, TUNNEL_NONE for none), and a sample written to the
+ * worker's ring of recent drops. Off the forwarding path: out of line. */
+/* A datagram received from src (whose peer is p, or NULL), with TEID teid
+ * (-1 before its header was parsed). */
+void dp_drop_rx(struct rxctx *x, enum drop_reason r, const struct sockaddr *src, const struct peer *p,
+		int64_t teid, uint32_t ti) __attribute__((cold, noinline));
+/* n packets read from the TUN device (ip: the inner packet, NULL when it
+ * was not valid) on their way to tunnel ti. */
+void dp_drop_tun(struct dp_worker *w, const struct state *s, enum drop_reason r, uint64_t n,
+		 const struct inner_pkt *ip, uint32_t ti, uint64_t now) __attribute__((cold, noinline));
+/* The two halves of the above: count n drops (true when a record of them
+ * is within the budget; now monotonic, 0: read the clock), write record d. */
+bool dp_drop_count(struct dp_worker *w, const struct state *s, enum drop_reason r, uint64_t n,
+		   uint32_t ti, uint64_t now);
+void dp_drop_write(struct dp_worker *w, struct dp_drop *d, enum drop_reason r, uint32_t ti);
+/* n datagrams of buf (a G-PDU or a reply) to sa, counted for tunnel
+ * counters tc (NULL: none), lost when sent. */
+void dp_drop_tx(struct dp_worker *w, enum drop_reason r, uint64_t n, const struct ctr *tc,
+		const uint8_t *buf, size_t len, const struct sockaddr *sa) __attribute__((cold, noinline));
+
 /* Counts what a send delivered: pkts datagrams of bytes in all. */
 void dp_count_sent(struct dp_worker *w, const struct txmeta *m, uint64_t pkts, uint64_t bytes);
 /* Send every queued datagram of every socket. */
@@ -249,8 +266,8 @@ void dp_wake_handler(int sig);
 
 /* ---- dp_tun.c: the endpoint ---- */
 
-/* Decapsulate the inner packet of tunnel ti onto the TUN device. */
-void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len);
+/* Decapsulate the inner packet of tunnel ti, received from src, onto the TUN device. */
+void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len, const struct sockaddr *src);
 /* Write the TCP segments being merged for the device. */
 void dp_ep_flush(struct dp_worker *w, struct scratch *sc);
 /* Read a batch from the TUN device and encapsulate it; the number read. */

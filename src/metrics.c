@@ -80,6 +80,8 @@ static const struct family tunnel_fams[] = {
 	{ "gtpud_tunnel_tx_bytes_total", COUNTER, "Bytes sent on the tunnel.", "tx_bytes" },
 	{ "gtpud_tunnel_error_indications_received_total", COUNTER,
 	  "Error Indications received for the tunnel.", "error_indications_received" },
+	{ "gtpud_tunnel_dropped_total", COUNTER,
+	  "Packets of the tunnel dropped, all reasons (gtpud_tunnel_drops_total by reason).", "dropped" },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -248,6 +250,32 @@ static void peers_extra(FILE *f, json_object *peers)
 	}
 }
 
+/* Drops of each tunnel by reason: only the reasons it has (its "drops"
+ * object lists none of the others), as a million tunnels times every
+ * reason would be series nobody can store. */
+static void tunnel_drops(FILE *f, json_object *tunnels)
+{
+	size_t j, len = json_object_is_type(tunnels, json_type_array) ? json_object_array_length(tunnels) : 0;
+
+	header(f, "gtpud_tunnel_drops_total", COUNTER,
+	       "Packets of the tunnel dropped, by reason; a series appears with the first drop.");
+	for (j = 0; j < len; j++) {
+		json_object *t = json_object_array_get_idx(tunnels, j), *d = get(t, "drops");
+
+		if (!json_object_is_type(d, json_type_object))
+			continue;
+		json_object_object_foreach(d, reason, v) {
+			fputs("gtpud_tunnel_drops_total{tunnel=\"", f);
+			label_value(f, get_str(t, "name"));
+			fputs("\",reason=\"", f);
+			label_value(f, reason);
+			fputs("\"} ", f);
+			number(f, v);
+			fputc('\n', f);
+		}
+	}
+}
+
 char *metrics_render(json_object *status, json_object *stats, json_object *peers, json_object *tunnels)
 {
 	char *buf = NULL;
@@ -263,6 +291,7 @@ char *metrics_render(json_object *status, json_object *stats, json_object *peers
 	labelled(f, peer_fams, N(peer_fams), peers, "peer");
 	peers_extra(f, peers);
 	labelled(f, tunnel_fams, N(tunnel_fams), tunnels, "tunnel");
+	tunnel_drops(f, tunnels);
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);

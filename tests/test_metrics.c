@@ -44,11 +44,12 @@ static const char peers_json[] =
 static const char tunnels_json[] =
 	"[{\"name\":\"ue1-up\",\"runtime\":false,\"from\":{\"peer\":\"enb\",\"teid\":256},"
 	"\"to\":{\"peer\":\"upf\",\"teid\":512},\"ue\":[],\"qfi\":null,\"rate\":null,\"burst\":null,"
-	"\"rx_packets\":300,\"rx_bytes\":450000,\"tx_packets\":300,\"tx_bytes\":450000,\"drops\":0,"
+	"\"rx_packets\":300,\"rx_bytes\":450000,\"tx_packets\":300,\"tx_bytes\":450000,\"dropped\":12,"
+	"\"drops\":{\"wrong_peer\":2,\"rate_limit\":10},"
 	"\"error_indications_received\":0},"
 	"{\"name\":\"ue3\",\"runtime\":true,\"from\":{\"peer\":\"enb\",\"teid\":1024},"
 	"\"to\":{\"peer\":\"upf\",\"teid\":1280},\"ue\":[\"10.45.0.3\"],\"qfi\":9,\"rate\":1000000,"
-	"\"burst\":3000,\"rx_packets\":0,\"rx_bytes\":0,\"tx_packets\":0,\"tx_bytes\":0,\"drops\":0,"
+	"\"burst\":3000,\"rx_packets\":0,\"rx_bytes\":0,\"tx_packets\":0,\"tx_bytes\":0,\"dropped\":0,\"drops\":{},"
 	"\"error_indications_received\":0}]";
 
 static char *render_fixture(void)
@@ -118,6 +119,10 @@ static void test_lines(void **state)
 		"gtpud_tx_packets_total{peer=\"upf\"} 600",
 		"gtpud_tx_bytes_total{peer=\"enb\"} 585000",
 		"gtpud_peer_echo_timeouts_total{peer=\"upf\"} 1",
+		"gtpud_tunnel_dropped_total{tunnel=\"ue1-up\"} 12",
+		"gtpud_tunnel_dropped_total{tunnel=\"ue3\"} 0",
+		"gtpud_tunnel_drops_total{tunnel=\"ue1-up\",reason=\"wrong_peer\"} 2",
+		"gtpud_tunnel_drops_total{tunnel=\"ue1-up\",reason=\"rate_limit\"} 10",
 		"gtpud_peer_down_total{peer=\"upf\"} 1",
 		"gtpud_peer_error_indications_received_total{peer=\"upf\"} 2",
 		"gtpud_peer_up{peer=\"enb\"} 0",
@@ -199,9 +204,11 @@ static void test_structure(void **state)
 	size_t nfam, ns;
 
 	check_structure(text, &nfam, &ns);
-	assert_int_equal(nfam, 2 + 7 + 20 + 1 + 8 + 3 + 5);
-	/* 9 unlabelled status, 20 stats, 3 drops, 3 peers x 11, 2 tunnels x 5 */
-	assert_int_equal(ns, 9 + 20 + 3 + 3 * 11 + 2 * 5);
+	assert_int_equal(nfam, 2 + 7 + 20 + 1 + 8 + 3 + 6 + 1);
+	/* 9 unlabelled status, 20 stats, 3 drops, 3 peers x 11, 2 tunnels x 6,
+	 * and the tunnel drops there are: none of ue3. */
+	assert_int_equal(ns, 9 + 20 + 3 + 3 * 11 + 2 * 6 + 2);
+	assert_null(strstr(text, "gtpud_tunnel_drops_total{tunnel=\"ue3\""));
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	free(text);
 }
@@ -213,7 +220,7 @@ static void test_empty(void **state)
 
 	assert_non_null(text);
 	check_structure(text, &nfam, &ns);
-	assert_int_equal(nfam, 46);
+	assert_int_equal(nfam, 48);
 	assert_int_equal(ns, 9 + 20);
 	assert_line(text, "gtpud_forwarded_total 0");
 	assert_line(text, "gtpud_config_last_reload_successful 1");

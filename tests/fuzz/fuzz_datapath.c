@@ -242,6 +242,7 @@ static void setup(void)
 	CHECK((sc->tunbufs = malloc((size_t)DP_BATCH * SLOT)));
 	CHECK((sc->txq = calloc(fz_w.n_socks, sizeof(*sc->txq))));
 	fz_w.scratch = sc;
+	sc->s = fz_s;              /* the batch's state: a failed send names its tunnel */
 	for (uint32_t i = 0; i < fz_s->n_peers; i++)
 		if (!strcmp(fz_s->peers[i]->name, "down"))
 			fz_s->peers[i]->state = PEER_DOWN;
