@@ -83,10 +83,14 @@ static int cmd_stats(void *ctx, json_object *args, json_object **data, json_obje
 	}
 	ADD(o, "rx_packets", U64(st.rx_pkts));
 	ADD(o, "rx_bytes", U64(st.rx_bytes));
-	ADD(o, "tx_packets", U64(st.tx_pkts));
-	ADD(o, "tx_bytes", U64(st.tx_bytes));
+	/* The workers' sends and the supervision's Echo Requests. */
+	ADD(o, "tx_packets", U64(st.tx_pkts + d->echo_req_tx));
+	ADD(o, "tx_bytes", U64(st.tx_bytes + d->echo_req_tx_bytes));
 	ADD(o, "forwarded", U64(st.forwarded));
-	ADD(o, "answered", U64(st.answered));
+	/* The identity's middle term: received = forwarded + answered + dropped. */
+	ADD(o, "answered", U64(st.answered + st.sig_rx));
+	ADD(o, "signalling_answered", U64(st.answered));
+	ADD(o, "signalling_received", U64(st.sig_rx));
 	ADD(o, "dropped", U64(dropped));
 	ADD(o, "drops", drops);
 	ADD(o, "echo_requests_sent", U64(d->echo_req_tx));
@@ -127,8 +131,8 @@ static json_object *peer_json(const struct state *s, const struct peer *p)
 	ADD(o, "recovery", p->recovery < 0 ? NULL : U64(p->recovery));
 	ADD(o, "rx_packets", U64(c.rx_pkts));
 	ADD(o, "rx_bytes", U64(c.rx_bytes));
-	ADD(o, "tx_packets", U64(c.tx_pkts));
-	ADD(o, "tx_bytes", U64(c.tx_bytes));
+	ADD(o, "tx_packets", U64(c.tx_pkts + p->echo_req_tx));
+	ADD(o, "tx_bytes", U64(c.tx_bytes + p->echo_req_tx_bytes));
 	ADD(o, "echo_requests_sent", U64(p->echo_req_tx));
 	ADD(o, "echo_timeouts", U64(p->echo_timeouts));
 	ADD(o, "down_count", U64(p->down_count));

@@ -12,7 +12,11 @@
  *           "reloads":N,"last_reload":"ok"|"failed"|null,"tun":S|null}
  * reload:  null, or {"warnings":[S,...]} naming runtime tunnels that collide
  * stats:   {"rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
- *           "forwarded":N,"answered":N,"dropped":N,
+ *           "forwarded":N,"answered":N,"signalling_answered":N,
+ *           "signalling_received":N,"dropped":N,
+ *           (rx_packets = forwarded + answered + dropped, answered =
+ *           signalling_answered + signalling_received; tx_* include the
+ *           Echo Requests sent, as do a peer's)
  *           "drops":{"REASON":N,...},          every reason, also when 0
  *           "echo_requests_sent":N,"echo_requests_received":N,
  *           "echo_responses_sent":N,"echo_responses_received":N,

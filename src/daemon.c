@@ -902,7 +902,9 @@ static void echo_send(struct daemon *d, struct peer *p, uint64_t now)
 	p->echo_sent_ns = now;
 	if (n && dp_send(&d->dp, p->sock, b, n, (struct sockaddr *)&p->sa, p->salen) == 0) {
 		p->echo_req_tx++;
+		p->echo_req_tx_bytes += n;
 		d->echo_req_tx++;
+		d->echo_req_tx_bytes += n;
 	}
 }
 

@@ -552,7 +552,7 @@ static void rx_echo_rsp(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 		return;
 	}
 	INC(x->w->st.echo_rsp_rx, 1);
-	INC(x->w->st.answered, 1);
+	INC(x->w->st.sig_rx, 1);
 	/* Only the response to the pending request (its sequence number) is
 	 * the control thread's business: it alone brings a peer up and
 	 * carries a Recovery value. Others (repeats, late or spoofed ones)
@@ -600,7 +600,7 @@ static void rx_error_ind(struct rxctx *x, const uint8_t *pkt, const struct gtpu_
 		dp_drop_rx(x, DROP_ERROR_IND_UNKNOWN_TEID, src, p, h->teid, TUNNEL_NONE);
 	} else {
 		INC(x->w->st.err_ind_rx, 1);
-		INC(x->w->st.answered, 1);
+		INC(x->w->st.sig_rx, 1);
 	}
 	ev.tunnel = t;
 	ev.gen = x->w->seen_gen;
@@ -647,7 +647,7 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 			return;
 		}
 		if (h->type == GTPU_END_MARKER) {
-			INC(x->w->st.answered, 1);
+			INC(x->w->st.sig_rx, 1);
 			return;
 		}
 		dp_ep_decap(x, ti, pkt + h->hdr_len, h->msg_len - h->hdr_len, src);
@@ -728,7 +728,7 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 		return;
 	case GTPU_SUPP_EXT_NOTIF:
 		if (p) {
-			INC(x->w->st.answered, 1);
+			INC(x->w->st.sig_rx, 1);
 			return;
 		}
 		break;

@@ -13,7 +13,8 @@
 #include "table.h"
 
 /* Every packet received is counted exactly once: as forwarded, as answered
- * (signalling handled), or under one of these drop reasons. Keep
+ * (an Echo Request answered), as signalling taken in (sig_rx), or under one
+ * of these drop reasons. Keep
  * drop_reason_name in step; it is the label of gtpud_drops_total. */
 enum drop_reason {
 	DROP_MALFORMED,          /* header, Length or IEs not valid */
@@ -51,7 +52,10 @@ int drop_tunnel_slot(enum drop_reason r);
 /* Global counters of one worker; summed on read. */
 struct wstats {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
-	uint64_t forwarded, answered;
+	uint64_t forwarded;
+	uint64_t answered;           /* Echo Requests answered: an Echo Response sent */
+	uint64_t sig_rx;             /* signalling taken in, no answer: Echo Responses, Error
+				      * Indications, Notifications, End Markers to an endpoint */
 	uint64_t drops[DROP__COUNT];
 	uint64_t echo_req_rx, echo_rsp_tx, echo_rsp_rx;
 	uint64_t err_ind_tx, err_ind_rx, sehn_tx, end_markers;

@@ -122,7 +122,7 @@ struct rxctx {
  * change of a batch to the end of its last (the write side of a seqlock,
  * two plain stores on x86), so that dp_stats reads them as of a moment
  * between two batches: a received packet is never seen there before it is
- * forwarded, answered or dropped. */
+ * forwarded, answered, taken in or dropped. */
 static inline void batch_begin(struct dp_worker *w)
 {
 	__atomic_store_n(&w->st_seq, w->st_seq + 1, __ATOMIC_RELAXED);

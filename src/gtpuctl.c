@@ -250,7 +250,8 @@ static void print_stats(json_object *d)
 		{ "tx_packets", "sent packets", false },
 		{ "tx_bytes", "sent bytes", true },
 		{ "forwarded", "forwarded", false },
-		{ "answered", "signalling answered", false },
+		{ "signalling_answered", "signalling answered", false },
+		{ "signalling_received", "signalling received", false },
 		{ "dropped", "dropped", false },
 		{ "echo_requests_sent", "echo requests sent", false },
 		{ "echo_requests_received", "echo requests received", false },
@@ -264,6 +265,7 @@ static void print_stats(json_object *d)
 		{ "tun_tx_packets", "tun sent packets", false },
 		{ "icmp_sent", "icmp errors sent", false },
 		{ "events_lost", "events lost", false },
+		{ "drops_recorded", "drops recorded", false },
 		{ "log_lines", "log lines", false },
 		{ "log_lines_suppressed", "log lines suppressed", false },
 	};

@@ -60,6 +60,7 @@ struct peer {
 	int64_t since;                /* Unix time of the last state change (of gtpud's start at first) */
 	int recovery;                 /* -1 unknown */
 	uint64_t echo_req_tx, echo_timeouts, down_count, err_ind_rx;
+	uint64_t echo_req_tx_bytes;   /* of the Echo Requests sent (control thread) */
 	/* The request awaiting its response: echo_seq | 1 << 16, 0 when none
 	 * (the control thread writes it, workers read it). */
 	uint32_t echo_wait;           /* atomic */

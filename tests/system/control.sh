@@ -79,7 +79,8 @@ SCHEMA = {
                'last_reload': ('ok', 'failed', None), 'tun': SQ, 'max_runtime_tunnels': N,
                'state_file': (None,)},
     'stats': dict({k: N for k in (
-        'rx_packets rx_bytes tx_packets tx_bytes forwarded answered dropped echo_requests_sent '
+        'rx_packets rx_bytes tx_packets tx_bytes forwarded answered signalling_answered signalling_received '
+        'dropped echo_requests_sent '
         'echo_requests_received echo_responses_sent echo_responses_received error_indications_sent '
         'error_indications_received supp_ext_notifs_sent end_markers tun_rx_packets tun_tx_packets '
         'icmp_sent events_lost drops_recorded log_lines log_lines_suppressed').split()}, drops={'*': N}),
