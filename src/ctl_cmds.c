@@ -299,9 +299,48 @@ static int cmd_drops(void *ctx, json_object *args, json_object **data, json_obje
 	return CTL_OK;
 }
 
+/* A record as a log line: "drop: rate_limit from 192.0.2.10:2152 peer enb
+ * TEID 0x120 tunnel slow", what is not known left out. */
+static void drop_log(json_object *o)
+{
+	json_object *v;
+	char line[512];
+	size_t n;
+
+	json_object_object_get_ex(o, "reason", &v);
+	n = (size_t)snprintf(line, sizeof(line), "drop: %s", v ? json_object_get_string(v) : "?");
+	if (json_object_object_get_ex(o, "source", &v) && v && n < sizeof(line)) {
+		const char *a = json_object_get_string(v);
+		json_object *port = NULL;
+
+		if (json_object_object_get_ex(o, "port", &port) && port)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, strchr(a, ':') ? " from [%s]:%d" : " from %s:%d",
+					      a, json_object_get_int(port));
+		else
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " from %s", a);
+	}
+	if (json_object_object_get_ex(o, "destination", &v) && v && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " to %s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "peer", &v) && v && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " peer %s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "teid", &v) && v && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " TEID 0x%" PRIx64,
+				      (uint64_t)json_object_get_int64(v));
+	if (json_object_object_get_ex(o, "tunnel", &v) && v && n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, " tunnel %s", json_object_get_string(v));
+	/* A sample of a sample: at most 10 lines in 5 s, the rest counted. */
+	log_ratelimited(LOG_LVL_DEBUG, "%s", line);
+}
+
+bool ctl_cmds_drops_watched(struct daemon *d)
+{
+	return (d->ctl && ctl_monitors(d->ctl, CTL_MON_DROPS)) || log_get_level() >= LOG_LVL_DEBUG;
+}
+
 void ctl_cmds_drops_poll(struct daemon *d)
 {
 	bool any = d->ctl && ctl_monitors(d->ctl, CTL_MON_DROPS);
+	bool debug = log_get_level() >= LOG_LVL_DEBUG;
 
 	for (unsigned w = 0; w < d->n_workers; w++) {
 		struct dp_worker *wk = &d->dp.w[w];
@@ -311,12 +350,19 @@ void ctl_cmds_drops_poll(struct daemon *d)
 		 * more than a poll's worth of the rate. */
 		if (head - k > DP_DROPQ)
 			k = head - DP_DROPQ;
-		for (; any && k < head; k++) {
+		for (; (any || debug) && k < head; k++) {
 			struct dp_drop rec;
+			json_object *o;
 
-			if (dp_drop_get(wk, k, &rec))
+			if (!dp_drop_get(wk, k, &rec))
+				continue;
+			o = drop_json(d->st, &rec, w);
+			if (debug)
+				drop_log(o);
+			if (any)
 				ctl_event_topic(d->ctl, CTL_MON_DROPS, CTL_EV_DROP, (time_t)(rec.time_ns / 1000000000u),
-						drop_json(d->st, &rec, w));
+						json_object_get(o));
+			json_object_put(o);
 		}
 		wk->drop_mon = head;
 	}

@@ -58,8 +58,10 @@ struct daemon;
 /* The daemon's commands, given to ctl_new with the daemon as their context. */
 extern const struct ctl_cmd ctl_cmds[];   /* ended by a NULL name */
 /* The recent drops the workers recorded since the last call, as "drop"
- * events to "monitor drops" clients (the daemon calls it on a timer). */
+ * events to "monitor drops" clients and, with log_level debug, as log lines
+ * (the daemon calls it on a timer, often while ctl_cmds_drops_watched). */
 void ctl_cmds_drops_poll(struct daemon *d);
+bool ctl_cmds_drops_watched(struct daemon *d);
 /* The Prometheus text of the live state (malloc'd), for metrics and HTTP. */
 char *ctl_cmds_metrics_text(struct daemon *d);
 

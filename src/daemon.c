@@ -32,7 +32,7 @@
 
 #define TICK_MAX_USEC 1000000   /* the supervision looks at least this often */
 #define STATUS_USEC 5000000      /* STATUS= refresh */
-#define DROPS_USEC 250000        /* the workers' recent drops to "monitor drops" clients */
+#define DROPS_USEC 250000        /* the workers' recent drops to "monitor drops" clients (and the debug log) */
 #define DROPS_IDLE_USEC 1000000  /* ... and, while nobody watches, passed over */
 #define STATE_SAVE_USEC 100000   /* the state file is written at most this often */
 
@@ -1138,8 +1138,7 @@ static int on_drops(sd_event_source *src, uint64_t usec, void *ud)
 	struct daemon *d = ud;
 
 	ctl_cmds_drops_poll(d);
-	sd_event_source_set_time_relative(src, d->ctl && ctl_monitors(d->ctl, CTL_MON_DROPS) ?
-					  DROPS_USEC : DROPS_IDLE_USEC);
+	sd_event_source_set_time_relative(src, ctl_cmds_drops_watched(d) ? DROPS_USEC : DROPS_IDLE_USEC);
 	return 0;
 }
 

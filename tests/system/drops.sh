@@ -8,8 +8,9 @@
 # a tunnel that dropped nothing), across a reload too; the accounting stays
 # exact; gtpuctl drops lists a sample of them (reason, source and port,
 # peer, TEID, tunnel, time) within the ring's bound and the rate of
-# records, however large the flood; monitor drops streams them; memory
-# does not grow with a second flood.
+# records, however large the flood; monitor drops streams them, and
+# log_level debug logs a sample of them; memory does not grow with a
+# second flood.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 # Without UDP GRO: its 64 KB receive slots (4 MB) fill page by page as
@@ -153,6 +154,27 @@ is "monitor drops --json: the same records as events" \
 	"$rec {'drop'}"
 check "monitor drops: usage error for another topic" test "$(mon monitor peers >/dev/null 2>&1; echo $?)" = 2
 is "monitor (events) got no drops meanwhile" "$(grep -c drop "$T_DIR/events.txt")" 0
+
+# log_level "debug" (the topology's): the records as log lines, a sample
+# of them (10 in 5 s, the rest counted).
+grep -E 'drop: ' "$GT_LOG" >"$T_DIR/debug.txt"
+diag "$(head -3 "$T_DIR/debug.txt")"
+is "debug log: the first record as a line" "$(sed 's/.*debug: //' "$T_DIR/debug.txt" | head -1)" \
+	"$("$PY" - "$T_DIR/drops.json" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))[0]
+l = 'drop: ' + r['reason']
+if r['source']:
+    l += ' from %s:%d' % (r['source'], r['port']) if r['port'] is not None else ' from ' + r['source']
+l += ''.join(' %s %s' % (w, v) for w, v in (('to', r['destination']), ('peer', r['peer']),
+                                            ('TEID', r['teid'] is not None and hex(r['teid'])),
+                                            ('tunnel', r['tunnel'])) if v)
+print(l)
+PYEOF
+)"
+check "debug log: at most 10 drop lines in 5 s ($(wc -l <"$T_DIR/debug.txt"))" test "$(wc -l <"$T_DIR/debug.txt")" -le 20
+is "debug log: the drop lines past the limit counted as suppressed" \
+	"$(gt_eval "S['log_lines_suppressed'] >= S['drops_recorded'] - $(wc -l <"$T_DIR/debug.txt")")" True
 
 # Metrics: per-tunnel drops by reason, only where there are any.
 gt_ctl metrics >"$T_DIR/metrics.txt"
