@@ -12,6 +12,8 @@
  *        rx_gpdu -> state_lookup_teid -> relay: gtpu_relay_rewrite, tx_add_peer
  *                                     -> endpoint: dp_ep_decap (dp_tun.c)
  *     -> dp_tx_flush (sendmmsg, UDP GSO runs: tx_pack) -> tx_done, dp_count_sent
+ *   Every drop: dp_drop_rx, dp_drop_tun or dp_drop_tx (dp_drops.c: counted,
+ *   for its tunnel too, a sample into the ring of recent drops).
  *   The TUN device's packets: dp_ep_rx (dp_tun.c). Set-up: dp_setup.c. */
 #include "dp_int.h"
 
@@ -39,145 +41,6 @@ static enum drop_reason err_reason(enum gtpu_err e)
 	return DROP_MALFORMED;
 }
 
-
-/* ---- drops ---- */
-
-/* The write side of a ring slot's seqlock (dp_drop_get reads it). */
-void dp_drop_put(struct dp_worker *w, const struct dp_drop *d)
-{
-	uint64_t n = w->drop_head;
-	struct dp_drop_slot *sl = &w->dropq[n % DP_DROPQ];
-	const uint64_t *src = (const uint64_t *)d;
-
-	__atomic_store_n(&sl->seq, 2 * n + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	for (size_t k = 0; k < sizeof(sl->u.word) / 8; k++)
-		__atomic_store_n(&sl->u.word[k], src[k], __ATOMIC_RELAXED);
-	__atomic_store_n(&sl->seq, 2 * n + 2, __ATOMIC_RELEASE);
-	__atomic_store_n(&w->drop_head, n + 1, __ATOMIC_RELEASE);
-}
-
-/* Counts n drops for r, and for tunnel ti of s; true when a record of them
- * is within the budget (now: monotonic, 0 to read the clock). */
-bool dp_drop_count(struct dp_worker *w, const struct state *s, enum drop_reason r, uint64_t n,
-		       uint32_t ti, uint64_t now)
-{
-	int k = drop_tunnel_slot(r);
-
-	INC(w->st.drops[r], n);
-	if (k >= 0 && ti != TUNNEL_NONE && s)
-		INC(*state_tdrop(s, w->id, ti, (unsigned)k), n);
-	if (!now)
-		now = mono_ns();
-	if (w->drop_tb.rate != DP_DROP_RATE)
-		tbucket_init(&w->drop_tb, DP_DROP_RATE, DP_DROP_BURST, now);
-	return tbucket_take(&w->drop_tb, 1, now);
-}
-
-void dp_drop_write(struct dp_worker *w, struct dp_drop *d, enum drop_reason r, uint32_t ti)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	d->time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	d->reason = r;
-	d->tunnel = ti;
-	dp_drop_put(w, d);
-	INC(w->st.drops_recorded, 1);
-}
-
-static void addr_of(struct dp_drop *d, const struct sockaddr *sa, uint8_t *to, bool port)
-{
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-
-		memcpy(to, &a->sin_addr, 4);
-		if (port)
-			d->port = ntohs(a->sin_port);
-	} else {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-
-		memcpy(to, &a->sin6_addr, 16);
-		if (port)
-			d->port = ntohs(a->sin6_port);
-	}
-	d->family = (uint8_t)sa->sa_family;
-}
-
-static void peer_of(struct dp_drop *d, const struct peer *p)
-{
-	if (p)
-		memcpy(d->peer, p->name, sizeof(d->peer));
-}
-
-void dp_drop_rx(struct rxctx *x, enum drop_reason r, const struct sockaddr *src, const struct peer *p,
-		int64_t teid, uint32_t ti)
-{
-	struct dp_drop d;
-
-	if (!dp_drop_count(x->w, x->s, r, 1, ti, rx_now(x)))
-		return;
-	memset(&d, 0, sizeof(d));
-	if (src && (src->sa_family == AF_INET || src->sa_family == AF_INET6)) {
-		addr_of(&d, src, d.src, true);
-		d.flags |= DP_DROP_SRC;
-	}
-	if (teid >= 0) {
-		d.teid = (uint32_t)teid;
-		d.flags |= DP_DROP_TEID;
-	}
-	peer_of(&d, p);
-	dp_drop_write(x->w, &d, r, ti);
-}
-
-void dp_drop_tun(struct dp_worker *w, const struct state *s, enum drop_reason r, uint64_t n,
-		 const struct inner_pkt *ip, uint32_t ti, uint64_t now)
-{
-	struct dp_drop d;
-
-	if (!n || !dp_drop_count(w, s, r, n, ti, now))
-		return;
-	memset(&d, 0, sizeof(d));
-	d.flags = DP_DROP_TUN;
-	if (ip) {
-		d.family = (uint8_t)ip->family;
-		memcpy(d.src, ip->src, ip->addr_len);
-		memcpy(d.dst, ip->dst, ip->addr_len);
-		d.flags |= DP_DROP_SRC | DP_DROP_DST;
-	}
-	if (ti != TUNNEL_NONE) {
-		d.teid = s->tunnels[ti].to_teid;
-		d.flags |= DP_DROP_TEID;
-		peer_of(&d, s->peers[s->tunnels[ti].to_peer]);
-	}
-	dp_drop_write(w, &d, r, ti);
-}
-
-void dp_drop_tx(struct dp_worker *w, enum drop_reason r, uint64_t n, const struct ctr *tc,
-		const uint8_t *buf, size_t len, const struct sockaddr *sa)
-{
-	const struct state *s = ((struct scratch *)w->scratch)->s;
-	uint32_t ti = TUNNEL_NONE;
-	struct dp_drop d;
-
-	/* The tunnel's counters are its slot of this worker's row. */
-	if (tc && s && tc >= s->ctr + (size_t)w->id * s->cap && tc < s->ctr + (size_t)(w->id + 1) * s->cap)
-		ti = (uint32_t)(tc - (s->ctr + (size_t)w->id * s->cap));
-	if (!dp_drop_count(w, s, r, n, ti, 0))
-		return;
-	memset(&d, 0, sizeof(d));
-	if (sa) {
-		addr_of(&d, sa, d.dst, false);
-		d.flags |= DP_DROP_DST;
-		if (s)
-			peer_of(&d, state_lookup_peer(s, sa));
-	}
-	if (len >= GTPU_HDR_LEN) {
-		d.teid = get32(buf + 4);
-		d.flags |= DP_DROP_TEID;
-	}
-	dp_drop_write(w, &d, r, ti);
-}
 
 /* pkts datagrams of bytes in all, described by m, were sent. */
 void dp_count_sent(struct dp_worker *w, const struct txmeta *m, uint64_t pkts, uint64_t bytes)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The datapath's insides, shared by its three files: the per-packet relay
+/* The datapath's insides, shared by its four files: the per-packet relay
  * and signalling path (dp.c), the endpoint path through the TUN device
- * (dp_tun.c), and the control thread's set-up, stats and events
- * (dp_setup.c). What a packet touches in more than one of them is here as
+ * (dp_tun.c), drops and the ring of recent drops (dp_drops.c), and the
+ * control thread's set-up, stats and events (dp_setup.c). What a packet touches in more than one of them is here as
  * static inline, so that the per-packet calls stay inlined. */
 #ifndef GTPUD_DP_INT_H
 #define GTPUD_DP_INT_H
@@ -232,7 +232,7 @@ static inline void udp_segment(struct msghdr *mh, union udp_seg_ctl *ctl, size_t
 	mh->msg_controllen = sizeof(ctl->b);
 }
 
-/* ---- dp.c ---- */
+/* ---- dp_drops.c ---- */
 
 /* Drops: counted under their reason, for their tunnel too when the reason
  * can name one (ti, TUNNEL_NONE for none), and a sample written to the
@@ -251,9 +251,11 @@ bool dp_drop_count(struct dp_worker *w, const struct state *s, enum drop_reason 
 		   uint32_t ti, uint64_t now);
 void dp_drop_write(struct dp_worker *w, struct dp_drop *d, enum drop_reason r, uint32_t ti);
 /* n datagrams of buf (a G-PDU or a reply) to sa, counted for tunnel
- * counters tc (NULL: none), lost when sent. */
+ * counters tc (NULL: none), that could not be sent. */
 void dp_drop_tx(struct dp_worker *w, enum drop_reason r, uint64_t n, const struct ctr *tc,
 		const uint8_t *buf, size_t len, const struct sockaddr *sa) __attribute__((cold, noinline));
+
+/* ---- dp.c ---- */
 
 /* Counts what a send delivered: pkts datagrams of bytes in all. */
 void dp_count_sent(struct dp_worker *w, const struct txmeta *m, uint64_t pkts, uint64_t bytes);

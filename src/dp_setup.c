@@ -36,39 +36,6 @@ const char *drop_reason_name(enum drop_reason r)
 	return "unknown";
 }
 
-int drop_tunnel_slot(enum drop_reason r)
-{
-	switch (r) {
-	case DROP_WRONG_PEER: return 0;
-	case DROP_EXT_UNSUPPORTED: return 1;
-	case DROP_PEER_DOWN: return 2;
-	case DROP_RATE_LIMIT: return 3;
-	case DROP_SEND_ERROR: return 4;
-	case DROP_NO_TUN: return 5;
-	case DROP_INNER_MALFORMED: return 6;
-	case DROP_GTP_IN_GTP: return 7;
-	case DROP_SPOOFED: return 8;
-	case DROP_TUN_ERROR: return 9;
-	case DROP_TOO_BIG: return 10;
-	case DROP_MALFORMED:
-	case DROP_VERSION:
-	case DROP_EXT_HEADER:
-	case DROP_UNSUPPORTED_TYPE:
-	case DROP_UNKNOWN_PEER:
-	case DROP_UNKNOWN_TEID:
-	case DROP_ERROR_IND_IGNORED:
-	case DROP_TOO_LONG:
-	case DROP_NO_ROUTE:
-	case DROP_NOT_UNICAST:
-	case DROP_ECHO_RATE_LIMIT:
-	case DROP_ERROR_IND_UNKNOWN_TEID:
-	case DROP_ERROR_IND_RATE_LIMIT:
-	case DROP__COUNT:
-		break;
-	}
-	return -1;
-}
-
 /* ---- set-up, run by the control thread ---- */
 
 /* Options gtpud needs on every GTP-U socket, also one passed by systemd
@@ -449,26 +416,6 @@ void dp_stats(struct dp *dp, struct wstats *out)
 		for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
 			dst[k] += src[k];
 	}
-}
-
-uint64_t dp_drop_head(const struct dp_worker *w)
-{
-	return __atomic_load_n(&w->drop_head, __ATOMIC_ACQUIRE);
-}
-
-/* The read side of the slot's seqlock (dp_drop_put): the sequence word
- * says record n and whole, before and after the copy. */
-bool dp_drop_get(const struct dp_worker *w, uint64_t n, struct dp_drop *out)
-{
-	const struct dp_drop_slot *sl = &w->dropq[n % DP_DROPQ];
-	uint64_t s0 = __atomic_load_n(&sl->seq, __ATOMIC_ACQUIRE), *dst = (uint64_t *)out;
-
-	if (s0 != 2 * n + 2)
-		return false;
-	for (size_t k = 0; k < sizeof(sl->u.word) / 8; k++)
-		dst[k] = __atomic_load_n(&sl->u.word[k], __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(&sl->seq, __ATOMIC_RELAXED) == s0;
 }
 
 /* The next event of any worker into ev; with take, removed from its ring. */

@@ -24,6 +24,7 @@ static int fz_getsockname(int fd, struct sockaddr *sa, socklen_t *len);
 #include "../../src/dp.c"
 #include "../../src/dp_tun.c"
 #include "../../src/dp_setup.c"
+#include "../../src/dp_drops.c"
 #undef sendmmsg
 #undef write
 #undef getsockname
