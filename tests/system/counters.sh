@@ -33,7 +33,8 @@ conf 1
 
 # The responder: an Echo Response (scapy) to each Echo Request, every
 # datagram counted, the count written as it changes.
-nsx upf "$PY" - "$UPF4" "$T_DIR/upf.count" "$T_DIR/upf.ready" <<'EOF' &
+# Started as the process itself ($!), so that the cleanup ends it.
+ip netns exec "${NS_PREFIX}upf" "$PY" - "$UPF4" "$T_DIR/upf.count" "$T_DIR/upf.ready" <<'EOF' &
 import socket, sys
 from scapy.contrib.gtp import GTPHeader, GTPEchoResponse, IE_Recovery
 from scapy.all import raw

@@ -67,14 +67,17 @@ EOF
 }
 
 mon() { timeout 20 "$GTPUCTL" -s "$GT_SOCK" "$@"; }
+
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$GT_PID/status"; }
 
 gt_snap "$T_DIR/s0.json"
-mon monitor drops >"$T_DIR/mon.txt" 2>&1 &
+# In the background as the processes themselves ($!: timeout, which passes
+# a signal on to gtpuctl), so that the test and its cleanup end them.
+timeout 30 "$GTPUCTL" -s "$GT_SOCK" monitor drops >"$T_DIR/mon.txt" 2>&1 &
 MON=$!
-mon --json monitor drops >"$T_DIR/mon.json" 2>&1 &
+timeout 30 "$GTPUCTL" -s "$GT_SOCK" --json monitor drops >"$T_DIR/mon.json" 2>&1 &
 MONJ=$!
-mon monitor >"$T_DIR/events.txt" 2>&1 &
+timeout 30 "$GTPUCTL" -s "$GT_SOCK" monitor >"$T_DIR/events.txt" 2>&1 &
 MONE=$!
 T_PIDS="$T_PIDS $MON $MONJ $MONE"
 sleep 0.5
