@@ -100,32 +100,37 @@ void dp_ep_flush(struct dp_worker *w, struct scratch *sc)
 	INC(w->st.tun_tx, n);
 }
 
+/* The peer of tunnel t's G-PDUs, looked up only for a drop's record. */
+static inline const struct peer *from_peer(const struct rxctx *x, const struct tunnel *t)
+{
+	return x->s->peers[t->from_peer];
+}
+
 /* A G-PDU of an endpoint tunnel: validate the inner packet, check that its
  * source is one of the tunnel's UEs, and write it to the TUN device (or
  * merge it with the TCP segments before it, written by dp_ep_flush). */
 void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len, const struct sockaddr *src)
 {
 	const struct tunnel *t = &x->s->tunnels[ti];
-	const struct peer *p = x->s->peers[t->from_peer];
 	struct dp_worker *w = x->w;
 	struct scratch *sc = x->sc;
 	struct inner_pkt ip;
 	enum inner_err e;
 
 	if (w->tun_fd < 0 || w->tun_lost) {
-		dp_drop_rx(x, DROP_NO_TUN, src, p, t->from_teid, ti);
+		dp_drop_rx(x, DROP_NO_TUN, src, from_peer(x, t), t->from_teid, ti);
 		return;
 	}
 	if ((e = inner_parse(pkt, len, &ip)) != INNER_OK) {
-		dp_drop_rx(x, inner_reason(e), src, p, t->from_teid, ti);
+		dp_drop_rx(x, inner_reason(e), src, from_peer(x, t), t->from_teid, ti);
 		return;
 	}
 	if (!ue_match(x->s, t, &ip)) {
-		dp_drop_rx(x, DROP_SPOOFED, src, p, t->from_teid, ti);
+		dp_drop_rx(x, DROP_SPOOFED, src, from_peer(x, t), t->from_teid, ti);
 		return;
 	}
 	if (t->tb != TUNNEL_NONE && !tbucket_take(tunnel_bucket(x->s, t, w->id, 0), ip.len, rx_now(x))) {
-		dp_drop_rx(x, DROP_RATE_LIMIT, src, p, t->from_teid, ti);
+		dp_drop_rx(x, DROP_RATE_LIMIT, src, from_peer(x, t), t->from_teid, ti);
 		return;
 	}
 	if (sc->vnet) {
@@ -138,7 +143,7 @@ void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len, c
 		}
 	}
 	if (ep_write(w, sc, pkt, ip.len) != (ssize_t)ip.len) {
-		dp_drop_rx(x, DROP_TUN_ERROR, src, p, t->from_teid, ti);
+		dp_drop_rx(x, DROP_TUN_ERROR, src, from_peer(x, t), t->from_teid, ti);
 		return;
 	}
 	INC(w->st.forwarded, 1);
