@@ -4,6 +4,7 @@
  * tunnels list is cut into chunks read on several threads, by a fast scanner
  * for the common shape of an entry, else by libconfig. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
@@ -631,6 +632,151 @@ static void load_misc(struct loader *ld, const config_setting_t *root)
 	}
 }
 
+/* A list of addresses: each with parse (0 ok, -ERANGE port, else bad). */
+static unsigned addr_list(struct vctx *v, config_setting_t *l, const char *path, const char *what,
+			  void *out, size_t size, unsigned max,
+			  int (*parse)(const char *s, void *out))
+{
+	unsigned n = 0;
+
+	for (int i = 0; l && i < config_setting_length(l) && (unsigned)i < max; i++) {
+		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const char *s = config_setting_get_string(e);
+		int r;
+
+		if (!s)
+			continue;
+		r = parse(s, (char *)out + (size_t)n * size);
+		if (r == -ERANGE)
+			err(v, e, "%s[%d]: \"%s\": port is out of range (1..65535)", path, i, s);
+		else if (r < 0)
+			err(v, e, "%s[%d]: \"%s\" is not %s", path, i, s, what);
+		else
+			n++;
+	}
+	return n;
+}
+
+static int parse_pfcp_listen(const char *s, void *out)
+{
+	return conf_parse_endpoint(s, PFCP_DEFAULT_PORT, out);
+}
+
+static int parse_plain_addr(const char *s, void *out)
+{
+	return conf_parse_addr(s, out);
+}
+
+static int parse_allow(const char *s, void *out)
+{
+	struct conf_prefix *p = out;
+
+	if (conf_parse_prefix(s, p) == 0)
+		return 0;
+	if (conf_parse_addr(s, &p->addr) < 0)
+		return -EINVAL;
+	p->plen = p->addr.family == AF_INET ? 32 : 128;
+	return 0;
+}
+
+/* One IPv4 and one IPv6 address at most. */
+static void one_per_family(struct vctx *v, const config_setting_t *g, const char *key,
+			   const struct conf_addr *a, unsigned n)
+{
+	if (n == 2 && a[0].family == a[1].family)
+		err(v, config_setting_get_member(g, key),
+		    "pfcp.%s: at most one IPv4 and one IPv6 address", key);
+}
+
+static bool node_id_ok(const char *s)
+{
+	struct conf_addr a;
+	size_t label = 0;
+
+	if (conf_parse_addr(s, &a) == 0)
+		return true;
+	if (!*s || strlen(s) > 253)
+		return false;
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (!label)
+				return false;
+			label = 0;
+		} else if ((isalnum((unsigned char)*s) || *s == '-') && ++label <= 63) {
+			continue;
+		} else {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
+static void load_pfcp(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "listen", "node_id", "allow", "access_address", "core_address",
+					    "heartbeat_interval", "heartbeat_timeout", "heartbeat_retries",
+					    "max_sessions", "max_rules", "max_message", "max_peers", NULL };
+	struct vctx *v = &ld->v;
+	struct conf_pfcp *p = &ld->c->pfcp;
+	config_setting_t *g, *l;
+	const char *s;
+
+	if (get_group(v, root, "pfcp", "", "listen = [ \"ADDR\" ]; node_id = \"ADDR\"; allow = [ ... ]; ...", &g) <= 0)
+		return;
+	check_keys(v, g, "pfcp", keys);
+	p->enabled = true;
+	if (get_str_list(v, g, "listen", "pfcp", "\"ADDR\" or \"ADDR:PORT\"", CONF_MAX_LISTEN, &l) > 0)
+		p->n_listen = addr_list(v, l, "pfcp.listen", "an IP address with an optional port (ADDR, ADDR:PORT, [V6ADDR]:PORT)",
+					p->listen, sizeof(p->listen[0]), CONF_MAX_LISTEN, parse_pfcp_listen);
+	if (get_str(v, g, "node_id", "pfcp", "an address or an FQDN", &s) > 0) {
+		if (!node_id_ok(s))
+			err(v, config_setting_get_member(g, "node_id"),
+			    "pfcp.node_id: \"%s\" is neither an IP address nor an FQDN", s);
+		else
+			snprintf(p->node_id, sizeof(p->node_id), "%s", s);
+	}
+	if (get_str_list(v, g, "allow", "pfcp", "\"ADDR\" or \"ADDR/PLEN\"", CONF_PFCP_MAX_ALLOW, &l) > 0)
+		p->n_allow = addr_list(v, l, "pfcp.allow", "an IP address or prefix (ADDR, ADDR/PLEN)",
+				       p->allow, sizeof(p->allow[0]), CONF_PFCP_MAX_ALLOW, parse_allow);
+	if (get_str_list(v, g, "access_address", "pfcp", "\"ADDR\"", 2, &l) > 0) {
+		p->n_access = addr_list(v, l, "pfcp.access_address", "an IP address", p->access,
+					sizeof(p->access[0]), 2, parse_plain_addr);
+		one_per_family(v, g, "access_address", p->access, p->n_access);
+	}
+	if (get_str_list(v, g, "core_address", "pfcp", "\"ADDR\"", 2, &l) > 0) {
+		p->n_core = addr_list(v, l, "pfcp.core_address", "an IP address", p->core,
+				      sizeof(p->core[0]), 2, parse_plain_addr);
+		one_per_family(v, g, "core_address", p->core, p->n_core);
+	}
+	get_uint(v, g, "heartbeat_interval", "pfcp", 0, 3600, &p->heartbeat_interval);
+	get_uint(v, g, "heartbeat_timeout", "pfcp", 1, 60, &p->heartbeat_timeout);
+	get_uint(v, g, "heartbeat_retries", "pfcp", 0, 10, &p->heartbeat_retries);
+	get_uint(v, g, "max_sessions", "pfcp", 1, 4194304, &p->max_sessions);
+	get_uint(v, g, "max_rules", "pfcp", 1, 1024, &p->max_rules);
+	get_uint(v, g, "max_message", "pfcp", 512, 65535, &p->max_message);
+	get_uint(v, g, "max_peers", "pfcp", 1, 65536, &p->max_peers);
+	if (!p->n_listen && !ld->v.el->count) {
+		struct conf_addr a;
+
+		if (conf_parse_addr(p->node_id, &a) == 0) {
+			a.port = PFCP_DEFAULT_PORT;
+			p->listen[p->n_listen++] = a;
+		} else {
+			err(v, g, "pfcp.listen: missing (needed when node_id is not an IP address)");
+		}
+	}
+	if (!p->node_id[0] && p->n_listen) {
+		struct conf_addr z = { .family = p->listen[0].family };
+
+		if (conf_addr_same(&p->listen[0], &z))
+			err(v, g, "pfcp.node_id: missing (needed when listen is a wildcard address)");
+		else
+			conf_addr_str(&p->listen[0], p->node_id, sizeof(p->node_id));
+	}
+	if (!p->n_access && !p->n_core)
+		err(v, g, "pfcp: access_address or core_address is needed (the F-TEIDs that gtpud chooses)");
+}
+
 static void load_peer(struct loader *ld, const config_setting_t *e, uint32_t i)
 {
 	static const char *const keys[] = { "name", "address", "port", "echo", NULL };
@@ -1127,17 +1273,25 @@ static void set_defaults(struct conf *c)
 	conf_parse_endpoint("127.0.0.1", METRICS_PORT, &c->metrics.listen);
 	snprintf(c->tun.name, sizeof c->tun.name, "gtp0");
 	c->tun.mtu = 1452;
+	c->pfcp.heartbeat_interval = 10;
+	c->pfcp.heartbeat_timeout = 3;
+	c->pfcp.heartbeat_retries = 3;
+	c->pfcp.max_sessions = 1048576;
+	c->pfcp.max_rules = 64;
+	c->pfcp.max_message = 65535;
+	c->pfcp.max_peers = 4096;
 }
 
 static int check_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "listen", "control", "log_level", "workers", "echo",
 					    "error_indication", "metrics", "peers", "tun", "tunnels",
-					    "max_runtime_tunnels", "state_directory", "user", "group", NULL };
+					    "max_runtime_tunnels", "state_directory", "user", "group", "pfcp", NULL };
 	check_keys(&ld->v, root, "", keys);
 	load_listen(ld, root);
 	load_control(ld, root);
 	load_misc(ld, root);
+	load_pfcp(ld, root);
 	load_peers(ld, root);
 	load_tun(ld, root);
 	return ld->v.el->oom ? -ENOMEM : 0;

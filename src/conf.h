@@ -57,6 +57,28 @@ struct conf_tun {
 	struct conf_prefix addrs[CONF_MAX_TUN_ADDRS];
 };
 
+#define CONF_PFCP_MAX_ALLOW 64
+#define PFCP_DEFAULT_PORT 8805
+
+/* The PFCP user plane (gtpud.conf(5) "pfcp"). */
+struct conf_pfcp {
+	bool enabled;             /* the group is present */
+	unsigned n_listen;
+	struct conf_addr listen[CONF_MAX_LISTEN];
+	char node_id[256];        /* an address or an FQDN, as written */
+	unsigned n_allow;
+	struct conf_prefix allow[CONF_PFCP_MAX_ALLOW];
+	unsigned n_access, n_core;
+	struct conf_addr access[2], core[2];   /* one IPv4, one IPv6 at most */
+	unsigned heartbeat_interval;   /* seconds, 0 = none */
+	unsigned heartbeat_timeout;    /* seconds to wait for a response (T1) */
+	unsigned heartbeat_retries;    /* N1 */
+	unsigned max_sessions;
+	unsigned max_rules;       /* PDRs and FARs each per session */
+	unsigned max_message;     /* bytes of a request gtpud reads */
+	unsigned max_peers;       /* GTP-U peers PFCP may bring */
+};
+
 struct conf {
 	char *file;               /* owned copy of the file name */
 	unsigned n_listen;
@@ -93,6 +115,7 @@ struct conf {
 		bool enabled;
 		struct conf_addr listen;
 	} metrics;
+	struct conf_pfcp pfcp;
 	uint32_t n_peers;
 	struct conf_peer *peers;  /* owned */
 	struct conf_tun tun;

@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
+#include "pfcp.h"
 #include "statefile.h"
 #include "util.h"
 
@@ -52,6 +53,8 @@ static int cmd_status(void *ctx, json_object *args, json_object **data, json_obj
 	    json_object_new_string(d->last_reload ? "failed" : "ok"));
 	ADD(o, "tun", d->has_tun ? json_object_new_string(d->tun.name) : NULL);
 	ADD(o, "max_runtime_tunnels", U64(d->st->conf->max_runtime));
+	ADD(o, "pfcp_tunnels", U64(d->st->n_pfcp));
+	ADD(o, "pfcp", d->pfcp ? pfcp_stats_json(d->pfcp) : NULL);
 	if (d->state_dir) {
 		json_object *sf = json_object_new_object();
 		char path[PATH_MAX];
@@ -155,8 +158,9 @@ static json_object *end_json(const struct state *s, uint32_t peer, uint32_t teid
 {
 	json_object *o = json_object_new_object();
 
-	ADD(o, "peer", json_object_new_string(s->peers[peer]->name));
-	ADD(o, "teid", U64(teid));
+	/* A PFCP tunnel takes G-PDUs from any source, and may send nothing. */
+	ADD(o, "peer", peer == TABLE_NO_PEER ? NULL : json_object_new_string(s->peers[peer]->name));
+	ADD(o, "teid", peer == TABLE_NO_PEER && !teid ? NULL : U64(teid));
 	return o;
 }
 
@@ -189,7 +193,10 @@ static json_object *tunnel_json(const struct state *s, uint32_t i)
 		json_object_array_add(ue, json_object_new_string(conf_addr_str(&s->ue[t->ue_off + u], a, sizeof(a))));
 	ADD(o, "name", json_object_new_string(tunnel_name(s, t)));
 	ADD(o, "runtime", json_object_new_boolean(t->flags & TUNNEL_RUNTIME));
-	ADD(o, "origin", json_object_new_string(t->flags & TUNNEL_RUNTIME ? "runtime" : "file"));
+	ADD(o, "origin", json_object_new_string(t->flags & TUNNEL_RUNTIME ? "runtime" :
+						 t->flags & TUNNEL_PFCP ? "pfcp" : "file"));
+	if (t->flags & TUNNEL_DROP)
+		ADD(o, "action", json_object_new_string("drop"));
 	ADD(o, "from", end_json(s, t->from_peer, t->from_teid));
 	ADD(o, "to", end_json(s, t->to_peer, t->to_teid));
 	ADD(o, "ue", ue);
@@ -630,6 +637,11 @@ char *ctl_cmds_metrics_text(struct daemon *d)
 		}
 	}
 	text = metrics_render(st, sa, pe, tu);
+	if (text && d->pfcp) {
+		size_t len = strlen(text), cap = len + 1;
+
+		pfcp_metrics(d->pfcp, &text, &len, &cap);
+	}
 	json_object_put(st);
 	json_object_put(sa);
 	json_object_put(pe);
@@ -655,6 +667,40 @@ static int cmd_metrics(void *ctx, json_object *args, json_object **data, json_ob
 	return CTL_OK;
 }
 
+/* "pfcp": the associations. */
+static int cmd_pfcp(void *ctx, json_object *args, json_object **data, json_object **errors)
+{
+	struct daemon *d = ctx;
+
+	if (!d->pfcp) {
+		*errors = errors1("PFCP is not enabled (no pfcp group in the config)");
+		return CTL_E_NOT_FOUND;
+	}
+	*data = pfcp_nodes_json(d->pfcp);
+	return CTL_OK;
+}
+
+/* "sessions": streamed, as tunnels are. */
+static int cmd_sessions_stream(void *ctx, json_object *args, uint64_t *cursor, json_object *chunk,
+			       json_object **errors)
+{
+	struct daemon *d = ctx;
+	json_object *a;
+
+	if (!d->pfcp) {
+		*errors = errors1("PFCP is not enabled (no pfcp group in the config)");
+		return CTL_E_NOT_FOUND;
+	}
+	a = pfcp_sessions_json(d->pfcp, cursor, CTL_STREAM_CHUNK);
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		json_object_array_add(chunk, json_object_get(json_object_array_get_idx(a, i)));
+	json_object_put(a);
+	if (!*cursor)
+		*cursor = CTL_STREAM_END;
+	(void)args;
+	return CTL_OK;
+}
+
 const struct ctl_cmd ctl_cmds[] = {
 	{ "status", false, cmd_status, NULL, NULL },
 	{ "stats", false, cmd_stats, NULL, NULL },
@@ -665,6 +711,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "tunnel add", true, cmd_tunnel_add, cmd_tunnel_add_batch, NULL },
 	{ "tunnel del", true, cmd_tunnel_del, cmd_tunnel_del_batch, NULL },
 	{ "reload", true, cmd_reload, NULL, NULL },
+	{ "pfcp", false, cmd_pfcp, NULL, NULL },
+	{ "sessions", false, NULL, NULL, cmd_sessions_stream },
 	{ NULL, false, NULL, NULL, NULL },
 };
 

@@ -24,6 +24,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "pfcp.h"
 #include "sd.h"
 #include "privs.h"
 #include "statefile.h"
@@ -103,6 +104,19 @@ static void reclaim(struct daemon *d)
 static void commit(struct daemon *d)
 {
 	state_commit(d->st, dp_advance(&d->dp));
+}
+
+void daemon_commit(struct daemon *d)
+{
+	commit(d);
+}
+
+uint32_t daemon_tunnel_room(const struct conf *c)
+{
+	uint64_t n = (uint64_t)c->max_runtime + (c->pfcp.enabled ? 2ull * c->pfcp.max_sessions : 0);
+
+	state_dynamic_peers = c->pfcp.enabled ? c->pfcp.max_peers : 0;
+	return n > TABLE_MAX_TUNNELS ? TABLE_MAX_TUNNELS : (uint32_t)n;
 }
 
 static void state_save_later(struct daemon *d);
@@ -334,6 +348,12 @@ static void batch_check_err(void *ctx, uint32_t row, int code, const char *msg)
 
 /* Slots freed by recent deletions come back once the workers are past
  * them: wait for that only when the table would be full without them. */
+static int reserve(struct daemon *d, uint32_t n);
+int daemon_reserve(struct daemon *d, uint32_t n)
+{
+	return reserve(d, n);
+}
+
 static int reserve(struct daemon *d, uint32_t n)
 {
 	int r = state_reserve(d->st, n);
@@ -695,7 +715,7 @@ static int apply(struct daemon *d, struct conf *c, char **collide)
 		conf_free(c);
 		return r;
 	}
-	r = state_new(c, rows, n, c->max_runtime, old, d->n_workers, &s, collide);
+	r = state_new(c, rows, n, daemon_tunnel_room(c), old, d->n_workers, &s, collide);
 	if (r < 0) {
 		free(rows);
 		return r;
@@ -888,6 +908,7 @@ static void peer_set(struct daemon *d, struct peer *p, enum peer_state st, const
 		p->down_count++;
 		log_warn("peer %s is down: %s", p->name, why);
 		daemon_event(d, CTL_EV_PEER_DOWN, f);
+		pfcp_peer_down(d->pfcp, p);
 	} else {
 		log_info("peer %s is up: %s", p->name, why);
 		daemon_event(d, CTL_EV_PEER_UP, f);
@@ -971,6 +992,9 @@ static uint64_t peers_check(struct daemon *d)
 		struct peer *p = d->st->peers[i];
 		uint64_t due;
 
+		/* A PFCP peer no tunnel sends to is left alone until it goes. */
+		if (p->dynamic && !p->users)
+			continue;
 		peer_check(d, p, now);
 		if (!p->echo || !c->echo.interval)
 			continue;
@@ -995,8 +1019,8 @@ static void arm_tick(struct daemon *d, uint64_t next_ns)
 static void error_ind_event(struct daemon *d, const struct dp_event *ev, unsigned count)
 {
 	struct state *s = d->st;
-	int pi = conf_peer_index(s->conf, ev->peer);
-	uint32_t t = pi < 0 ? TUNNEL_NONE : state_lookup_to(s, (uint32_t)pi, ev->teid);
+	uint32_t pi = state_peer_named(s, ev->peer);
+	uint32_t t = pi == TABLE_NO_PEER ? TUNNEL_NONE : state_lookup_to(s, pi, ev->teid);
 	json_object *f;
 	char name[CONF_NAME_MAX + 1] = "";
 
@@ -1019,6 +1043,8 @@ static void error_ind_event(struct daemon *d, const struct dp_event *ev, unsigne
 	daemon_event(d, CTL_EV_ERROR_INDICATION, f);
 	log_ratelimited(LOG_LVL_NOTICE, "%u error indication%s from %s for tunnel %s (TEID 0x%x)",
 			count, count == 1 ? "" : "s", ev->peer, name, ev->teid);
+	if (s->tunnels[t].flags & TUNNEL_PFCP)
+		pfcp_error_ind(d->pfcp, name, s->peers[pi], ev->teid);
 	if (s->conf->error_indication.remove_tunnel && (s->tunnels[t].flags & TUNNEL_RUNTIME)) {
 		char err[128];
 
@@ -1314,7 +1340,7 @@ static int run(struct daemon *d, struct conf *c)
 	else if (r == 2)
 		log_warn("%s", err);
 	state_dir_init(d, c);
-	r = state_new(c, NULL, 0, c->max_runtime, NULL, d->n_workers, &d->st, NULL);
+	r = state_new(c, NULL, 0, daemon_tunnel_room(c), NULL, d->n_workers, &d->st, NULL);
 	if (r < 0)
 		return fail(EXIT_STARTUP, r, "out of memory building the tables");
 	init_peers(d, d->st);
@@ -1337,6 +1363,8 @@ static int run(struct daemon *d, struct conf *c)
 	sd_event_add_time_relative(d->ev, &d->drops_timer, CLOCK_MONOTONIC, DROPS_IDLE_USEC, 10000, on_drops, d);
 	sd_event_source_set_enabled(d->drops_timer, SD_EVENT_ON);
 	sysd_watchdog(d->ev);
+	if (c->pfcp.enabled && (r = pfcp_new(d, &c->pfcp, NULL, 0, &d->pfcp, err, sizeof(err))) < 0)
+		return fail(EXIT_STARTUP, r, err);
 	log_info("gtpud %s started: %u peers, %u tunnels, %u workers", PACKAGE_VERSION,
 		 d->st->n_peers, d->st->n_tunnels, d->n_workers);
 	sysd_ready();
@@ -1373,6 +1401,7 @@ int daemon_main(const char *conf_file)
 	if (d.state_dirty)
 		state_save(&d);
 	http_free(d.http);
+	pfcp_free(d.pfcp);
 	ctl_free(d.ctl);
 	sd_event_source_unref(d.tick);
 	sd_event_source_unref(d.status_timer);

@@ -37,6 +37,7 @@ struct daemon {
 	bool tun_lost;            /* the device was deleted under us */
 	struct ctl *ctl;
 	struct http *http;
+	struct pfcp *pfcp;        /* the PFCP user plane, or NULL */
 	time_t start_time;
 	uint64_t start_ns;
 	unsigned reloads;
@@ -50,6 +51,14 @@ struct daemon {
 };
 
 int daemon_main(const char *conf_file);
+
+/* Room for n more tunnels (waiting for the workers once if need be):
+ * 0, -ENOSPC or -ENOMEM. */
+int daemon_reserve(struct daemon *d, uint32_t n);
+/* Changes made to d->st reach the workers' reclaim scheme. */
+void daemon_commit(struct daemon *d);
+/* Tunnel slots a config reserves beyond its file's: runtime and PFCP. */
+uint32_t daemon_tunnel_room(const struct conf *c);
 
 /* Reload the config file: applied whole or not at all. Returns 0, or -EINVAL
  * with every error in *errors (a JSON array of strings, caller owns).

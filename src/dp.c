@@ -493,14 +493,20 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 		return;
 	}
 	t = &s->tunnels[ti];
-	if (!p || s->peers[t->from_peer] != p) {
+	/* A PFCP tunnel is matched on its TEID alone (TS 29.244 5.2.1). */
+	if (!(t->flags & TUNNEL_ANY_SRC) && (!p || s->peers[t->from_peer] != p)) {
 		dp_drop_rx(x, DROP_WRONG_PEER, src, p, h->teid, ti);
 		return;
 	}
-	peer_seen(x->w->dp, p, src);
+	if (p)
+		peer_seen(x->w->dp, p, src);
 	c = tunnel_ctr(x->w, s, ti);
 	INC(c->rx_pkts, 1);
 	INC(c->rx_bytes, len);
+	if (t->flags & TUNNEL_DROP) {
+		dp_drop_rx(x, DROP_FAR_DROP, src, p, h->teid, ti);
+		return;
+	}
 	if (h->type == GTPU_END_MARKER)
 		INC(x->w->st.end_markers, 1);
 	if (t->flags & TUNNEL_ENDPOINT) {

@@ -41,6 +41,7 @@ enum drop_reason {
 	DROP_ECHO_RATE_LIMIT,    /* Echo Request over echo.answer_rate: not answered */
 	DROP_ERROR_IND_UNKNOWN_TEID, /* Error Indication from a peer for a TEID no tunnel sends to it */
 	DROP_ERROR_IND_RATE_LIMIT,   /* Error Indication over error_indication.accept_rate */
+	DROP_FAR_DROP,           /* a PFCP session's rules drop it (FAR DROP, no FAR) */
 	DROP__COUNT
 };
 

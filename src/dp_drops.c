@@ -19,6 +19,7 @@ int drop_tunnel_slot(enum drop_reason r)
 	case DROP_SPOOFED: return 8;
 	case DROP_TUN_ERROR: return 9;
 	case DROP_TOO_BIG: return 10;
+	case DROP_FAR_DROP: return 11;
 	case DROP_MALFORMED:
 	case DROP_VERSION:
 	case DROP_EXT_HEADER:
@@ -141,7 +142,8 @@ void dp_drop_tun(struct dp_worker *w, const struct state *s, enum drop_reason r,
 		memcpy(d.dst, ip->dst, ip->addr_len);
 		d.flags |= DP_DROP_SRC | DP_DROP_DST;
 	}
-	if (ti != TUNNEL_NONE) {
+	/* A tunnel that sends nothing (PFCP FAR DROP) has no peer or TEID to name. */
+	if (ti != TUNNEL_NONE && !(s->tunnels[ti].flags & TUNNEL_NO_TO) && s->tunnels[ti].to_peer != TABLE_NO_PEER) {
 		d.teid = s->tunnels[ti].to_teid;
 		d.flags |= DP_DROP_TEID;
 		peer_of(&d, s->peers[s->tunnels[ti].to_peer]);

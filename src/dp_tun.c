@@ -79,7 +79,8 @@ static void coal_lost(struct dp_worker *w, struct scratch *sc, size_t len, unsig
 
 		d.teid = t->from_teid;
 		d.flags |= DP_DROP_TEID;
-		memcpy(d.peer, s->peers[t->from_peer]->name, sizeof(d.peer));
+		if (t->from_peer != TABLE_NO_PEER)
+			memcpy(d.peer, s->peers[t->from_peer]->name, sizeof(d.peer));
 	}
 	dp_drop_write(w, &d, DROP_TUN_ERROR, ti);
 }
@@ -100,10 +101,11 @@ void dp_ep_flush(struct dp_worker *w, struct scratch *sc)
 	INC(w->st.tun_tx, n);
 }
 
-/* The peer of tunnel t's G-PDUs, looked up only for a drop's record. */
-static inline const struct peer *from_peer(const struct rxctx *x, const struct tunnel *t)
+/* The peer a G-PDU came from (the tunnel's, or any for a PFCP tunnel),
+ * looked up only for a drop's record. */
+static const struct peer *src_peer(const struct rxctx *x, const struct sockaddr *src)
 {
-	return x->s->peers[t->from_peer];
+	return state_lookup_peer(x->s, src);
 }
 
 /* A G-PDU of an endpoint tunnel: validate the inner packet, check that its
@@ -118,19 +120,19 @@ void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len, c
 	enum inner_err e;
 
 	if (w->tun_fd < 0 || w->tun_lost) {
-		dp_drop_rx(x, DROP_NO_TUN, src, from_peer(x, t), t->from_teid, ti);
+		dp_drop_rx(x, DROP_NO_TUN, src, src_peer(x, src), t->from_teid, ti);
 		return;
 	}
 	if ((e = inner_parse(pkt, len, &ip)) != INNER_OK) {
-		dp_drop_rx(x, inner_reason(e), src, from_peer(x, t), t->from_teid, ti);
+		dp_drop_rx(x, inner_reason(e), src, src_peer(x, src), t->from_teid, ti);
 		return;
 	}
 	if (!ue_match(x->s, t, &ip)) {
-		dp_drop_rx(x, DROP_SPOOFED, src, from_peer(x, t), t->from_teid, ti);
+		dp_drop_rx(x, DROP_SPOOFED, src, src_peer(x, src), t->from_teid, ti);
 		return;
 	}
 	if (t->tb != TUNNEL_NONE && !tbucket_take(tunnel_bucket(x->s, t, w->id, 0), ip.len, rx_now(x))) {
-		dp_drop_rx(x, DROP_RATE_LIMIT, src, from_peer(x, t), t->from_teid, ti);
+		dp_drop_rx(x, DROP_RATE_LIMIT, src, src_peer(x, src), t->from_teid, ti);
 		return;
 	}
 	if (sc->vnet) {
@@ -143,7 +145,7 @@ void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len, c
 		}
 	}
 	if (ep_write(w, sc, pkt, ip.len) != (ssize_t)ip.len) {
-		dp_drop_rx(x, DROP_TUN_ERROR, src, from_peer(x, t), t->from_teid, ti);
+		dp_drop_rx(x, DROP_TUN_ERROR, src, src_peer(x, src), t->from_teid, ti);
 		return;
 	}
 	INC(w->st.forwarded, 1);
@@ -179,6 +181,10 @@ static bool ep_route(struct dp_worker *w, struct state *s, struct scratch *sc, c
 	}
 	if (w->dp->tun_mtu && len > w->dp->tun_mtu && (ip->family == AF_INET6 || ip->df)) {
 		ep_too_big(w, s, sc, pkt, size, ip, *ti, n, now);
+		return false;
+	}
+	if (s->tunnels[*ti].flags & TUNNEL_NO_TO) {
+		dp_drop_tun(w, s, DROP_FAR_DROP, n, ip, *ti, now);
 		return false;
 	}
 	*to = s->peers[s->tunnels[*ti].to_peer];

@@ -327,8 +327,80 @@ static void print_peers(json_object *d)
 
 static const char *fmt_end(json_object *e, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/0x%" PRIx64, get_str(e, "peer", "-"), get_u64(e, "teid"));
+	/* A PFCP tunnel takes any source ("any/0x..."), and may send nothing ("-"). */
+	if (!json_object_is_type(get(e, "teid"), json_type_int))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s/0x%" PRIx64, get_str(e, "peer", "any"), get_u64(e, "teid"));
 	return buf;
+}
+
+static const char *fmt_ago(int64_t t, char *buf, size_t len)
+{
+	int64_t ago = (int64_t)time(NULL) - t;
+
+	if (ago < 0)
+		ago = 0;
+	snprintf(buf, len, "%" PRId64 "%s", ago < 120 ? ago : ago < 7200 ? ago / 60 :
+		 ago < 172800 ? ago / 3600 : ago / 86400,
+		 ago < 120 ? "s" : ago < 7200 ? "m" : ago < 172800 ? "h" : "d");
+	return buf;
+}
+
+static void print_pfcp(json_object *d)
+{
+	struct table t = { 7, { "NODE", "ADDRESS", "STATE", "SINCE", "RECOVERY", "SESSIONS", "HEARTBEAT" },
+			   { false, false, false, true, true, true, true }, 0, NULL };
+	size_t n = json_object_array_length(d);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(d, i);
+		char since[32], rts[32], ns[32], hb[32];
+		const char *row[7];
+
+		row[0] = get_str(a, "node", "-");
+		row[1] = get_str(a, "address", "-");
+		row[2] = get_str(a, "state", "-");
+		row[3] = fmt_ago((int64_t)get_u64(a, "since"), since, sizeof(since));
+		snprintf(rts, sizeof(rts), "%" PRIu64, get_u64(a, "recovery_time_stamp"));
+		row[4] = rts;
+		snprintf(ns, sizeof(ns), "%" PRIu64, get_u64(a, "sessions"));
+		row[5] = ns;
+		row[6] = json_object_is_type(get(a, "last_heartbeat"), json_type_int) ?
+			 fmt_ago((int64_t)get_u64(a, "last_heartbeat"), hb, sizeof(hb)) : "-";
+		table_add(&t, row);
+	}
+	table_print(&t);
+}
+
+static void print_sessions(json_object *d)
+{
+	struct table t = { 5, { "SEID", "CP-SEID", "NODE", "RULES", "TUNNELS" },
+			   { false, false, false, false, false }, 0, NULL };
+	size_t n = json_object_array_length(d);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(d, i), *tu = get(a, "tunnels");
+		char rules[64], tun[256] = "";
+		const char *row[5];
+		size_t nt = json_object_is_type(tu, json_type_array) ? json_object_array_length(tu) : 0;
+
+		for (size_t j = 0; j < nt; j++) {
+			if (j)
+				strncat(tun, ",", sizeof(tun) - strlen(tun) - 1);
+			strncat(tun, json_object_get_string(json_object_array_get_idx(tu, j)),
+				sizeof(tun) - strlen(tun) - 1);
+		}
+		snprintf(rules, sizeof(rules), "%" PRIu64 " PDR, %" PRIu64 " FAR", get_u64(a, "pdrs"),
+			 get_u64(a, "fars"));
+		row[0] = get_str(a, "seid", "-");
+		row[1] = get_str(a, "cp_seid", "-");
+		row[2] = get_str(a, "node", "-");
+		row[3] = rules;
+		row[4] = nt ? tun : "-";
+		table_add(&t, row);
+	}
+	table_print(&t);
 }
 
 static void print_tunnels(json_object *d)
@@ -685,6 +757,7 @@ static const char *command_of(int argc, char **argv, int *first_arg)
 	static const struct { const char *name; int min, max; } cmds[] = {
 		{ "status", 0, 0 }, { "stats", 0, 0 }, { "peers", 0, 0 }, { "tunnels", 0, 1 },
 		{ "reload", 0, 0 }, { "metrics", 0, 0 }, { "monitor", 0, 1 }, { "drops", 0, 0 },
+		{ "pfcp", 0, 0 }, { "sessions", 0, 0 },
 	};
 	int nargs;
 	size_t i;
@@ -788,6 +861,10 @@ static void print_data(const char *cmd, json_object *data)
 		print_tunnels(data);
 	else if (!strcmp(cmd, "drops"))
 		print_drops(data);
+	else if (!strcmp(cmd, "pfcp"))
+		print_pfcp(data);
+	else if (!strcmp(cmd, "sessions"))
+		print_sessions(data);
 	else if (!strcmp(cmd, "metrics"))
 		fputs(get_str(data, "text", ""), stdout);
 

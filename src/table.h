@@ -24,7 +24,7 @@ struct ctr {
 /* Per-tunnel drop counters: one for each drop reason that can name a
  * tunnel (the datapath maps its reasons to these slots). They live apart
  * from struct ctr, in memory that is touched only when a tunnel drops. */
-#define TABLE_TDROPS 11
+#define TABLE_TDROPS 12
 
 enum peer_state { PEER_UNKNOWN = 0, PEER_UP = 1, PEER_DOWN = 2 };
 
@@ -73,11 +73,23 @@ struct peer {
 	struct tbucket *ei_tb;        /* [n_workers] Error Indications */
 	struct tbucket *echo_tb;      /* [n_workers] Echo Responses */
 	struct tbucket *ei_rx_tb;     /* [n_workers] Error Indications received */
+	/* PFCP: a peer that Outer Header Creation brought into being, and the
+	 * tunnels sending to it (control thread). It goes at the next rebuild
+	 * once no tunnel uses it. */
+	bool dynamic;
+	uint32_t users;
 };
 
 #define TUNNEL_ENDPOINT 0x01     /* has ue: decapsulated onto the TUN device */
 #define TUNNEL_RUNTIME 0x02      /* added through the control socket */
 #define TUNNEL_LIVE 0x04         /* the slot holds a tunnel (control thread's view) */
+#define TUNNEL_PFCP 0x08         /* a PFCP session's */
+#define TUNNEL_ANY_SRC 0x10      /* matched on the TEID alone (PFCP: no source peer) */
+#define TUNNEL_DROP 0x20         /* its G-PDUs are counted and dropped (FAR DROP) */
+#define TUNNEL_NO_TO 0x40        /* sends nothing: to_peer and to_teid are unset */
+#define TUNNEL_KEEP (TUNNEL_RUNTIME | TUNNEL_PFCP | TUNNEL_ANY_SRC | TUNNEL_DROP | TUNNEL_NO_TO | \
+		     TUNNEL_ENDPOINT)
+#define TABLE_NO_PEER UINT32_MAX  /* from_peer of ANY_SRC, to_peer of NO_TO */
 #define TUNNEL_NONE UINT32_MAX
 
 /* One slot of the tunnel array. A slot keeps its index for the tunnel's
@@ -131,11 +143,13 @@ struct tctl;                      /* the control thread's part (table.c) */
 struct state {
 	unsigned n_workers;
 	uint32_t n_peers;
+	uint32_t peer_cap;            /* peers[] has room for this many (PFCP adds some) */
 	struct peer **peers;
 	uint32_t peer_mask;           /* address hash of peers: index + 1, 0 empty */
 	uint32_t *peer_hash;
 	uint32_t n_tunnels;           /* live tunnels */
 	uint32_t n_runtime;           /* of which added at run time */
+	uint32_t n_pfcp;              /* of which PFCP sessions' */
 	uint32_t cap;                 /* tunnel slots reserved: the file's plus max_runtime */
 	uint32_t hi;                  /* slots ever used: [0, hi) holds every live one */
 	struct tunnel *tunnels;       /* [cap] */
@@ -160,6 +174,7 @@ struct state {
  * t.from_peer/t.to_peer are ignored. */
 struct rt_tunnel {
 	struct conf_tunnel t;
+	uint8_t flags;                /* TUNNEL_KEEP bits; 0 reads as TUNNEL_RUNTIME */
 	char from[CONF_NAME_MAX + 1];
 	char to[CONF_NAME_MAX + 1];
 };
@@ -174,6 +189,21 @@ struct rt_tunnel {
 int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt, uint32_t max_runtime,
 	      const struct state *old, unsigned n_workers, struct state **out,
 	      char **collide);
+/* Extra peers a state makes room for (PFCP's), and tunnels (on top of
+ * max_runtime): set by the daemon before state_new. */
+extern uint32_t state_dynamic_peers;
+
+/* ---- peers that PFCP brings (control thread) ---- */
+/* The peer at address a (port: a->port, 0 for 2152), or TABLE_NO_PEER. */
+uint32_t state_peer_by_addr(const struct state *s, const struct conf_addr *a);
+/* Add a dynamic peer named after its address; TABLE_NO_PEER when the
+ * room reserved for them is full or out of memory. */
+uint32_t state_peer_add(struct state *s, const struct conf_addr *a);
+/* Replace tunnel i by ct (same or other from TEID, name, ue): workers see
+ * either the old or the new one, never neither for the same TEID. Returns
+ * the new index, TUNNEL_NONE when out of memory (i untouched). */
+uint32_t state_tunnel_replace(struct state *s, uint32_t i, const struct conf_tunnel *ct,
+			      uint32_t from, uint32_t to, uint8_t flags);
 /* Carry tunnel counters of old into s by tunnel name (after old is quiescent). */
 void state_carry_counters(struct state *s, const struct state *old);
 void state_free(struct state *s);
@@ -219,6 +249,8 @@ void state_tunnel_row(const struct state *s, uint32_t i, struct rt_tunnel *out);
 int state_runtime_rows(const struct state *s, struct rt_tunnel **rows, uint32_t *n);
 
 uint32_t state_find_tunnel(const struct state *s, const char *name);
+/* The index of the peer called name (the file's or PFCP's), or TABLE_NO_PEER. */
+uint32_t state_peer_named(const struct state *s, const char *name);
 /* Error Indications received for tunnel i (control thread). */
 bool state_count_err_ind(struct state *s, uint32_t i);
 uint64_t state_err_ind(const struct state *s, uint32_t i);
