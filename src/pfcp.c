@@ -562,7 +562,7 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *ud)
 		p->next_ns = now + REQ_T1_NS;
 		send_to(pf, p->node->sock, &p->node->sa, p->node->salen, p->b, p->len);
 	}
-	sd_event_source_set_time_relative(src, 1000000);
+	sd_event_source_set_time_relative(src, 200000);
 	(void)usec;
 	return 0;
 }

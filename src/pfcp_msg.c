@@ -193,8 +193,10 @@ bool pfcp_get_node_id(const struct pfcp_ie *ie, struct pfcp_node_id *n)
 		while (i < len) {
 			size_t l = ie->v[1 + i];
 
+			if (l == 0 && i + 1 == len && i > 0)
+				break;    /* a root label may end it */
 			if (l == 0 || i + 1 + l > len)
-				return l == 0 && i + 1 == len && i > 0;   /* a root label may end it */
+				return false;
 			i += 1 + l;
 		}
 		break;

@@ -320,6 +320,7 @@ uint32_t state_peer_add(struct state *s, const struct conf_addr *a)
 	if (!(p = peer_new(&cp, s->n_workers)))
 		return TABLE_NO_PEER;
 	p->dynamic = true;
+	p->echo = true;
 	p->refs = 1;
 	s->peers[s->n_peers] = p;
 	peer_hash_add(s, s->n_peers);

@@ -298,7 +298,7 @@ static const struct bad_row bad[] = {
 	{ "include", "workers = 1;\n@include \"other.conf\"\n", { F ":2: @include is not supported" } },
 	{ "unknown top key", "workers = 1;\nfoo = 1;\n",
 	  { F ":2: unknown key \"foo\" (allowed: listen, control, log_level, workers, echo, "
-	      "error_indication, metrics, peers, tun, tunnels, max_runtime_tunnels, state_directory, user, group)" } },
+	      "error_indication, metrics, peers, tun, tunnels, max_runtime_tunnels, state_directory, user, group, pfcp)" } },
 	{ "unknown peer key", "peers = (\n { name = \"enb\"; address = \"192.0.2.1\";\n  foo = 1; }\n);\n",
 	  { F ":3: unknown key \"foo\" in peers[0] (allowed: name, address, port, echo)" } },
 	{ "unknown tunnel key", PEERS "tunnels = ( { name = \"a\"; from = { peer = \"enb\"; teid = 1; tied = 2; };\n"
