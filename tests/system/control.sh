@@ -77,7 +77,7 @@ SCHEMA = {
     'status': {'version': S, 'pid': N, 'uptime': N, 'config': S, 'workers': N, 'peers': N,
                'peers_up': N, 'tunnels': N, 'runtime_tunnels': N, 'reloads': N,
                'last_reload': ('ok', 'failed', None), 'tun': SQ, 'max_runtime_tunnels': N,
-               'state_file': (None,)},
+               'state_file': (None,), 'pfcp': (None,), 'pfcp_tunnels': N},
     'stats': dict({k: N for k in (
         'rx_packets rx_bytes tx_packets tx_bytes forwarded answered signalling_answered signalling_received '
         'dropped echo_requests_sent '
