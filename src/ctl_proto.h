@@ -95,6 +95,7 @@ char *ctl_event_build(const char *event, time_t t, json_object *fields);
 #define CTL_EV_TUNNEL_ADDED "tunnel_added"
 #define CTL_EV_TUNNEL_REMOVED "tunnel_removed"
 #define CTL_EV_TUN_LOST "tun_lost"
+#define CTL_EV_DROP "drop"             /* monitor drops only */
 
 /* The words of "tunnel add" after the command name:
  *   NAME from PEER TEID to PEER TEID [ue ADDR...] [qfi N] [rate BPS] [burst BYTES]

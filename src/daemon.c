@@ -33,6 +33,8 @@
 
 #define TICK_MAX_USEC 1000000   /* the supervision looks at least this often */
 #define STATUS_USEC 5000000      /* STATUS= refresh */
+#define DROPS_USEC 250000        /* the workers' recent drops to "monitor drops" clients (and the debug log) */
+#define DROPS_IDLE_USEC 1000000  /* ... and, while nobody watches, passed over */
 #define STATE_SAVE_USEC 100000   /* the state file is written at most this often */
 
 const char *daemon_peer_state(const struct peer *p)
@@ -939,7 +941,9 @@ static void echo_send(struct daemon *d, struct peer *p, uint64_t now)
 	p->echo_sent_ns = now;
 	if (n && dp_send(&d->dp, p->sock, b, n, (struct sockaddr *)&p->sa, p->salen) == 0) {
 		p->echo_req_tx++;
+		p->echo_req_tx_bytes += n;
 		d->echo_req_tx++;
+		d->echo_req_tx_bytes += n;
 	}
 }
 
@@ -1171,6 +1175,17 @@ static int on_status(sd_event_source *src, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* The rings hold DP_DROPQ records a worker, more than DP_DROP_RATE gives
+ * in DROPS_USEC: none is lost for a monitor between two polls. */
+static int on_drops(sd_event_source *src, uint64_t usec, void *ud)
+{
+	struct daemon *d = ud;
+
+	ctl_cmds_drops_poll(d);
+	sd_event_source_set_time_relative(src, ctl_cmds_drops_watched(d) ? DROPS_USEC : DROPS_IDLE_USEC);
+	return 0;
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
 	json_object *errors, *warnings;
@@ -1363,6 +1378,8 @@ static int run(struct daemon *d, struct conf *c)
 	sd_event_add_time_relative(d->ev, &d->tick, CLOCK_MONOTONIC, 1, 1000, on_tick, d);
 	sd_event_add_time_relative(d->ev, &d->status_timer, CLOCK_MONOTONIC, 0, 0, on_status, d);
 	sd_event_source_set_enabled(d->status_timer, SD_EVENT_ON);
+	sd_event_add_time_relative(d->ev, &d->drops_timer, CLOCK_MONOTONIC, DROPS_IDLE_USEC, 10000, on_drops, d);
+	sd_event_source_set_enabled(d->drops_timer, SD_EVENT_ON);
 	sysd_watchdog(d->ev);
 	if (n_pfcp && !c->pfcp.enabled) {
 		log_warn("systemd passed %u PFCP socket%s but the configuration has no pfcp group: "
@@ -1416,6 +1433,7 @@ int daemon_main(const char *conf_file)
 	ctl_free(d.ctl);
 	sd_event_source_unref(d.tick);
 	sd_event_source_unref(d.status_timer);
+	sd_event_source_unref(d.drops_timer);
 	sd_event_source_unref(d.state_timer);
 	sd_event_source_unref(d.trim_src);
 	sd_event_source_unref(d.notify_src);

@@ -43,9 +43,11 @@ struct daemon {
 	unsigned reloads;
 	int last_reload;          /* -1 none, 0 applied, 1 failed */
 	uint64_t echo_req_tx;     /* Echo Requests sent by the supervision */
+	uint64_t echo_req_tx_bytes;
 	uint64_t last_rx, last_rx_ns;   /* for the pps in STATUS= */
 	double pps;
 	sd_event_source *tick, *status_timer, *notify_src, *state_timer, *trim_src;
+	sd_event_source *drops_timer;     /* recent drops to monitors */
 };
 
 int daemon_main(const char *conf_file);

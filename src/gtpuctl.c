@@ -27,7 +27,7 @@ enum exit_code {
 	EXIT_PENDING = 6,         /* reload applied; some settings wait for a restart */
 };
 
-#define MAX_COLS 9
+#define MAX_COLS 10
 #define MAX_REPLY (1u << 30)
 
 static bool json_out;
@@ -42,14 +42,15 @@ static void usage(FILE *f)
 		"  status                 version, uptime, config file, workers, counts\n"
 		"  stats                  global counters and drops by reason\n"
 		"  peers                  each peer: address, state, last echo RTT, counters\n"
-		"  tunnels [NAME]         each tunnel: from, to, ue, counters\n"
+		"  tunnels [NAME]         each tunnel: from, to, ue, counters, drops\n"
+		"  drops                  the most recent drops: reason, source, peer, TEID, time\n"
 		"  tunnel add NAME from PEER TEID to PEER TEID [ue ADDR...] [qfi N] [rate BPS] [burst BYTES]\n"
 		"  tunnel add -f FILE|-  add the tunnels of FILE, one a line, all or none\n"
 		"  tunnel del NAME\n"
 		"  tunnel del -f FILE|-  remove the tunnels named in FILE, one a line, all or none\n"
 		"  reload                 reload the configuration file\n"
 		"  metrics                Prometheus text exposition\n"
-		"  monitor                print events until interrupted\n"
+		"  monitor [drops]        print events (or drops as they happen) until interrupted\n"
 		"\n"
 		"Options:\n"
 		"  -s, --socket SOCKET    control socket (default $" CTL_SOCKET_ENV " or " CTL_DEFAULT_SOCKET ")\n"
@@ -249,7 +250,8 @@ static void print_stats(json_object *d)
 		{ "tx_packets", "sent packets", false },
 		{ "tx_bytes", "sent bytes", true },
 		{ "forwarded", "forwarded", false },
-		{ "answered", "signalling answered", false },
+		{ "signalling_answered", "signalling answered", false },
+		{ "signalling_received", "signalling received", false },
 		{ "dropped", "dropped", false },
 		{ "echo_requests_sent", "echo requests sent", false },
 		{ "echo_requests_received", "echo requests received", false },
@@ -263,6 +265,7 @@ static void print_stats(json_object *d)
 		{ "tun_tx_packets", "tun sent packets", false },
 		{ "icmp_sent", "icmp errors sent", false },
 		{ "events_lost", "events lost", false },
+		{ "drops_recorded", "drops recorded", false },
 		{ "log_lines", "log lines", false },
 		{ "log_lines_suppressed", "log lines suppressed", false },
 	};
@@ -402,14 +405,14 @@ static void print_sessions(json_object *d)
 
 static void print_tunnels(json_object *d)
 {
-	struct table t = { 9, { "NAME", "ORIGIN", "FROM", "TO", "UE", "QFI", "RATE", "RX", "TX" },
-			   { false, false, false, false, false, true, true, true, true }, 0, NULL };
+	struct table t = { 10, { "NAME", "ORIGIN", "FROM", "TO", "UE", "QFI", "RATE", "RX", "TX", "DROPS" },
+			   { false, false, false, false, false, true, true, true, true, true }, 0, NULL };
 	size_t i, j, n = json_object_array_length(d);
 
 	for (i = 0; i < n; i++) {
 		json_object *tu = json_object_array_get_idx(d, i), *ue = get(tu, "ue"), *qfi = get(tu, "qfi");
-		char from[96], to[96], q[16], rx[32], tx[32], rate[32], ues[CONF_MAX_UE * 48] = "";
-		const char *row[9];
+		char from[96], to[96], q[16], rx[32], tx[32], dr[32], rate[32], ues[CONF_MAX_UE * 48] = "";
+		const char *row[10];
 		size_t nue = json_object_is_type(ue, json_type_array) ? json_object_array_length(ue) : 0;
 
 		for (j = 0; j < nue; j++) {
@@ -451,6 +454,68 @@ static void print_tunnels(json_object *d)
 		}
 		row[7] = fmt_count(get_u64(tu, "rx_packets"), rx, sizeof(rx));
 		row[8] = fmt_count(get_u64(tu, "tx_packets"), tx, sizeof(tx));
+		row[9] = fmt_count(get_u64(tu, "dropped"), dr, sizeof(dr));
+		table_add(&t, row);
+	}
+	table_print(&t);
+	/* One tunnel asked for by name: why it drops, too. */
+	if (n == 1 && json_object_is_type(get(json_object_array_get_idx(d, 0), "drops"), json_type_object)) {
+		json_object *dr = get(json_object_array_get_idx(d, 0), "drops");
+		char buf[32], label[96];
+
+		if (json_object_object_length(dr))
+			printf("drops by reason:\n");
+		json_object_object_foreach(dr, k, v) {
+			snprintf(label, sizeof(label), "  %s", k);
+			print_kv(label, fmt_count(json_object_get_uint64(v), buf, sizeof(buf)));
+		}
+	}
+}
+
+/* An address with its port ("192.0.2.1:2152", "[2001:db8::1]:2152"), or
+ * without when it has none. */
+static const char *fmt_addr_port(json_object *a, json_object *port, char *buf, size_t len)
+{
+	const char *s = json_object_get_string(a);
+
+	if (!json_object_is_type(a, json_type_string))
+		return "-";
+	if (!json_object_is_type(port, json_type_int))
+		snprintf(buf, len, "%s", s);
+	else
+		snprintf(buf, len, strchr(s, ':') ? "[%s]:%" PRId64 : "%s:%" PRId64, s, json_object_get_int64(port));
+	return buf;
+}
+
+static void print_drops(json_object *d)
+{
+	struct table t = { 7, { "TIME", "REASON", "SOURCE", "DESTINATION", "PEER", "TEID", "TUNNEL" },
+			   { false, false, false, false, false, false, false }, 0, NULL };
+	size_t i, n = json_object_array_length(d);
+
+	for (i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(d, i), *teid = get(r, "teid");
+		double tm = json_object_get_double(get(r, "time"));
+		time_t sec = (time_t)tm;
+		char when[48] = "-", src[80], dst[80], te[16] = "-";
+		const char *row[7];
+		struct tm lt;
+
+		/* Local time to the millisecond, as journalctl -o short-precise. */
+		if (localtime_r(&sec, &lt)) {
+			size_t l = strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &lt);
+
+			snprintf(when + l, sizeof(when) - l, ".%03d", (int)((tm - (double)sec) * 1000) % 1000);
+		}
+		if (json_object_is_type(teid, json_type_int))
+			snprintf(te, sizeof(te), "0x%" PRIx64, (uint64_t)json_object_get_int64(teid));
+		row[0] = when;
+		row[1] = get_str(r, "reason", "-");
+		row[2] = fmt_addr_port(get(r, "source"), get(r, "port"), src, sizeof(src));
+		row[3] = fmt_addr_port(get(r, "destination"), NULL, dst, sizeof(dst));
+		row[4] = get_str(r, "peer", "-");
+		row[5] = te;
+		row[6] = get_str(r, "tunnel", "-");
 		table_add(&t, row);
 	}
 	table_print(&t);
@@ -469,8 +534,8 @@ static void print_event(json_object *ev)
 	json_object_object_foreach(ev, k, v) {
 		const char *sv;
 
-		if (!strcmp(k, "event") || !strcmp(k, "time"))
-			continue;
+		if (!strcmp(k, "event") || !strcmp(k, "time") || !v)
+			continue;     /* nothing to say (a drop from no peer) */
 		/* TEIDs in hex, as the tables show them; a value with a blank,
 		 * a quote or nothing at all in JSON quotes, so a line splits
 		 * on blanks into key=value words. */
@@ -691,7 +756,7 @@ static const char *command_of(int argc, char **argv, int *first_arg)
 {
 	static const struct { const char *name; int min, max; } cmds[] = {
 		{ "status", 0, 0 }, { "stats", 0, 0 }, { "peers", 0, 0 }, { "tunnels", 0, 1 },
-		{ "reload", 0, 0 }, { "metrics", 0, 0 }, { "monitor", 0, 0 },
+		{ "reload", 0, 0 }, { "metrics", 0, 0 }, { "monitor", 0, 1 }, { "drops", 0, 0 },
 		{ "pfcp", 0, 0 }, { "sessions", 0, 0 },
 	};
 	int nargs;
@@ -794,6 +859,8 @@ static void print_data(const char *cmd, json_object *data)
 		print_peers(data);
 	else if (!strcmp(cmd, "tunnels"))
 		print_tunnels(data);
+	else if (!strcmp(cmd, "drops"))
+		print_drops(data);
 	else if (!strcmp(cmd, "pfcp"))
 		print_pfcp(data);
 	else if (!strcmp(cmd, "sessions"))

@@ -117,6 +117,21 @@ static void *region_new(size_t n, size_t size, size_t *len)
 	return p;
 }
 
+/* Drop counters of n tunnels: reserved, not backed until a tunnel drops
+ * (small pages: a drop touches 4 KB, not 2 MB; no TLB is at stake). */
+static uint64_t *drops_region(size_t n, size_t *len)
+{
+	void *p;
+
+	if (!n)
+		n = 1;
+	if (n > SIZE_MAX / (TABLE_TDROPS * sizeof(uint64_t)) - 4096)
+		return NULL;
+	*len = (n * TABLE_TDROPS * sizeof(uint64_t) + 4095) & ~(size_t)4095;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 static void region_free(void *p, size_t len)
 {
 	if (p)
@@ -375,7 +390,7 @@ struct limbo {
 #define NAME_TOMB UINT32_MAX
 
 struct tctl {
-	size_t tunnels_len, ctr_len, ue_len, tb_len, tbcfg_len, base_len, ei_len;
+	size_t tunnels_len, ctr_len, ue_len, tb_len, tbcfg_len, base_len, ei_len, tdrop_len, tdbase_len;
 	struct ustack slot_free;
 	uint32_t ue_cap, ue_hi;       /* ue entries reserved and ever used */
 	struct ustack ue_free[CONF_MAX_UE + 1];   /* freed ue ranges by length */
@@ -1135,6 +1150,10 @@ static void slot_release(struct state *s, uint32_t i)
 		memset(&s->base[i], 0, sizeof(*s->base));
 	if (s->tun_err_ind)
 		s->tun_err_ind[i] = 0;
+	for (unsigned w = 0; w < s->n_workers; w++)
+		memset(state_tdrop(s, w, i, 0), 0, TABLE_TDROPS * sizeof(uint64_t));
+	if (s->tdrop_base)
+		memset(&s->tdrop_base[(size_t)i * TABLE_TDROPS], 0, TABLE_TDROPS * sizeof(uint64_t));
 	if (t->n_ue)
 		us_push(&c->ue_free[t->n_ue], t->ue_off);
 	if (t->tb != TUNNEL_NONE)
@@ -1191,12 +1210,13 @@ static int state_alloc(struct state *s, uint32_t cap, uint64_t n_ue, uint64_t n_
 	c->tb_cap = (uint32_t)n_tb;
 	s->tunnels = region_new(cap, sizeof(*s->tunnels), &c->tunnels_len);
 	s->ctr = region_new((size_t)cap * s->n_workers, sizeof(*s->ctr), &c->ctr_len);
+	s->tdrop = drops_region((size_t)cap * s->n_workers, &c->tdrop_len);
 	s->ue = region_new(n_ue, sizeof(*s->ue), &c->ue_len);
 	s->tb = region_new(n_tb * s->n_workers * 2, sizeof(*s->tb), &c->tb_len);
 	s->tb_cfg = region_new(n_tb * 2, sizeof(*s->tb_cfg), &c->tbcfg_len);
 	s->teid = hidx_new(n_idx);
 	s->to = hidx_new(n_idx);
-	if (!s->tunnels || !s->ctr || !s->ue || !s->tb || !s->tb_cfg || !s->teid || !s->to)
+	if (!s->tunnels || !s->ctr || !s->tdrop || !s->ue || !s->tb || !s->tb_cfg || !s->teid || !s->to)
 		return -ENOMEM;
 	return name_idx_build(s, n_idx);
 }
@@ -1380,6 +1400,19 @@ void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out)
 	}
 }
 
+uint64_t state_tunnel_drops(const struct state *s, uint32_t i, uint64_t out[TABLE_TDROPS])
+{
+	uint64_t total = 0;
+
+	for (unsigned k = 0; k < TABLE_TDROPS; k++) {
+		out[k] = s->tdrop_base ? s->tdrop_base[(size_t)i * TABLE_TDROPS + k] : 0;
+		for (unsigned w = 0; w < s->n_workers; w++)
+			out[k] += __atomic_load_n(state_tdrop(s, w, i, k), __ATOMIC_RELAXED);
+		total += out[k];
+	}
+	return total;
+}
+
 void state_peer_ctr(const struct state *s, const struct peer *p, struct ctr *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -1397,6 +1430,7 @@ void state_carry_counters(struct state *s, const struct state *old)
 		return;
 	STATE_FOR_EACH(old, i) {
 		uint32_t j = state_find_tunnel(s, tunnel_name(old, &old->tunnels[i]));
+		uint64_t d[TABLE_TDROPS];
 		struct ctr c;
 
 		if (j == TUNNEL_NONE)
@@ -1405,6 +1439,9 @@ void state_carry_counters(struct state *s, const struct state *old)
 		if (!s->base && !(s->base = region_new(s->cap, sizeof(*s->base), &s->ctl->base_len)))
 			break;
 		s->base[j] = c;
+		if (state_tunnel_drops(old, i, d) &&
+		    (s->tdrop_base || (s->tdrop_base = drops_region(s->cap, &s->ctl->tdbase_len))))
+			memcpy(&s->tdrop_base[(size_t)j * TABLE_TDROPS], d, sizeof(d));
 		if (old->tun_err_ind && old->tun_err_ind[i] && err_ind_slot(s, j))
 			*err_ind_slot(s, j) = old->tun_err_ind[i];
 	}
@@ -1443,6 +1480,8 @@ void state_free(struct state *s)
 		region_free(s->tb_cfg, c->tbcfg_len);
 		region_free(s->base, c->base_len);
 		region_free(s->tun_err_ind, c->ei_len);
+		region_free(s->tdrop, c->tdrop_len);
+		region_free(s->tdrop_base, c->tdbase_len);
 		for (size_t i = c->limbo_head; i < c->limbo_n; i++)
 			free(c->limbo[i].ptr);
 		free(c->limbo);

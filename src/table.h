@@ -21,6 +21,11 @@ struct ctr {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 };
 
+/* Per-tunnel drop counters: one for each drop reason that can name a
+ * tunnel (the datapath maps its reasons to these slots). They live apart
+ * from struct ctr, in memory that is touched only when a tunnel drops. */
+#define TABLE_TDROPS 12
+
 enum peer_state { PEER_UNKNOWN = 0, PEER_UP = 1, PEER_DOWN = 2 };
 
 /* Token bucket: tokens in units of 1/1000 byte or packet, refilled lazily. */
@@ -55,6 +60,7 @@ struct peer {
 	int64_t since;                /* Unix time of the last state change (of gtpud's start at first) */
 	int recovery;                 /* -1 unknown */
 	uint64_t echo_req_tx, echo_timeouts, down_count, err_ind_rx;
+	uint64_t echo_req_tx_bytes;   /* of the Echo Requests sent (control thread) */
 	/* The request awaiting its response: echo_seq | 1 << 16, 0 when none
 	 * (the control thread writes it, workers read it). */
 	uint32_t echo_wait;           /* atomic */
@@ -155,6 +161,8 @@ struct state {
 	uint64_t *tb_cfg;             /* [n][2]: the configured rate (bit/s) and burst (0: default) */
 	struct ctr *ctr;              /* [n_workers][cap] */
 	struct ctr *base;             /* [cap] counts carried over from earlier states, or NULL */
+	uint64_t *tdrop;              /* [n_workers][cap][TABLE_TDROPS] drops by tunnel */
+	uint64_t *tdrop_base;         /* [cap][TABLE_TDROPS] carried over, or NULL */
 	uint64_t *tun_err_ind;        /* [cap] Error Indications received (control thread), or NULL */
 	struct conf *conf;            /* settings other than the tables, shared */
 	unsigned *conf_refs;          /* states sharing conf (control thread) */
@@ -298,6 +306,14 @@ uint32_t state_lookup_ue(const struct state *s, int family, const uint8_t *addr)
 /* Sum of the counters of tunnel i over the workers, plus its carried base. */
 void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out);
 void state_peer_ctr(const struct state *s, const struct peer *p, struct ctr *out);
+/* Drops of tunnel i by slot, summed over the workers; returns the total. */
+uint64_t state_tunnel_drops(const struct state *s, uint32_t i, uint64_t out[TABLE_TDROPS]);
+
+/* Worker w's drop counter k of tunnel i. */
+static inline uint64_t *state_tdrop(const struct state *s, unsigned w, uint32_t i, unsigned k)
+{
+	return &s->tdrop[((size_t)w * s->cap + i) * TABLE_TDROPS + k];
+}
 
 /* Bytes of memory one tunnel costs at most, with n_workers and n_ue ue
  * addresses, rated or not (gtpud.conf(5) quotes it). */

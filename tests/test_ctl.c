@@ -232,7 +232,7 @@ static void test_commands(void **state)
 		{ REQ("errno"), "{\"version\":1,\"result\":9,\"error\":\"internal error\",\"errors\":"
 		  "[\"Cannot allocate memory\"]}" },
 		{ "{\"version\":1,\"command\":\"monitor\",\"args\":[\"x\"]}\n",
-		  "{\"version\":1,\"result\":3,\"error\":\"usage: monitor\",\"errors\":[]}" },
+		  "{\"version\":1,\"result\":3,\"error\":\"usage: monitor [drops]\",\"errors\":[]}" },
 		{ "junk\n", "{\"version\":1,\"result\":1,\"error\":\"malformed request: not valid JSON\",\"errors\":[]}" },
 		{ "{\"version\":2,\"command\":\"status\"}\n",
 		  "{\"version\":1,\"result\":1,\"error\":\"malformed request: unsupported protocol version\",\"errors\":[]}" },
@@ -432,6 +432,26 @@ static void test_monitor(void **state)
 	assert_string_equal(get_line(f, mon), "{\"version\":1,\"result\":0,\"data\":null}");
 	/* Non-monitor clients see no events. */
 	assert_string_equal(xchg(f, plain, REQ("status")), OK_STATUS);
+	/* "monitor drops" gets the drops topic only, and events none of it. */
+	{
+		int drops = client(f);
+		json_object *d = json_object_new_object();
+
+		assert_string_equal(xchg(f, drops, "{\"version\":1,\"command\":\"monitor\",\"args\":[\"drops\"]}\n"),
+				    "{\"version\":1,\"result\":0,\"data\":null}");
+		assert_int_equal(ctl_monitors(f->ctl, CTL_MON_DROPS), 1);
+		assert_int_equal(ctl_monitors(f->ctl, CTL_MON_EVENTS), 1);
+		json_object_object_add(d, "reason", json_object_new_string("rate_limit"));
+		json_object_object_add(d, "peer", NULL);     /* a null is left out */
+		ctl_event_topic(f->ctl, CTL_MON_DROPS, CTL_EV_DROP, 1700000000, d);
+		assert_string_equal(get_line(f, drops), "{\"event\":\"drop\",\"time\":1700000000,\"reason\":\"rate_limit\"}");
+		ctl_event(f->ctl, CTL_EV_PEER_UP, json_object_new_object());
+		l = get_line(f, mon);
+		assert_non_null(strstr(l, "{\"event\":\"peer_up\""));   /* not the drop */
+		assert_string_equal(xchg(f, drops, REQ("status")), OK_STATUS);   /* no peer_up before it */
+		close(drops);
+		pump(f, 3);
+	}
 	/* No monitor: ctl_event just releases the fields. */
 	close(mon);
 	pump(f, 3);

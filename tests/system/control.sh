@@ -70,18 +70,21 @@ PEER = {'name': S, 'address': S, 'port': N, 'echo': B, 'state': ('up', 'down', '
         'error_indications_received': N}
 TUNNEL = {'name': S, 'runtime': B, 'origin': ('file', 'runtime'), 'from': {'peer': S, 'teid': N}, 'to': {'peer': S, 'teid': N},
           'ue': [S], 'qfi': NQ, 'rate': NQ, 'burst': NQ, 'rx_packets': N, 'rx_bytes': N,
-          'tx_packets': N, 'tx_bytes': N, 'error_indications_received': N}
+          'tx_packets': N, 'tx_bytes': N, 'dropped': N, 'drops': {'*': N}, 'error_indications_received': N}
+DROP = {'time': ('N', 'F'), 'reason': S, 'source': SQ, 'port': NQ, 'destination': SQ, 'peer': SQ,
+        'teid': NQ, 'tunnel': SQ, 'from_tun': B, 'worker': N}
 SCHEMA = {
     'status': {'version': S, 'pid': N, 'uptime': N, 'config': S, 'workers': N, 'peers': N,
                'peers_up': N, 'tunnels': N, 'runtime_tunnels': N, 'reloads': N,
                'last_reload': ('ok', 'failed', None), 'tun': SQ, 'max_runtime_tunnels': N,
-               'state_file': (None,)},
+               'state_file': (None,), 'pfcp': (None,), 'pfcp_tunnels': N},
     'stats': dict({k: N for k in (
-        'rx_packets rx_bytes tx_packets tx_bytes forwarded answered dropped echo_requests_sent '
+        'rx_packets rx_bytes tx_packets tx_bytes forwarded answered signalling_answered signalling_received '
+        'dropped echo_requests_sent '
         'echo_requests_received echo_responses_sent echo_responses_received error_indications_sent '
         'error_indications_received supp_ext_notifs_sent end_markers tun_rx_packets tun_tx_packets '
-        'icmp_sent events_lost log_lines log_lines_suppressed').split()}, drops={'*': N}),
-    'peers': [PEER], 'tunnels': [TUNNEL], 'metrics': {'text': S},
+        'icmp_sent events_lost drops_recorded log_lines log_lines_suppressed').split()}, drops={'*': N}),
+    'peers': [PEER], 'tunnels': [TUNNEL], 'metrics': {'text': S}, 'drops': [DROP],
 }
 
 def check(v, s, path, errs):
@@ -89,10 +92,12 @@ def check(v, s, path, errs):
         ok = type(v) is int and 0 <= v < 2**64
     elif s == S:
         ok = type(v) is str
+    elif s == 'F':
+        ok = type(v) is float
     elif s == B:
         ok = type(v) is bool
     elif type(s) is tuple:
-        ok = any(check(v, x, path, []) if x in (N, S) else v == x for x in s)
+        ok = any(check(v, x, path, []) if x in (N, S, 'F') else v == x for x in s)
     elif type(s) is list:
         ok = type(v) is list
         for i, x in enumerate(v if ok else []):
@@ -386,7 +391,7 @@ conf
 start || { done_testing; }
 
 # ---- JSON of every command ----
-for c in status stats peers tunnels metrics; do
+for c in status stats peers tunnels metrics drops; do
 	ctl --json "$c" >"$T_DIR/$c.json" 2>"$T_DIR/err" || diag "gtpuctl $c: $(cat "$T_DIR/err")"
 	pyt schema "$c" <"$T_DIR/$c.json"
 done
