@@ -31,20 +31,31 @@ static json_object *errors1(const char *msg)
 	return a;
 }
 
+/* A peer PFCP brought that no tunnel sends to any more: gone for the
+ * operator, freed at the next rebuild. */
+static bool peer_gone(const struct peer *p)
+{
+	return p->dynamic && !p->users;
+}
+
 static int cmd_status(void *ctx, json_object *args, json_object **data, json_object **errors)
 {
 	struct daemon *d = ctx;
 	json_object *o = json_object_new_object();
-	unsigned up = 0;
+	unsigned up = 0, n = 0;
 
-	for (uint32_t i = 0; i < d->st->n_peers; i++)
+	for (uint32_t i = 0; i < d->st->n_peers; i++) {
+		if (peer_gone(d->st->peers[i]))
+			continue;
+		n++;
 		up += __atomic_load_n(&d->st->peers[i]->state, __ATOMIC_RELAXED) == PEER_UP;
+	}
 	ADD(o, "version", json_object_new_string(PACKAGE_VERSION));
 	ADD(o, "pid", U64(getpid()));
 	ADD(o, "uptime", U64((mono_ns() - d->start_ns) / 1000000000u));
 	ADD(o, "config", json_object_new_string(d->conf_file));
 	ADD(o, "workers", U64(d->n_workers));
-	ADD(o, "peers", U64(d->st->n_peers));
+	ADD(o, "peers", U64(n));
 	ADD(o, "peers_up", U64(up));
 	ADD(o, "tunnels", U64(d->st->n_tunnels));
 	ADD(o, "runtime_tunnels", U64(d->st->n_runtime));
@@ -149,7 +160,8 @@ static int cmd_peers(void *ctx, json_object *args, json_object **data, json_obje
 	json_object *a = json_object_new_array();
 
 	for (uint32_t i = 0; i < d->st->n_peers; i++)
-		json_object_array_add(a, peer_json(d->st, d->st->peers[i]));
+		if (!peer_gone(d->st->peers[i]))
+			json_object_array_add(a, peer_json(d->st, d->st->peers[i]));
 	*data = a;
 	return CTL_OK;
 }

@@ -266,6 +266,8 @@ is "gtpuctl peers shows the peer PFCP brought, down" \
 
 cp release
 is "association release accepted" "$(j "d.get('type'), d.get('cause')")" "(10, 1)"
+is "the peer PFCP brought is gone with its last session" \
+	"$(gt_ctl --json peers | "$PY" -c 'import json,sys; print([p["name"] for p in json.load(sys.stdin) if p["name"].startswith("pfcp-")])')" "[]"
 is "released: no associations, no sessions" \
 	"$(gt_ctl --json status | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["pfcp"]["associations"], d["pfcp"]["sessions"])')" "0 0"
 
