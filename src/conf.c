@@ -79,6 +79,7 @@ static void err(struct vctx *v, const config_setting_t *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m, sizeof m, fmt, ap);
 	va_end(ap);
+	conf_as_written(v, sline(v, s), m, sizeof m);
 	conf_err_at(v, sline(v, s), "%s", m);
 }
 
@@ -440,6 +441,24 @@ int conf_peer_lookup(const struct loader *ld, const char *name)
 	return s ? (int)(s - 1) : -1;
 }
 
+/* Why an address with a port in the file is refused, for key (listen[0]). */
+static void endpoint_err(struct vctx *v, const config_setting_t *e, const char *key, const char *s, int r)
+{
+	const char *last = strrchr(s, ':');
+
+	if (r == -ERANGE)
+		err(v, e, "%s: \"%s\": port is out of range (1..65535)", key, s);
+	else if (r == -EDOM)
+		err(v, e, "%s: \"%s\" is ambiguous: write \"[%.*s]:%s\" for port %s, or \"[%s]\" for the "
+		    "address alone", key, s, (int)(last - s), s, last + 1, last + 1, s);
+	else if (r == -ENXIO)
+		err(v, e, "%s: \"%s\": an address with a zone (%%IFACE) is not supported (gtpud keeps no "
+		    "interface with an address): use a global or unique local address", key, s);
+	else
+		err(v, e, "%s: \"%s\" is not an IP address with an optional port (ADDR, ADDR:PORT, "
+		    "[V6ADDR]:PORT)", key, s);
+}
+
 static void load_listen(struct loader *ld, const config_setting_t *root)
 {
 	struct vctx *v = &ld->v;
@@ -458,17 +477,20 @@ static void load_listen(struct loader *ld, const config_setting_t *root)
 	c->n_listen = 0;
 	for (i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
-		const char *s = config_setting_get_string(e);
+		const char *s = config_setting_get_string(e), *why;
 		struct conf_addr a;
 		int r = conf_parse_endpoint(s, GTPU_PORT, &a);
+		char key[32];
 
-		if (r == -ERANGE) {
-			err(v, e, "listen[%d]: \"%s\": port is out of range (1..65535)", i, s);
+		snprintf(key, sizeof key, "listen[%d]", i);
+		if (r < 0) {
+			endpoint_err(v, e, key, s, r);
 			continue;
 		}
-		if (r < 0) {
-			err(v, e, "listen[%d]: \"%s\" is not an IP address with an optional port "
-			    "(ADDR, ADDR:PORT, [V6ADDR]:PORT)", i, s);
+		/* The unspecified address is "all"; the others cannot be bound. */
+		if ((why = conf_addr_unusable(&a)) && !strstr(why, "unspecified")) {
+			err(v, e, "%s: \"%s\" %s: listen takes local unicast addresses, or 0.0.0.0 and :: "
+			    "for all", key, s, why);
 			continue;
 		}
 		for (j = 0; j < (int)c->n_listen; j++)
@@ -622,11 +644,8 @@ static void load_misc(struct loader *ld, const config_setting_t *root)
 		if (get_str(v, g, "listen", "metrics", "\"ADDR:PORT\" or \"[V6ADDR]:PORT\"", &s) > 0) {
 			int r = conf_parse_endpoint(s, METRICS_PORT, &c->metrics.listen);
 			const config_setting_t *e = config_setting_get_member(g, "listen");
-			if (r == -ERANGE)
-				err(v, e, "metrics.listen: \"%s\": port is out of range (1..65535)", s);
-			else if (r < 0)
-				err(v, e, "metrics.listen: \"%s\" is not an IP address with an optional "
-				    "port (ADDR, ADDR:PORT, [V6ADDR]:PORT)", s);
+			if (r < 0)
+				endpoint_err(v, e, "metrics.listen", s, r);
 		}
 	}
 }
@@ -637,8 +656,9 @@ static void load_peer(struct loader *ld, const config_setting_t *e, uint32_t i)
 	struct vctx *v = &ld->v;
 	struct conf *c = ld->c;
 	struct conf_peer *p = &c->peers[i];
-	const char *name = NULL, *addr;
+	const char *name = NULL, *addr, *why;
 	int64_t port;
+	int r;
 	char pre[32];
 	uint64_t dup;
 	uint32_t j;
@@ -668,9 +688,23 @@ static void load_peer(struct loader *ld, const config_setting_t *e, uint32_t i)
 		missing(v, e, pre, "address");
 		break;
 	case 1:
-		if (conf_parse_addr(addr, &p->addr) < 0) {
+		r = conf_parse_addr(addr, &p->addr);
+		if (r == -ENXIO) {
+			err(v, config_setting_get_member(e, "address"),
+			    "%s.address: \"%s\": an address with a zone (%%IFACE) is not supported (gtpud keeps "
+			    "no interface with a peer): use a global or unique local address", pre, addr);
+			break;
+		}
+		if (r < 0) {
 			err(v, config_setting_get_member(e, "address"),
 			    "%s.address: \"%s\" is not an IPv4 or IPv6 address", pre, addr);
+			break;
+		}
+		if ((why = conf_addr_unusable(&p->addr))) {
+			err(v, config_setting_get_member(e, "address"),
+			    "%s.address: %s %s: %s", pre, addr, why, strstr(why, "link-local") ?
+			    "use a global or unique local address" : "a peer needs the unicast address it sends from");
+			p->addr.family = 0;
 			break;
 		}
 		p->addr.port = GTPU_PORT;
@@ -1143,9 +1177,9 @@ static int check_root(struct loader *ld, const config_setting_t *root)
 	return ld->v.el->oom ? -ENOMEM : 0;
 }
 
-static void syntax_error(struct loader *ld, config_t *cf)
+static void syntax_error(struct loader *ld, config_t *cf, const char *text)
 {
-	conf_err_at(&ld->v, config_error_line(cf), "%s", config_error_text(cf));
+	conf_syntax_error(&ld->v, text, config_error_line(cf), config_error_text(cf));
 }
 
 /* Returns 0 (errors or not), -ENOMEM, or 1 when the chunks did not match
@@ -1163,6 +1197,7 @@ static int load(struct loader *ld, const char *text, bool allow_fast)
 
 	config_init(&cf);
 	ret = conf_prescan(text, &sc);
+	ld->v.sc = &sc;
 	if (ret < 0)
 		goto out;
 	if (sc.include_line) {
@@ -1190,7 +1225,7 @@ static int load(struct loader *ld, const char *text, bool allow_fast)
 		if (fast && config_error_line(&cf) >= sc.list_line)
 			ret = 1;
 		else
-			syntax_error(ld, &cf);
+			syntax_error(ld, &cf, text);
 		goto out;
 	}
 	root = config_root_setting(&cf);
@@ -1227,7 +1262,10 @@ static int load(struct loader *ld, const char *text, bool allow_fast)
 	}
 	if (fast && c->n_tunnels) {
 		ret = conf_load_chunks(ld, &sc, &tl, &syntax);
-		if (ret != 0 || syntax)
+		/* A syntax error is told as one parse of the whole file tells it. */
+		if (ret == 0 && syntax)
+			ret = 1;
+		if (ret != 0)
 			goto out;
 	} else if (l) {
 		conf_load_list(ld, l, &tl);
@@ -1256,6 +1294,7 @@ out:
 	free(main_text);
 	config_destroy(&cf);
 	conf_scan_fini(&sc);
+	ld->v.sc = NULL;
 	return ret;
 }
 

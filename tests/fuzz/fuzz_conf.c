@@ -2,7 +2,7 @@
 /* libFuzzer harness for the config loader: any text gives either a config
  * that keeps every rule of gtpud.conf(5) or errors as "FILE:LINE: message"
  * (or "FILE: message"), never both, never a crash. Dictionary: fuzz_conf.dict. */
-// FUZZ_SOURCES: src/conf.c src/conf_scan.c src/conf_addr.c src/tunnel.c
+// FUZZ_SOURCES: src/conf.c src/conf_scan.c src/conf_syntax.c src/conf_addr.c src/tunnel.c
 // FUZZ_LIBS: -lconfig -pthread
 #include <errno.h>
 #include <stdbool.h>
