@@ -1469,6 +1469,77 @@ int conf_read_file(const char *file, struct conf **out, struct conf_errors *errs
 	return ret;
 }
 
+/* gtpuctl -c: the control group alone, so that a file broken elsewhere
+ * (the moment an operator most needs gtpud's status) still gives the path. */
+int conf_read_control_path(const char *file, char **path, struct conf_errors *errs)
+{
+	struct elist *el = calloc(1, sizeof *el);
+	struct vctx v = { file, 0, el, NULL };
+	char *text = NULL, *sub = NULL;
+	size_t len = 0, start = 0, end = 0;
+	int line = 1, r;
+	config_t cf;
+
+	*path = NULL;
+	memset(errs, 0, sizeof *errs);
+	config_init(&cf);
+	if (!el) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = read_all(file, &text, &len)) < 0) {
+		conf_err_at(&v, 0, "cannot read: %s", strerror(-r));
+		goto out;
+	}
+	r = conf_find_control(text, &start, &end, &line);
+	if (r == 0) {
+		*path = strdup(CONF_DEFAULT_CONTROL_PATH);
+		r = *path ? 0 : -ENOMEM;
+		goto out;
+	}
+	if (r < 0)
+		end = strlen(text);
+	/* Its own lines, so that libconfig's line numbers stay the file's. */
+	if (!(sub = malloc((size_t)line + end - start + 2))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memset(sub, '\n', (size_t)line - 1);
+	memcpy(sub + line - 1, text + start, end - start);
+	strcpy(sub + line - 1 + end - start, "\n");
+	r = -EINVAL;
+	if (!config_read_string(&cf, sub)) {
+		conf_syntax_error(&v, sub, config_error_line(&cf), config_error_text(&cf));
+	} else {
+		config_setting_t *g = config_lookup(&cf, "control");
+		const char *s;
+
+		if (get_group(&v, config_root_setting(&cf), "control", "", "path = \"...\"; ...", &g) <= 0)
+			;
+		else if (get_str(&v, g, "path", "control", "an absolute path", &s) == 0)
+			*path = strdup(CONF_DEFAULT_CONTROL_PATH);
+		else if (*s != '/')
+			err(&v, config_setting_get_member(g, "path"), "control.path: \"%s\" is not an absolute path", s);
+		else
+			*path = strdup(s);
+		if (*path || (!el->count && (el->oom = true)))
+			r = *path ? 0 : -ENOMEM;
+	}
+out:
+	if (el) {
+		if (r < 0 && !el->count)
+			conf_err_at(&v, 0, "%s", strerror(-r));
+		if (r < 0)
+			elist_out(el, errs);
+		conf_elist_fini(el);
+	}
+	config_destroy(&cf);
+	free(sub);
+	free(text);
+	free(el);
+	return r;
+}
+
 void conf_free_tunnels(struct conf *c)
 {
 	for (uint32_t i = 0; i < c->n_tunnels && c->tunnels; i++) {

@@ -124,6 +124,10 @@ struct conf_errors {
 int conf_read_file(const char *file, struct conf **out, struct conf_errors *errs);
 int conf_read_string(const char *text, const char *file, struct conf **out,
 		     struct conf_errors *errs);
+/* control.path of file (or the default when it names none), read from the
+ * control group alone: the rest of the file may be invalid, even its syntax.
+ * 0 and *path (caller frees), or -errno with the errors in errs. */
+int conf_read_control_path(const char *file, char **path, struct conf_errors *errs);
 void conf_free(struct conf *c);
 /* Free the tunnels of c (once they live in the tables); n_tunnels becomes 0. */
 void conf_free_tunnels(struct conf *c);
