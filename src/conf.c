@@ -584,18 +584,20 @@ static void load_misc(struct loader *ld, const config_setting_t *root)
 	config_setting_t *g;
 	const char *s;
 
-	if (get_str(v, root, "log_level", "", "error, warning, info or debug", &s) > 0) {
+	if (get_str(v, root, "log_level", "", "error, warning, notice, info or debug", &s) > 0) {
 		if (!strcmp(s, "error"))
 			c->log_level = CONF_LOG_ERROR;
 		else if (!strcmp(s, "warning"))
 			c->log_level = CONF_LOG_WARNING;
+		else if (!strcmp(s, "notice"))
+			c->log_level = CONF_LOG_NOTICE;
 		else if (!strcmp(s, "info"))
 			c->log_level = CONF_LOG_INFO;
 		else if (!strcmp(s, "debug"))
 			c->log_level = CONF_LOG_DEBUG;
 		else
 			err(v, config_setting_get_member(root, "log_level"),
-			    "log_level: \"%s\" is not one of error, warning, info, debug", s);
+			    "log_level: \"%s\" is not one of error, warning, notice, info, debug", s);
 	}
 	get_uint(v, root, "workers", "", 1, 64, &c->workers);
 	get_uint(v, root, "max_runtime_tunnels", "", 0, CONF_MAX_RUNTIME, &c->max_runtime);

@@ -24,7 +24,8 @@
 #define CONF_RATE_MAX 1000000000000ULL   /* a tunnel's rate, bits per second */
 #define CONF_BURST_MAX 1000000000ULL     /* its burst, bytes */
 
-enum conf_log_level { CONF_LOG_ERROR = 3, CONF_LOG_WARNING = 4, CONF_LOG_INFO = 6, CONF_LOG_DEBUG = 7 };
+enum conf_log_level { CONF_LOG_ERROR = 3, CONF_LOG_WARNING = 4, CONF_LOG_NOTICE = 5, CONF_LOG_INFO = 6,
+		      CONF_LOG_DEBUG = 7 };
 enum conf_down_action { CONF_DOWN_FORWARD = 0, CONF_DOWN_DROP = 1 };
 
 struct conf_peer {

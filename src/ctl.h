@@ -71,6 +71,11 @@ void ctl_free(struct ctl *c);
  * disconnected. */
 void ctl_event(struct ctl *c, const char *event, json_object *fields);
 
+/* While a command runs: the user and process of the client that asked
+ * for it, as the kernel reported them when it connected (SO_PEERCRED).
+ * False outside a command. */
+bool ctl_caller(const struct ctl *c, uid_t *uid, pid_t *pid);
+
 /* Connected clients (monitor ones included). */
 unsigned ctl_clients(const struct ctl *c);
 

@@ -402,7 +402,7 @@ static const struct bad_row bad[] = {
 	{ "idle_timeout", "control = { idle_timeout = 0; };\n",
 	  { F ":1: control.idle_timeout: 0 is out of range (1..86400)" } },
 	{ "log_level", "log_level = \"verbose\";\n",
-	  { F ":1: log_level: \"verbose\" is not one of error, warning, info, debug" } },
+	  { F ":1: log_level: \"verbose\" is not one of error, warning, notice, info, debug" } },
 	{ "echo t3", "echo = { t3 = 0; };\n", { F ":1: echo.t3: 0 is out of range (1..3600)" } },
 	{ "echo n3", "echo = { n3 = 101; };\n", { F ":1: echo.n3: 101 is out of range (0..100)" } },
 	{ "echo on_down", "echo = { on_down = \"queue\"; };\n",
@@ -898,6 +898,27 @@ static const struct ep_row eps[] = {
 	{ "2001:db8::", 0, "2001:db8::", 2152 },
 };
 
+static void test_log_levels(void **state)
+{
+	static const struct { const char *name; int level; } rows[] = {
+		{ "error", CONF_LOG_ERROR }, { "warning", CONF_LOG_WARNING }, { "notice", CONF_LOG_NOTICE },
+		{ "info", CONF_LOG_INFO }, { "debug", CONF_LOG_DEBUG },
+	};
+	char text[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct conf_errors e;
+		struct conf *c;
+
+		snprintf(text, sizeof text, "log_level = \"%s\";\n", rows[i].name);
+		assert_int_equal(conf_read_string(text, F, &c, &e), 0);
+		assert_int_equal(c->log_level, rows[i].level);
+		conf_free(c);
+		conf_errors_fini(&e);
+	}
+}
+
 static void test_endpoint(void **state)
 {
 	size_t i;
@@ -973,6 +994,7 @@ int main(void)
 		cmocka_unit_test(test_fast_scan_big),
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_free_by_hand),
+		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_endpoint),
 		cmocka_unit_test(test_prefix_addr),
 	};

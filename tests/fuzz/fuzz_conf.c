@@ -36,7 +36,8 @@ static void check_conf(const struct conf *c)
 	CHECK(c->control.path && *c->control.path);
 	CHECK(c->workers >= 1 && c->workers <= 64);
 	CHECK(c->log_level == CONF_LOG_ERROR || c->log_level == CONF_LOG_WARNING ||
-	      c->log_level == CONF_LOG_INFO || c->log_level == CONF_LOG_DEBUG);
+	      c->log_level == CONF_LOG_NOTICE || c->log_level == CONF_LOG_INFO ||
+	      c->log_level == CONF_LOG_DEBUG);
 	CHECK(c->n_peers <= CONF_MAX_PEERS);
 	CHECK(c->n_peers == 0 || c->peers);
 	for (uint32_t i = 0; i < c->n_peers; i++) {
