@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_int.h"
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "CHECK failed: %s\n", #c); abort(); } } while (0)
 #define FILE_NAME "fuzz.conf"
@@ -115,6 +116,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
+	/* gtpuctl -c: the control group found alone, whatever the rest. */
+	{
+		size_t start = 0, end = 0, len = strlen(text);
+		int line = 0, k = conf_find_control(text, &start, &end, &line);
+
+		CHECK(k >= -1 && k <= 1);
+		if (k != 0)
+			CHECK(start < len && line >= 1 && !strncmp(text + start, "control", 7));
+		if (k == 1)
+			CHECK(start < end && end <= len);
+	}
 	r = conf_read_string(text, FILE_NAME, &c, &errs);
 	if (r == 0) {
 		CHECK(c != NULL);
