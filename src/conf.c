@@ -1264,10 +1264,7 @@ static int load(struct loader *ld, const char *text, bool allow_fast)
 	}
 	if (fast && c->n_tunnels) {
 		ret = conf_load_chunks(ld, &sc, &tl, &syntax);
-		/* A syntax error is told as one parse of the whole file tells it. */
-		if (ret == 0 && syntax)
-			ret = 1;
-		if (ret != 0)
+		if (ret != 0 || syntax)
 			goto out;
 	} else if (l) {
 		conf_load_list(ld, l, &tl);

@@ -84,6 +84,7 @@ struct chunk {
 
 struct scan {
 	char *text;               /* rewritten, NUL-terminated */
+	const char *in;           /* the input, as written (messages quote it) */
 	const char *copied;       /* input up to here is in text */
 	size_t len, cap;
 	bool fast;                /* a single tunnels = ( ... ) list, cut into chunks */
@@ -120,6 +121,9 @@ void conf_load_list(struct loader *ld, const config_setting_t *l, struct tlines 
 /* libconfig's syntax error (its line and text) in text, told as what it
  * is where that can be found, with the line's text. */
 void conf_syntax_error(struct vctx *v, const char *text, int line, const char *what);
+/* The line of the first fault the syntax reader finds in text, 0 for none
+ * (then libconfig must read it too), and what it is into msg. */
+int conf_syntax_fault(const char *text, char *msg, size_t len);
 /* The top-level "control = { ... }" of text, found without parsing the
  * rest: 1 with [*start, *end) its text and *line its line, 0 when there is
  * none, -1 when it does not read (then *end is not set). */

@@ -226,6 +226,7 @@ int conf_prescan(const char *in, struct scan *sc)
 	if (!sc->text)
 		return -ENOMEM;
 	sc->text[0] = '\0';
+	sc->in = in;
 	sc->copied = in;
 	sc->fast = true;
 	while (*p) {
@@ -923,11 +924,20 @@ int conf_load_chunks(struct loader *ld, const struct scan *sc, struct tlines *tl
 	} else if (j.mismatch) {
 		ret = 1;
 	} else if (atomic_load(&j.syntax_chunk) != INT_MAX) {
-		/* As libconfig on the whole file: the first syntax error only. */
+		/* As libconfig on the whole file: the first syntax error only,
+		 * told as conf_syntax_error tells it (once: it reads the file). */
 		struct elist *el = j.chunk_el[atomic_load(&j.syntax_chunk)];
+		char *pre = NULL;
+		int n = el->n ? asprintf(&pre, "%s:%d: ", ld->v.file, el->e[0].line) : -1;
+
 		*syntax = true;
 		conf_elist_fini(ld->v.el);
-		conf_elist_move(ld->v.el, el);
+		/* The message is "FILE:LINE: " and libconfig's words. */
+		if (n > 0 && !strncmp(el->e[0].msg, pre, (size_t)n))
+			conf_syntax_error(&ld->v, sc->in, el->e[0].line, el->e[0].msg + n);
+		else
+			conf_elist_move(ld->v.el, el);
+		free(pre);
 	} else {
 		for (i = 0; i < sc->n_chunks; i++)
 			if (j.chunk_el[i])

@@ -42,6 +42,58 @@ static bool name_char(char c)
 	return name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
+static size_t digits(const char *p)
+{
+	size_t n = 0;
+
+	while (p[n] >= '0' && p[n] <= '9')
+		n++;
+	return n;
+}
+
+/* The longest number libconfig 1.5's scanner reads at p (0: none), as it
+ * splits "5x" into 5 and x: integers [-+]?[0-9]+ and hexadecimal
+ * 0x[0-9a-f]+, either with L or LL; floats [-+]?[0-9]*\.[0-9]*, or
+ * [-+]?[0-9]+ with an exponent, which a float may have too. */
+static size_t number_len(const char *p)
+{
+	size_t best = 0, n, sign = *p == '-' || *p == '+';
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && strchr("0123456789abcdefABCDEF", p[2]) && p[2]) {
+		for (n = 2; p[n] && strchr("0123456789abcdefABCDEF", p[n]); n++)
+			;
+		best = n + (p[n] == 'L' ? (p[n + 1] == 'L' ? 2 : 1) : 0);
+	}
+	n = digits(p + sign);
+	if (n) {
+		size_t i = sign + n;
+
+		i += p[i] == 'L' ? (p[i + 1] == 'L' ? 2 : 1) : 0;
+		best = i > best ? i : best;
+	}
+	/* A float: digits, a dot and digits (either may be empty), or digits
+	 * alone; then an optional exponent, required without a dot. */
+	{
+		size_t i = sign + n;
+		bool dot = p[i] == '.';
+
+		if (dot)
+			i += 1 + digits(p + i + 1);
+		if ((dot || n) && (p[i] == 'e' || p[i] == 'E')) {
+			size_t j = i + 1 + (p[i + 1] == '-' || p[i + 1] == '+');
+
+			if (digits(p + j))
+				i = j + digits(p + j);
+			else if (!dot)
+				i = 0;
+		} else if (!dot) {
+			i = 0;
+		}
+		best = i > best ? i : best;
+	}
+	return best;
+}
+
 /* The next token into lx->tk; white space and comments skipped. */
 static void next(struct lexer *lx)
 {
@@ -91,11 +143,8 @@ static void next(struct lexer *lx)
 		while (name_char(*p))
 			p++;
 		tk->t = T_NAME;
-	} else if ((*p >= '0' && *p <= '9') || ((*p == '-' || *p == '+' || *p == '.') &&
-						((p[1] >= '0' && p[1] <= '9') || p[1] == '.'))) {
-		for (p++; name_char(*p) || *p == '.' ||
-		     ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')); p++)
-			;
+	} else if (number_len(p)) {
+		p += number_len(p);
 		tk->t = T_NUMBER;
 	} else if (strchr("=:;,{}[]()@", *p)) {
 		p++;
@@ -247,6 +296,28 @@ static void value(struct parser *ps, const char *after, int after_line)
 {
 	struct token *tk = &ps->lx.tk;
 
+	if (tk->t == T_NUMBER) {
+		const char *end = tk->s + tk->n;
+		struct token num = *tk;
+
+		next(&ps->lx);
+		/* 10M, 1e, -0x10: libconfig reads a number, then a setting
+		 * named M, e or x10, whose '=' does not come. */
+		if (tk->t == T_NAME && tk->s == end) {
+			struct lexer ahead = ps->lx;
+
+			next(&ahead);
+			if (is(&ahead, '=') || is(&ahead, ':'))
+				return;
+			if (tk->n == 1 && strchr("kMGT", *tk->s))
+				fail_at(ps, num.line, "%.*s%c is not a number: with a unit it is a string "
+					"(\"%.*s%c\")", (int)num.n, num.s, *tk->s, (int)num.n, num.s, *tk->s);
+			else
+				fail_at(ps, num.line, "%.*s%.*s is not a number (decimal, 0x hexadecimal without "
+					"a sign, or a float)", (int)num.n, num.s, (int)tk->n, tk->s);
+		}
+		return;
+	}
 	if (scalar(tk)) {
 		bool str = tk->t == T_STRING;
 
@@ -406,11 +477,38 @@ static void line_text(const char *text, int n, char *buf, size_t len)
 		snprintf(buf, len, "%.*s", (int)l, p);
 }
 
-void conf_syntax_error(struct vctx *v, const char *text, int line, const char *what)
+/* The first fault of text: its line (0 for none), the message, whether it
+ * is a setting given twice. */
+static int fault_of(const char *text, struct fault *f)
 {
 	struct parser ps;
-	struct fault f = { 0 };
+
+	memset(f, 0, sizeof *f);
+	parse(&ps, text, f);
+	if (ps.lx.unterminated && (!ps.failed || f->line >= ps.lx.unterminated_line)) {
+		ps.failed = true;
+		f->line = ps.lx.unterminated_line;
+		snprintf(f->msg, sizeof f->msg, "%s that starts here is not closed (no %s before the end of the "
+			 "file)", ps.lx.unterminated, ps.lx.unterminated[2] == '/' ? "*/" : "closing \"");
+	}
+	return ps.failed ? f->line : 0;
+}
+
+int conf_syntax_fault(const char *text, char *msg, size_t len)
+{
+	struct fault f;
+	int line = fault_of(text, &f);
+
+	if (line && msg)
+		snprintf(msg, len, "%s", f.msg);
+	return line;
+}
+
+void conf_syntax_error(struct vctx *v, const char *text, int line, const char *what)
+{
+	struct fault f;
 	char lt[100];
+	int at;
 
 	if ((unsigned char)text[0] == 0xef && (unsigned char)text[1] == 0xbb &&
 	    (unsigned char)text[2] == 0xbf) {
@@ -418,20 +516,12 @@ void conf_syntax_error(struct vctx *v, const char *text, int line, const char *w
 			    "(sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)");
 		return;
 	}
-	parse(&ps, text, &f);
-	if (ps.lx.unterminated && (!ps.failed || f.line >= ps.lx.unterminated_line)) {
-		ps.failed = true;
-		f.line = ps.lx.unterminated_line;
-		snprintf(f.msg, sizeof f.msg, "%s that starts here is not closed (no %s before the end of the "
-			 "file)", ps.lx.unterminated, ps.lx.unterminated[2] == '/' ? "*/" : "closing \"");
-	}
-	if (!ps.failed) {
-		/* Not one of the faults known here: libconfig's word for it. */
-		f.line = line;
-		snprintf(f.msg, sizeof f.msg, "%s", what);
-	}
-	line_text(text, f.line, lt, sizeof lt);
-	conf_err_at(v, f.line, "%s%s; the line reads: %s", f.dup ? "" : "syntax error: ", f.msg, lt);
+	at = fault_of(text, &f);
+	line_text(text, at ? at : line, lt, sizeof lt);
+	if (!at)   /* not one of the faults known here: libconfig's words */
+		conf_err_at(v, line, "%s; the line reads: %s", what, lt);
+	else
+		conf_err_at(v, at, "%s%s; the line reads: %s", f.dup ? "" : "syntax error: ", f.msg, lt);
 }
 
 int conf_find_control(const char *text, size_t *start, size_t *end, int *line)
