@@ -346,10 +346,17 @@ static void value(struct parser *ps, const char *after, int after_line)
 	ps->depth--;
 }
 
-/* Names seen in one group, for "given twice". */
+/* Names seen in one group, for "given twice": a million small groups
+ * take no allocation. */
+struct name_seen {
+	const char *s;
+	size_t n;
+	int line;
+};
 struct names {
-	struct { const char *s; size_t n; int line; } *v;
+	struct name_seen *v;
 	size_t len, cap;
+	struct name_seen few[8];
 };
 
 static int names_add(struct names *nm, const struct token *tk)
@@ -359,12 +366,18 @@ static int names_add(struct names *nm, const struct token *tk)
 	for (i = 0; i < nm->len; i++)
 		if (nm->v[i].n == tk->n && !memcmp(nm->v[i].s, tk->s, tk->n))
 			return nm->v[i].line;
+	if (!nm->v) {
+		nm->v = nm->few;
+		nm->cap = sizeof(nm->few) / sizeof(nm->few[0]);
+	}
 	if (nm->len == nm->cap) {
-		size_t cap = nm->cap ? nm->cap * 2 : 16;
-		void *v = realloc(nm->v, cap * sizeof(*nm->v));
+		size_t cap = nm->cap * 2;
+		struct name_seen *v = nm->v == nm->few ? malloc(cap * sizeof(*v)) : realloc(nm->v, cap * sizeof(*v));
 
 		if (!v)
 			return 0;   /* only a message is lost */
+		if (nm->v == nm->few)
+			memcpy(v, nm->few, sizeof(nm->few));
 		nm->v = v;
 		nm->cap = cap;
 	}
@@ -378,7 +391,7 @@ static int names_add(struct names *nm, const struct token *tk)
 /* Settings up to the group's '}' (or the end of the file at the top). */
 static void settings(struct parser *ps, int open_line, bool top)
 {
-	struct names nm = { 0 };
+	struct names nm = { .v = NULL };
 	char b[64];
 
 	while (!ps->failed) {
@@ -439,7 +452,8 @@ static void settings(struct parser *ps, int open_line, bool top)
 		if (is(&ps->lx, ';') || is(&ps->lx, ','))
 			next(&ps->lx);
 	}
-	free(nm.v);
+	if (nm.v != nm.few)
+		free(nm.v);
 }
 
 static void parse(struct parser *ps, const char *text, struct fault *f)
