@@ -896,11 +896,10 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 
 static void peer_set(struct daemon *d, struct peer *p, enum peer_state st, const char *why)
 {
-	json_object *f;
-
-	char a[INET6_ADDRSTRLEN], was[32] = "";
+	char a[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 10], was[32] = "";
 	int64_t now = (int64_t)time(NULL);
 	int prev = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+	json_object *f;
 
 	if (prev == (int)st)
 		return;
@@ -908,18 +907,18 @@ static void peer_set(struct daemon *d, struct peer *p, enum peer_state st, const
 	if (prev == PEER_DOWN)
 		snprintf(was, sizeof(was), ", down for %" PRId64 " s", now - p->since);
 	p->since = now;
-	conf_addr_str(&p->addr, a, sizeof(a));
+	/* The address too: a name alone sends the reader to the file. */
+	snprintf(where, sizeof(where), p->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		 conf_addr_str(&p->addr, a, sizeof(a)), p->addr.port);
 	f = json_object_new_object();
 	json_object_object_add(f, "peer", json_object_new_string(p->name));
 	json_object_object_add(f, "reason", json_object_new_string(why));
 	if (st == PEER_DOWN) {
 		p->down_count++;
-		log_warn("peer %s (%s%s%s:%u) is down: %s", p->name, p->addr.family == AF_INET6 ? "[" : "", a,
-			 p->addr.family == AF_INET6 ? "]" : "", p->addr.port, why);
+		log_warn("peer %s (%s) is down: %s", p->name, where, why);
 		daemon_event(d, CTL_EV_PEER_DOWN, f);
 	} else {
-		log_info("peer %s (%s%s%s:%u) is up: %s%s", p->name, p->addr.family == AF_INET6 ? "[" : "", a,
-			 p->addr.family == AF_INET6 ? "]" : "", p->addr.port, why, was);
+		log_info("peer %s (%s) is up: %s%s", p->name, where, why, was);
 		daemon_event(d, CTL_EV_PEER_UP, f);
 	}
 }

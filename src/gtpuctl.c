@@ -865,8 +865,8 @@ static void take_option(int c, const char *arg)
 }
 
 /* Options after the command ("gtpuctl status --json"): taken out of the
- * words, which keep their order. "--" ends them; so does nothing else, and
- * a word that is no option of gtpuctl (tunnel add's -f) stays a word. */
+ * words, which keep their order. "--" ends them; a word that is not one of
+ * gtpuctl's options (tunnel add's -f) stays the command's. */
 static int options_after(int argc, char **argv)
 {
 	int i, n = 0;
@@ -896,12 +896,12 @@ static int options_after(int argc, char **argv)
 			take_option(o->val, eq + 1);
 		} else if (o->has_arg) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "gtpuctl: option '%s' needs a value\n", w);
+				fprintf(stderr, "gtpuctl: option '%s' needs a value (see gtpuctl -h)\n", w);
 				exit(EXIT_USAGE);
 			}
 			take_option(o->val, argv[++i]);
 		} else if (eq) {
-			fprintf(stderr, "gtpuctl: option '--%s' takes no value\n", o->name);
+			fprintf(stderr, "gtpuctl: option '--%s' takes no value (see gtpuctl -h)\n", o->name);
 			exit(EXIT_USAGE);
 		} else {
 			take_option(o->val, NULL);
