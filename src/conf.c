@@ -1510,12 +1510,15 @@ int conf_read_control_path(const char *file, char **path, struct conf_errors *er
 	if (!config_read_string(&cf, sub)) {
 		conf_syntax_error(&v, sub, config_error_line(&cf), config_error_text(&cf));
 	} else {
-		config_setting_t *g = config_lookup(&cf, "control");
-		const char *s;
+		config_setting_t *g = NULL;
+		const char *s = NULL;
+		int k = -1;
 
-		if (get_group(&v, config_root_setting(&cf), "control", "", "path = \"...\"; ...", &g) <= 0)
-			;
-		else if (get_str(&v, g, "path", "control", "an absolute path", &s) == 0)
+		if (get_group(&v, config_root_setting(&cf), "control", "", "path = \"...\"; ...", &g) > 0)
+			k = get_str(&v, g, "path", "control", "an absolute path", &s);
+		if (k < 0)
+			;   /* told */
+		else if (k == 0)
 			*path = strdup(CONF_DEFAULT_CONTROL_PATH);
 		else if (*s != '/')
 			err(&v, config_setting_get_member(g, "path"), "control.path: \"%s\" is not an absolute path", s);

@@ -847,6 +847,71 @@ static void test_read_file(void **state)
 	conf_errors_fini(&e);
 }
 
+/* gtpuctl -c: the control path from the control group alone. */
+static void test_control_path(void **state)
+{
+	static const struct { const char *text, *path, *err; } rows[] = {
+		{ "workers = 1;\n", CONF_DEFAULT_CONTROL_PATH, NULL },
+		{ "control = { path = \"/x/y.sock\"; };\n", "/x/y.sock", NULL },
+		{ "control: { mode = \"0600\"; }\n", CONF_DEFAULT_CONTROL_PATH, NULL },
+		/* The rest broken, keys and syntax: the path still. */
+		{ "workers = 999;\npeers = ( { name = enb } );\ncontrol = { path = \"/a.sock\"; mode = \"9\"; bogus = 1; };\n"
+		  "tunnels = ( , );\n", "/a.sock", NULL },
+		/* A control inside a group is not the top-level one. */
+		{ "echo = { control = { path = \"/no.sock\"; }; };\ncontrol = { path = \"/yes.sock\"; };\n", "/yes.sock", NULL },
+		{ "# control = { path = \"/no.sock\"; };\nx = \"control = {\";\n", CONF_DEFAULT_CONTROL_PATH, NULL },
+		{ "\n\ncontrol = { path = \"rel.sock\"; };\n", NULL,
+		  F ":3: control.path: \"rel.sock\" is not an absolute path" },
+		{ "control = { };\n", CONF_DEFAULT_CONTROL_PATH, NULL },
+		{ "control = { path = \"/x\"; path = \"/y\"; };\n", NULL,
+		  F ":1: duplicate setting \"path\" (first at line 1); the line reads: control = { path = \"/x\"; "
+		  "path = \"/y\"; };" },
+		{ "control = { path = [ \"/x\" ]; };\n", NULL,
+		  F ":1: control.path: must be a string (an absolute path), not an array [ ... ]" },
+		{ "control = { path = 5; };\n", NULL,
+		  F ":1: control.path: must be a string (an absolute path), not an integer" },
+		{ "control = \"/x.sock\";\n", NULL,
+		  F ":1: control: must be a group { path = \"...\"; ... }, not a string" },
+		{ "workers = 1;\ncontrol = { path = \"/x.sock\"\n", NULL,
+		  F ":2: syntax error: missing '}': the group opened at line 2 is not closed; the line reads: "
+		  "control = { path = \"/x.sock\"" },
+	};
+	char file[] = "/tmp/test_conf.XXXXXX";
+	int fd = mkstemp(file);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct conf_errors e;
+		char *path, want[256];
+		FILE *f = fopen(file, "w");
+		int r;
+
+		fputs(rows[i].text, f);
+		fclose(f);
+		r = conf_read_control_path(file, &path, &e);
+		if (rows[i].path) {
+			if (r != 0)
+				fail_msg("row %zu: %d %s", i, r, e.n ? e.msg[0] : "");
+			assert_string_equal(path, rows[i].path);
+			free(path);
+		} else {
+			assert_int_equal(r, -EINVAL);
+			assert_null(path);
+			if (e.n != 1)
+				fail_msg("row %zu: %u errors: %s | %s", i, e.n, e.msg[0], e.n > 1 ? e.msg[1] : "");
+			/* Messages name the file: F stands for it here. */
+			snprintf(want, sizeof want, "%s%s", file, rows[i].err + strlen(F));
+			assert_string_equal(e.msg[0], want);
+		}
+		conf_errors_fini(&e);
+	}
+	assert_int_equal(conf_read_control_path("/nonexistent.conf", &(char *){ NULL }, &(struct conf_errors){ 0 }),
+			 -ENOENT);
+	unlink(file);
+}
+
 /* A struct conf filled in by hand (as for runtime tunnels) is freed too. */
 static void test_free_by_hand(void **state)
 {
@@ -993,6 +1058,7 @@ int main(void)
 		cmocka_unit_test(test_fast_scan),
 		cmocka_unit_test(test_fast_scan_big),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_control_path),
 		cmocka_unit_test(test_free_by_hand),
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_endpoint),
