@@ -1470,12 +1470,12 @@ int conf_read_file(const char *file, struct conf **out, struct conf_errors *errs
 
 /* gtpuctl -c: the control group alone, so that a file broken elsewhere
  * (the moment an operator most needs gtpud's status) still gives the path. */
-int conf_read_control_path(const char *file, char **path, struct conf_errors *errs)
+int conf_control_path_string(const char *text, const char *file, char **path, struct conf_errors *errs)
 {
 	struct elist *el = calloc(1, sizeof *el);
 	struct vctx v = { file, 0, el, NULL };
-	char *text = NULL, *sub = NULL;
-	size_t len = 0, start = 0, end = 0;
+	char *sub = NULL;
+	size_t start = 0, end = 0;
 	int line = 1, r;
 	config_t cf;
 
@@ -1484,10 +1484,6 @@ int conf_read_control_path(const char *file, char **path, struct conf_errors *er
 	config_init(&cf);
 	if (!el) {
 		r = -ENOMEM;
-		goto out;
-	}
-	if ((r = read_all(file, &text, &len)) < 0) {
-		conf_err_at(&v, 0, "cannot read: %s", strerror(-r));
 		goto out;
 	}
 	r = conf_find_control(text, &start, &end, &line);
@@ -1516,16 +1512,16 @@ int conf_read_control_path(const char *file, char **path, struct conf_errors *er
 
 		if (get_group(&v, config_root_setting(&cf), "control", "", "path = \"...\"; ...", &g) > 0)
 			k = get_str(&v, g, "path", "control", "an absolute path", &s);
-		if (k < 0)
-			;   /* told */
-		else if (k == 0)
+		if (k == 0)
 			*path = strdup(CONF_DEFAULT_CONTROL_PATH);
-		else if (*s != '/')
+		else if (k > 0 && *s != '/')
 			err(&v, config_setting_get_member(g, "path"), "control.path: \"%s\" is not an absolute path", s);
-		else
+		else if (k > 0)
 			*path = strdup(s);
-		if (*path || (!el->count && (el->oom = true)))
-			r = *path ? 0 : -ENOMEM;
+		if (*path)
+			r = 0;
+		else if (!el->count)
+			r = -ENOMEM;   /* nothing told: strdup failed */
 	}
 out:
 	if (el) {
@@ -1537,8 +1533,26 @@ out:
 	}
 	config_destroy(&cf);
 	free(sub);
-	free(text);
 	free(el);
+	return r;
+}
+
+int conf_read_control_path(const char *file, char **path, struct conf_errors *errs)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	*path = NULL;
+	memset(errs, 0, sizeof *errs);
+	if ((r = read_all(file, &text, &len)) < 0) {
+		if (asprintf(&errs->msg[0], "%s: cannot read: %s", file, strerror(-r)) >= 0)
+			errs->n = 1;
+		errs->count = 1;
+		return r;
+	}
+	r = conf_control_path_string(text, file, path, errs);
+	free(text);
 	return r;
 }
 

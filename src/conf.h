@@ -129,6 +129,7 @@ int conf_read_string(const char *text, const char *file, struct conf **out,
  * control group alone: the rest of the file may be invalid, even its syntax.
  * 0 and *path (caller frees), or -errno with the errors in errs. */
 int conf_read_control_path(const char *file, char **path, struct conf_errors *errs);
+int conf_control_path_string(const char *text, const char *file, char **path, struct conf_errors *errs);
 void conf_free(struct conf *c);
 /* Free the tunnels of c (once they live in the tables); n_tunnels becomes 0. */
 void conf_free_tunnels(struct conf *c);

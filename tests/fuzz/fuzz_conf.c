@@ -127,6 +127,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (k == 1)
 			CHECK(start < end && end <= len);
 	}
+	{
+		struct conf_errors ce;
+		char *path = NULL;
+		int k = conf_control_path_string(text, FILE_NAME, &path, &ce);
+
+		CHECK(k == 0 || k == -EINVAL || k == -ENOMEM);
+		CHECK((k == 0) == (path != NULL));
+		CHECK(k == 0 ? ce.n == 0 : ce.n >= 1);
+		if (path)
+			CHECK(path[0] == '/');
+		if (k == -EINVAL)
+			check_errors(&ce);
+		free(path);
+		conf_errors_fini(&ce);
+	}
 	/* The syntax reader finds no fault in a text libconfig reads: it
 	 * never blames a line that is right. (But for a string or comment
 	 * left open at the end: libconfig 1.5 takes that, and what it
