@@ -201,6 +201,23 @@ static const char *shown(const struct token *tk, char *buf, size_t len)
 	return buf;
 }
 
+/* An address written without quotes where a value starts: fe80::1,
+ * ::1, [::]:2152 (192.0.2.10 starts as a number: see value()). Told, and
+ * true, when the current token starts one. */
+static bool unquoted_address(struct parser *ps)
+{
+	const struct token *tk = &ps->lx.tk;
+	const char *p = tk->s + (tk->s[0] == '[');
+	size_t hex = strspn(p, "0123456789abcdefABCDEF"), n;
+
+	if (p[hex] != ':' || (hex == 0 && p[1] != ':') || (tk->t == T_NAME && hex < tk->n))
+		return false;
+	n = strspn(tk->s, "0123456789abcdefABCDEF.:[]");
+	fail_at(ps, tk->line, "unquoted address %.*s: addresses are strings (\"%.*s\")", (int)n, tk->s, (int)n,
+		tk->s);
+	return true;
+}
+
 /* A value where none can be: the usual mistakes first. */
 static void bad_value(struct parser *ps, const char *after, int after_line)
 {
@@ -210,7 +227,9 @@ static void bad_value(struct parser *ps, const char *after, int after_line)
 	struct lexer ahead = ps->lx;
 
 	next(&ahead);
-	if (tk->t == T_NAME && (is(&ahead, '=') || is(&ahead, ':')))
+	if (unquoted_address(ps))
+		;
+	else if (tk->t == T_NAME && (is(&ahead, '=') || is(&ahead, ':')))
 		fail_at(ps, tk->line, "setting \"%.*s\" where a value is expected: settings belong in a "
 			"group { }", (int)tk->n, tk->s);
 	else if (tk->t == T_NAME)
@@ -252,7 +271,9 @@ static void elements(struct parser *ps, char close)
 		int line = ps->lx.tk.line;
 
 		if (close == ']' && !scalar(&ps->lx.tk)) {
-			if (ps->lx.tk.t == T_PUNCT && strchr("{([", ps->lx.tk.s[0]))
+			if (unquoted_address(ps))
+				;
+			else if (ps->lx.tk.t == T_PUNCT && strchr("{([", ps->lx.tk.s[0]))
 				fail_at(ps, line, "an array [ ] holds numbers, strings or booleans only; "
 					"use a list ( ) for groups and lists");
 			else
@@ -300,6 +321,15 @@ static void value(struct parser *ps, const char *after, int after_line)
 		const char *end = tk->s + tk->n;
 		struct token num = *tk;
 
+		/* 192.0.2.10, 2001:db8::1: libconfig reads 192.0, then .2 where
+		 * a setting should start; an address is a string. */
+		if (*end == '.' || *end == ':') {
+			size_t n = strspn(num.s, "0123456789abcdefABCDEF.:");
+
+			fail_at(ps, num.line, "unquoted address %.*s: addresses are strings (\"%.*s\")", (int)n,
+				num.s, (int)n, num.s);
+			return;
+		}
 		next(&ps->lx);
 		/* 10M, 1e, -0x10: libconfig reads a number, then a setting
 		 * named M, e or x10, whose '=' does not come. */
@@ -336,6 +366,8 @@ static void value(struct parser *ps, const char *after, int after_line)
 
 		next(&ps->lx);
 		settings(ps, open_line, false);
+	} else if (is(&ps->lx, '[') && unquoted_address(ps)) {
+		;   /* [::]:2152 */
 	} else if (is(&ps->lx, '[')) {
 		elements(ps, ']');
 	} else if (is(&ps->lx, '(')) {
