@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The man pages against the code, both ways: every option, configuration
-key, gtpuctl command, table column, JSON key, drop reason, metric and event
+key, gtpuctl command, table column, JSON key, drop reason, metric, event and
+log line
 that the code has is in the man pages, and every one the man pages name is
 in the code. The names are taken from the code mechanically (option tables,
 key lists, command tables, the JSON keys written, the drop reason names, the
@@ -163,6 +164,42 @@ doc_events = set()
 for line in re.findall(r"^\.TP\n\.B (.*)$", section(gtpuctl8, "EVENTS"), re.M):
     doc_events |= set(re.findall(r"[a-z_]+", roff_plain(line)))
 compare("monitor event", events, doc_events, "src/ctl_proto.h CTL_EV_", "gtpuctl(8) EVENTS")
+
+# 9. Log lines: the words of every message gtpud logs (its format's text
+# between the conversions) are in gtpud(8) DIAGNOSTICS. Configuration
+# errors have gtpud.conf(5) instead, and go through log_err("%s").
+def formats(text):
+    """The format strings of the log calls of text, adjacent literals and
+    PRI macros joined."""
+    call = re.compile(r'\blog_(?:err|warn|notice|info|debug)\s*\(|\blog_ratelimited\s*\(\s*LOG_LVL_\w+\s*,')
+    tok = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|(PRI[a-zA-Z0-9]+))')
+    for m in call.finditer(text):
+        pos, fmt = m.end(), ""
+        while True:
+            t = tok.match(text, pos)
+            if not t:
+                break
+            fmt += t.group(1) if t.group(1) is not None else "llu"
+            pos = t.end()
+        if fmt:
+            yield fmt
+
+
+diag = re.sub(r"\s+", " ", roff_plain(section(gtpud8, "DIAGNOSTICS")).replace("\\(em", "-"))
+n += 1
+undocumented = []
+for path, text in src.items():
+    for fmt in formats(text):
+        words = [w.strip() for w in re.split(r'%[-+ #0-9.*]*(?:hh|h|ll|l|z|j|t)?[sdiuxXcfgeEp]|\\"', fmt)]
+        if any(len(w) >= 6 and w not in diag for w in words):
+            undocumented.append("%s: \"%s\"" % (path, fmt))
+if undocumented:
+    failed += 1
+    print("not ok %d - every log line is in gtpud(8) DIAGNOSTICS" % n)
+    for u in undocumented:
+        print("# missing: %s" % u)
+else:
+    print("ok %d - every log line is in gtpud(8) DIAGNOSTICS" % n)
 
 print("1..%d" % n)
 sys.exit(0)
