@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The man pages against the code, both ways: every option, configuration
-key, gtpuctl command, table column, JSON key, drop reason, metric, event and
-log line
+key, gtpuctl command, table column, JSON key, drop reason, metric and event
 that the code has is in the man pages, and every one the man pages name is
-in the code. The names are taken from the code mechanically (option tables,
-key lists, command tables, the JSON keys written, the drop reason names, the
-metric names, the event names), so that adding one without documenting it
-fails here. Prints TAP. Usage: doc_check.py TOP_SRCDIR"""
+in the code; every log line is in gtpud(8). The names are taken from the
+code mechanically (option tables, key lists, command tables, the JSON keys
+written, the drop reason names, the metric names, the event names, the log
+calls' formats), so that adding one without documenting it fails here.
+Prints TAP. Usage: doc_check.py TOP_SRCDIR"""
 import glob
 import os
 import re
