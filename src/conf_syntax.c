@@ -222,9 +222,8 @@ static bool unquoted_address(struct parser *ps)
 static void bad_value(struct parser *ps, const char *after, int after_line)
 {
 	const struct token *tk = &ps->lx.tk;
-	char b[64];
-
 	struct lexer ahead = ps->lx;
+	char b[64];
 
 	next(&ahead);
 	if (unquoted_address(ps))
@@ -258,7 +257,7 @@ static bool scalar(const struct token *tk)
 /* [ ... ] or ( ... ): the opening bracket is the current token. */
 static void elements(struct parser *ps, char close)
 {
-	const char *what = close == ']' ? "array" : "list";
+	const char *what = close == ']' ? "array" : "list", *open = close == ']' ? "'['" : "'('";
 	int open_line = ps->lx.tk.line;
 	char b[64];
 
@@ -277,10 +276,10 @@ static void elements(struct parser *ps, char close)
 				fail_at(ps, line, "an array [ ] holds numbers, strings or booleans only; "
 					"use a list ( ) for groups and lists");
 			else
-				bad_value(ps, "'['", open_line);
+				bad_value(ps, open, open_line);
 			return;
 		}
-		value(ps, "'['", open_line);
+		value(ps, open, open_line);
 		if (ps->failed)
 			return;
 		if (is(&ps->lx, close)) {
