@@ -24,7 +24,8 @@
 #define CONF_RATE_MAX 1000000000000ULL   /* a tunnel's rate, bits per second */
 #define CONF_BURST_MAX 1000000000ULL     /* its burst, bytes */
 
-enum conf_log_level { CONF_LOG_ERROR = 3, CONF_LOG_WARNING = 4, CONF_LOG_INFO = 6, CONF_LOG_DEBUG = 7 };
+enum conf_log_level { CONF_LOG_ERROR = 3, CONF_LOG_WARNING = 4, CONF_LOG_NOTICE = 5, CONF_LOG_INFO = 6,
+		      CONF_LOG_DEBUG = 7 };
 enum conf_down_action { CONF_DOWN_FORWARD = 0, CONF_DOWN_DROP = 1 };
 
 struct conf_peer {
@@ -147,6 +148,11 @@ struct conf_errors {
 int conf_read_file(const char *file, struct conf **out, struct conf_errors *errs);
 int conf_read_string(const char *text, const char *file, struct conf **out,
 		     struct conf_errors *errs);
+/* control.path of file (or the default when it names none), read from the
+ * control group alone: the rest of the file may be invalid, even its syntax.
+ * 0 and *path (caller frees), or -errno with the errors in errs. */
+int conf_read_control_path(const char *file, char **path, struct conf_errors *errs);
+int conf_control_path_string(const char *text, const char *file, char **path, struct conf_errors *errs);
 void conf_free(struct conf *c);
 /* Free the tunnels of c (once they live in the tables); n_tunnels becomes 0. */
 void conf_free_tunnels(struct conf *c);

@@ -41,6 +41,7 @@ struct client {
 	sd_event_source *idle;
 	uid_t uid;
 	gid_t gid;
+	pid_t pid;
 	int n_groups;             /* from SO_PEERGROUPS; -1 when unavailable */
 	gid_t *groups;
 	char *in;
@@ -80,6 +81,7 @@ struct ctl {
 	uint64_t idle_usec;
 	unsigned n_clients;
 	LIST_HEAD(, client) clients;
+	const struct client *caller;   /* whose request runs now, or NULL */
 };
 
 bool ctl_privileged(uid_t uid, gid_t gid, bool has_group, gid_t group,
@@ -421,8 +423,19 @@ static void handle_line(struct ctl *c, struct client *cl, const char *line, size
 		reply_error(cl, CTL_E_PROTO, "malformed request: %s", why);
 		return;
 	}
+	c->caller = cl;
 	run_command(c, cl, &req);
+	c->caller = NULL;
 	ctl_request_fini(&req);
+}
+
+bool ctl_caller(const struct ctl *c, uid_t *uid, pid_t *pid)
+{
+	if (!c || !c->caller)
+		return false;
+	*uid = c->caller->uid;
+	*pid = c->caller->pid;
+	return true;
 }
 
 /* Handle every complete line in the input buffer; keep the rest. */
@@ -647,6 +660,7 @@ static int client_new(struct ctl *c, int fd)
 	cl->fd = fd;
 	cl->uid = cred.uid;
 	cl->gid = cred.gid;
+	cl->pid = cred.pid;
 	LIST_INSERT_HEAD(&c->clients, cl, link);
 	c->n_clients++;
 	get_peer_groups(cl);

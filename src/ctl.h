@@ -81,6 +81,11 @@ void ctl_event_topic(struct ctl *c, unsigned topic, const char *event, time_t t,
 /* Monitor clients of topic. */
 unsigned ctl_monitors(const struct ctl *c, unsigned topic);
 
+/* While a command runs: the user and process of the client that asked
+ * for it, as the kernel reported them when it connected (SO_PEERCRED).
+ * False outside a command. */
+bool ctl_caller(const struct ctl *c, uid_t *uid, pid_t *pid);
+
 /* Connected clients (monitor ones included). */
 unsigned ctl_clients(const struct ctl *c);
 

@@ -367,6 +367,20 @@ static int reserve(struct daemon *d, uint32_t n)
 	return r;
 }
 
+/* Who asked for a change: the control socket's client as the kernel told
+ * it, else what gtpud was doing (d->dlog.cause). */
+static const char *change_by(struct daemon *d, char *buf, size_t len)
+{
+	uid_t uid;
+	pid_t pid;
+
+	if (ctl_caller(d->ctl, &uid, &pid))
+		snprintf(buf, len, "uid %u pid %d", (unsigned)uid, (int)pid);
+	else
+		snprintf(buf, len, "%s", d->dlog.cause ? d->dlog.cause : "gtpud");
+	return buf;
+}
+
 static void tunnels_event(struct daemon *d, const char *ev, const char *name, uint32_t n)
 {
 	json_object *f = json_object_new_object();
@@ -423,11 +437,14 @@ int daemon_tunnels_add(struct daemon *d, struct daemon_batch *b)
 	if (b->n) {
 		tunnels_event(d, CTL_EV_TUNNEL_ADDED, b->rows[0].name, b->n);
 		/* A control plane may make thousands of changes a second: the
-		 * journal gets them rate-limited. */
-		if (b->n == 1)
-			log_ratelimited(LOG_LVL_INFO, "tunnel %s added", b->rows[0].name);
-		else
-			log_ratelimited(LOG_LVL_INFO, "%u tunnels added in one batch", b->n);
+		 * journal gets a few lines a second, then their sum. */
+		const struct conf_tunnel *t = &b->rows[0];
+		char detail[160], by[64], a[INET6_ADDRSTRLEN];
+
+		snprintf(detail, sizeof(detail), "%s/0x%x -> %s/0x%x%s%s%s", d->st->peers[t->from_peer]->name,
+			 t->from_teid, d->st->peers[t->to_peer]->name, t->to_teid, t->n_ue ? ", ue " : "",
+			 t->n_ue ? conf_addr_str(&t->ue[0], a, sizeof(a)) : "", t->n_ue > 1 ? ", ..." : "");
+		dlog_tunnels(&d->dlog, true, t->name, detail, b->n, change_by(d, by, sizeof(by)));
 		state_save_later(d);
 	}
 	return 0;
@@ -492,10 +509,9 @@ int daemon_tunnels_del(struct daemon *d, const char *const *names, const uint32_
 	commit(d);
 	if (n) {
 		tunnels_event(d, CTL_EV_TUNNEL_REMOVED, names[0], n);
-		if (n == 1)
-			log_ratelimited(LOG_LVL_INFO, "tunnel %s removed", names[0]);
-		else
-			log_ratelimited(LOG_LVL_INFO, "%u tunnels removed in one batch", n);
+		char by[64];
+
+		dlog_tunnels(&d->dlog, false, names[0], NULL, n, change_by(d, by, sizeof(by)));
 		state_save_later(d);
 	}
 out:
@@ -529,6 +545,8 @@ static void state_save(struct daemon *d)
 	r = statefile_write(d->state_dir, d->st);
 	d->state_write_ns = mono_ns() - t0;
 	d->state_writes++;
+	log_debug("state file %s/%s written: %u runtime tunnels in %.1f ms%s", d->state_dir, STATEFILE_NAME,
+		  d->st->n_runtime, (double)d->state_write_ns / 1e6, r < 0 ? " (failed)" : "");
 	if (r < 0) {
 		d->state_write_errors++;
 		log_ratelimited(LOG_LVL_WARNING, "cannot write %s/%s: %s: runtime tunnels would not survive a restart",
@@ -857,7 +875,8 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 {
 	struct conf_errors errs = { 0 };
 	struct conf *c = NULL;
-	char *collide = NULL;
+	char *collide = NULL, changes[900], np[32], nt[32];
+	uint64_t t0;
 	int r;
 
 	*errors = NULL;
@@ -865,7 +884,9 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		*warnings = NULL;
 	sysd_reloading();
 	log_info("reloading %s", d->conf_file);
+	t0 = mono_ns();
 	r = conf_read_file(d->conf_file, &c, &errs);
+	log_debug("%s read in %.1f ms", d->conf_file, (double)(mono_ns() - t0) / 1e6);
 	if (r < 0) {
 		log_conf_errors(&errs);
 		log_err("reload failed: the running configuration stays");
@@ -880,6 +901,7 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 	if ((r = keep_static(d->st->conf, c, pending ? *pending : NULL)) < 0) {
 		conf_free(c);
 	} else {
+		dlog_reload(d->st, c, changes, sizeof(changes));
 		log_set_level(c->log_level);
 		r = apply(d, c, &collide);
 	}
@@ -903,7 +925,8 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 	} else {
 		if (d->pfcp)
 			pfcp_reload(d->pfcp, &d->st->conf->pfcp);
-		log_info("configuration reloaded: %u peers, %u tunnels", d->st->n_peers, d->st->n_tunnels);
+		log_info("configuration reloaded: %s, %s: %s", dlog_count(np, sizeof(np), d->st->n_peers, "peer", "peers"),
+			 dlog_count(nt, sizeof(nt), d->st->n_tunnels, "tunnel", "tunnels"), changes);
 	}
 	reload_done(d, r);
 	return r;
@@ -913,22 +936,30 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 
 static void peer_set(struct daemon *d, struct peer *p, enum peer_state st, const char *why)
 {
+	char a[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 10], was[32] = "";
+	int64_t now = (int64_t)time(NULL);
+	int prev = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
 	json_object *f;
 
-	if (__atomic_load_n(&p->state, __ATOMIC_RELAXED) == (int)st)
+	if (prev == (int)st)
 		return;
 	__atomic_store_n(&p->state, st, __ATOMIC_RELAXED);
-	p->since = (int64_t)time(NULL);
+	if (prev == PEER_DOWN)
+		snprintf(was, sizeof(was), ", down for %" PRId64 " s", now - p->since);
+	p->since = now;
+	/* The address too: a name alone sends the reader to the file. */
+	snprintf(where, sizeof(where), p->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		 conf_addr_str(&p->addr, a, sizeof(a)), p->addr.port);
 	f = json_object_new_object();
 	json_object_object_add(f, "peer", json_object_new_string(p->name));
 	json_object_object_add(f, "reason", json_object_new_string(why));
 	if (st == PEER_DOWN) {
 		p->down_count++;
-		log_warn("peer %s is down: %s", p->name, why);
+		log_warn("peer %s (%s) is down: %s", p->name, where, why);
 		daemon_event(d, CTL_EV_PEER_DOWN, f);
 		pfcp_peer_down(d->pfcp, p);
 	} else {
-		log_info("peer %s is up: %s", p->name, why);
+		log_info("peer %s (%s) is up: %s%s", p->name, where, why, was);
 		daemon_event(d, CTL_EV_PEER_UP, f);
 	}
 }
@@ -944,6 +975,9 @@ static void echo_send(struct daemon *d, struct peer *p, uint64_t now)
 		p->echo_req_tx_bytes += n;
 		d->echo_req_tx++;
 		d->echo_req_tx_bytes += n;
+		log_debug("echo request %u to peer %s (attempt %u)", p->echo_seq, p->name, p->echo_tries + 1);
+	} else {
+		log_debug("echo request %u to peer %s not sent", p->echo_seq, p->name);
 	}
 }
 
@@ -974,6 +1008,8 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 		p->rtt_us = at > p->echo_sent_ns ? (int64_t)(at - p->echo_sent_ns) / 1000 : 0;
 		echo_await(p, false);
 		p->recovery = (int)__atomic_load_n(&p->rsp_recovery, __ATOMIC_RELAXED);
+		log_debug("echo response %u from peer %s: rtt %" PRId64 " us, recovery %d", p->echo_seq, p->name,
+			  p->rtt_us, p->recovery);
 		peer_set(d, p, PEER_UP, "echo response");
 	}
 	if (__atomic_exchange_n(&p->seen, 0, __ATOMIC_RELAXED))
@@ -984,6 +1020,8 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 		/* TS 29.060 7.8: "retransmitted if the total number of request
 		 * attempts is less than N3-REQUESTS"; n3 = 0 still makes one. */
 		if (++p->echo_tries < (c->echo.n3 ? c->echo.n3 : 1)) {
+			log_debug("no echo response %u from peer %s within %u s: retransmitting", p->echo_seq, p->name,
+				  c->echo.t3);
 			echo_send(d, p, now);
 		} else {
 			echo_await(p, false);
@@ -1064,9 +1102,12 @@ static void error_ind_event(struct daemon *d, const struct dp_event *ev, unsigne
 	if (s->tunnels[t].flags & TUNNEL_PFCP)
 		pfcp_error_ind(d->pfcp, name, s->peers[pi], ev->teid);
 	if (s->conf->error_indication.remove_tunnel && (s->tunnels[t].flags & TUNNEL_RUNTIME)) {
-		char err[128];
+		char err[128], cause[128];
 
+		snprintf(cause, sizeof(cause), "an Error Indication from %s (remove_tunnel)", ev->peer);
+		d->dlog.cause = cause;
 		daemon_tunnel_del(d, name, err, sizeof(err));
+		d->dlog.cause = NULL;
 	}
 }
 
@@ -1198,7 +1239,9 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
-	log_info("signal %d: shutting down", si->ssi_signo);
+	char name[32];
+
+	log_info("%s: shutting down", dlog_signal((int)si->ssi_signo, name, sizeof(name)));
 	sysd_stopping();
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
@@ -1302,6 +1345,30 @@ static void warn_listen_overridden(const struct conf *c, const int *fds, unsigne
 			 "only without socket activation, ignoring", got);
 }
 
+/* The start line: what was bound (and whether systemd passed it), the TUN
+ * device, the control socket, the counts. */
+static void log_started(struct daemon *d, const struct conf *c, bool passed)
+{
+	char bound[400] = "", as[64], np[32], nt[32], nw[32];
+	size_t off = 0;
+	const struct dp_worker *w = &d->dp.w[0];
+
+	for (unsigned i = 0; i < w->n_socks && off < sizeof(bound); i++) {
+		struct conf_addr a;
+
+		if (!bound_addr(w->socks[i], &a))
+			continue;
+		off += (size_t)snprintf(bound + off, sizeof(bound) - off, "%s%s%s%s:%u", off ? ", " : "",
+					a.family == AF_INET6 ? "[" : "", conf_addr_str(&a, as, sizeof(as)),
+					a.family == AF_INET6 ? "]" : "", a.port);
+	}
+	log_info("gtpud %s started: listening on %s%s; TUN device %s; control %s; %s, %s, %s", PACKAGE_VERSION,
+		 bound, passed ? " (passed by systemd)" : "", d->has_tun ? d->tun.name : "none",
+		 c->control.path, dlog_count(np, sizeof(np), d->st->n_peers, "peer", "peers"),
+		 dlog_count(nt, sizeof(nt), d->st->n_tunnels, "tunnel", "tunnels"),
+		 dlog_count(nw, sizeof(nw), d->n_workers, "worker", "workers"));
+}
+
 static int fail(int status, int r, const char *msg)
 {
 	log_err("%s", msg);
@@ -1339,6 +1406,7 @@ static int run(struct daemon *d, struct conf *c)
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = sd_event_default(&d->ev)) < 0)
 		return conf_free(c), fail(EXIT_STARTUP, r, "sd_event_default failed");
+	dlog_init(&d->dlog, d->ev);
 	if ((r = start_control(d, c, ctl_fd, err, sizeof(err))) < 0)
 		return conf_free(c), fail(EXIT_STARTUP, r, err);
 	if (c->metrics.enabled) {
@@ -1393,8 +1461,7 @@ static int run(struct daemon *d, struct conf *c)
 	}
 	if (c->pfcp.enabled && (r = pfcp_new(d, &c->pfcp, pfcp_fds, n_pfcp, &d->pfcp, err, sizeof(err))) < 0)
 		return fail(EXIT_STARTUP, r, err);
-	log_info("gtpud %s started: %u peers, %u tunnels, %u workers", PACKAGE_VERSION,
-		 d->st->n_peers, d->st->n_tunnels, d->n_workers);
+	log_started(d, c, n_gtpu > 0);
 	sysd_ready();
 	r = sd_event_loop(d->ev);
 	return r < 0 ? fail(EXIT_STARTUP, r, "event loop failed") : EXIT_OK;
@@ -1437,6 +1504,7 @@ int daemon_main(const char *conf_file)
 	sd_event_source_unref(d.state_timer);
 	sd_event_source_unref(d.trim_src);
 	sd_event_source_unref(d.notify_src);
+	dlog_fini(&d.dlog);
 	sd_event_unref(d.ev);
 	dp_fini(&d.dp);
 	state_free(d.st);

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
 
+#include "daemon_log.h"
 #include "dp.h"
 #include "table.h"
 #include "tun.h"
@@ -48,6 +49,7 @@ struct daemon {
 	double pps;
 	sd_event_source *tick, *status_timer, *notify_src, *state_timer, *trim_src;
 	sd_event_source *drops_timer;     /* recent drops to monitors */
+	struct dlog dlog;         /* tunnel changes, summed up past a few lines a second */
 };
 
 int daemon_main(const char *conf_file);

@@ -76,6 +76,20 @@ static int cmd_tadd(void *ctx, json_object *args, json_object **data, json_objec
 	return CTL_OK;
 }
 
+/* Who asks: the caller's credentials as ctl_caller gives them. */
+static int cmd_whoami(void *ctx, json_object *args, json_object **data, json_object **errors)
+{
+	uid_t uid;
+	pid_t pid;
+
+	if (!ctl_caller(g_ctl, &uid, &pid))
+		return CTL_E_INTERNAL;
+	*data = json_object_new_object();
+	json_object_object_add(*data, "uid", json_object_new_int64(uid));
+	json_object_object_add(*data, "pid", json_object_new_int64(pid));
+	return CTL_OK;
+}
+
 static const struct ctl_cmd cmds[] = {
 	{ "status", false, cmd_status, NULL, NULL },
 	{ "echo", false, cmd_echo, NULL, NULL },
@@ -84,6 +98,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "big", false, cmd_big, NULL, NULL },
 	{ "emit", false, cmd_emit, NULL, NULL },
 	{ "tunnel add", true, cmd_tadd, NULL, NULL },
+	{ "whoami", false, cmd_whoami, NULL, NULL },
 	{ NULL, false, NULL, NULL, NULL },
 };
 
@@ -262,6 +277,29 @@ static void test_commands(void **state)
 	close(fd);
 	pump(f, 3);
 	assert_int_equal(ctl_clients(f->ctl), 0);
+}
+
+/* ctl_caller: the client of the command running, as SO_PEERCRED told it;
+ * nobody outside a command. */
+static void test_caller(void **state)
+{
+	struct fx *f = *state;
+	char want[96];
+	uid_t uid;
+	pid_t pid;
+	int fd;
+
+	assert_int_equal(start(f, 8, 0, NULL), 0);
+	g_ctl = f->ctl;
+	assert_false(ctl_caller(f->ctl, &uid, &pid));
+	assert_false(ctl_caller(NULL, &uid, &pid));
+	fd = client(f);
+	snprintf(want, sizeof(want), "{\"version\":1,\"result\":0,\"data\":{\"uid\":%u,\"pid\":%d}}",
+		 (unsigned)getuid(), (int)getpid());
+	assert_string_equal(xchg(f, fd, REQ("whoami")), want);
+	assert_false(ctl_caller(f->ctl, &uid, &pid));
+	close(fd);
+	pump(f, 3);
 }
 
 static void test_nul_junk(void **state)
@@ -689,6 +727,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_junk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),

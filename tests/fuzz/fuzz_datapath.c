@@ -5,7 +5,7 @@
  * accounting identity rx = forwarded + answered + signalling taken in + drops
  * must hold, and every
  * datagram sent must be valid GTP-U. sendmmsg and the TUN write are stubs. */
-// FUZZ_SOURCES: src/gtpu.c src/conf.c src/conf_scan.c src/conf_addr.c src/tunnel.c src/table.c src/inner.c src/tun.c
+// FUZZ_SOURCES: src/gtpu.c src/conf.c src/conf_scan.c src/conf_syntax.c src/conf_addr.c src/tunnel.c src/table.c src/inner.c src/tun.c
 // FUZZ_LIBS: -lconfig -lmnl -pthread
 #include <arpa/inet.h>
 #include <stdio.h>

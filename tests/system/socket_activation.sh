@@ -47,6 +47,8 @@ check "the config's listen port is not bound" sh -c "! ip netns exec $NS ss -Hlu
 check "the config's control.path is not created" test ! -e "$T_DIR/conf.sock"
 check "the overridden listen is warned about, naming what was passed" \
 	grep -q 'warning: listen is overridden by the sockets systemd passed (127.0.0.1:2152)' "$T_DIR/stderr1"
+check "the start line names what is bound, passed by systemd" \
+	grep -q 'started: listening on 127.0.0.1:2152 (passed by systemd); ' "$T_DIR/stderr1"
 kill -TERM "$P"
 wait "$HPID"
 rc=$?
