@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_proto.h"
 #include "daemon.h"
 #include "gtpu.h"
 #include "log.h"
@@ -464,7 +465,7 @@ static void node_remove(struct pfcp *pf, struct pnode *n, const char *why)
 
 	log_info("PFCP association with %s released (%s): %u session%s removed", n->name, why, k,
 		 k == 1 ? "" : "s");
-	node_event(pf, "pfcp_association_released", n, why);
+	node_event(pf, CTL_EV_PFCP_ASSOC_RELEASED, n, why);
 	for (unsigned i = 0; i < MAX_PENDING; i++)
 		if (pf->pend[i].used && pf->pend[i].node == n) {
 			free(pf->pend[i].b);
@@ -489,7 +490,7 @@ static void node_recovery(struct pfcp *pf, struct pnode *n, uint32_t rts)
 	k = node_flush(pf, n);
 	log_info("PFCP node %s restarted (recovery time stamp %u, was %u): %u session%s removed",
 		 n->name, rts, n->recovery, k, k == 1 ? "" : "s");
-	node_event(pf, "pfcp_node_restarted", n, NULL);
+	node_event(pf, CTL_EV_PFCP_NODE_RESTARTED, n, NULL);
 	n->recovery = rts;
 }
 
@@ -1481,7 +1482,7 @@ static void h_assoc_setup(struct req *r)
 		sa_str(&r->sa, as, sizeof(as));
 		log_info("PFCP association with %s (%s) set up", n->name, as);
 	}
-	node_event(pf, "pfcp_association_setup", n, NULL);
+	node_event(pf, CTL_EV_PFCP_ASSOC_SETUP, n, NULL);
 out:
 	if (f.cause != PFCP_CAUSE_ACCEPTED)
 		log_ratelimited(LOG_LVL_NOTICE, "PFCP association setup refused: %s", f.why);
@@ -1606,7 +1607,7 @@ static void h_sess_est(struct req *r)
 		goto out;
 	sess_link(pf, s, n);
 	pf->sessions_created++;
-	sess_event(pf, "pfcp_session_established", s);
+	sess_event(pf, CTL_EV_PFCP_SESSION_ESTABLISHED, s);
 	sess_rsp(r, PFCP_SESS_EST_RSP, cp.seid, &f, tx, s->up_seid);
 	free(tx);
 	free(w);
@@ -1683,7 +1684,7 @@ static void h_sess_mod(struct req *r)
 	sess_link(pf, c, s->node);
 	free(s);
 	sess_rsp(r, PFCP_SESS_MOD_RSP, c->cp_seid, &f, tx, 0);
-	sess_event(pf, "pfcp_session_modified", c);
+	sess_event(pf, CTL_EV_PFCP_SESSION_MODIFIED, c);
 	free(tx);
 	free(w);
 	return;
@@ -1709,7 +1710,7 @@ static void h_sess_del(struct req *r)
 		return;
 	}
 	cp = s->cp_seid;
-	sess_event(pf, "pfcp_session_deleted", s);
+	sess_event(pf, CTL_EV_PFCP_SESSION_DELETED, s);
 	sess_free(pf, s, true);
 	daemon_commit(pf->d);
 	sess_rsp(r, PFCP_SESS_DEL_RSP, cp, &f, NULL, 0);
