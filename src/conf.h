@@ -47,6 +47,8 @@ struct conf_tunnel {
 	int qfi;                  /* -1: no PDU Session Container; else 0..63 */
 	uint64_t rate;            /* bits per second, 0 = unlimited */
 	uint64_t burst;           /* bytes; 0 = default (rate / 8 / 10, at least 3000) */
+	uint64_t rate_down;       /* bits per second of an endpoint's downlink when it differs
+				     (PFCP QERs): 0 = rate, UINT64_MAX = unlimited */
 	int line;
 };
 

@@ -194,7 +194,7 @@ static json_object *tunnel_json(const struct state *s, uint32_t i)
 {
 	const struct tunnel *t = &s->tunnels[i];
 	json_object *o = json_object_new_object(), *ue = json_object_new_array();
-	const uint64_t *rb = t->tb == TUNNEL_NONE ? NULL : &s->tb_cfg[2 * (size_t)t->tb];
+	const uint64_t *rb = t->tb == TUNNEL_NONE ? NULL : &s->tb_cfg[TB_CFG_N * (size_t)t->tb];
 	uint64_t d[TABLE_TDROPS], dropped;
 	struct ctr c;
 	char a[64];
@@ -215,6 +215,9 @@ static json_object *tunnel_json(const struct state *s, uint32_t i)
 	ADD(o, "qfi", t->qfi < 0 ? NULL : U64(t->qfi));
 	ADD(o, "rate", rb ? U64(rb[0]) : NULL);
 	ADD(o, "burst", rb && rb[1] ? U64(rb[1]) : NULL);
+	/* An endpoint whose downlink has a rate of its own (PFCP QERs); 0: none. */
+	if (rb && rb[2])
+		ADD(o, "rate_down", U64(rb[2] == UINT64_MAX ? 0 : rb[2]));
 	ADD(o, "rx_packets", U64(c.rx_pkts));
 	ADD(o, "rx_bytes", U64(c.rx_bytes));
 	ADD(o, "tx_packets", U64(c.tx_pkts));

@@ -69,19 +69,28 @@ struct sfar {
 	uint8_t ohc_addr[16];
 };
 
+struct sqer {
+	uint32_t id;
+	uint8_t gate;             /* UL << 2 | DL, 0 open */
+	int8_t qfi;               /* -1 */
+	uint16_t spare;
+	uint32_t mbr_ul, mbr_dl;  /* kbit/s, 0: none */
+};
+
 struct pnode;
 
-/* A session and its rules in one block: cap_pdr PDRs, then the FARs. Kept
+/* A session and its rules in one block: cap_pdr PDRs, cap_far FARs, then the QERs. Kept
  * small: half a million of them is the design load. */
 struct sess {
 	uint64_t up_seid, cp_seid;
 	struct sess *hnext;       /* in the SEID hash */
 	struct pnode *node;
-	uint16_t n_pdr, n_far, cap_pdr;
-	uint16_t n_qer, n_urr;    /* QERs and URRs created (kept for their IDs) */
+	uint16_t n_pdr, n_far, cap_pdr, cap_far;
+	uint16_t n_qer, n_urr;    /* QERs kept; URRs created (kept for their number) */
 };
 #define PDRS(s) ((struct spdr *)((s) + 1))
 #define FARS(s) ((struct sfar *)(PDRS(s) + (s)->cap_pdr))
+#define QERS(s) ((struct sqer *)(FARS(s) + (s)->cap_far))
 
 struct pnode {
 	struct pfcp_node_id id;
@@ -659,13 +668,15 @@ static void hash_grow(struct pfcp *pf)
 }
 
 /* A session with room for np PDRs and nf FARs, in one block. */
-static struct sess *sess_alloc(unsigned np, unsigned nf)
+static struct sess *sess_alloc(unsigned np, unsigned nf, unsigned nq)
 {
-	struct sess *s = calloc(1, sizeof(*s) + np * sizeof(struct spdr) + nf * sizeof(struct sfar));
+	struct sess *s = calloc(1, sizeof(*s) + np * sizeof(struct spdr) + nf * sizeof(struct sfar) +
+			       nq * sizeof(struct sqer));
 
 	if (!s)
 		return NULL;
 	s->cap_pdr = (uint16_t)np;
+	s->cap_far = (uint16_t)nf;
 	return s;
 }
 
@@ -725,6 +736,33 @@ static bool is_core(uint8_t itf)
 	return itf == PFCP_IF_CORE || itf == PFCP_IF_SGI;
 }
 
+/* What the QERs of PDR p ask of direction ul (uplink) or downlink: the
+ * least MBR in bit/s (0: none), whether a gate is closed, a QFI (-1). */
+static bool pdr_qos(const struct sess *s, const struct spdr *p, bool ul, uint64_t *bps, bool *closed,
+		    int8_t *qfi, struct pfcp_fail *f)
+{
+	*bps = 0;
+	*closed = false;
+	*qfi = -1;
+	for (unsigned i = 0; i < p->n_qer; i++) {
+		const struct sqer *q = NULL;
+		uint64_t m;
+
+		for (unsigned k = 0; k < s->n_qer && !q; k++)
+			if (QERS(s)[k].id == p->qer[i])
+				q = &QERS(s)[k];
+		if (!q)
+			return rule_fail(f, PFCP_RULE_PDR, p->id, PFCP_CAUSE_RULE_FAILURE, "its QER does not exist");
+		*closed |= ul ? PFCP_GATE_UL_CLOSED(q->gate) : PFCP_GATE_DL_CLOSED(q->gate);
+		m = (uint64_t)(ul ? q->mbr_ul : q->mbr_dl) * 1000;
+		if (m && (!*bps || m < *bps))
+			*bps = m;
+		if (q->qfi >= 0)
+			*qfi = q->qfi;
+	}
+	return true;
+}
+
 /* The tunnels session s's rules ask for, in w[0..*n) (room for s->n_pdr). */
 static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want *w, unsigned *n,
 		       struct pfcp_fail *f)
@@ -737,6 +775,9 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 		const struct spdr *p = &PDRS(s)[i];
 		const struct sfar *fa = p->has_far ? far_of(s, p->far_id) : NULL;
 		struct want *x = &w[*n];
+		uint64_t bps, dl_bps = 0;
+		bool closed, dl_closed = false;
+		int8_t qfi, dl_qfi = -1;
 
 		if (!p->has_fteid)
 			continue;
@@ -756,7 +797,11 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 		x->ct.qfi = -1;
 		x->ct.ue = x->ue;
 		x->flags = TUNNEL_PFCP | TUNNEL_ANY_SRC;
-		if (!fa || fa->action == PFCP_AA_DROP) {
+		if (!pdr_qos(s, p, p->src_if == PFCP_IF_ACCESS, &bps, &closed, &qfi, f))
+			return false;
+		if (!fa || fa->action == PFCP_AA_DROP || (closed && !(fa->action == PFCP_AA_FORW && !fa->has_ohc &&
+								      is_core(fa->dst_if)))) {
+			/* A FAR that drops, or a relay whose gate is closed. */
 			x->flags |= TUNNEL_DROP | TUNNEL_NO_TO;
 		} else if (p->ohr == PFCP_OHR_NONE) {
 			return rule_fail(f, PFCP_RULE_PDR, p->id, PFCP_CAUSE_NOT_SUPPORTED,
@@ -764,6 +809,7 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 		} else if (fa->has_ohc) {
 			ohc_addr(fa, &x->to_addr);
 			x->ct.to_teid = fa->ohc_teid;
+			x->ct.rate = bps;
 		} else if (is_core(fa->dst_if)) {
 			/* An endpoint: the ue and the downlink from a UE IP Address PDR. */
 			const struct spdr *dl = NULL;
@@ -785,8 +831,12 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 				if (dl->has_far && !dfa)
 					return rule_fail(f, PFCP_RULE_PDR, dl->id, PFCP_CAUSE_RULE_FAILURE,
 							 "its FAR does not exist");
+				if (!pdr_qos(s, dl, false, &dl_bps, &dl_closed, &dl_qfi, f))
+					return false;
 				x->ct.n_ue = (uint8_t)ue_addrs(dl, x->ue);
-				if (dfa && dfa->action == PFCP_AA_FORW && dfa->has_ohc) {
+				if (dl_closed) {
+					x->flags |= TUNNEL_NO_TO;   /* the downlink gate is closed */
+				} else if (dfa && dfa->action == PFCP_AA_FORW && dfa->has_ohc) {
 					ohc_addr(dfa, &x->to_addr);
 					x->ct.to_teid = dfa->ohc_teid;
 				} else if (dfa && dfa->action == PFCP_AA_FORW) {
@@ -803,7 +853,13 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 						 "an endpoint PDR needs a UE IP Address (in its PDI or in a downlink PDR)");
 			}
 			x->flags |= TUNNEL_ENDPOINT;
-			x->ct.qfi = p->qfi;
+			if (closed)
+				x->flags |= TUNNEL_DROP;      /* the uplink gate is closed */
+			/* The downlink's QFI (its QER's, else the uplink PDR's) goes in
+			 * a PDU Session Container; each direction has its MBR. */
+			x->ct.qfi = dl_qfi >= 0 ? dl_qfi : p->qfi;
+			x->ct.rate = bps;
+			x->ct.rate_down = dl_bps ? dl_bps : bps ? UINT64_MAX : 0;
 		} else {
 			return rule_fail(f, PFCP_RULE_FAR, fa->id, PFCP_CAUSE_NOT_SUPPORTED,
 					 "forwarding to the access needs Outer Header Creation");
@@ -875,6 +931,9 @@ static bool same_tunnel(const struct state *st, uint32_t k, const struct want *x
 	if (t->from_teid != x->ct.from_teid || (t->flags & TUNNEL_KEEP) != (x->flags | (x->ct.n_ue ? TUNNEL_ENDPOINT : 0)) ||
 	    t->to_peer != x->ct.to_peer || t->to_teid != x->ct.to_teid || t->qfi != x->ct.qfi ||
 	    t->n_ue != x->ct.n_ue)
+		return false;
+	if (t->tb == TUNNEL_NONE ? x->ct.rate || x->ct.rate_down :
+	    st->tb_cfg[TB_CFG_N * (size_t)t->tb] != x->ct.rate || st->tb_cfg[TB_CFG_N * (size_t)t->tb + 2] != x->ct.rate_down)
 		return false;
 	for (unsigned u = 0; u < t->n_ue; u++)
 		if (!conf_addr_same(&st->ue[t->ue_off + u], &x->ue[u]))
@@ -995,6 +1054,31 @@ static struct sfar *far_find(struct sess *s, uint32_t id)
 		if (FARS(s)[i].id == id)
 			return &FARS(s)[i];
 	return NULL;
+}
+
+static struct sqer *qer_find(struct sess *s, uint32_t id)
+{
+	for (unsigned i = 0; i < s->n_qer; i++)
+		if (QERS(s)[i].id == id)
+			return &QERS(s)[i];
+	return NULL;
+}
+
+static uint32_t kbps32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static void qer_store(struct sqer *d, const struct pfcp_qer *q)
+{
+	if (q->has & QER_HAS_GATE)
+		d->gate = q->gate;
+	if (q->has & QER_HAS_MBR) {
+		d->mbr_ul = kbps32(q->mbr_ul);
+		d->mbr_dl = kbps32(q->mbr_dl);
+	}
+	if (q->has & QER_HAS_QFI)
+		d->qfi = q->qfi;
 }
 
 struct choose {
@@ -1178,8 +1262,12 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 					if (!x)
 						return rule_fail(f, PFCP_RULE_FAR, id, PFCP_CAUSE_RULE_FAILURE, "no such FAR");
 					*x = FARS(s)[--s->n_far];
-				} else if (ie.type == IE_REMOVE_QER && s->n_qer) {
-					s->n_qer--;
+				} else if (ie.type == IE_REMOVE_QER) {
+					struct sqer *x = qer_find(s, id);
+
+					if (!x)
+						return rule_fail(f, PFCP_RULE_QER, id, PFCP_CAUSE_RULE_FAILURE, "no such QER");
+					*x = QERS(s)[--s->n_qer];
 				} else if (ie.type == IE_REMOVE_URR && s->n_urr) {
 					s->n_urr--;
 				}
@@ -1219,12 +1307,40 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 				if (!far_store(d, &fr, false, tx, f))
 					return false;
 				s->n_far++;
-			} else if (pass == 1 && (ie.type == IE_CREATE_QER || ie.type == IE_CREATE_URR)) {
-				/* Kept for their IDs; enforced by a later version. */
-				if (ie.type == IE_CREATE_QER)
-					s->n_qer++;
-				else
-					s->n_urr++;
+			} else if (pass == 1 && ie.type == IE_CREATE_QER) {
+				struct pfcp_qer q;
+				struct sqer *d;
+
+				if (!pfcp_parse_qer(&ie, false, &q, f))
+					return false;
+				if (qer_find(s, q.id))
+					return rule_fail(f, PFCP_RULE_QER, q.id, PFCP_CAUSE_RULE_FAILURE, "duplicate QER ID");
+				if (s->n_qer >= max) {
+					pfcp_fail_set(f, PFCP_CAUSE_NO_RESOURCES, IE_CREATE_QER,
+						      "more than %u QERs in a session (pfcp.max_rules)", max);
+					return false;
+				}
+				d = &QERS(s)[s->n_qer++];
+				memset(d, 0, sizeof(*d));
+				d->id = q.id;
+				d->qfi = -1;
+				qer_store(d, &q);
+			} else if (pass == 2 && ie.type == IE_UPDATE_QER) {
+				struct pfcp_qer q;
+				struct sqer *d;
+
+				if (est) {
+					pfcp_fail_set(f, PFCP_CAUSE_MANDATORY_INCORRECT, ie.type, "Update QER in an establishment");
+					return false;
+				}
+				if (!pfcp_parse_qer(&ie, true, &q, f))
+					return false;
+				if (!(d = qer_find(s, q.id)))
+					return rule_fail(f, PFCP_RULE_QER, q.id, PFCP_CAUSE_RULE_FAILURE, "no such QER");
+				qer_store(d, &q);
+			} else if (pass == 1 && ie.type == IE_CREATE_URR) {
+				/* Kept for their number; usage reporting is not done. */
+				s->n_urr++;
 			} else if (pass == 1 && (ie.type == IE_CREATE_BAR || ie.type == IE_CREATE_TRAFFIC_ENDPOINT)) {
 				pfcp_fail_set(f, PFCP_CAUSE_NOT_SUPPORTED, ie.type, "%s is not supported",
 					      ie.type == IE_CREATE_BAR ? "Create BAR" : "Create Traffic Endpoint");
@@ -1274,16 +1390,17 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 }
 
 /* Count the rule IEs of a request, to size the copy. */
-static void rule_counts(const struct req *r, unsigned *np, unsigned *nf)
+static void rule_counts(const struct req *r, unsigned *np, unsigned *nf, unsigned *nq)
 {
 	struct pfcp_iter it;
 	struct pfcp_ie ie;
 
-	*np = *nf = 0;
+	*np = *nf = *nq = 0;
 	pfcp_iter_init(&it, r->ies, r->ies_len);
 	while (pfcp_ie_next(&it, &ie) > 0) {
 		*np += ie.type == IE_CREATE_PDR;
 		*nf += ie.type == IE_CREATE_FAR;
+		*nq += ie.type == IE_CREATE_QER;
 	}
 }
 
@@ -1564,7 +1681,7 @@ static void h_sess_est(struct req *r)
 	struct want *w = NULL;
 	struct pnode *n;
 	struct top t;
-	unsigned np, nf, nw;
+	unsigned np, nf, nq, nw;
 
 	if (top_scan(r, &t, &f) < 0)
 		goto out;
@@ -1582,7 +1699,7 @@ static void h_sess_est(struct req *r)
 		pfcp_fail_set(&f, PFCP_CAUSE_NO_ASSOCIATION, 0, "no association with that node");
 		goto out;
 	}
-	rule_counts(r, &np, &nf);
+	rule_counts(r, &np, &nf, &nq);
 	if (!np || !nf) {
 		pfcp_fail_set(&f, PFCP_CAUSE_MANDATORY_MISSING, !np ? IE_CREATE_PDR : IE_CREATE_FAR, "%s missing",
 			      !np ? "Create PDR" : "Create FAR");
@@ -1594,7 +1711,8 @@ static void h_sess_est(struct req *r)
 	}
 	np = np < pf->c.max_rules ? np : pf->c.max_rules;
 	nf = nf < pf->c.max_rules ? nf : pf->c.max_rules;
-	if (!(s = sess_alloc(np, nf)) || !(tx = calloc(1, sizeof(*tx))) || !(w = calloc(np, sizeof(*w)))) {
+	nq = nq < pf->c.max_rules ? nq : pf->c.max_rules;
+	if (!(s = sess_alloc(np, nf, nq)) || !(tx = calloc(1, sizeof(*tx))) || !(w = calloc(np, sizeof(*w)))) {
 		pfcp_fail_set(&f, PFCP_CAUSE_SYSTEM_FAILURE, 0, "out of memory");
 		goto out;
 	}
@@ -1622,16 +1740,19 @@ out:
 }
 
 /* A copy of s with room for more rules. */
-static struct sess *sess_copy(const struct sess *s, unsigned more_p, unsigned more_f, unsigned max)
+static struct sess *sess_copy(const struct sess *s, unsigned more_p, unsigned more_f, unsigned more_q,
+			      unsigned max)
 {
-	unsigned np = s->n_pdr + more_p, nf = s->n_far + more_f;
+	unsigned np = s->n_pdr + more_p, nf = s->n_far + more_f, nq = s->n_qer + more_q;
 	struct sess *c;
 
 	np = np < max ? np : max;
 	nf = nf < max ? nf : max;
+	nq = nq < max ? nq : max;
 	np = np > s->n_pdr ? np : s->n_pdr;
 	nf = nf > s->n_far ? nf : s->n_far;
-	if (!(c = sess_alloc(np, nf)))
+	nq = nq > s->n_qer ? nq : s->n_qer;
+	if (!(c = sess_alloc(np, nf, nq)))
 		return NULL;
 	c->up_seid = s->up_seid;
 	c->cp_seid = s->cp_seid;
@@ -1642,6 +1763,7 @@ static struct sess *sess_copy(const struct sess *s, unsigned more_p, unsigned mo
 	c->n_urr = s->n_urr;
 	memcpy(PDRS(c), PDRS(s), s->n_pdr * sizeof(struct spdr));
 	memcpy(FARS(c), FARS(s), s->n_far * sizeof(struct sfar));
+	memcpy(QERS(c), QERS(s), s->n_qer * sizeof(struct sqer));
 	return c;
 }
 
@@ -1654,7 +1776,7 @@ static void h_sess_mod(struct req *r)
 	struct txn *tx = NULL;
 	struct want *w = NULL;
 	struct top t;
-	unsigned np, nf, nw;
+	unsigned np, nf, nq, nw;
 
 	if (!s) {
 		pfcp_fail_set(&f, PFCP_CAUSE_NO_SESSION, 0, "no session 0x%" PRIx64, r->h.seid);
@@ -1667,8 +1789,8 @@ static void h_sess_mod(struct req *r)
 		pfcp_fail_set(&f, PFCP_CAUSE_MANDATORY_INCORRECT, IE_F_SEID, "CP F-SEID: malformed");
 		goto out;
 	}
-	rule_counts(r, &np, &nf);
-	if (!(c = sess_copy(s, np, nf, pf->c.max_rules)) || !(tx = calloc(1, sizeof(*tx))) ||
+	rule_counts(r, &np, &nf, &nq);
+	if (!(c = sess_copy(s, np, nf, nq, pf->c.max_rules)) || !(tx = calloc(1, sizeof(*tx))) ||
 	    !(w = calloc(c->n_pdr + np + 1, sizeof(*w)))) {
 		pfcp_fail_set(&f, PFCP_CAUSE_SYSTEM_FAILURE, 0, "out of memory");
 		goto out;

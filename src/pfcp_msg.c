@@ -883,6 +883,72 @@ rule:
 	return false;
 }
 
+static uint64_t rd40(const uint8_t *p)
+{
+	return (uint64_t)p[0] << 32 | rd32(p + 1);
+}
+
+bool pfcp_parse_qer(const struct pfcp_ie *g, bool update, struct pfcp_qer *q, struct pfcp_fail *f)
+{
+	struct pfcp_iter it;
+	struct pfcp_ie ie;
+	bool has_id = false;
+	int k;
+
+	memset(q, 0, sizeof(*q));
+	q->qfi = -1;
+	f->rule_type = 0xff;
+	pfcp_iter_init(&it, g->v, g->len);
+	while ((k = pfcp_ie_next(&it, &ie)) > 0) {
+		switch (ie.type) {
+		case IE_QER_ID:
+			if (!pfcp_get_u32(&ie, &q->id))
+				return bad_len(f, ie.type, "QER ID");
+			has_id = true;
+			break;
+		case IE_GATE_STATUS:
+			if (!pfcp_get_u8(&ie, &q->gate))
+				return bad_len(f, ie.type, "Gate Status");
+			q->gate &= 0x0f;
+			q->has |= QER_HAS_GATE;
+			break;
+		case IE_MBR:      /* 8.2.8: UL then DL, 5 octets each, kbit/s */
+			if (ie.len < 10)
+				return bad_len(f, ie.type, "MBR");
+			q->mbr_ul = rd40(ie.v);
+			q->mbr_dl = rd40(ie.v + 5);
+			q->has |= QER_HAS_MBR;
+			break;
+		case IE_QFI: {
+			uint8_t v;
+
+			if (!pfcp_get_u8(&ie, &v))
+				return bad_len(f, ie.type, "QFI");
+			q->qfi = (int8_t)(v & 0x3f);
+			q->has |= QER_HAS_QFI;
+			break;
+		}
+		default:
+			break;    /* GBR, QER Correlation ID, RQI, PPI...: skipped */
+		}
+	}
+	if (k < 0)
+		return walk_err(f, &ie, update ? "Update QER" : "Create QER");
+	if (!has_id) {
+		pfcp_fail_set(f, PFCP_CAUSE_MANDATORY_MISSING, IE_QER_ID, "%s: QER ID missing",
+			      update ? "Update QER" : "Create QER");
+		return false;
+	}
+	if (!update && !(q->has & QER_HAS_GATE)) {
+		pfcp_fail_set(f, PFCP_CAUSE_MANDATORY_MISSING, IE_GATE_STATUS, "Create QER %u: Gate Status missing",
+			      q->id);
+		f->rule_type = PFCP_RULE_QER;
+		f->rule_id = q->id;
+		return false;
+	}
+	return true;
+}
+
 bool pfcp_parse_remove(const struct pfcp_ie *g, uint16_t id_type, uint32_t *id, struct pfcp_fail *f)
 {
 	struct pfcp_iter it;

@@ -38,7 +38,7 @@ enum {
 	IE_UPDATE_URR = 13, IE_UPDATE_QER = 14, IE_REMOVE_PDR = 15, IE_REMOVE_FAR = 16,
 	IE_REMOVE_URR = 17, IE_REMOVE_QER = 18, IE_CAUSE = 19, IE_SOURCE_INTERFACE = 20,
 	IE_F_TEID = 21, IE_NETWORK_INSTANCE = 22, IE_SDF_FILTER = 23, IE_APPLICATION_ID = 24,
-	IE_PRECEDENCE = 29, IE_TRANSPORT_LEVEL_MARKING = 30, IE_REPORT_TYPE = 39,
+	IE_GATE_STATUS = 25, IE_MBR = 26, IE_GBR = 27, IE_PRECEDENCE = 29, IE_TRANSPORT_LEVEL_MARKING = 30, IE_REPORT_TYPE = 39,
 	IE_OFFENDING_IE = 40, IE_FORWARDING_POLICY = 41, IE_DESTINATION_INTERFACE = 42,
 	IE_UP_FUNCTION_FEATURES = 43, IE_APPLY_ACTION = 44, IE_PFCPSMREQ_FLAGS = 49,
 	IE_PDR_ID = 56, IE_F_SEID = 57, IE_NODE_ID = 60, IE_URR_ID = 81,
@@ -282,6 +282,19 @@ struct pfcp_far {
 #define FAR_HAS_TLM 0x10
 #define FAR_HAS_NI 0x20
 
+struct pfcp_qer {
+	uint32_t id;
+	uint8_t has;              /* QER_HAS_* */
+	uint8_t gate;             /* Gate Status octet 5: UL << 2 | DL, 0 open, 1 closed */
+	int8_t qfi;               /* -1 */
+	uint64_t mbr_ul, mbr_dl;  /* kbit/s, 0: none */
+};
+#define QER_HAS_GATE 0x01
+#define QER_HAS_MBR 0x02
+#define QER_HAS_QFI 0x04
+#define PFCP_GATE_UL_CLOSED(g) (((g) >> 2 & 3) != 0)
+#define PFCP_GATE_DL_CLOSED(g) (((g) & 3) != 0)
+
 /* What went wrong with a request: the cause, the IE to name in Offending
  * IE (0: none), the rule to name in Failed Rule ID (type 0xff: none), and
  * a sentence for the log and gtpuctl. */
@@ -297,6 +310,9 @@ struct pfcp_fail {
  * Create FAR / Update FAR. false with f filled in. */
 bool pfcp_parse_pdr(const struct pfcp_ie *ie, bool update, struct pfcp_pdr *p, struct pfcp_fail *f);
 bool pfcp_parse_far(const struct pfcp_ie *ie, bool update, struct pfcp_far *r, struct pfcp_fail *f);
+/* Decode a Create QER / Update QER (Gate Status, MBR, QFI; GBR and
+ * others skipped). */
+bool pfcp_parse_qer(const struct pfcp_ie *ie, bool update, struct pfcp_qer *q, struct pfcp_fail *f);
 /* The ID in a Remove PDR (16 bits) / FAR, QER, URR (32 bits) IE. */
 bool pfcp_parse_remove(const struct pfcp_ie *ie, uint16_t id_type, uint32_t *id, struct pfcp_fail *f);
 

@@ -792,20 +792,26 @@ static int ue_reserve(struct state *s, uint32_t n)
 	return uidx_grow(s, n);
 }
 
-static void tb_setup(struct state *s, uint32_t tb, uint64_t rate_bps, uint64_t burst_bytes)
+static void tb_setup(struct state *s, uint32_t tb, uint64_t rate_bps, uint64_t burst_bytes, uint64_t down_bps)
 {
-	uint64_t rate, burst;
+	s->tb_cfg[TB_CFG_N * (size_t)tb] = rate_bps;
+	s->tb_cfg[TB_CFG_N * (size_t)tb + 1] = burst_bytes;
+	s->tb_cfg[TB_CFG_N * (size_t)tb + 2] = down_bps;
+	/* Each worker gets its share of the rate: no lock on the hot path.
+	 * Buckets [w * 2] take the up direction, [w * 2 + 1] the down one. */
+	for (unsigned w = 0; w < s->n_workers * 2; w++) {
+		uint64_t bps = w % 2 && down_bps ? down_bps : rate_bps;
+		uint64_t burst;
 
-	s->tb_cfg[2 * (size_t)tb] = rate_bps;
-	s->tb_cfg[2 * (size_t)tb + 1] = burst_bytes;
-	/* Each worker gets its share of the rate: no lock on the hot path. */
-	rate = rate_bps / 8 / s->n_workers;
-	burst = burst_bytes ? burst_bytes : rate_bps / 8 / 10;
-	if (burst < 3000)
-		burst = 3000;
-	burst /= s->n_workers;
-	for (unsigned w = 0; w < s->n_workers * 2; w++)
-		tbucket_init(&s->tb[(size_t)tb * s->n_workers * 2 + w], rate, burst, 0);
+		if (!bps || bps == UINT64_MAX)
+			bps = UINT64_C(1) << 50;      /* this direction unlimited */
+		burst = burst_bytes ? burst_bytes : bps / 8 / 10;
+
+		if (burst < 3000)
+			burst = 3000;
+		tbucket_init(&s->tb[(size_t)tb * s->n_workers * 2 + w], bps / 8 / s->n_workers,
+			     burst / s->n_workers, 0);
+	}
 }
 
 /* ---- one tunnel ---- */
@@ -945,12 +951,12 @@ static uint32_t tunnel_fill(struct state *s, const struct conf_tunnel *ct, uint3
 	size_t n = strlen(ct->name) + 1;
 	struct tunnel *t;
 
-	if (!pools_room(s, 1, ct->n_ue, ct->rate ? 1 : 0) || state_reserve(s, 1) < 0 ||
+	if (!pools_room(s, 1, ct->n_ue, ct->rate || ct->rate_down ? 1 : 0) || state_reserve(s, 1) < 0 ||
 	    ue_reserve(s, ct->n_ue) < 0)
 		return TUNNEL_NONE;
 	if (ct->n_ue && (ue_off = ue_alloc(c, ct->n_ue)) == UINT32_MAX)
 		return TUNNEL_NONE;
-	if (ct->rate && (tb = tb_alloc(c)) == UINT32_MAX) {
+	if ((ct->rate || ct->rate_down) && (tb = tb_alloc(c)) == UINT32_MAX) {
 		if (ct->n_ue)
 			us_push(&c->ue_free[ct->n_ue], ue_off);   /* never read: no wait */
 		return TUNNEL_NONE;
@@ -969,7 +975,7 @@ static uint32_t tunnel_fill(struct state *s, const struct conf_tunnel *ct, uint3
 	if (ct->n_ue)
 		memcpy(s->ue + ue_off, ct->ue, ct->n_ue * sizeof(*ct->ue));
 	if (tb != TUNNEL_NONE)
-		tb_setup(s, tb, ct->rate, ct->burst);
+		tb_setup(s, tb, ct->rate, ct->burst, ct->rate_down);
 	memcpy(c->names + c->names_len, ct->name, n);
 	t->name_off = (uint32_t)c->names_len;
 	c->names_len += n;
@@ -1213,7 +1219,7 @@ static int state_alloc(struct state *s, uint32_t cap, uint64_t n_ue, uint64_t n_
 	s->tdrop = drops_region((size_t)cap * s->n_workers, &c->tdrop_len);
 	s->ue = region_new(n_ue, sizeof(*s->ue), &c->ue_len);
 	s->tb = region_new(n_tb * s->n_workers * 2, sizeof(*s->tb), &c->tb_len);
-	s->tb_cfg = region_new(n_tb * 2, sizeof(*s->tb_cfg), &c->tbcfg_len);
+	s->tb_cfg = region_new(n_tb * TB_CFG_N, sizeof(*s->tb_cfg), &c->tbcfg_len);
 	s->teid = hidx_new(n_idx);
 	s->to = hidx_new(n_idx);
 	if (!s->tunnels || !s->ctr || !s->tdrop || !s->ue || !s->tb || !s->tb_cfg || !s->teid || !s->to)
@@ -1342,8 +1348,9 @@ void state_tunnel_row(const struct state *s, uint32_t i, struct rt_tunnel *x)
 	x->t.ue = t->n_ue ? &s->ue[t->ue_off] : NULL;
 	x->t.qfi = t->qfi;
 	if (t->tb != TUNNEL_NONE) {
-		x->t.rate = s->tb_cfg[2 * (size_t)t->tb];
-		x->t.burst = s->tb_cfg[2 * (size_t)t->tb + 1];
+		x->t.rate = s->tb_cfg[TB_CFG_N * (size_t)t->tb];
+		x->t.burst = s->tb_cfg[TB_CFG_N * (size_t)t->tb + 1];
+		x->t.rate_down = s->tb_cfg[TB_CFG_N * (size_t)t->tb + 2];
 	}
 	x->flags = t->flags & TUNNEL_KEEP;
 	if (t->from_peer != TABLE_NO_PEER)

@@ -139,6 +139,7 @@ struct uidx {
 };
 
 struct tctl;                      /* the control thread's part (table.c) */
+#define TB_CFG_N 3
 
 struct state {
 	unsigned n_workers;
@@ -158,7 +159,8 @@ struct state {
 	struct uidx *ue_idx;          /* atomic pointer, NULL until a tunnel has ue */
 	struct conf_addr *ue;         /* the tunnels' ue addresses */
 	struct tbucket *tb;           /* token buckets [n][n_workers][2] (up, down) */
-	uint64_t *tb_cfg;             /* [n][2]: the configured rate (bit/s) and burst (0: default) */
+	uint64_t *tb_cfg;             /* [n][TB_CFG_N]: the configured rate (bit/s), burst (0: default),
+				         downlink rate (0: the rate) */
 	struct ctr *ctr;              /* [n_workers][cap] */
 	struct ctr *base;             /* [cap] counts carried over from earlier states, or NULL */
 	uint64_t *tdrop;              /* [n_workers][cap][TABLE_TDROPS] drops by tunnel */

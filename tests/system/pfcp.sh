@@ -234,6 +234,35 @@ is "tunnel of the endpoint has the UE address" \
 	"$(gt_ctl --json tunnels | "$PY" -c 'import json,sys; print([t["ue"] for t in json.load(sys.stdin) if t["origin"] == "pfcp"])')" \
 	"[['203.0.113.200']]"
 
+# QER (issue 19, in part): MBR 1 Mbit/s uplink, 3 Mbit/s downlink, QFI 9.
+# A 5 Mbit/s uplink stream (1000-byte inner packets, 625 a second, 3 s) is
+# policed to 1 Mbit/s, within 10%; the rest are rate_limit drops.
+cp endpoint_qer 0x89 203.0.113.201 "$ENB4" 0x3004 1000 3000
+is "session with a QER established" "$(j "d.get('cause')")" 1
+Q_TEID=$(j "d['created']['1']['teid']")
+Q_UP=$(j "d['up_seid']")
+QT="pfcp-$(printf '%x' "$Q_UP")-1"
+is "its tunnel: rate 1 Mbit/s up, QFI 9 for the downlink's PDU Session Container" \
+	"$(gt_ctl --json tunnels "$QT" | "$PY" -c 'import json,sys; t=json.load(sys.stdin)[0]; print(t["rate"], t["qfi"])')" "1000000 9"
+gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --rate 625 --count 1875 --report "$T_DIR/qer.rep" \
+	--pkt "GTP_U_Header(gtp_type=255, teid=$Q_TEID)/IP(src='203.0.113.201', dst='203.0.113.1')/UDP(sport=5000, dport=9)/Raw(b'q' * 972)"
+sleep 0.5
+read -r QRX QDROP <<<"$(gt_ctl --json tunnels "$QT" | "$PY" -c 'import json,sys; t=json.load(sys.stdin)[0]; print(t["rx_packets"], t.get("drops", {}).get("rate_limit", 0))')"
+QSECS=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$T_DIR/qer.rep")
+QRATE=$("$PY" -c "print(round(($QRX - $QDROP) * 1000 * 8 / $QSECS))")
+diag "received $QRX in $QSECS s, $QDROP over the rate: $QRATE bit/s passed"
+is "5 Mbit/s policed to 1 Mbit/s within 10%" \
+	"$("$PY" -c "print($QRX == 1875 and 900000 <= $QRATE <= 1100000)")" True
+cp gate "$Q_UP" 1 1 0
+is "Update QER: uplink gate closed" "$(j "d.get('cause')")" 1
+S2=$T_DIR/s2.json
+gt_snap "$S2"
+gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --count 5 \
+	--pkt "GTP_U_Header(gtp_type=255, teid=$Q_TEID)/IP(src='203.0.113.201', dst='203.0.113.1')/UDP(sport=5000, dport=9)/Raw(b'g')"
+gt_until 3 "[ \"\$(gt_eval \"drop('far_drop')\" '$S2')\" = 5 ]"
+is "a closed gate drops, counted as far_drop" "$(gt_eval "drop('far_drop')" "$S2")" 5
+cp delete "$Q_UP"
+
 # Requests from a node not in allow: refused and counted.
 ip -n "${NS_PREFIX}upf" addr add 198.51.100.31/24 dev "$(gt_dev upf)"
 REF=$(ip netns exec "${NS_PREFIX}upf" "$PY" -c "

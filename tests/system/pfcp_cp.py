@@ -192,6 +192,26 @@ class CP:
                                          IE_FAR_Id(id=2)]),
                    self.far(1, 1), self.far(2, 0, ga, gt)]
             return self.txn(PFCP(S=1, seid=0, seq=self.next_seq()) / PFCPSessionEstablishmentRequest(IE_list=ies))
+        if w == 'endpoint_qer':
+            # endpoint with QER 1 (MBR UL/DL kbit/s) on both PDRs
+            cp, ue, ga, gt, ul, dl = int(a[0], 0), a[1], a[2], int(a[3], 0), int(a[4]), int(a[5])
+            qer = IE_CreateQER(IE_list=[IE_QER_Id(id=1), IE_GateStatus(ul=0, dl=0),
+                                        IE_MBR(ul=ul, dl=dl), IE_QFI(QFI=9)])
+            ies = [self.node(), self.fseid(cp),
+                   IE_CreatePDR(IE_list=[IE_PDR_Id(id=1), IE_Precedence(precedence=100),
+                                         IE_PDI(IE_list=[IE_SourceInterface(interface=0), IE_FTEID(CH=1, V4=1),
+                                                         IE_UE_IP_Address(V4=1, ipv4=ue)]),
+                                         IE_OuterHeaderRemoval(header=0), IE_FAR_Id(id=1), IE_QER_Id(id=1)]),
+                   IE_CreatePDR(IE_list=[IE_PDR_Id(id=2), IE_Precedence(precedence=100),
+                                         IE_PDI(IE_list=[IE_SourceInterface(interface=1),
+                                                         IE_UE_IP_Address(SD=1, V4=1, ipv4=ue)]),
+                                         IE_FAR_Id(id=2), IE_QER_Id(id=1)]),
+                   self.far(1, 1), self.far(2, 0, ga, gt), qer]
+            return self.txn(PFCP(S=1, seid=0, seq=self.next_seq()) / PFCPSessionEstablishmentRequest(IE_list=ies))
+        if w == 'gate':
+            up, qid, ul, dl = int(a[0], 0), int(a[1]), int(a[2]), int(a[3])
+            q = IE_UpdateQER(IE_list=[IE_QER_Id(id=qid), IE_GateStatus(ul=ul, dl=dl)])
+            return self.txn(PFCP(S=1, seid=up, seq=self.next_seq()) / PFCPSessionModificationRequest(IE_list=[q]))
         if w in ('movefar', 'dropfar'):
             up, fid = int(a[0], 0), int(a[1], 0)
             if w == 'movefar':
