@@ -77,6 +77,24 @@ struct sqer {
 	uint32_t mbr_ul, mbr_dl;  /* kbit/s, 0: none */
 };
 
+/* A URR: what it measures and when it reports (TS 29.244 5.2.2). Counts
+ * are the session's tunnels' counters (cumulative); carry keeps what
+ * replaced tunnels had counted. */
+struct surr {
+	uint32_t id;
+	uint8_t method, vth_flags, vq_flags, exhausted;
+	uint16_t triggers;
+	uint16_t spare;
+	uint32_t period, time_th, time_quota, seqn;
+	int64_t start;            /* Unix time the measurement (since the last report) began */
+	int64_t created;          /* for the time quota */
+	int64_t next_period;
+	uint64_t vth[3], vq[3];   /* total, UL, DL bytes */
+	uint64_t base[4];         /* UL bytes, DL bytes, UL packets, DL packets at the last report */
+	uint64_t qbase[2];        /* UL, DL bytes when it was created (the quota's start) */
+	uint64_t carry[4];
+};
+
 struct pnode;
 
 /* A session and its rules in one block: cap_pdr PDRs, cap_far FARs, then the QERs. Kept
@@ -86,11 +104,13 @@ struct sess {
 	struct sess *hnext;       /* in the SEID hash */
 	struct pnode *node;
 	uint16_t n_pdr, n_far, cap_pdr, cap_far;
-	uint16_t n_qer, n_urr;    /* QERs kept; URRs created (kept for their number) */
+	uint16_t n_qer, n_urr, cap_qer;
 };
 #define PDRS(s) ((struct spdr *)((s) + 1))
 #define FARS(s) ((struct sfar *)(PDRS(s) + (s)->cap_pdr))
 #define QERS(s) ((struct sqer *)(FARS(s) + (s)->cap_far))
+/* URRs hold 64-bit counters: their area starts 8-aligned. */
+#define URRS(s) ((struct surr *)(((uintptr_t)(QERS(s) + (s)->cap_qer) + 7) & ~(uintptr_t)7))
 
 struct pnode {
 	struct pfcp_node_id id;
@@ -159,7 +179,11 @@ struct pfcp {
 	/* Counters. */
 	uint64_t rx_msg[256], tx_msg[256], tx_cause[256];
 	uint64_t refused, malformed, retransmitted, timeouts, too_long, unexpected;
-	uint64_t sessions_created, sessions_deleted;
+	uint64_t sessions_created, sessions_deleted, usage_reports;
+	/* Sessions with URRs, looked at by the timer (by SEID: a session's
+	 * block changes with each modification). */
+	uint64_t *urr_seids;
+	uint32_t n_urr_seids, cap_urr_seids;
 };
 
 /* ---- helpers ---- */
@@ -569,6 +593,8 @@ static void heartbeat_send(struct pfcp *pf, struct pnode *n)
 	n->hb_seq = seq;
 }
 
+static void urrs_check(struct pfcp *pf);
+
 /* Heartbeats (pfcp.heartbeat_*) and retransmissions, every second. */
 static int on_timer(sd_event_source *src, uint64_t usec, void *ud)
 {
@@ -613,6 +639,7 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *ud)
 		p->next_ns = now + REQ_T1_NS;
 		send_to(pf, p->node->sock, &p->node->sa, p->node->salen, p->b, p->len);
 	}
+	urrs_check(pf);
 	sd_event_source_set_time_relative(src, 200000);
 	(void)usec;
 	return 0;
@@ -668,15 +695,16 @@ static void hash_grow(struct pfcp *pf)
 }
 
 /* A session with room for np PDRs and nf FARs, in one block. */
-static struct sess *sess_alloc(unsigned np, unsigned nf, unsigned nq)
+static struct sess *sess_alloc(unsigned np, unsigned nf, unsigned nq, unsigned nu)
 {
 	struct sess *s = calloc(1, sizeof(*s) + np * sizeof(struct spdr) + nf * sizeof(struct sfar) +
-			       nq * sizeof(struct sqer));
+			       nq * sizeof(struct sqer) + (nu ? 8 + nu * sizeof(struct surr) : 0));
 
 	if (!s)
 		return NULL;
 	s->cap_pdr = (uint16_t)np;
 	s->cap_far = (uint16_t)nf;
+	s->cap_qer = (uint16_t)nq;
 	return s;
 }
 
@@ -686,6 +714,192 @@ static const struct sfar *far_of(const struct sess *s, uint32_t id)
 		if (FARS(s)[i].id == id)
 			return &FARS(s)[i];
 	return NULL;
+}
+
+/* ---- URRs: measuring and reporting ---- */
+
+static struct surr *urr_find(struct sess *s, uint32_t id)
+{
+	for (unsigned i = 0; i < s->n_urr; i++)
+		if (URRS(s)[i].id == id)
+			return &URRS(s)[i];
+	return NULL;
+}
+
+static void urr_store(struct surr *d, const struct pfcp_urr *u)
+{
+	if (u->has & URR_HAS_METHOD)
+		d->method = u->method;
+	if (u->has & URR_HAS_TRIGGERS)
+		d->triggers = u->triggers;
+	if (u->has & URR_HAS_PERIOD) {
+		d->period = u->period;
+		d->next_period = d->start + u->period;
+	}
+	if (u->has & URR_HAS_VTH) {
+		d->vth_flags = u->vth_flags;
+		memcpy(d->vth, u->vth, sizeof(d->vth));
+	}
+	if (u->has & URR_HAS_VQ) {
+		d->vq_flags = u->vq_flags;
+		memcpy(d->vq, u->vq, sizeof(d->vq));
+		d->exhausted = 0;
+	}
+	if (u->has & URR_HAS_TTH)
+		d->time_th = u->time_th;
+	if (u->has & URR_HAS_TQ) {
+		d->time_quota = u->time_quota;
+		d->exhausted = 0;
+	}
+}
+
+static bool pdr_has_urr(const struct spdr *p, uint32_t id)
+{
+	for (unsigned i = 0; i < p->n_urr; i++)
+		if (p->urr[i] == id)
+			return true;
+	return false;
+}
+
+/* What the rules of URR id counted, cumulative: UL bytes, DL bytes, UL
+ * packets, DL packets. A PDR with an F-TEID counts what its tunnel received
+ * (uplink from the access, downlink from the core); a UE IP Address PDR
+ * what the session's endpoint tunnel sent to the access. */
+static void urr_raw(const struct pfcp *pf, const struct sess *s, uint32_t id, uint64_t m[4])
+{
+	const struct state *st = pf->d->st;
+	char name[48];
+
+	memset(m, 0, 4 * sizeof(*m));
+	for (unsigned i = 0; i < s->n_pdr; i++) {
+		const struct spdr *p = &PDRS(s)[i];
+		bool dl = p->src_if != PFCP_IF_ACCESS;
+		struct ctr c;
+		uint32_t k = TUNNEL_NONE;
+
+		if (!pdr_has_urr(p, id))
+			continue;
+		if (p->has_fteid) {
+			tunnel_name_of(s->up_seid, p->id, name, sizeof(name));
+			if ((k = state_find_tunnel(st, name)) == TUNNEL_NONE)
+				continue;
+			state_tunnel_ctr(st, k, &c);
+			m[dl] += c.rx_bytes;
+			m[2 + dl] += c.rx_pkts;
+			continue;
+		}
+		for (unsigned j = 0; j < s->n_pdr && k == TUNNEL_NONE; j++) {
+			if (!PDRS(s)[j].has_fteid)
+				continue;
+			tunnel_name_of(s->up_seid, PDRS(s)[j].id, name, sizeof(name));
+			k = state_find_tunnel(st, name);
+			if (k != TUNNEL_NONE && !(st->tunnels[k].flags & TUNNEL_ENDPOINT))
+				k = TUNNEL_NONE;
+		}
+		if (k == TUNNEL_NONE)
+			continue;
+		state_tunnel_ctr(st, k, &c);
+		m[1] += c.tx_bytes;
+		m[3] += c.tx_pkts;
+	}
+}
+
+static void urr_now(const struct pfcp *pf, const struct sess *s, const struct surr *u, uint64_t m[4])
+{
+	urr_raw(pf, s, u->id, m);
+	for (int i = 0; i < 4; i++)
+		m[i] += u->carry[i];
+}
+
+static void put_u64(uint8_t *b, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+}
+
+/* One Usage Report (type: SMR, SDR or SRR) of u, from its last report to
+ * now; the measurement starts again. */
+static void put_usage(struct pfcp *pf, struct pfcp_buf *w, uint16_t type, const struct sess *s, struct surr *u,
+		      uint16_t trigger)
+{
+	uint64_t m[4], d[4];
+	uint8_t t2[2] = { (uint8_t)trigger, (uint8_t)(trigger >> 8) }, vm[49];
+	int64_t now = now_s();
+	size_t at = pfcp_group_begin(w, type);
+
+	urr_now(pf, s, u, m);
+	for (int i = 0; i < 4; i++)
+		d[i] = m[i] >= u->base[i] ? m[i] - u->base[i] : 0;
+	pfcp_put_u32(w, IE_URR_ID, u->id);
+	pfcp_put_u32(w, IE_UR_SEQN, u->seqn++);
+	pfcp_put(w, IE_USAGE_REPORT_TRIGGER, t2, sizeof(t2));
+	pfcp_put_u32(w, IE_START_TIME, (uint32_t)(u->start + NTP_OFFSET));
+	pfcp_put_u32(w, IE_END_TIME, (uint32_t)(now + NTP_OFFSET));
+	if (u->method & 0x02) {
+		/* TOVOL, ULVOL, DLVOL, TONOP, ULNOP, DLNOP: bytes, then packets. */
+		vm[0] = 0x3f;
+		put_u64(vm + 1, d[0] + d[1]);
+		put_u64(vm + 9, d[0]);
+		put_u64(vm + 17, d[1]);
+		put_u64(vm + 25, d[2] + d[3]);
+		put_u64(vm + 33, d[2]);
+		put_u64(vm + 41, d[3]);
+		pfcp_put(w, IE_VOLUME_MEASUREMENT, vm, sizeof(vm));
+	}
+	if (u->method & 0x01)
+		pfcp_put_u32(w, IE_DURATION_MEASUREMENT, (uint32_t)(now - u->start));
+	pfcp_group_end(w, at);
+	memcpy(u->base, m, sizeof(m));
+	u->start = now;
+	if (u->period)
+		u->next_period = now + u->period;
+	pf->usage_reports++;
+}
+
+/* Has a URR of PDR p used up its quota? Its traffic is then dropped. */
+static bool pdr_exhausted(const struct sess *s, const struct spdr *p)
+{
+	for (unsigned i = 0; i < s->n_urr; i++)
+		if (URRS(s)[i].exhausted && pdr_has_urr(p, URRS(s)[i].id))
+			return true;
+	return false;
+}
+
+static void urr_track(struct pfcp *pf, uint64_t seid)
+{
+	for (uint32_t i = 0; i < pf->n_urr_seids; i++)
+		if (pf->urr_seids[i] == seid)
+			return;
+	if (pf->n_urr_seids == pf->cap_urr_seids) {
+		uint32_t n = pf->cap_urr_seids ? pf->cap_urr_seids * 2 : 64;
+		uint64_t *v = realloc(pf->urr_seids, n * sizeof(*v));
+
+		if (!v)
+			return;       /* out of memory: its triggers are not looked at */
+		pf->urr_seids = v;
+		pf->cap_urr_seids = n;
+	}
+	pf->urr_seids[pf->n_urr_seids++] = seid;
+}
+
+/* The counts of s's URRs before its tunnels change ... */
+static void urr_pre(const struct pfcp *pf, const struct sess *s, uint64_t (*pre)[4])
+{
+	for (unsigned i = 0; i < s->n_urr; i++)
+		urr_raw(pf, s, URRS(s)[i].id, pre[i]);
+}
+
+/* ... and after: what replaced tunnels had counted is carried. */
+static void urr_post(const struct pfcp *pf, struct sess *s, uint64_t (*pre)[4])
+{
+	for (unsigned i = 0; i < s->n_urr; i++) {
+		uint64_t post[4];
+
+		urr_raw(pf, s, URRS(s)[i].id, post);
+		for (int k = 0; k < 4; k++)
+			if (pre[i][k] > post[k])
+				URRS(s)[i].carry[k] += pre[i][k] - post[k];
+	}
 }
 
 /* ---- from rules to tunnels ---- */
@@ -799,6 +1013,8 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 		x->flags = TUNNEL_PFCP | TUNNEL_ANY_SRC;
 		if (!pdr_qos(s, p, p->src_if == PFCP_IF_ACCESS, &bps, &closed, &qfi, f))
 			return false;
+		if (pdr_exhausted(s, p))
+			fa = NULL;            /* its quota is used up: dropped */
 		if (!fa || fa->action == PFCP_AA_DROP || (closed && !(fa->action == PFCP_AA_FORW && !fa->has_ohc &&
 								      is_core(fa->dst_if)))) {
 			/* A FAR that drops, or a relay whose gate is closed. */
@@ -1101,6 +1317,8 @@ struct txn {
 	unsigned n_cr;
 	uint32_t sndem[64];
 	unsigned n_sndem;
+	uint32_t query[64], removed[64];   /* URRs asked for (Query URR) and removed */
+	unsigned n_query, n_removed;
 };
 
 static uint32_t teid_alloc(struct pfcp *pf)
@@ -1268,9 +1486,22 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 					if (!x)
 						return rule_fail(f, PFCP_RULE_QER, id, PFCP_CAUSE_RULE_FAILURE, "no such QER");
 					*x = QERS(s)[--s->n_qer];
-				} else if (ie.type == IE_REMOVE_URR && s->n_urr) {
-					s->n_urr--;
+				} else if (ie.type == IE_REMOVE_URR) {
+					struct surr *x = urr_find(s, id);
+
+					if (!x)
+						return rule_fail(f, PFCP_RULE_URR, id, PFCP_CAUSE_RULE_FAILURE, "no such URR");
+					if (tx->n_removed < 64)
+						tx->removed[tx->n_removed++] = id;
+					*x = URRS(s)[--s->n_urr];
 				}
+			} else if (pass == 0 && ie.type == IE_QUERY_URR) {
+				if (!pfcp_parse_remove(&ie, IE_URR_ID, &id, f))
+					return false;
+				if (!urr_find(s, id))
+					return rule_fail(f, PFCP_RULE_URR, id, PFCP_CAUSE_RULE_FAILURE, "no such URR");
+				if (tx->n_query < 64)
+					tx->query[tx->n_query++] = id;
 			} else if (pass == 1 && ie.type == IE_CREATE_PDR) {
 				struct spdr *d;
 
@@ -1339,8 +1570,42 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 					return rule_fail(f, PFCP_RULE_QER, q.id, PFCP_CAUSE_RULE_FAILURE, "no such QER");
 				qer_store(d, &q);
 			} else if (pass == 1 && ie.type == IE_CREATE_URR) {
-				/* Kept for their number; usage reporting is not done. */
-				s->n_urr++;
+				struct pfcp_urr u;
+				struct surr *d;
+				uint64_t m[4];
+
+				if (!pfcp_parse_urr(&ie, false, &u, f))
+					return false;
+				if (urr_find(s, u.id))
+					return rule_fail(f, PFCP_RULE_URR, u.id, PFCP_CAUSE_RULE_FAILURE, "duplicate URR ID");
+				if (s->n_urr >= max) {
+					pfcp_fail_set(f, PFCP_CAUSE_NO_RESOURCES, IE_CREATE_URR,
+						      "more than %u URRs in a session (pfcp.max_rules)", max);
+					return false;
+				}
+				d = &URRS(s)[s->n_urr++];
+				memset(d, 0, sizeof(*d));
+				d->id = u.id;
+				d->start = d->created = now_s();
+				urr_store(d, &u);
+				/* Counting starts now (its PDRs' tunnels may exist already). */
+				urr_raw(pf, s, u.id, m);
+				memcpy(d->base, m, sizeof(m));
+				d->qbase[0] = m[0];
+				d->qbase[1] = m[1];
+			} else if (pass == 2 && ie.type == IE_UPDATE_URR) {
+				struct pfcp_urr u;
+				struct surr *d;
+
+				if (est) {
+					pfcp_fail_set(f, PFCP_CAUSE_MANDATORY_INCORRECT, ie.type, "Update URR in an establishment");
+					return false;
+				}
+				if (!pfcp_parse_urr(&ie, true, &u, f))
+					return false;
+				if (!(d = urr_find(s, u.id)))
+					return rule_fail(f, PFCP_RULE_URR, u.id, PFCP_CAUSE_RULE_FAILURE, "no such URR");
+				urr_store(d, &u);
 			} else if (pass == 1 && (ie.type == IE_CREATE_BAR || ie.type == IE_CREATE_TRAFFIC_ENDPOINT)) {
 				pfcp_fail_set(f, PFCP_CAUSE_NOT_SUPPORTED, ie.type, "%s is not supported",
 					      ie.type == IE_CREATE_BAR ? "Create BAR" : "Create Traffic Endpoint");
@@ -1390,17 +1655,18 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 }
 
 /* Count the rule IEs of a request, to size the copy. */
-static void rule_counts(const struct req *r, unsigned *np, unsigned *nf, unsigned *nq)
+static void rule_counts(const struct req *r, unsigned *np, unsigned *nf, unsigned *nq, unsigned *nu)
 {
 	struct pfcp_iter it;
 	struct pfcp_ie ie;
 
-	*np = *nf = *nq = 0;
+	*np = *nf = *nq = *nu = 0;
 	pfcp_iter_init(&it, r->ies, r->ies_len);
 	while (pfcp_ie_next(&it, &ie) > 0) {
 		*np += ie.type == IE_CREATE_PDR;
 		*nf += ie.type == IE_CREATE_FAR;
 		*nq += ie.type == IE_CREATE_QER;
+		*nu += ie.type == IE_CREATE_URR;
 	}
 }
 
@@ -1493,6 +1759,96 @@ static void sess_event(struct pfcp *pf, const char *ev, const struct sess *s)
 	json_object_object_add(f, "cp_seid", json_object_new_string(b));
 	json_object_object_add(f, "node", json_object_new_string(s->node->name));
 	daemon_event(pf->d, ev, f);
+}
+
+/* The Usage Reports of s that are due, in one Session Report Request
+ * (USAR); a used-up quota stops the traffic of its PDRs. */
+static void urr_check(struct pfcp *pf, struct sess *s, int64_t now)
+{
+	uint16_t trig[64] = { 0 };
+	bool any = false, requota = false;
+	unsigned n = s->n_urr < 64 ? s->n_urr : 64;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct surr *u = &URRS(s)[i];
+		uint64_t m[4], ul, dl;
+		uint16_t t = 0;
+
+		urr_now(pf, s, u, m);
+		ul = m[0] - (m[0] >= u->base[0] ? u->base[0] : m[0]);
+		dl = m[1] - (m[1] >= u->base[1] ? u->base[1] : m[1]);
+		if (u->triggers & PFCP_RT_PERIO && u->period && now >= u->next_period)
+			t |= PFCP_URT_PERIO;
+		if (u->triggers & PFCP_RT_VOLTH &&
+		    ((u->vth_flags & PFCP_VOL_TOTAL && u->vth[0] && ul + dl >= u->vth[0]) ||
+		     (u->vth_flags & PFCP_VOL_UL && u->vth[1] && ul >= u->vth[1]) ||
+		     (u->vth_flags & PFCP_VOL_DL && u->vth[2] && dl >= u->vth[2])))
+			t |= PFCP_URT_VOLTH;
+		if (u->triggers & PFCP_RT_TIMTH && u->time_th && now - u->start >= u->time_th)
+			t |= PFCP_URT_TIMTH;
+		if (!u->exhausted && u->triggers & PFCP_RT_VOLQU) {
+			uint64_t qul = m[0] - (m[0] >= u->qbase[0] ? u->qbase[0] : m[0]);
+			uint64_t qdl = m[1] - (m[1] >= u->qbase[1] ? u->qbase[1] : m[1]);
+
+			if ((u->vq_flags & PFCP_VOL_TOTAL && qul + qdl >= u->vq[0]) ||
+			    (u->vq_flags & PFCP_VOL_UL && qul >= u->vq[1]) ||
+			    (u->vq_flags & PFCP_VOL_DL && qdl >= u->vq[2])) {
+				t |= PFCP_URT_VOLQU;
+				u->exhausted = 1;
+			}
+		}
+		if (!u->exhausted && u->triggers & PFCP_RT_TIMQU && u->time_quota &&
+		    now - u->created >= u->time_quota) {
+			t |= PFCP_URT_TIMQU;
+			u->exhausted = 1;
+		}
+		requota |= (t & (PFCP_URT_VOLQU | PFCP_URT_TIMQU)) != 0;
+		trig[i] = t;
+		any |= t != 0;
+	}
+	if (!any)
+		return;
+	{
+		struct pfcp_buf w = { pf->tx, 0, PFCP_MAX_MSG, false };
+		uint32_t seq = next_seq(pf);
+
+		pfcp_msg_begin(&w, PFCP_SESS_REPORT_REQ, true, s->cp_seid, seq);
+		pfcp_put_u8(&w, IE_REPORT_TYPE, 0x02);       /* USAR */
+		for (unsigned i = 0; i < n; i++)
+			if (trig[i])
+				put_usage(pf, &w, IE_USAGE_REPORT_SRR, s, &URRS(s)[i], trig[i]);
+		request_send(pf, s->node, &w, seq);
+	}
+	if (requota) {
+		struct want *w = calloc(s->n_pdr + 1u, sizeof(*w));
+		uint64_t (*pre)[4] = calloc(s->n_urr + 1u, sizeof(*pre));
+		struct pfcp_fail f = { .cause = PFCP_CAUSE_ACCEPTED, .rule_type = 0xff };
+		unsigned nw;
+
+		if (w && pre && sess_wants(pf, s, w, &nw, &f) && wants_check(pf, s->up_seid, w, nw, &f)) {
+			urr_pre(pf, s, pre);
+			if (wants_apply(pf, s, s->up_seid, w, nw, NULL, 0, &f))
+				urr_post(pf, s, pre);
+		}
+		free(w);
+		free(pre);
+	}
+}
+
+static void urrs_check(struct pfcp *pf)
+{
+	int64_t now = now_s();
+
+	for (uint32_t i = 0; i < pf->n_urr_seids;) {
+		struct sess *s = sess_find(pf, pf->urr_seids[i]);
+
+		if (!s || !s->n_urr) {
+			pf->urr_seids[i] = pf->urr_seids[--pf->n_urr_seids];
+			continue;
+		}
+		urr_check(pf, s, now);
+		i++;
+	}
 }
 
 /* ---- message handlers ---- */
@@ -1653,8 +2009,9 @@ static void h_not_supported(struct req *r, uint8_t rsp_type)
 	rsp_send(r);
 }
 
-static void sess_rsp(struct req *r, uint8_t type, uint64_t cp_seid, const struct pfcp_fail *f,
-		     const struct txn *tx, uint64_t up_seid)
+/* extra: IEs made beforehand (Usage Reports), or NULL. */
+static void sess_rsp_with(struct req *r, uint8_t type, uint64_t cp_seid, const struct pfcp_fail *f,
+			  const struct txn *tx, uint64_t up_seid, const struct pfcp_buf *extra)
 {
 	rsp_begin(r, type, true, cp_seid);
 	if (type == PFCP_SESS_EST_RSP)
@@ -1665,9 +2022,25 @@ static void sess_rsp(struct req *r, uint8_t type, uint64_t cp_seid, const struct
 			put_up_fseid(r, up_seid);
 		if (tx)
 			put_created(r, tx);
+		if (extra && extra->len && !extra->overflow) {
+			uint8_t *p = r->w.len + extra->len <= r->w.cap ? r->w.b + r->w.len : NULL;
+
+			if (p) {
+				memcpy(p, extra->b, extra->len);
+				r->w.len += extra->len;
+			} else {
+				r->w.overflow = true;
+			}
+		}
 	}
 	put_failed_rule(r, f);
 	rsp_send(r);
+}
+
+static void sess_rsp(struct req *r, uint8_t type, uint64_t cp_seid, const struct pfcp_fail *f,
+		     const struct txn *tx, uint64_t up_seid)
+{
+	sess_rsp_with(r, type, cp_seid, f, tx, up_seid, NULL);
 }
 
 static void h_sess_est(struct req *r)
@@ -1681,7 +2054,7 @@ static void h_sess_est(struct req *r)
 	struct want *w = NULL;
 	struct pnode *n;
 	struct top t;
-	unsigned np, nf, nq, nw;
+	unsigned np, nf, nq, nu, nw;
 
 	if (top_scan(r, &t, &f) < 0)
 		goto out;
@@ -1699,7 +2072,7 @@ static void h_sess_est(struct req *r)
 		pfcp_fail_set(&f, PFCP_CAUSE_NO_ASSOCIATION, 0, "no association with that node");
 		goto out;
 	}
-	rule_counts(r, &np, &nf, &nq);
+	rule_counts(r, &np, &nf, &nq, &nu);
 	if (!np || !nf) {
 		pfcp_fail_set(&f, PFCP_CAUSE_MANDATORY_MISSING, !np ? IE_CREATE_PDR : IE_CREATE_FAR, "%s missing",
 			      !np ? "Create PDR" : "Create FAR");
@@ -1712,7 +2085,8 @@ static void h_sess_est(struct req *r)
 	np = np < pf->c.max_rules ? np : pf->c.max_rules;
 	nf = nf < pf->c.max_rules ? nf : pf->c.max_rules;
 	nq = nq < pf->c.max_rules ? nq : pf->c.max_rules;
-	if (!(s = sess_alloc(np, nf, nq)) || !(tx = calloc(1, sizeof(*tx))) || !(w = calloc(np, sizeof(*w)))) {
+	nu = nu < pf->c.max_rules ? nu : pf->c.max_rules;
+	if (!(s = sess_alloc(np, nf, nq, nu)) || !(tx = calloc(1, sizeof(*tx))) || !(w = calloc(np, sizeof(*w)))) {
 		pfcp_fail_set(&f, PFCP_CAUSE_SYSTEM_FAILURE, 0, "out of memory");
 		goto out;
 	}
@@ -1724,6 +2098,8 @@ static void h_sess_est(struct req *r)
 	    !wants_check(pf, s->up_seid, w, nw, &f) || !wants_apply(pf, NULL, s->up_seid, w, nw, NULL, 0, &f))
 		goto out;
 	sess_link(pf, s, n);
+	if (s->n_urr)
+		urr_track(pf, s->up_seid);
 	pf->sessions_created++;
 	sess_event(pf, CTL_EV_PFCP_SESSION_ESTABLISHED, s);
 	sess_rsp(r, PFCP_SESS_EST_RSP, cp.seid, &f, tx, s->up_seid);
@@ -1741,18 +2117,20 @@ out:
 
 /* A copy of s with room for more rules. */
 static struct sess *sess_copy(const struct sess *s, unsigned more_p, unsigned more_f, unsigned more_q,
-			      unsigned max)
+			      unsigned more_u, unsigned max)
 {
-	unsigned np = s->n_pdr + more_p, nf = s->n_far + more_f, nq = s->n_qer + more_q;
+	unsigned np = s->n_pdr + more_p, nf = s->n_far + more_f, nq = s->n_qer + more_q, nu = s->n_urr + more_u;
 	struct sess *c;
 
 	np = np < max ? np : max;
 	nf = nf < max ? nf : max;
 	nq = nq < max ? nq : max;
+	nu = nu < max ? nu : max;
 	np = np > s->n_pdr ? np : s->n_pdr;
 	nf = nf > s->n_far ? nf : s->n_far;
 	nq = nq > s->n_qer ? nq : s->n_qer;
-	if (!(c = sess_alloc(np, nf, nq)))
+	nu = nu > s->n_urr ? nu : s->n_urr;
+	if (!(c = sess_alloc(np, nf, nq, nu)))
 		return NULL;
 	c->up_seid = s->up_seid;
 	c->cp_seid = s->cp_seid;
@@ -1764,6 +2142,8 @@ static struct sess *sess_copy(const struct sess *s, unsigned more_p, unsigned mo
 	memcpy(PDRS(c), PDRS(s), s->n_pdr * sizeof(struct spdr));
 	memcpy(FARS(c), FARS(s), s->n_far * sizeof(struct sfar));
 	memcpy(QERS(c), QERS(s), s->n_qer * sizeof(struct sqer));
+	if (s->n_urr)
+		memcpy(URRS(c), URRS(s), s->n_urr * sizeof(struct surr));
 	return c;
 }
 
@@ -1775,8 +2155,10 @@ static void h_sess_mod(struct req *r)
 	struct pfcp_fseid cp;
 	struct txn *tx = NULL;
 	struct want *w = NULL;
+	struct pfcp_buf rep = { 0 };
+	uint64_t (*pre)[4] = NULL;
 	struct top t;
-	unsigned np, nf, nq, nw;
+	unsigned np, nf, nq, nu, nw;
 
 	if (!s) {
 		pfcp_fail_set(&f, PFCP_CAUSE_NO_SESSION, 0, "no session 0x%" PRIx64, r->h.seid);
@@ -1789,8 +2171,8 @@ static void h_sess_mod(struct req *r)
 		pfcp_fail_set(&f, PFCP_CAUSE_MANDATORY_INCORRECT, IE_F_SEID, "CP F-SEID: malformed");
 		goto out;
 	}
-	rule_counts(r, &np, &nf, &nq);
-	if (!(c = sess_copy(s, np, nf, nq, pf->c.max_rules)) || !(tx = calloc(1, sizeof(*tx))) ||
+	rule_counts(r, &np, &nf, &nq, &nu);
+	if (!(c = sess_copy(s, np, nf, nq, nu, pf->c.max_rules)) || !(tx = calloc(1, sizeof(*tx))) ||
 	    !(w = calloc(c->n_pdr + np + 1, sizeof(*w)))) {
 		pfcp_fail_set(&f, PFCP_CAUSE_SYSTEM_FAILURE, 0, "out of memory");
 		goto out;
@@ -1798,15 +2180,40 @@ static void h_sess_mod(struct req *r)
 	if (t.has_fseid)
 		c->cp_seid = cp.seid;
 	if (!rules_apply(pf, &c, r, false, tx, &f) || !sess_wants(pf, c, w, &nw, &f) ||
-	    !wants_check(pf, s->up_seid, w, nw, &f) ||
-	    !wants_apply(pf, s, s->up_seid, w, nw, tx->sndem, tx->n_sndem, &f))
+	    !wants_check(pf, s->up_seid, w, nw, &f))
 		goto out;
-	/* c takes s's place in the hash and in the node's list. */
+	if (!(rep.b = malloc(PFCP_MAX_MSG)) || !(pre = calloc(c->n_urr + 1u, sizeof(*pre)))) {
+		pfcp_fail_set(&f, PFCP_CAUSE_SYSTEM_FAILURE, 0, "out of memory");
+		goto out;
+	}
+	rep.cap = PFCP_MAX_MSG;
+	/* A removed URR's final report counts what its tunnels hold now. */
+	for (unsigned i = 0; i < tx->n_removed; i++) {
+		struct surr *u = urr_find(s, tx->removed[i]);
+
+		if (u)
+			put_usage(pf, &rep, IE_USAGE_REPORT_SMR, s, u, PFCP_URT_TERMR);
+	}
+	urr_pre(pf, c, pre);
+	if (!wants_apply(pf, s, s->up_seid, w, nw, tx->sndem, tx->n_sndem, &f))
+		goto out;
+	urr_post(pf, c, pre);
+	for (unsigned i = 0; i < tx->n_query; i++) {
+		struct surr *u = urr_find(c, tx->query[i]);
+
+		if (u)
+			put_usage(pf, &rep, IE_USAGE_REPORT_SMR, c, u, PFCP_URT_IMMER);
+	}
+	/* c takes s's place in the hash. */
 	sess_unlink(pf, s);
 	sess_link(pf, c, s->node);
 	free(s);
-	sess_rsp(r, PFCP_SESS_MOD_RSP, c->cp_seid, &f, tx, 0);
+	if (c->n_urr)
+		urr_track(pf, c->up_seid);
+	sess_rsp_with(r, PFCP_SESS_MOD_RSP, c->cp_seid, &f, tx, 0, &rep);
 	sess_event(pf, CTL_EV_PFCP_SESSION_MODIFIED, c);
+	free(rep.b);
+	free(pre);
 	free(tx);
 	free(w);
 	return;
@@ -1814,6 +2221,8 @@ out:
 	log_ratelimited(LOG_LVL_NOTICE, "PFCP session modification refused (%s): %s",
 			pfcp_cause_name(f.cause), f.why);
 	sess_rsp(r, PFCP_SESS_MOD_RSP, s->cp_seid, &f, NULL, 0);
+	free(rep.b);
+	free(pre);
 	free(c);
 	free(tx);
 	free(w);
@@ -1824,6 +2233,7 @@ static void h_sess_del(struct req *r)
 	struct pfcp *pf = r->pf;
 	struct pfcp_fail f = { .cause = PFCP_CAUSE_ACCEPTED, .rule_type = 0xff };
 	struct sess *s = sess_find(pf, r->h.seid);
+	struct pfcp_buf rep = { 0 };
 	uint64_t cp;
 
 	if (!s) {
@@ -1833,9 +2243,16 @@ static void h_sess_del(struct req *r)
 	}
 	cp = s->cp_seid;
 	sess_event(pf, CTL_EV_PFCP_SESSION_DELETED, s);
+	/* The final Usage Reports, before the tunnels (and their counts) go. */
+	if (s->n_urr && (rep.b = malloc(PFCP_MAX_MSG))) {
+		rep.cap = PFCP_MAX_MSG;
+		for (unsigned i = 0; i < s->n_urr; i++)
+			put_usage(pf, &rep, IE_USAGE_REPORT_SDR, s, &URRS(s)[i], PFCP_URT_TERMR);
+	}
 	sess_free(pf, s, true);
 	daemon_commit(pf->d);
-	sess_rsp(r, PFCP_SESS_DEL_RSP, cp, &f, NULL, 0);
+	sess_rsp_with(r, PFCP_SESS_DEL_RSP, cp, &f, NULL, 0, &rep);
+	free(rep.b);
 }
 
 static void h_response(struct req *r)
@@ -2132,6 +2549,7 @@ void pfcp_free(struct pfcp *pf)
 	free(pf->cache_head);
 	for (unsigned i = 0; i < MAX_PENDING; i++)
 		free(pf->pend[i].b);
+	free(pf->urr_seids);
 	free(pf->hash);
 	free(pf->rx);
 	free(pf->tx);
@@ -2251,6 +2669,7 @@ json_object *pfcp_stats_json(const struct pfcp *pf)
 	json_object_object_add(o, "malformed", json_object_new_int64((int64_t)pf->malformed));
 	json_object_object_add(o, "too_long", json_object_new_int64((int64_t)pf->too_long));
 	json_object_object_add(o, "retransmitted", json_object_new_int64((int64_t)pf->retransmitted));
+	json_object_object_add(o, "usage_reports", json_object_new_int64((int64_t)pf->usage_reports));
 	json_object_object_add(o, "unexpected", json_object_new_int64((int64_t)pf->unexpected));
 	json_object_object_add(o, "timeouts", json_object_new_int64((int64_t)pf->timeouts));
 	return o;

@@ -949,6 +949,109 @@ bool pfcp_parse_qer(const struct pfcp_ie *g, bool update, struct pfcp_qer *q, st
 	return true;
 }
 
+/* Flags, then an 8-octet volume for each flag set: total, UL, DL. */
+static bool volumes(const struct pfcp_ie *ie, uint8_t *flags, uint64_t v[3])
+{
+	const uint8_t *p = ie->v + 1, *end = ie->v + ie->len;
+
+	if (ie->len < 1)
+		return false;
+	*flags = ie->v[0] & 0x07;
+	for (int i = 0; i < 3; i++) {
+		v[i] = 0;
+		if (!(*flags & 1 << i))
+			continue;
+		if (end - p < 8)
+			return false;
+		v[i] = (uint64_t)rd32(p) << 32 | rd32(p + 4);
+		p += 8;
+	}
+	return true;
+}
+
+bool pfcp_parse_urr(const struct pfcp_ie *g, bool update, struct pfcp_urr *u, struct pfcp_fail *f)
+{
+	struct pfcp_iter it;
+	struct pfcp_ie ie;
+	bool has_id = false;
+	int k;
+
+	memset(u, 0, sizeof(*u));
+	f->rule_type = 0xff;
+	pfcp_iter_init(&it, g->v, g->len);
+	while ((k = pfcp_ie_next(&it, &ie)) > 0) {
+		switch (ie.type) {
+		case IE_URR_ID:
+			if (!pfcp_get_u32(&ie, &u->id))
+				return bad_len(f, ie.type, "URR ID");
+			has_id = true;
+			break;
+		case IE_MEASUREMENT_METHOD:
+			if (!pfcp_get_u8(&ie, &u->method))
+				return bad_len(f, ie.type, "Measurement Method");
+			u->has |= URR_HAS_METHOD;
+			break;
+		case IE_REPORTING_TRIGGERS:
+			if (ie.len < 2)
+				return bad_len(f, ie.type, "Reporting Triggers");
+			u->triggers = (uint16_t)(ie.v[0] | ie.v[1] << 8);
+			u->has |= URR_HAS_TRIGGERS;
+			break;
+		case IE_MEASUREMENT_PERIOD:
+			if (!pfcp_get_u32(&ie, &u->period))
+				return bad_len(f, ie.type, "Measurement Period");
+			u->has |= URR_HAS_PERIOD;
+			break;
+		case IE_VOLUME_THRESHOLD:
+			if (!volumes(&ie, &u->vth_flags, u->vth))
+				return bad_len(f, ie.type, "Volume Threshold");
+			u->has |= URR_HAS_VTH;
+			break;
+		case IE_VOLUME_QUOTA:
+			if (!volumes(&ie, &u->vq_flags, u->vq))
+				return bad_len(f, ie.type, "Volume Quota");
+			u->has |= URR_HAS_VQ;
+			break;
+		case IE_TIME_THRESHOLD:
+			if (!pfcp_get_u32(&ie, &u->time_th))
+				return bad_len(f, ie.type, "Time Threshold");
+			u->has |= URR_HAS_TTH;
+			break;
+		case IE_TIME_QUOTA:
+			if (!pfcp_get_u32(&ie, &u->time_quota))
+				return bad_len(f, ie.type, "Time Quota");
+			u->has |= URR_HAS_TQ;
+			break;
+		default:
+			break;
+		}
+	}
+	if (k < 0)
+		return walk_err(f, &ie, update ? "Update URR" : "Create URR");
+	if (!has_id) {
+		pfcp_fail_set(f, PFCP_CAUSE_MANDATORY_MISSING, IE_URR_ID, "%s: URR ID missing",
+			      update ? "Update URR" : "Create URR");
+		return false;
+	}
+	if (!update && (!(u->has & URR_HAS_METHOD) || !(u->has & URR_HAS_TRIGGERS))) {
+		pfcp_fail_set(f, PFCP_CAUSE_MANDATORY_MISSING,
+			      u->has & URR_HAS_METHOD ? IE_REPORTING_TRIGGERS : IE_MEASUREMENT_METHOD,
+			      "Create URR %u: %s missing", u->id,
+			      u->has & URR_HAS_METHOD ? "Reporting Triggers" : "Measurement Method");
+		goto rule;
+	}
+	if (u->triggers & PFCP_RT_PERIO && (u->has & URR_HAS_PERIOD) && !u->period) {
+		pfcp_fail_set(f, PFCP_CAUSE_MANDATORY_INCORRECT, IE_MEASUREMENT_PERIOD,
+			      "URR %u: Measurement Period 0", u->id);
+		goto rule;
+	}
+	return true;
+rule:
+	f->rule_type = PFCP_RULE_URR;
+	f->rule_id = u->id;
+	return false;
+}
+
 bool pfcp_parse_remove(const struct pfcp_ie *g, uint16_t id_type, uint32_t *id, struct pfcp_fail *f)
 {
 	struct pfcp_iter it;

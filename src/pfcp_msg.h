@@ -42,6 +42,11 @@ enum {
 	IE_OFFENDING_IE = 40, IE_FORWARDING_POLICY = 41, IE_DESTINATION_INTERFACE = 42,
 	IE_UP_FUNCTION_FEATURES = 43, IE_APPLY_ACTION = 44, IE_PFCPSMREQ_FLAGS = 49,
 	IE_PDR_ID = 56, IE_F_SEID = 57, IE_NODE_ID = 60, IE_URR_ID = 81,
+	IE_QUERY_URR = 77, IE_USAGE_REPORT_SMR = 78, IE_USAGE_REPORT_SDR = 79,
+	IE_USAGE_REPORT_SRR = 80, IE_MEASUREMENT_METHOD = 62, IE_USAGE_REPORT_TRIGGER = 63,
+	IE_MEASUREMENT_PERIOD = 64, IE_VOLUME_MEASUREMENT = 66, IE_DURATION_MEASUREMENT = 67,
+	IE_VOLUME_QUOTA = 73, IE_TIME_QUOTA = 74, IE_START_TIME = 75, IE_END_TIME = 76,
+	IE_VOLUME_THRESHOLD = 31, IE_TIME_THRESHOLD = 32, IE_REPORTING_TRIGGERS = 37, IE_UR_SEQN = 104,
 	IE_OUTER_HEADER_CREATION = 84, IE_CREATE_BAR = 85, IE_UPDATE_BAR = 86, IE_REMOVE_BAR = 87,
 	IE_BAR_ID = 88, IE_CP_FUNCTION_FEATURES = 89, IE_UE_IP_ADDRESS = 93,
 	IE_OUTER_HEADER_REMOVAL = 95, IE_RECOVERY_TIME_STAMP = 96, IE_ERROR_INDICATION_REPORT = 99,
@@ -295,6 +300,43 @@ struct pfcp_qer {
 #define PFCP_GATE_UL_CLOSED(g) (((g) >> 2 & 3) != 0)
 #define PFCP_GATE_DL_CLOSED(g) (((g) & 3) != 0)
 
+/* Reporting Triggers (octets 5, 6 as one number, octet 5 low). */
+#define PFCP_RT_PERIO 0x0001
+#define PFCP_RT_VOLTH 0x0002
+#define PFCP_RT_TIMTH 0x0004
+#define PFCP_RT_VOLQU 0x0100
+#define PFCP_RT_TIMQU 0x0200
+/* Usage Report Trigger (octets 5, 6 likewise). */
+#define PFCP_URT_PERIO 0x0001
+#define PFCP_URT_VOLTH 0x0002
+#define PFCP_URT_TIMTH 0x0004
+#define PFCP_URT_IMMER 0x0080
+#define PFCP_URT_VOLQU 0x0100
+#define PFCP_URT_TIMQU 0x0200
+#define PFCP_URT_TERMR 0x0800
+/* Volume flags of thresholds, quotas and measurements. */
+#define PFCP_VOL_TOTAL 0x01
+#define PFCP_VOL_UL 0x02
+#define PFCP_VOL_DL 0x04
+
+struct pfcp_urr {
+	uint32_t id;
+	uint16_t has;             /* URR_HAS_* */
+	uint8_t method;           /* DURAT 0x01, VOLUM 0x02, EVENT 0x04 */
+	uint16_t triggers;        /* PFCP_RT_* */
+	uint32_t period;          /* seconds */
+	uint8_t vth_flags, vq_flags;
+	uint64_t vth[3], vq[3];   /* total, uplink, downlink bytes */
+	uint32_t time_th, time_quota;   /* seconds */
+};
+#define URR_HAS_METHOD 0x01
+#define URR_HAS_TRIGGERS 0x02
+#define URR_HAS_PERIOD 0x04
+#define URR_HAS_VTH 0x08
+#define URR_HAS_VQ 0x10
+#define URR_HAS_TTH 0x20
+#define URR_HAS_TQ 0x40
+
 /* What went wrong with a request: the cause, the IE to name in Offending
  * IE (0: none), the rule to name in Failed Rule ID (type 0xff: none), and
  * a sentence for the log and gtpuctl. */
@@ -313,6 +355,8 @@ bool pfcp_parse_far(const struct pfcp_ie *ie, bool update, struct pfcp_far *r, s
 /* Decode a Create QER / Update QER (Gate Status, MBR, QFI; GBR and
  * others skipped). */
 bool pfcp_parse_qer(const struct pfcp_ie *ie, bool update, struct pfcp_qer *q, struct pfcp_fail *f);
+/* Decode a Create URR / Update URR. */
+bool pfcp_parse_urr(const struct pfcp_ie *ie, bool update, struct pfcp_urr *u, struct pfcp_fail *f);
 /* The ID in a Remove PDR (16 bits) / FAR, QER, URR (32 bits) IE. */
 bool pfcp_parse_remove(const struct pfcp_ie *ie, uint16_t id_type, uint32_t *id, struct pfcp_fail *f);
 

@@ -263,6 +263,35 @@ gt_until 3 "[ \"\$(gt_eval \"drop('far_drop')\" '$S2')\" = 5 ]"
 is "a closed gate drops, counted as far_drop" "$(gt_eval "drop('far_drop')" "$S2")" 5
 cp delete "$Q_UP"
 
+# URR (issue 19, in part): volume threshold 5000 bytes, a report every 2 s,
+# a Query URR, the final report at deletion; the bytes and packets reported
+# are the tunnel's own counts.
+cp endpoint_urr 0x8a 203.0.113.202 "$ENB4" 0x3005 5000 2
+is "session with a URR established" "$(j "d.get('cause')")" 1
+U_TEID=$(j "d['created']['1']['teid']")
+U_UP=$(j "d['up_seid']")
+UT="pfcp-$(printf '%x' "$U_UP")-1"
+gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --count 10 \
+	--pkt "GTP_U_Header(gtp_type=255, teid=$U_TEID)/IP(src='203.0.113.202', dst='203.0.113.1')/UDP(sport=5000, dport=9)/Raw(b'u' * 572)"
+gt_until 3 "grep '\"got\": 56' '$CP_OUT' | grep -q VOLTH"
+read -r URX URXB <<<"$(gt_ctl --json tunnels "$UT" | "$PY" -c 'import json,sys; t=json.load(sys.stdin)[0]; print(t["rx_packets"], t["rx_bytes"])')"
+is "volume threshold crossed: a Session Report Request (USAR) with the tunnel's exact counts" \
+	"$(grep '"got": 56' "$CP_OUT" | grep VOLTH | head -1 | "$PY" -c 'import json,sys; d=json.load(sys.stdin); u=d["usage"][0]; print(d["seid"], u["urr"], u["trigger"], u["ul"], u["ul_pkts"], u["total"] == u["ul"] + u["dl"])')" \
+	"138 1 ['VOLTH'] $URXB $URX True"
+cp idle 2.5
+is "a periodic report within the period" \
+	"$(grep '"got": 56' "$CP_OUT" | grep -c PERIO | awk '{ print ($1 >= 1) }')" 1
+cp query "$U_UP" 1
+is "Query URR: the Modification Response carries an immediate report" \
+	"$(j "d.get('cause'), [(u['ie'], u['urr'], u['trigger']) for u in d.get('usage', [])]")" "(1, [(78, 1, ['IMMER'])])"
+gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --count 3 \
+	--pkt "GTP_U_Header(gtp_type=255, teid=$U_TEID)/IP(src='203.0.113.202', dst='203.0.113.1')/UDP(sport=5000, dport=9)/Raw(b'v' * 100)"
+sleep 0.3
+cp delete "$U_UP"
+is "deletion: the final Usage Report (TERMR) with what came since the last report" \
+	"$(j "d.get('cause'), [(u['ie'], u['trigger'], u['ul_pkts'], u['ul']) for u in d.get('usage', [])]")" \
+	"(1, [(79, ['TERMR'], 3, $((3 * 136)))])"
+
 # Requests from a node not in allow: refused and counted.
 ip -n "${NS_PREFIX}upf" addr add 198.51.100.31/24 dev "$(gt_dev upf)"
 REF=$(ip netns exec "${NS_PREFIX}upf" "$PY" -c "

@@ -38,6 +38,33 @@ def ies_of(p):
     return [ie for ie in getattr(p, 'IE_list', [])]
 
 
+def usage(ie):
+    """A Usage Report: URR ID, UR-SEQN, trigger flags, volumes and
+    packets (read from the bytes: scapy 2.5 knows volumes only), duration."""
+    import struct
+    u = {'ie': int(ie.ie_type)}
+    for sub in ie.IE_list:
+        t = int(sub.ie_type)
+        b = raw(sub)[4:]
+        if t == 81:
+            u['urr'] = struct.unpack('!I', b[:4])[0]
+        elif t == 104:
+            u['seqn'] = struct.unpack('!I', b[:4])[0]
+        elif t == 63:
+            v = b[0] | (b[1] << 8 if len(b) > 1 else 0)
+            u['trigger'] = sorted(n for n, bit in (('PERIO', 0x1), ('VOLTH', 0x2), ('TIMTH', 0x4), ('IMMER', 0x80),
+                                                   ('VOLQU', 0x100), ('TIMQU', 0x200), ('TERMR', 0x800)) if v & bit)
+        elif t == 66:
+            fl, o = b[0], 1
+            for name, bit in (('total', 1), ('ul', 2), ('dl', 4), ('total_pkts', 8), ('ul_pkts', 16), ('dl_pkts', 32)):
+                if fl & bit:
+                    u[name] = struct.unpack('!Q', b[o:o + 8])[0]
+                    o += 8
+        elif t == 67:
+            u['duration'] = struct.unpack('!I', b[:4])[0]
+    return u
+
+
 def decode(b):
     """A PFCP message as a dict: type, seid, seq, cause, the IEs we test."""
     try:
@@ -80,6 +107,8 @@ def decode(b):
             d['path_failure'] = [str(s.ipv4) if s.V4 else str(s.ipv6) for s in ie.IE_list]
         elif t == 39:
             d['report_type'] = {'erir': int(ie.ERIR)}
+        elif t in (78, 79, 80):
+            d.setdefault('usage', []).append(usage(ie))
         elif t == 99:
             d['ei_report'] = [{'teid': int(s.TEID), 'addr': str(s.ipv4) if s.V4 else str(s.ipv6)}
                               for s in ie.IE_list if int(s.ie_type) == 21]
@@ -208,6 +237,28 @@ class CP:
                                          IE_FAR_Id(id=2), IE_QER_Id(id=1)]),
                    self.far(1, 1), self.far(2, 0, ga, gt), qer]
             return self.txn(PFCP(S=1, seid=0, seq=self.next_seq()) / PFCPSessionEstablishmentRequest(IE_list=ies))
+        if w == 'endpoint_urr':
+            # endpoint with URR 1 (volume threshold VOLTH bytes, period P s) on both PDRs
+            cp, ue, ga, gt, vth, per = int(a[0], 0), a[1], a[2], int(a[3], 0), int(a[4]), int(a[5])
+            urr = IE_CreateURR(IE_list=[IE_URR_Id(id=1), IE_MeasurementMethod(VOLUM=1, DURAT=1),
+                                        IE_ReportingTriggers(volume_threshold=1, periodic_reporting=1),
+                                        IE_MeasurementPeriod(period=per),
+                                        IE_VolumeThreshold(TOVOL=1, total=vth)])
+            ies = [self.node(), self.fseid(cp),
+                   IE_CreatePDR(IE_list=[IE_PDR_Id(id=1), IE_Precedence(precedence=100),
+                                         IE_PDI(IE_list=[IE_SourceInterface(interface=0), IE_FTEID(CH=1, V4=1),
+                                                         IE_UE_IP_Address(V4=1, ipv4=ue)]),
+                                         IE_OuterHeaderRemoval(header=0), IE_FAR_Id(id=1), IE_URR_Id(id=1)]),
+                   IE_CreatePDR(IE_list=[IE_PDR_Id(id=2), IE_Precedence(precedence=100),
+                                         IE_PDI(IE_list=[IE_SourceInterface(interface=1),
+                                                         IE_UE_IP_Address(SD=1, V4=1, ipv4=ue)]),
+                                         IE_FAR_Id(id=2), IE_URR_Id(id=1)]),
+                   self.far(1, 1), self.far(2, 0, ga, gt), urr]
+            return self.txn(PFCP(S=1, seid=0, seq=self.next_seq()) / PFCPSessionEstablishmentRequest(IE_list=ies))
+        if w == 'query':
+            up, uid = int(a[0], 0), int(a[1])
+            return self.txn(PFCP(S=1, seid=up, seq=self.next_seq()) / PFCPSessionModificationRequest(
+                IE_list=[IE_QueryURR(IE_list=[IE_URR_Id(id=uid)])]))
         if w == 'gate':
             up, qid, ul, dl = int(a[0], 0), int(a[1]), int(a[2]), int(a[3])
             q = IE_UpdateQER(IE_list=[IE_QER_Id(id=qid), IE_GateStatus(ul=ul, dl=dl)])
