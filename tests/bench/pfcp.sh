@@ -66,6 +66,7 @@ while [ "$n" -lt "$TOTAL" ]; do
 	out=$(gen est "$ROUND" "$WINDOW" $((0x100000 + n)) "$D/seids.$k") || { echo "est failed: $out"; exit 1; }
 	EST+=("$(field "$out" rate)")
 	n=$((n + ROUND)); k=$((k + 1))
+	[ "$k" = 1 ] && RA=$(rss)
 done
 R1=$(rss)
 # A stream through one more session while CHURN others come and go.
@@ -92,16 +93,19 @@ for i in $(seq 0 "$k"); do
 done
 med() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 PER=$(( (R1 - R0) / TOTAL ))
+# The cost of one more session: the slope from the first round to the last
+# (fixed costs, such as the response cache filled in the first round, left out).
+SLOPE=$([ "$TOTAL" -gt "$ROUND" ] && echo $(( (R1 - RA) / (TOTAL - ROUND) )) || echo "$PER")
 echo "establishments/s by round of $ROUND (to $TOTAL resident): ${EST[*]}"
 echo "  median $(med "${EST[@]}"), last round (with $((TOTAL - ROUND)) to $TOTAL resident) ${EST[-1]}"
 echo "deletions/s by round: ${DEL[*]}  median $(med "${DEL[@]}")"
-echo "memory: $(( (R1 - R0) / 1048576 )) MiB for $TOTAL sessions: $PER B per session (RSS)"
+echo "memory: $(( (R1 - R0) / 1048576 )) MiB for $TOTAL sessions: $PER B per session on average, $SLOPE B for each one more (RSS, from $ROUND to $TOTAL)"
 echo "churn: $(field "$CH_EST" rate) est/s, $(field "$CH_DEL" rate) del/s with $TOTAL resident"
 echo "stream: sent $SENT G-PDUs at $STREAM_PPS pps during the churn; tunnel rx/tx: $TUN"
 fail=0
 [ "$(med "${EST[@]}" | cut -d. -f1)" -ge 10000 ] || { echo "MISS: establishments < 10000/s"; fail=1; }
 [ "${EST[-1]%.*}" -ge 10000 ] || { echo "MISS: last round < 10000/s"; fail=1; }
 [ "$(med "${DEL[@]}" | cut -d. -f1)" -ge "$(med "${EST[@]}" | cut -d. -f1)" ] || echo "note: deletions slower than establishments"
-[ "$PER" -le 512 ] || { echo "MISS: more than 512 B per session"; fail=1; }
+[ "$SLOPE" -le 512 ] || { echo "MISS: more than 512 B per session"; fail=1; }
 [ "$TUN" = "$SENT $SENT" ] || { echo "MISS: the stream lost packets"; fail=1; }
 exit $fail
