@@ -4,6 +4,7 @@
  * tunnels list is cut into chunks read on several threads, by a fast scanner
  * for the common shape of an entry, else by libconfig. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
@@ -79,6 +80,7 @@ static void err(struct vctx *v, const config_setting_t *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m, sizeof m, fmt, ap);
 	va_end(ap);
+	conf_as_written(v, sline(v, s), m, sizeof m);
 	conf_err_at(v, sline(v, s), "%s", m);
 }
 
@@ -440,6 +442,24 @@ int conf_peer_lookup(const struct loader *ld, const char *name)
 	return s ? (int)(s - 1) : -1;
 }
 
+/* Why an address with a port in the file is refused, for key (listen[0]). */
+static void endpoint_err(struct vctx *v, const config_setting_t *e, const char *key, const char *s, int r)
+{
+	const char *last = strrchr(s, ':');
+
+	if (r == -ERANGE)
+		err(v, e, "%s: \"%s\": port is out of range (1..65535)", key, s);
+	else if (r == -EDOM)
+		err(v, e, "%s: \"%s\" is ambiguous: write \"[%.*s]:%s\" for port %s, or \"[%s]\" for the "
+		    "address alone", key, s, (int)(last - s), s, last + 1, last + 1, s);
+	else if (r == -ENXIO)
+		err(v, e, "%s: \"%s\": an address with a zone (%%IFACE) is not supported (gtpud keeps no "
+		    "interface with an address): use a global or unique local address", key, s);
+	else
+		err(v, e, "%s: \"%s\" is not an IP address with an optional port (ADDR, ADDR:PORT, "
+		    "[V6ADDR]:PORT)", key, s);
+}
+
 static void load_listen(struct loader *ld, const config_setting_t *root)
 {
 	struct vctx *v = &ld->v;
@@ -458,17 +478,20 @@ static void load_listen(struct loader *ld, const config_setting_t *root)
 	c->n_listen = 0;
 	for (i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
-		const char *s = config_setting_get_string(e);
+		const char *s = config_setting_get_string(e), *why;
 		struct conf_addr a;
 		int r = conf_parse_endpoint(s, GTPU_PORT, &a);
+		char key[32];
 
-		if (r == -ERANGE) {
-			err(v, e, "listen[%d]: \"%s\": port is out of range (1..65535)", i, s);
+		snprintf(key, sizeof key, "listen[%d]", i);
+		if (r < 0) {
+			endpoint_err(v, e, key, s, r);
 			continue;
 		}
-		if (r < 0) {
-			err(v, e, "listen[%d]: \"%s\" is not an IP address with an optional port "
-			    "(ADDR, ADDR:PORT, [V6ADDR]:PORT)", i, s);
+		/* The unspecified address is "all"; the others cannot be bound. */
+		if ((why = conf_addr_unusable(&a)) && !strstr(why, "unspecified")) {
+			err(v, e, "%s: \"%s\" %s: listen takes local unicast addresses, or 0.0.0.0 and :: "
+			    "for all", key, s, why);
 			continue;
 		}
 		for (j = 0; j < (int)c->n_listen; j++)
@@ -562,18 +585,20 @@ static void load_misc(struct loader *ld, const config_setting_t *root)
 	config_setting_t *g;
 	const char *s;
 
-	if (get_str(v, root, "log_level", "", "error, warning, info or debug", &s) > 0) {
+	if (get_str(v, root, "log_level", "", "error, warning, notice, info or debug", &s) > 0) {
 		if (!strcmp(s, "error"))
 			c->log_level = CONF_LOG_ERROR;
 		else if (!strcmp(s, "warning"))
 			c->log_level = CONF_LOG_WARNING;
+		else if (!strcmp(s, "notice"))
+			c->log_level = CONF_LOG_NOTICE;
 		else if (!strcmp(s, "info"))
 			c->log_level = CONF_LOG_INFO;
 		else if (!strcmp(s, "debug"))
 			c->log_level = CONF_LOG_DEBUG;
 		else
 			err(v, config_setting_get_member(root, "log_level"),
-			    "log_level: \"%s\" is not one of error, warning, info, debug", s);
+			    "log_level: \"%s\" is not one of error, warning, notice, info, debug", s);
 	}
 	get_uint(v, root, "workers", "", 1, 64, &c->workers);
 	get_uint(v, root, "max_runtime_tunnels", "", 0, CONF_MAX_RUNTIME, &c->max_runtime);
@@ -622,13 +647,155 @@ static void load_misc(struct loader *ld, const config_setting_t *root)
 		if (get_str(v, g, "listen", "metrics", "\"ADDR:PORT\" or \"[V6ADDR]:PORT\"", &s) > 0) {
 			int r = conf_parse_endpoint(s, METRICS_PORT, &c->metrics.listen);
 			const config_setting_t *e = config_setting_get_member(g, "listen");
-			if (r == -ERANGE)
-				err(v, e, "metrics.listen: \"%s\": port is out of range (1..65535)", s);
-			else if (r < 0)
-				err(v, e, "metrics.listen: \"%s\" is not an IP address with an optional "
-				    "port (ADDR, ADDR:PORT, [V6ADDR]:PORT)", s);
+			if (r < 0)
+				endpoint_err(v, e, "metrics.listen", s, r);
 		}
 	}
+}
+
+/* A list of addresses: each with parse (0 ok, -ERANGE port, else bad). */
+static unsigned addr_list(struct vctx *v, config_setting_t *l, const char *path, const char *what,
+			  void *out, size_t size, unsigned max,
+			  int (*parse)(const char *s, void *out))
+{
+	unsigned n = 0;
+
+	for (int i = 0; l && i < config_setting_length(l) && (unsigned)i < max; i++) {
+		const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		const char *s = config_setting_get_string(e);
+		int r;
+
+		if (!s)
+			continue;
+		r = parse(s, (char *)out + (size_t)n * size);
+		if (r == -ERANGE)
+			err(v, e, "%s[%d]: \"%s\": port is out of range (1..65535)", path, i, s);
+		else if (r < 0)
+			err(v, e, "%s[%d]: \"%s\" is not %s", path, i, s, what);
+		else
+			n++;
+	}
+	return n;
+}
+
+static int parse_pfcp_listen(const char *s, void *out)
+{
+	return conf_parse_endpoint(s, PFCP_DEFAULT_PORT, out);
+}
+
+static int parse_plain_addr(const char *s, void *out)
+{
+	return conf_parse_addr(s, out);
+}
+
+static int parse_allow(const char *s, void *out)
+{
+	struct conf_prefix *p = out;
+
+	if (conf_parse_prefix(s, p) == 0)
+		return 0;
+	if (conf_parse_addr(s, &p->addr) < 0)
+		return -EINVAL;
+	p->plen = p->addr.family == AF_INET ? 32 : 128;
+	return 0;
+}
+
+/* One IPv4 and one IPv6 address at most. */
+static void one_per_family(struct vctx *v, const config_setting_t *g, const char *key,
+			   const struct conf_addr *a, unsigned n)
+{
+	if (n == 2 && a[0].family == a[1].family)
+		err(v, config_setting_get_member(g, key),
+		    "pfcp.%s: at most one IPv4 and one IPv6 address", key);
+}
+
+static bool node_id_ok(const char *s)
+{
+	struct conf_addr a;
+	size_t label = 0;
+
+	if (conf_parse_addr(s, &a) == 0)
+		return true;
+	if (!*s || strlen(s) > 253)
+		return false;
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (!label)
+				return false;
+			label = 0;
+		} else if ((isalnum((unsigned char)*s) || *s == '-') && ++label <= 63) {
+			continue;
+		} else {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
+static void load_pfcp(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "listen", "node_id", "allow", "access_address", "core_address",
+					    "heartbeat_interval", "heartbeat_timeout", "heartbeat_retries",
+					    "max_sessions", "max_rules", "max_message", "max_peers", NULL };
+	struct vctx *v = &ld->v;
+	struct conf_pfcp *p = &ld->c->pfcp;
+	config_setting_t *g, *l;
+	const char *s;
+
+	if (get_group(v, root, "pfcp", "", "listen = [ \"ADDR\" ]; node_id = \"ADDR\"; allow = [ ... ]; ...", &g) <= 0)
+		return;
+	check_keys(v, g, "pfcp", keys);
+	p->enabled = true;
+	if (get_str_list(v, g, "listen", "pfcp", "\"ADDR\" or \"ADDR:PORT\"", CONF_MAX_LISTEN, &l) > 0)
+		p->n_listen = addr_list(v, l, "pfcp.listen", "an IP address with an optional port (ADDR, ADDR:PORT, [V6ADDR]:PORT)",
+					p->listen, sizeof(p->listen[0]), CONF_MAX_LISTEN, parse_pfcp_listen);
+	if (get_str(v, g, "node_id", "pfcp", "an address or an FQDN", &s) > 0) {
+		if (!node_id_ok(s))
+			err(v, config_setting_get_member(g, "node_id"),
+			    "pfcp.node_id: \"%s\" is neither an IP address nor an FQDN", s);
+		else
+			snprintf(p->node_id, sizeof(p->node_id), "%s", s);
+	}
+	if (get_str_list(v, g, "allow", "pfcp", "\"ADDR\" or \"ADDR/PLEN\"", CONF_PFCP_MAX_ALLOW, &l) > 0)
+		p->n_allow = addr_list(v, l, "pfcp.allow", "an IP address or prefix (ADDR, ADDR/PLEN)",
+				       p->allow, sizeof(p->allow[0]), CONF_PFCP_MAX_ALLOW, parse_allow);
+	if (get_str_list(v, g, "access_address", "pfcp", "\"ADDR\"", 2, &l) > 0) {
+		p->n_access = addr_list(v, l, "pfcp.access_address", "an IP address", p->access,
+					sizeof(p->access[0]), 2, parse_plain_addr);
+		one_per_family(v, g, "access_address", p->access, p->n_access);
+	}
+	if (get_str_list(v, g, "core_address", "pfcp", "\"ADDR\"", 2, &l) > 0) {
+		p->n_core = addr_list(v, l, "pfcp.core_address", "an IP address", p->core,
+				      sizeof(p->core[0]), 2, parse_plain_addr);
+		one_per_family(v, g, "core_address", p->core, p->n_core);
+	}
+	get_uint(v, g, "heartbeat_interval", "pfcp", 0, 3600, &p->heartbeat_interval);
+	get_uint(v, g, "heartbeat_timeout", "pfcp", 1, 60, &p->heartbeat_timeout);
+	get_uint(v, g, "heartbeat_retries", "pfcp", 0, 10, &p->heartbeat_retries);
+	get_uint(v, g, "max_sessions", "pfcp", 1, 4194304, &p->max_sessions);
+	get_uint(v, g, "max_rules", "pfcp", 1, 1024, &p->max_rules);
+	get_uint(v, g, "max_message", "pfcp", 512, 65535, &p->max_message);
+	get_uint(v, g, "max_peers", "pfcp", 1, 65536, &p->max_peers);
+	if (!p->n_listen && !ld->v.el->count) {
+		struct conf_addr a;
+
+		if (conf_parse_addr(p->node_id, &a) == 0) {
+			a.port = PFCP_DEFAULT_PORT;
+			p->listen[p->n_listen++] = a;
+		} else {
+			err(v, g, "pfcp.listen: missing (needed when node_id is not an IP address)");
+		}
+	}
+	if (!p->node_id[0] && p->n_listen) {
+		struct conf_addr z = { .family = p->listen[0].family };
+
+		if (conf_addr_same(&p->listen[0], &z))
+			err(v, g, "pfcp.node_id: missing (needed when listen is a wildcard address)");
+		else
+			conf_addr_str(&p->listen[0], p->node_id, sizeof(p->node_id));
+	}
+	if (!p->n_access && !p->n_core)
+		err(v, g, "pfcp: access_address or core_address is needed (the F-TEIDs that gtpud chooses)");
 }
 
 static void load_peer(struct loader *ld, const config_setting_t *e, uint32_t i)
@@ -637,8 +804,9 @@ static void load_peer(struct loader *ld, const config_setting_t *e, uint32_t i)
 	struct vctx *v = &ld->v;
 	struct conf *c = ld->c;
 	struct conf_peer *p = &c->peers[i];
-	const char *name = NULL, *addr;
+	const char *name = NULL, *addr, *why;
 	int64_t port;
+	int r;
 	char pre[32];
 	uint64_t dup;
 	uint32_t j;
@@ -668,9 +836,23 @@ static void load_peer(struct loader *ld, const config_setting_t *e, uint32_t i)
 		missing(v, e, pre, "address");
 		break;
 	case 1:
-		if (conf_parse_addr(addr, &p->addr) < 0) {
+		r = conf_parse_addr(addr, &p->addr);
+		if (r == -ENXIO) {
+			err(v, config_setting_get_member(e, "address"),
+			    "%s.address: \"%s\": an address with a zone (%%IFACE) is not supported (gtpud keeps "
+			    "no interface with a peer): use a global or unique local address", pre, addr);
+			break;
+		}
+		if (r < 0) {
 			err(v, config_setting_get_member(e, "address"),
 			    "%s.address: \"%s\" is not an IPv4 or IPv6 address", pre, addr);
+			break;
+		}
+		if ((why = conf_addr_unusable(&p->addr))) {
+			err(v, config_setting_get_member(e, "address"),
+			    "%s.address: %s %s: %s", pre, addr, why, strstr(why, "link-local") ?
+			    "use a global or unique local address" : "a peer needs the unicast address it sends from");
+			p->addr.family = 0;
 			break;
 		}
 		p->addr.port = GTPU_PORT;
@@ -1174,26 +1356,34 @@ static void set_defaults(struct conf *c)
 	conf_parse_endpoint("127.0.0.1", METRICS_PORT, &c->metrics.listen);
 	snprintf(c->tun.name, sizeof c->tun.name, "gtp0");
 	c->tun.mtu = 1452;
+	c->pfcp.heartbeat_interval = 10;
+	c->pfcp.heartbeat_timeout = 3;
+	c->pfcp.heartbeat_retries = 3;
+	c->pfcp.max_sessions = 1048576;
+	c->pfcp.max_rules = 64;
+	c->pfcp.max_message = 65535;
+	c->pfcp.max_peers = 4096;
 }
 
 static int check_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "listen", "control", "log_level", "workers", "echo",
 					    "error_indication", "metrics", "peers", "tun", "tunnels",
-					    "max_runtime_tunnels", "state_directory", "user", "group", "xdp", NULL };
+					    "max_runtime_tunnels", "state_directory", "user", "group", "pfcp", "xdp", NULL };
 	check_keys(&ld->v, root, "", keys);
 	load_listen(ld, root);
 	load_control(ld, root);
 	load_misc(ld, root);
+	load_pfcp(ld, root);
 	load_peers(ld, root);
 	load_tun(ld, root);
 	load_xdp(ld, root);
 	return ld->v.el->oom ? -ENOMEM : 0;
 }
 
-static void syntax_error(struct loader *ld, config_t *cf)
+static void syntax_error(struct loader *ld, config_t *cf, const char *text)
 {
-	conf_err_at(&ld->v, config_error_line(cf), "%s", config_error_text(cf));
+	conf_syntax_error(&ld->v, text, config_error_line(cf), config_error_text(cf));
 }
 
 /* Returns 0 (errors or not), -ENOMEM, or 1 when the chunks did not match
@@ -1211,6 +1401,7 @@ static int load(struct loader *ld, const char *text, bool allow_fast)
 
 	config_init(&cf);
 	ret = conf_prescan(text, &sc);
+	ld->v.sc = &sc;
 	if (ret < 0)
 		goto out;
 	if (sc.include_line) {
@@ -1238,7 +1429,7 @@ static int load(struct loader *ld, const char *text, bool allow_fast)
 		if (fast && config_error_line(&cf) >= sc.list_line)
 			ret = 1;
 		else
-			syntax_error(ld, &cf);
+			syntax_error(ld, &cf, text);
 		goto out;
 	}
 	root = config_root_setting(&cf);
@@ -1304,6 +1495,7 @@ out:
 	free(main_text);
 	config_destroy(&cf);
 	conf_scan_fini(&sc);
+	ld->v.sc = NULL;
 	return ret;
 }
 
@@ -1476,6 +1668,94 @@ int conf_read_file(const char *file, struct conf **out, struct conf_errors *errs
 	ret = conf_read_string(text, file, out, errs);
 	free(text);
 	return ret;
+}
+
+/* gtpuctl -c: the control group alone, so that a file broken elsewhere
+ * (the moment an operator most needs gtpud's status) still gives the path. */
+int conf_control_path_string(const char *text, const char *file, char **path, struct conf_errors *errs)
+{
+	struct elist *el = calloc(1, sizeof *el);
+	struct vctx v = { file, 0, el, NULL };
+	char *sub = NULL;
+	size_t start = 0, end = 0;
+	int line = 1, r;
+	config_t cf;
+
+	*path = NULL;
+	memset(errs, 0, sizeof *errs);
+	config_init(&cf);
+	if (!el) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = conf_find_control(text, &start, &end, &line);
+	if (r == 0) {
+		*path = strdup(CONF_DEFAULT_CONTROL_PATH);
+		r = *path ? 0 : -ENOMEM;
+		goto out;
+	}
+	if (r < 0)
+		end = strlen(text);
+	/* Its own lines, so that libconfig's line numbers stay the file's. */
+	if (!(sub = malloc((size_t)line + end - start + 2))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memset(sub, '\n', (size_t)line - 1);
+	memcpy(sub + line - 1, text + start, end - start);
+	strcpy(sub + line - 1 + end - start, "\n");
+	r = -EINVAL;
+	if (!config_read_string(&cf, sub)) {
+		conf_syntax_error(&v, sub, config_error_line(&cf), config_error_text(&cf));
+	} else {
+		config_setting_t *g = NULL;
+		const char *s = NULL;
+		int k = -1;
+
+		if (get_group(&v, config_root_setting(&cf), "control", "", "path = \"...\"; ...", &g) > 0)
+			k = get_str(&v, g, "path", "control", "an absolute path", &s);
+		if (k == 0)
+			*path = strdup(CONF_DEFAULT_CONTROL_PATH);
+		else if (k > 0 && *s != '/')
+			err(&v, config_setting_get_member(g, "path"), "control.path: \"%s\" is not an absolute path", s);
+		else if (k > 0)
+			*path = strdup(s);
+		if (*path)
+			r = 0;
+		else if (!el->count)
+			r = -ENOMEM;   /* nothing told: strdup failed */
+	}
+out:
+	if (el) {
+		if (r < 0 && !el->count)
+			conf_err_at(&v, 0, "%s", strerror(-r));
+		if (r < 0)
+			elist_out(el, errs);
+		conf_elist_fini(el);
+	}
+	config_destroy(&cf);
+	free(sub);
+	free(el);
+	return r;
+}
+
+int conf_read_control_path(const char *file, char **path, struct conf_errors *errs)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	*path = NULL;
+	memset(errs, 0, sizeof *errs);
+	if ((r = read_all(file, &text, &len)) < 0) {
+		if (asprintf(&errs->msg[0], "%s: cannot read: %s", file, strerror(-r)) >= 0)
+			errs->n = 1;
+		errs->count = 1;
+		return r;
+	}
+	r = conf_control_path_string(text, file, path, errs);
+	free(text);
+	return r;
 }
 
 void conf_free_tunnels(struct conf *c)

@@ -25,7 +25,8 @@
 #define CONF_RATE_MAX 1000000000000ULL   /* a tunnel's rate, bits per second */
 #define CONF_BURST_MAX 1000000000ULL     /* its burst, bytes */
 
-enum conf_log_level { CONF_LOG_ERROR = 3, CONF_LOG_WARNING = 4, CONF_LOG_INFO = 6, CONF_LOG_DEBUG = 7 };
+enum conf_log_level { CONF_LOG_ERROR = 3, CONF_LOG_WARNING = 4, CONF_LOG_NOTICE = 5, CONF_LOG_INFO = 6,
+		      CONF_LOG_DEBUG = 7 };
 enum conf_down_action { CONF_DOWN_FORWARD = 0, CONF_DOWN_DROP = 1 };
 enum conf_xdp_mode { CONF_XDP_AUTO = 0, CONF_XDP_NATIVE = 1, CONF_XDP_GENERIC = 2 };
 
@@ -48,6 +49,8 @@ struct conf_tunnel {
 	int qfi;                  /* -1: no PDU Session Container; else 0..63 */
 	uint64_t rate;            /* bits per second, 0 = unlimited */
 	uint64_t burst;           /* bytes; 0 = default (rate / 8 / 10, at least 3000) */
+	uint64_t rate_down;       /* bits per second of an endpoint's downlink when it differs
+				     (PFCP QERs): 0 = rate, UINT64_MAX = unlimited */
 	int line;
 };
 
@@ -57,6 +60,28 @@ struct conf_tun {
 	unsigned mtu;             /* 576 (IPv4) / 1280 (IPv6) .. 65535 */
 	unsigned n_addrs;
 	struct conf_prefix addrs[CONF_MAX_TUN_ADDRS];
+};
+
+#define CONF_PFCP_MAX_ALLOW 64
+#define PFCP_DEFAULT_PORT 8805
+
+/* The PFCP user plane (gtpud.conf(5) "pfcp"). */
+struct conf_pfcp {
+	bool enabled;             /* the group is present */
+	unsigned n_listen;
+	struct conf_addr listen[CONF_MAX_LISTEN];
+	char node_id[256];        /* an address or an FQDN, as written */
+	unsigned n_allow;
+	struct conf_prefix allow[CONF_PFCP_MAX_ALLOW];
+	unsigned n_access, n_core;
+	struct conf_addr access[2], core[2];   /* one IPv4, one IPv6 at most */
+	unsigned heartbeat_interval;   /* seconds, 0 = none */
+	unsigned heartbeat_timeout;    /* seconds to wait for a response (T1) */
+	unsigned heartbeat_retries;    /* N1 */
+	unsigned max_sessions;
+	unsigned max_rules;       /* PDRs and FARs each per session */
+	unsigned max_message;     /* bytes of a request gtpud reads */
+	unsigned max_peers;       /* GTP-U peers PFCP may bring */
 };
 
 struct conf {
@@ -100,6 +125,7 @@ struct conf {
 		char ifaces[CONF_MAX_XDP_IFACES][16];   /* IFNAMSIZ */
 		enum conf_xdp_mode mode;
 	} xdp;
+	struct conf_pfcp pfcp;
 	uint32_t n_peers;
 	struct conf_peer *peers;  /* owned */
 	struct conf_tun tun;
@@ -131,6 +157,11 @@ struct conf_errors {
 int conf_read_file(const char *file, struct conf **out, struct conf_errors *errs);
 int conf_read_string(const char *text, const char *file, struct conf **out,
 		     struct conf_errors *errs);
+/* control.path of file (or the default when it names none), read from the
+ * control group alone: the rest of the file may be invalid, even its syntax.
+ * 0 and *path (caller frees), or -errno with the errors in errs. */
+int conf_read_control_path(const char *file, char **path, struct conf_errors *errs);
+int conf_control_path_string(const char *text, const char *file, char **path, struct conf_errors *errs);
 void conf_free(struct conf *c);
 /* Free the tunnels of c (once they live in the tables); n_tunnels becomes 0. */
 void conf_free_tunnels(struct conf *c);

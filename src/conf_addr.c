@@ -14,16 +14,49 @@ int conf_parse_addr(const char *s, struct conf_addr *a)
 {
 	struct conf_addr r = { 0 };
 
+	const char *zone;
+
 	if (!s)
 		return -EINVAL;
 	if (inet_pton(AF_INET, s, r.addr) == 1)
 		r.family = AF_INET;
 	else if (inet_pton(AF_INET6, s, r.addr) == 1)
 		r.family = AF_INET6;
-	else
+	else if ((zone = strchr(s, '%')) && zone[1] && (size_t)(zone - s) < INET6_ADDRSTRLEN) {
+		char h[INET6_ADDRSTRLEN];
+
+		/* fe80::1%eth0: an address with a zone, which a conf_addr cannot hold. */
+		memcpy(h, s, (size_t)(zone - s));
+		h[zone - s] = '\0';
+		return inet_pton(AF_INET6, h, r.addr) == 1 ? -ENXIO : -EINVAL;
+	} else {
 		return -EINVAL;
+	}
 	*a = r;
 	return 0;
+}
+
+const char *conf_addr_unusable(const struct conf_addr *a)
+{
+	const uint8_t *b = a->addr;
+	static const uint8_t zero[16];
+
+	if (a->family == AF_INET) {
+		if (!memcmp(b, zero, 4))
+			return "is the unspecified address";
+		if ((b[0] & 0xf0) == 0xe0)
+			return "is a multicast address";
+		if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+			return "is the broadcast address";
+		return NULL;
+	}
+	if (!memcmp(b, zero, 16))
+		return "is the unspecified address";
+	if (b[0] == 0xff)
+		return "is a multicast address";
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "is link-local: it needs a zone (%IFACE), which gtpud does not support";
+	return NULL;
 }
 
 /* Decimal digits only ("+1", " 1", "0x1" are not ports); -ERANGE outside 1..65535. */
@@ -70,11 +103,20 @@ int conf_parse_endpoint(const char *s, uint16_t defport, struct conf_addr *a)
 		if (!strchr(host, ':'))
 			return -EINVAL;   /* brackets are for IPv6 only */
 	} else {
-		char *c = strchr(buf, ':');
-		/* One colon: IPv4:PORT. More: a bare IPv6 address without port. */
+		char *c = strchr(buf, ':'), *last = strrchr(buf, ':');
+		uint16_t p;
+
+		/* One colon: IPv4:PORT. More: a bare IPv6 address without port,
+		 * unless it reads as one with a port as well (::1:2152). */
 		if (c && !strchr(c + 1, ':')) {
 			*c = '\0';
 			port = c + 1;
+		} else if (c && parse_port(last + 1, &p) == 0) {
+			*last = '\0';
+			ret = conf_parse_addr(buf, &r);
+			*last = ':';
+			if (ret == 0 && r.family == AF_INET6)
+				return -EDOM;
 		}
 	}
 	ret = conf_parse_addr(host, &r);

@@ -29,8 +29,14 @@ struct conf_prefix {
 bool conf_name_ok(const char *s);
 /* The same address (the ports are not compared). */
 bool conf_addr_same(const struct conf_addr *a, const struct conf_addr *b);
+/* -ENXIO: an IPv6 address with a zone (fe80::1%eth0), which is not supported. */
 int conf_parse_addr(const char *s, struct conf_addr *a);            /* "1.2.3.4", "2001:db8::1" */
+/* -EDOM: a bare IPv6 address that reads as an address and a port too
+ * (::1:2152); -ERANGE: a port outside 1..65535; -ENXIO: a zone. */
 int conf_parse_endpoint(const char *s, uint16_t defport, struct conf_addr *a); /* "1.2.3.4:2152", "[::]:2152" */
+/* Why a cannot be a peer's address (unspecified, multicast, broadcast,
+ * link-local), or NULL. */
+const char *conf_addr_unusable(const struct conf_addr *a);
 int conf_parse_prefix(const char *s, struct conf_prefix *p);        /* "10.45.0.1/16" */
 /* A number as written, decimal, with an optional SI suffix k, M, G or T
  * (powers of 1000) and a fraction before it ("10M", "1.5G", "2500"): 0, or

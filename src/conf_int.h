@@ -25,10 +25,12 @@ struct elist {
 
 /* Where messages come from: the file name and, for a chunk of the tunnels
  * list parsed on its own, what to add to libconfig's line numbers. */
+struct scan;
 struct vctx {
 	const char *file;
 	int line_off;
 	struct elist *el;
+	const struct scan *sc;    /* its literals beyond 64 bits, or NULL */
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -82,6 +84,7 @@ struct chunk {
 
 struct scan {
 	char *text;               /* rewritten, NUL-terminated */
+	const char *in;           /* the input, as written (messages quote it) */
 	const char *copied;       /* input up to here is in text */
 	size_t len, cap;
 	bool fast;                /* a single tunnels = ( ... ) list, cut into chunks */
@@ -93,7 +96,15 @@ struct scan {
 	struct chunk *chunks;
 	uint32_t n_chunks, cap_chunks;
 	int include_line;         /* @include seen here, 0 if none */
+	/* Integer literals beyond 64 bits, read as the 64-bit limit: messages
+	 * quote them as written. */
+	struct { int line; char text[48]; } big[16];
+	unsigned n_big;
 };
+
+/* msg, with the 64-bit limit that stands for a literal of line beyond 64
+ * bits replaced by the literal as written. */
+void conf_as_written(const struct vctx *v, int line, char *msg, size_t len);
 
 /* Integer literals and the tunnels list of in, into sc: 0, or -ENOMEM. */
 int conf_prescan(const char *in, struct scan *sc);
@@ -104,5 +115,18 @@ void conf_scan_fini(struct scan *sc);
 int conf_load_chunks(struct loader *ld, const struct scan *sc, struct tlines *tl, bool *syntax);
 /* The tunnels of a list libconfig parsed whole. */
 void conf_load_list(struct loader *ld, const config_setting_t *l, struct tlines *tl);
+
+/* ---- syntax errors (conf_syntax.c) ---- */
+
+/* libconfig's syntax error (its line and text) in text, told as what it
+ * is where that can be found, with the line's text. */
+void conf_syntax_error(struct vctx *v, const char *text, int line, const char *what);
+/* The line of the first fault the syntax reader finds in text, 0 for none
+ * (then libconfig must read it too), and what it is into msg. */
+int conf_syntax_fault(const char *text, char *msg, size_t len);
+/* The top-level "control = { ... }" of text, found without parsing the
+ * rest: 1 with [*start, *end) its text and *line its line, 0 when there is
+ * none, -1 when it does not read (then *end is not set). */
+int conf_find_control(const char *text, size_t *start, size_t *end, int *line);
 
 #endif

@@ -112,7 +112,43 @@ static int hexval(char ch)
  * literals get the L so that they read as 64-bit and the range checks see
  * the value written; ones beyond 64 bits become the 64-bit limit, still out
  * of every range. *used: the length of the literal at p. 0 or -ENOMEM. */
-static int sc_number(struct scan *sc, const char *p, size_t *used)
+static void sc_big(struct scan *sc, const char *p, const char *q, int line)
+{
+	if (sc->n_big < sizeof(sc->big) / sizeof(sc->big[0])) {
+		snprintf(sc->big[sc->n_big].text, sizeof(sc->big[0].text), "%.*s%s",
+			 (int)(q - p > 40 ? 40 : q - p), p, q - p > 40 ? "..." : "");
+		sc->big[sc->n_big++].line = line;
+	}
+}
+
+void conf_as_written(const struct vctx *v, int line, char *msg, size_t len)
+{
+	static const char *const lim[] = { "-9223372036854775808", "9223372036854775807" };
+	const struct scan *sc = v->sc;
+	const char *text = NULL;
+	char out[512];
+	unsigned i, k;
+
+	/* Two different ones on a line: which is which is not known. */
+	for (i = 0; sc && i < sc->n_big; i++)
+		if (sc->big[i].line == line)
+			text = !text || !strcmp(text, sc->big[i].text) ? sc->big[i].text :
+			       "a number beyond 64 bits";
+	if (!text)
+		return;
+	for (k = 0; k < 2; k++) {
+		char *at = strstr(msg, lim[k]);
+
+		if (!at || (at > msg && at[-1] >= '0' && at[-1] <= '9'))
+			continue;
+		snprintf(out, sizeof(out), "%.*s%s%s", (int)(at - msg), msg, text,
+			 at + strlen(lim[k]));
+		snprintf(msg, len, "%s", out);
+		return;
+	}
+}
+
+static int sc_number(struct scan *sc, const char *p, size_t *used, int line)
 {
 	const char *q = p;
 	bool neg = false, over = false;
@@ -127,11 +163,15 @@ static int sc_number(struct scan *sc, const char *p, size_t *used)
 				over = true;
 			x = x << 4 | (uint64_t)d;
 		}
+		if (over || x > (uint64_t)INT64_MAX) {
+			q += *q == 'L';
+			*used = (size_t)(q - p);
+			sc_big(sc, p, q, line);
+			return sc_replace(sc, p, q, "0x7FFFFFFFFFFFFFFFL");
+		}
 		*used = (size_t)(q - p);
 		if (*q == 'L')
 			return 0;
-		if (over)
-			return sc_replace(sc, p, q, "0x7FFFFFFFFFFFFFFFL");
 		return x > 0x7fffffff ? sc_replace(sc, q, q, "L") : 0;
 	}
 	for (; *q >= '0' && *q <= '9'; q++) {
@@ -153,11 +193,15 @@ static int sc_number(struct scan *sc, const char *p, size_t *used)
 		*used = (size_t)(q - p);
 		return 0;
 	}
+	if (over || x > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX)) {
+		q += *q == 'L';
+		*used = (size_t)(q - p);
+		sc_big(sc, p, q, line);
+		return sc_replace(sc, p, q, neg ? "-9223372036854775808L" : "9223372036854775807L");
+	}
 	*used = (size_t)(q - p);
 	if (*q == 'L')
 		return 0;
-	if (over || x > (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
-		return sc_replace(sc, p, q, neg ? "-9223372036854775808L" : "9223372036854775807L");
 	return x > (neg ? (uint64_t)INT32_MAX + 1 : (uint64_t)INT32_MAX) ? sc_replace(sc, q, q, "L") : 0;
 }
 
@@ -182,6 +226,7 @@ int conf_prescan(const char *in, struct scan *sc)
 	if (!sc->text)
 		return -ENOMEM;
 	sc->text[0] = '\0';
+	sc->in = in;
 	sc->copied = in;
 	sc->fast = true;
 	while (*p) {
@@ -253,7 +298,7 @@ int conf_prescan(const char *in, struct scan *sc)
 					p++;
 				continue;
 			}
-			if (sc_number(sc, p, &n) < 0)
+			if (sc_number(sc, p, &n, line) < 0)
 				return -ENOMEM;
 			p += n;
 			continue;
@@ -752,6 +797,7 @@ static void tctx_init(struct tctx *x, const struct loader *ld, struct tlines *tl
 	x->v.file = ld->v.file;
 	x->v.line_off = line_off;
 	x->v.el = el;
+	x->v.sc = ld->v.sc;
 	x->ld = ld;
 	x->tl = tl;
 }
@@ -878,11 +924,20 @@ int conf_load_chunks(struct loader *ld, const struct scan *sc, struct tlines *tl
 	} else if (j.mismatch) {
 		ret = 1;
 	} else if (atomic_load(&j.syntax_chunk) != INT_MAX) {
-		/* As libconfig on the whole file: the first syntax error only. */
+		/* As libconfig on the whole file: the first syntax error only,
+		 * told as conf_syntax_error tells it (once: it reads the file). */
 		struct elist *el = j.chunk_el[atomic_load(&j.syntax_chunk)];
+		char *pre = NULL;
+		int n = el->n ? asprintf(&pre, "%s:%d: ", ld->v.file, el->e[0].line) : -1;
+
 		*syntax = true;
 		conf_elist_fini(ld->v.el);
-		conf_elist_move(ld->v.el, el);
+		/* The message is "FILE:LINE: " and libconfig's words. */
+		if (n > 0 && !strncmp(el->e[0].msg, pre, (size_t)n))
+			conf_syntax_error(&ld->v, sc->in, el->e[0].line, el->e[0].msg + n);
+		else
+			conf_elist_move(ld->v.el, el);
+		free(pre);
 	} else {
 		for (i = 0; i < sc->n_chunks; i++)
 			if (j.chunk_el[i])

@@ -41,6 +41,7 @@ struct client {
 	sd_event_source *idle;
 	uid_t uid;
 	gid_t gid;
+	pid_t pid;
 	int n_groups;             /* from SO_PEERGROUPS; -1 when unavailable */
 	gid_t *groups;
 	char *in;
@@ -48,7 +49,7 @@ struct client {
 	size_t in_scan;           /* in[0..in_scan) holds no newline */
 	char *out;
 	size_t out_off, out_len, out_cap;
-	bool monitor;
+	unsigned monitor;         /* CTL_MON_* it streams, 0: not a monitor */
 	bool read_closed;         /* EOF seen or reading stopped */
 	bool close_after_flush;
 	bool dead;                /* free at the next safe point */
@@ -80,6 +81,7 @@ struct ctl {
 	uint64_t idle_usec;
 	unsigned n_clients;
 	LIST_HEAD(, client) clients;
+	const struct client *caller;   /* whose request runs now, or NULL */
 };
 
 bool ctl_privileged(uid_t uid, gid_t gid, bool has_group, gid_t group,
@@ -286,11 +288,16 @@ static void run_command(struct ctl *c, struct client *cl, const struct ctl_reque
 
 	/* monitor is the transport's own business: it changes the connection. */
 	if (!strcmp(req->command, "monitor")) {
-		if (json_object_array_length(req->args) != 0) {
-			reply_error(cl, CTL_E_USAGE, "usage: monitor");
+		json_object *a = json_object_array_get_idx(req->args, 0);
+		size_t n = json_object_array_length(req->args);
+
+		/* "monitor": events; "monitor drops": recent drops, apart (a
+		 * flood of them would drown the events). */
+		if (n > 1 || (n == 1 && strcmp(json_object_get_string(a), "drops"))) {
+			reply_error(cl, CTL_E_USAGE, "usage: monitor [drops]");
 			return;
 		}
-		cl->monitor = true;
+		cl->monitor = n ? CTL_MON_DROPS : CTL_MON_EVENTS;
 		sd_event_source_set_enabled(cl->idle, SD_EVENT_OFF);
 		queue_reply(cl, CTL_OK, NULL, NULL, NULL);
 		return;
@@ -416,8 +423,19 @@ static void handle_line(struct ctl *c, struct client *cl, const char *line, size
 		reply_error(cl, CTL_E_PROTO, "malformed request: %s", why);
 		return;
 	}
+	c->caller = cl;
 	run_command(c, cl, &req);
+	c->caller = NULL;
 	ctl_request_fini(&req);
+}
+
+bool ctl_caller(const struct ctl *c, uid_t *uid, pid_t *pid)
+{
+	if (!c || !c->caller)
+		return false;
+	*uid = c->caller->uid;
+	*pid = c->caller->pid;
+	return true;
 }
 
 /* Handle every complete line in the input buffer; keep the rest. */
@@ -642,6 +660,7 @@ static int client_new(struct ctl *c, int fd)
 	cl->fd = fd;
 	cl->uid = cred.uid;
 	cl->gid = cred.gid;
+	cl->pid = cred.pid;
 	LIST_INSERT_HEAD(&c->clients, cl, link);
 	c->n_clients++;
 	get_peer_groups(cl);
@@ -871,26 +890,38 @@ void ctl_free(struct ctl *c)
 	free(c);
 }
 
+unsigned ctl_monitors(const struct ctl *c, unsigned topic)
+{
+	const struct client *cl;
+	unsigned n = 0;
+
+	LIST_FOREACH(cl, &c->clients, link)
+		n += (cl->monitor & topic) != 0;
+	return n;
+}
+
 void ctl_event(struct ctl *c, const char *event, json_object *fields)
+{
+	ctl_event_topic(c, CTL_MON_EVENTS, event, time(NULL), fields);
+}
+
+void ctl_event_topic(struct ctl *c, unsigned topic, const char *event, time_t t, json_object *fields)
 {
 	struct client *cl, *next;
 	char *line;
 	size_t len;
-	bool any = false;
 
-	LIST_FOREACH(cl, &c->clients, link)
-		any |= cl->monitor;
-	if (!any) {
+	if (!ctl_monitors(c, topic)) {
 		json_object_put(fields);
 		return;
 	}
-	line = ctl_event_build(event, time(NULL), fields);
+	line = ctl_event_build(event, t, fields);
 	if (!line)
 		return;
 	len = strlen(line);
 	for (cl = LIST_FIRST(&c->clients); cl; cl = next) {
 		next = LIST_NEXT(cl, link);
-		if (!cl->monitor)
+		if (!(cl->monitor & topic))
 			continue;
 		queue(cl, line, len);
 		if (cl->busy)

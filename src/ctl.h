@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
 
@@ -66,10 +67,24 @@ int ctl_new(sd_event *ev, const struct ctl_cmd *cmds, void *ctx, const struct ct
 /* Close every client and the socket; unlink the path when we bound it. */
 void ctl_free(struct ctl *c);
 
-/* Send {"event":event,"time":now,...fields} to every monitor client. Takes
- * ownership of fields (an object, or NULL). A client whose output is full is
- * disconnected. */
+/* What a monitor client streams: "monitor" gives events, "monitor drops"
+ * the recent drops. */
+#define CTL_MON_EVENTS 1u
+#define CTL_MON_DROPS 2u
+
+/* Send {"event":event,"time":now,...fields} to every monitor client of
+ * events. Takes ownership of fields (an object, or NULL). A client whose
+ * output is full is disconnected. */
 void ctl_event(struct ctl *c, const char *event, json_object *fields);
+/* The same to the monitor clients of topic (CTL_MON_*), with time t. */
+void ctl_event_topic(struct ctl *c, unsigned topic, const char *event, time_t t, json_object *fields);
+/* Monitor clients of topic. */
+unsigned ctl_monitors(const struct ctl *c, unsigned topic);
+
+/* While a command runs: the user and process of the client that asked
+ * for it, as the kernel reported them when it connected (SO_PEERCRED).
+ * False outside a command. */
+bool ctl_caller(const struct ctl *c, uid_t *uid, pid_t *pid);
 
 /* Connected clients (monitor ones included). */
 unsigned ctl_clients(const struct ctl *c);

@@ -12,14 +12,18 @@
  *           "reloads":N,"last_reload":"ok"|"failed"|null,"tun":S|null}
  * reload:  null, or {"warnings":[S,...]} naming runtime tunnels that collide
  * stats:   {"rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
- *           "forwarded":N,"answered":N,"dropped":N,
+ *           "forwarded":N,"answered":N,"signalling_answered":N,
+ *           "signalling_received":N,"dropped":N,
+ *           (rx_packets = forwarded + answered + dropped, answered =
+ *           signalling_answered + signalling_received; tx_* include the
+ *           Echo Requests sent, as do a peer's)
  *           "drops":{"REASON":N,...},          every reason, also when 0
  *           "echo_requests_sent":N,"echo_requests_received":N,
  *           "echo_responses_sent":N,"echo_responses_received":N,
  *           "error_indications_sent":N,"error_indications_received":N,
  *           "supp_ext_notifs_sent":N,"end_markers":N,
  *           "tun_rx_packets":N,"tun_tx_packets":N,
- *           "icmp_sent":N,"events_lost":N,
+ *           "icmp_sent":N,"events_lost":N,"drops_recorded":N,
  *           "log_lines":N,"log_lines_suppressed":N,
  *           "xdp_forwarded":N,"xdp_passed":N,
  *           "paths":{"sockets":{"rx_packets":N,"forwarded":N},
@@ -33,8 +37,13 @@
  * tunnels: [{"name":S,"runtime":B,"origin":"file"|"runtime","from":{"peer":S,"teid":N},"to":{"peer":S,"teid":N},
  *            "ue":[S,...],"qfi":N|null,"rate":N|null,"burst":N|null,
  *            "rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
+ *            "dropped":N,"drops":{"REASON":N,...},   only reasons it has
  *            "error_indications_received":N}, ...]
  *          ("tunnels NAME" returns the same array with one element)
+ * drops:   [{"time":SECONDS.mmm,"reason":S,"source":S|null,"port":N|null,
+ *            "destination":S|null,"peer":S|null,"teid":N|null,"tunnel":S|null,
+ *            "from_tun":B,"worker":N}, ...]   oldest first
+ *          (the same objects, as "drop" events, to "monitor drops")
  * metrics: {"text":"...Prometheus exposition 0.0.4..."}
  * tunnel add / tunnel del / reload: null data on success; with a "batch"
  *          (lines), {"added":N} or {"removed":N}, and on failure an error
@@ -52,6 +61,11 @@ struct daemon;
 
 /* The daemon's commands, given to ctl_new with the daemon as their context. */
 extern const struct ctl_cmd ctl_cmds[];   /* ended by a NULL name */
+/* The recent drops the workers recorded since the last call, as "drop"
+ * events to "monitor drops" clients and, with log_level debug, as log lines
+ * (the daemon calls it on a timer, often while ctl_cmds_drops_watched). */
+void ctl_cmds_drops_poll(struct daemon *d);
+bool ctl_cmds_drops_watched(struct daemon *d);
 /* The Prometheus text of the live state (malloc'd), for metrics and HTTP. */
 char *ctl_cmds_metrics_text(struct daemon *d);
 

@@ -396,7 +396,8 @@ char *ctl_event_build(const char *event, time_t t, json_object *fields)
 		goto fail;
 	if (fields && json_object_is_type(fields, json_type_object)) {
 		json_object_object_foreach(fields, k, v) {
-			if (!strcmp(k, "event") || !strcmp(k, "time"))
+			/* A null says nothing: left out (a drop from no peer). */
+			if (!strcmp(k, "event") || !strcmp(k, "time") || !v)
 				continue;
 			if (add(o, k, json_object_get(v)))
 				goto fail;

@@ -95,6 +95,13 @@ char *ctl_event_build(const char *event, time_t t, json_object *fields);
 #define CTL_EV_TUNNEL_ADDED "tunnel_added"
 #define CTL_EV_TUNNEL_REMOVED "tunnel_removed"
 #define CTL_EV_TUN_LOST "tun_lost"
+#define CTL_EV_PFCP_ASSOC_SETUP "pfcp_association_setup"
+#define CTL_EV_PFCP_ASSOC_RELEASED "pfcp_association_released"
+#define CTL_EV_PFCP_NODE_RESTARTED "pfcp_node_restarted"
+#define CTL_EV_PFCP_SESSION_ESTABLISHED "pfcp_session_established"
+#define CTL_EV_PFCP_SESSION_MODIFIED "pfcp_session_modified"
+#define CTL_EV_PFCP_SESSION_DELETED "pfcp_session_deleted"
+#define CTL_EV_DROP "drop"             /* monitor drops only */
 
 /* The words of "tunnel add" after the command name:
  *   NAME from PEER TEID to PEER TEID [ue ADDR...] [qfi N] [rate BPS] [burst BYTES]

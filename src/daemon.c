@@ -24,6 +24,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "pfcp.h"
 #include "sd.h"
 #include "privs.h"
 #include "statefile.h"
@@ -32,6 +33,8 @@
 
 #define TICK_MAX_USEC 1000000   /* the supervision looks at least this often */
 #define STATUS_USEC 5000000      /* STATUS= refresh */
+#define DROPS_USEC 250000        /* the workers' recent drops to "monitor drops" clients (and the debug log) */
+#define DROPS_IDLE_USEC 1000000  /* ... and, while nobody watches, passed over */
 #define STATE_SAVE_USEC 100000   /* the state file is written at most this often */
 
 void daemon_stats_xdp(struct daemon *d, struct wstats *st, struct xdp_totals *out)
@@ -115,6 +118,19 @@ static void reclaim(struct daemon *d)
 static void commit(struct daemon *d)
 {
 	state_commit(d->st, dp_advance(&d->dp));
+}
+
+void daemon_commit(struct daemon *d)
+{
+	commit(d);
+}
+
+uint32_t daemon_tunnel_room(const struct conf *c)
+{
+	uint64_t n = (uint64_t)c->max_runtime + (c->pfcp.enabled ? 2ull * c->pfcp.max_sessions : 0);
+
+	state_dynamic_peers = c->pfcp.enabled ? c->pfcp.max_peers : 0;
+	return n > TABLE_MAX_TUNNELS ? TABLE_MAX_TUNNELS : (uint32_t)n;
 }
 
 static void state_save_later(struct daemon *d);
@@ -346,6 +362,12 @@ static void batch_check_err(void *ctx, uint32_t row, int code, const char *msg)
 
 /* Slots freed by recent deletions come back once the workers are past
  * them: wait for that only when the table would be full without them. */
+static int reserve(struct daemon *d, uint32_t n);
+int daemon_reserve(struct daemon *d, uint32_t n)
+{
+	return reserve(d, n);
+}
+
 static int reserve(struct daemon *d, uint32_t n)
 {
 	int r = state_reserve(d->st, n);
@@ -357,6 +379,20 @@ static int reserve(struct daemon *d, uint32_t n)
 		r = state_reserve(d->st, n);
 	}
 	return r;
+}
+
+/* Who asked for a change: the control socket's client as the kernel told
+ * it, else what gtpud was doing (d->dlog.cause). */
+static const char *change_by(struct daemon *d, char *buf, size_t len)
+{
+	uid_t uid;
+	pid_t pid;
+
+	if (ctl_caller(d->ctl, &uid, &pid))
+		snprintf(buf, len, "uid %u pid %d", (unsigned)uid, (int)pid);
+	else
+		snprintf(buf, len, "%s", d->dlog.cause ? d->dlog.cause : "gtpud");
+	return buf;
 }
 
 static void tunnels_event(struct daemon *d, const char *ev, const char *name, uint32_t n)
@@ -415,11 +451,14 @@ int daemon_tunnels_add(struct daemon *d, struct daemon_batch *b)
 	if (b->n) {
 		tunnels_event(d, CTL_EV_TUNNEL_ADDED, b->rows[0].name, b->n);
 		/* A control plane may make thousands of changes a second: the
-		 * journal gets them rate-limited. */
-		if (b->n == 1)
-			log_ratelimited(LOG_LVL_INFO, "tunnel %s added", b->rows[0].name);
-		else
-			log_ratelimited(LOG_LVL_INFO, "%u tunnels added in one batch", b->n);
+		 * journal gets a few lines a second, then their sum. */
+		const struct conf_tunnel *t = &b->rows[0];
+		char detail[160], by[64], a[INET6_ADDRSTRLEN];
+
+		snprintf(detail, sizeof(detail), "%s/0x%x -> %s/0x%x%s%s%s", d->st->peers[t->from_peer]->name,
+			 t->from_teid, d->st->peers[t->to_peer]->name, t->to_teid, t->n_ue ? ", ue " : "",
+			 t->n_ue ? conf_addr_str(&t->ue[0], a, sizeof(a)) : "", t->n_ue > 1 ? ", ..." : "");
+		dlog_tunnels(&d->dlog, true, t->name, detail, b->n, change_by(d, by, sizeof(by)));
 		state_save_later(d);
 	}
 	return 0;
@@ -484,10 +523,9 @@ int daemon_tunnels_del(struct daemon *d, const char *const *names, const uint32_
 	commit(d);
 	if (n) {
 		tunnels_event(d, CTL_EV_TUNNEL_REMOVED, names[0], n);
-		if (n == 1)
-			log_ratelimited(LOG_LVL_INFO, "tunnel %s removed", names[0]);
-		else
-			log_ratelimited(LOG_LVL_INFO, "%u tunnels removed in one batch", n);
+		char by[64];
+
+		dlog_tunnels(&d->dlog, false, names[0], NULL, n, change_by(d, by, sizeof(by)));
 		state_save_later(d);
 	}
 out:
@@ -521,6 +559,8 @@ static void state_save(struct daemon *d)
 	r = statefile_write(d->state_dir, d->st);
 	d->state_write_ns = mono_ns() - t0;
 	d->state_writes++;
+	log_debug("state file %s/%s written: %u runtime tunnels in %.1f ms%s", d->state_dir, STATEFILE_NAME,
+		  d->st->n_runtime, (double)d->state_write_ns / 1e6, r < 0 ? " (failed)" : "");
 	if (r < 0) {
 		d->state_write_errors++;
 		log_ratelimited(LOG_LVL_WARNING, "cannot write %s/%s: %s: runtime tunnels would not survive a restart",
@@ -707,7 +747,7 @@ static int apply(struct daemon *d, struct conf *c, char **collide)
 		conf_free(c);
 		return r;
 	}
-	r = state_new(c, rows, n, c->max_runtime, old, d->n_workers, &s, collide);
+	r = state_new(c, rows, n, daemon_tunnel_room(c), old, d->n_workers, &s, collide);
 	if (r < 0) {
 		free(rows);
 		return r;
@@ -796,6 +836,22 @@ static int keep_static(const struct conf *old, struct conf *c, json_object *pend
 		pend(pending, "user or group changed: applies after a restart, ignoring");
 	if (memcmp(&c->xdp, &old->xdp, sizeof(c->xdp)))
 		pend(pending, "xdp changed: applies after a restart, ignoring");
+	if (c->pfcp.enabled != old->pfcp.enabled) {
+		pend(pending, "pfcp %s: applies after a restart, ignoring", c->pfcp.enabled ? "added" : "removed");
+		c->pfcp = old->pfcp;
+	} else if (c->pfcp.enabled) {
+		bool same = c->pfcp.n_listen == old->pfcp.n_listen && !strcmp(c->pfcp.node_id, old->pfcp.node_id) &&
+			    c->pfcp.max_message == old->pfcp.max_message;
+
+		for (unsigned i = 0; same && i < c->pfcp.n_listen; i++)
+			same = same_addr(&c->pfcp.listen[i], &old->pfcp.listen[i]);
+		if (!same)
+			pend(pending, "pfcp.listen, node_id or max_message changed: applies after a restart, ignoring");
+		c->pfcp.n_listen = old->pfcp.n_listen;
+		memcpy(c->pfcp.listen, old->pfcp.listen, sizeof(c->pfcp.listen));
+		memcpy(c->pfcp.node_id, old->pfcp.node_id, sizeof(c->pfcp.node_id));
+		c->pfcp.max_message = old->pfcp.max_message;
+	}
 
 	if (!path || (old->control.group && !group)) {
 		free(path);
@@ -840,7 +896,8 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 {
 	struct conf_errors errs = { 0 };
 	struct conf *c = NULL;
-	char *collide = NULL;
+	char *collide = NULL, changes[900], np[32], nt[32];
+	uint64_t t0;
 	int r;
 
 	*errors = NULL;
@@ -848,7 +905,9 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		*warnings = NULL;
 	sysd_reloading();
 	log_info("reloading %s", d->conf_file);
+	t0 = mono_ns();
 	r = conf_read_file(d->conf_file, &c, &errs);
+	log_debug("%s read in %.1f ms", d->conf_file, (double)(mono_ns() - t0) / 1e6);
 	if (r < 0) {
 		log_conf_errors(&errs);
 		log_err("reload failed: the running configuration stays");
@@ -863,6 +922,7 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 	if ((r = keep_static(d->st->conf, c, pending ? *pending : NULL)) < 0) {
 		conf_free(c);
 	} else {
+		dlog_reload(d->st, c, changes, sizeof(changes));
 		log_set_level(c->log_level);
 		r = apply(d, c, &collide);
 	}
@@ -884,7 +944,10 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 		*errors = json_object_new_array();
 		json_object_array_add(*errors, json_object_new_string(strerror(-r)));
 	} else {
-		log_info("configuration reloaded: %u peers, %u tunnels", d->st->n_peers, d->st->n_tunnels);
+		if (d->pfcp)
+			pfcp_reload(d->pfcp, &d->st->conf->pfcp);
+		log_info("configuration reloaded: %s, %s: %s", dlog_count(np, sizeof(np), d->st->n_peers, "peer", "peers"),
+			 dlog_count(nt, sizeof(nt), d->st->n_tunnels, "tunnel", "tunnels"), changes);
 	}
 	reload_done(d, r);
 	return r;
@@ -894,22 +957,31 @@ int daemon_reload(struct daemon *d, json_object **errors, json_object **warnings
 
 static void peer_set(struct daemon *d, struct peer *p, enum peer_state st, const char *why)
 {
+	char a[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 10], was[32] = "";
+	int64_t now = (int64_t)time(NULL);
+	int prev = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
 	json_object *f;
 
-	if (__atomic_load_n(&p->state, __ATOMIC_RELAXED) == (int)st)
+	if (prev == (int)st)
 		return;
 	__atomic_store_n(&p->state, st, __ATOMIC_RELAXED);
-	p->since = (int64_t)time(NULL);
+	if (prev == PEER_DOWN)
+		snprintf(was, sizeof(was), ", down for %" PRId64 " s", now - p->since);
+	p->since = now;
+	/* The address too: a name alone sends the reader to the file. */
+	snprintf(where, sizeof(where), p->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		 conf_addr_str(&p->addr, a, sizeof(a)), p->addr.port);
 	xdp_peer_changed(d->xdp, d->st, p);
 	f = json_object_new_object();
 	json_object_object_add(f, "peer", json_object_new_string(p->name));
 	json_object_object_add(f, "reason", json_object_new_string(why));
 	if (st == PEER_DOWN) {
 		p->down_count++;
-		log_warn("peer %s is down: %s", p->name, why);
+		log_warn("peer %s (%s) is down: %s", p->name, where, why);
 		daemon_event(d, CTL_EV_PEER_DOWN, f);
+		pfcp_peer_down(d->pfcp, p);
 	} else {
-		log_info("peer %s is up: %s", p->name, why);
+		log_info("peer %s (%s) is up: %s%s", p->name, where, why, was);
 		daemon_event(d, CTL_EV_PEER_UP, f);
 	}
 }
@@ -922,7 +994,12 @@ static void echo_send(struct daemon *d, struct peer *p, uint64_t now)
 	p->echo_sent_ns = now;
 	if (n && dp_send(&d->dp, p->sock, b, n, (struct sockaddr *)&p->sa, p->salen) == 0) {
 		p->echo_req_tx++;
+		p->echo_req_tx_bytes += n;
 		d->echo_req_tx++;
+		d->echo_req_tx_bytes += n;
+		log_debug("echo request %u to peer %s (attempt %u)", p->echo_seq, p->name, p->echo_tries + 1);
+	} else {
+		log_debug("echo request %u to peer %s not sent", p->echo_seq, p->name);
 	}
 }
 
@@ -953,6 +1030,8 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 		p->rtt_us = at > p->echo_sent_ns ? (int64_t)(at - p->echo_sent_ns) / 1000 : 0;
 		echo_await(p, false);
 		p->recovery = (int)__atomic_load_n(&p->rsp_recovery, __ATOMIC_RELAXED);
+		log_debug("echo response %u from peer %s: rtt %" PRId64 " us, recovery %d", p->echo_seq, p->name,
+			  p->rtt_us, p->recovery);
 		peer_set(d, p, PEER_UP, "echo response");
 	}
 	if (__atomic_exchange_n(&p->seen, 0, __ATOMIC_RELAXED))
@@ -963,6 +1042,8 @@ static void peer_check(struct daemon *d, struct peer *p, uint64_t now)
 		/* TS 29.060 7.8: "retransmitted if the total number of request
 		 * attempts is less than N3-REQUESTS"; n3 = 0 still makes one. */
 		if (++p->echo_tries < (c->echo.n3 ? c->echo.n3 : 1)) {
+			log_debug("no echo response %u from peer %s within %u s: retransmitting", p->echo_seq, p->name,
+				  c->echo.t3);
 			echo_send(d, p, now);
 		} else {
 			echo_await(p, false);
@@ -989,6 +1070,9 @@ static uint64_t peers_check(struct daemon *d)
 		struct peer *p = d->st->peers[i];
 		uint64_t due;
 
+		/* A PFCP peer no tunnel sends to is left alone until it goes. */
+		if (p->dynamic && !p->users)
+			continue;
 		peer_check(d, p, now);
 		if (!p->echo || !c->echo.interval)
 			continue;
@@ -1013,8 +1097,8 @@ static void arm_tick(struct daemon *d, uint64_t next_ns)
 static void error_ind_event(struct daemon *d, const struct dp_event *ev, unsigned count)
 {
 	struct state *s = d->st;
-	int pi = conf_peer_index(s->conf, ev->peer);
-	uint32_t t = pi < 0 ? TUNNEL_NONE : state_lookup_to(s, (uint32_t)pi, ev->teid);
+	uint32_t pi = state_peer_named(s, ev->peer);
+	uint32_t t = pi == TABLE_NO_PEER ? TUNNEL_NONE : state_lookup_to(s, pi, ev->teid);
 	json_object *f;
 	char name[CONF_NAME_MAX + 1] = "";
 
@@ -1037,10 +1121,15 @@ static void error_ind_event(struct daemon *d, const struct dp_event *ev, unsigne
 	daemon_event(d, CTL_EV_ERROR_INDICATION, f);
 	log_ratelimited(LOG_LVL_NOTICE, "%u error indication%s from %s for tunnel %s (TEID 0x%x)",
 			count, count == 1 ? "" : "s", ev->peer, name, ev->teid);
+	if (s->tunnels[t].flags & TUNNEL_PFCP)
+		pfcp_error_ind(d->pfcp, name, s->peers[pi], ev->teid);
 	if (s->conf->error_indication.remove_tunnel && (s->tunnels[t].flags & TUNNEL_RUNTIME)) {
-		char err[128];
+		char err[128], cause[128];
 
+		snprintf(cause, sizeof(cause), "an Error Indication from %s (remove_tunnel)", ev->peer);
+		d->dlog.cause = cause;
 		daemon_tunnel_del(d, name, err, sizeof(err));
+		d->dlog.cause = NULL;
 	}
 }
 
@@ -1150,6 +1239,17 @@ static int on_status(sd_event_source *src, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* The rings hold DP_DROPQ records a worker, more than DP_DROP_RATE gives
+ * in DROPS_USEC: none is lost for a monitor between two polls. */
+static int on_drops(sd_event_source *src, uint64_t usec, void *ud)
+{
+	struct daemon *d = ud;
+
+	ctl_cmds_drops_poll(d);
+	sd_event_source_set_time_relative(src, ctl_cmds_drops_watched(d) ? DROPS_USEC : DROPS_IDLE_USEC);
+	return 0;
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
 	json_object *errors, *warnings;
@@ -1162,7 +1262,9 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
-	log_info("signal %d: shutting down", si->ssi_signo);
+	char name[32];
+
+	log_info("%s: shutting down", dlog_signal((int)si->ssi_signo, name, sizeof(name)));
 	sysd_stopping();
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
@@ -1302,6 +1404,30 @@ static int start_xdp(struct daemon *d, const struct conf *c, char *err, size_t e
 			 err, errlen);
 }
 
+/* The start line: what was bound (and whether systemd passed it), the TUN
+ * device, the control socket, the counts. */
+static void log_started(struct daemon *d, const struct conf *c, bool passed)
+{
+	char bound[400] = "", as[64], np[32], nt[32], nw[32];
+	size_t off = 0;
+	const struct dp_worker *w = &d->dp.w[0];
+
+	for (unsigned i = 0; i < w->n_socks && off < sizeof(bound); i++) {
+		struct conf_addr a;
+
+		if (!bound_addr(w->socks[i], &a))
+			continue;
+		off += (size_t)snprintf(bound + off, sizeof(bound) - off, "%s%s%s%s:%u", off ? ", " : "",
+					a.family == AF_INET6 ? "[" : "", conf_addr_str(&a, as, sizeof(as)),
+					a.family == AF_INET6 ? "]" : "", a.port);
+	}
+	log_info("gtpud %s started: listening on %s%s; TUN device %s; control %s; %s, %s, %s", PACKAGE_VERSION,
+		 bound, passed ? " (passed by systemd)" : "", d->has_tun ? d->tun.name : "none",
+		 c->control.path, dlog_count(np, sizeof(np), d->st->n_peers, "peer", "peers"),
+		 dlog_count(nt, sizeof(nt), d->st->n_tunnels, "tunnel", "tunnels"),
+		 dlog_count(nw, sizeof(nw), d->n_workers, "worker", "workers"));
+}
+
 static int fail(int status, int r, const char *msg)
 {
 	log_err("%s", msg);
@@ -1311,13 +1437,13 @@ static int fail(int status, int r, const char *msg)
 
 static int run(struct daemon *d, struct conf *c)
 {
-	int gtpu_fds[DP_MAX_SOCKS], ctl_fd = -1, r;
-	unsigned n_gtpu = 0;
+	int gtpu_fds[DP_MAX_SOCKS], pfcp_fds[DP_MAX_SOCKS], ctl_fd = -1, r;
+	unsigned n_gtpu = 0, n_pfcp = 0;
 	char err[512];
 	sigset_t ss;
 
 	d->n_workers = c->workers;
-	r = sysd_listen_fds(gtpu_fds, DP_MAX_SOCKS, &n_gtpu, &ctl_fd, err, sizeof(err));
+	r = sysd_listen_fds(gtpu_fds, DP_MAX_SOCKS, &n_gtpu, &ctl_fd, pfcp_fds, &n_pfcp, err, sizeof(err));
 	if (r < 0)
 		return conf_free(c), fail(EXIT_STARTUP, r, err);
 	if (n_gtpu)
@@ -1339,6 +1465,7 @@ static int run(struct daemon *d, struct conf *c)
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = sd_event_default(&d->ev)) < 0)
 		return conf_free(c), fail(EXIT_STARTUP, r, "sd_event_default failed");
+	dlog_init(&d->dlog, d->ev);
 	if ((r = start_control(d, c, ctl_fd, err, sizeof(err))) < 0)
 		return conf_free(c), fail(EXIT_STARTUP, r, err);
 	if (c->metrics.enabled) {
@@ -1361,7 +1488,7 @@ static int run(struct daemon *d, struct conf *c)
 	else if (r == 2)
 		log_warn("%s", err);
 	state_dir_init(d, c);
-	r = state_new(c, NULL, 0, c->max_runtime, NULL, d->n_workers, &d->st, NULL);
+	r = state_new(c, NULL, 0, daemon_tunnel_room(c), NULL, d->n_workers, &d->st, NULL);
 	if (r < 0)
 		return fail(EXIT_STARTUP, r, "out of memory building the tables");
 	init_peers(d, d->st);
@@ -1385,9 +1512,22 @@ static int run(struct daemon *d, struct conf *c)
 	sd_event_add_time_relative(d->ev, &d->tick, CLOCK_MONOTONIC, 1, 1000, on_tick, d);
 	sd_event_add_time_relative(d->ev, &d->status_timer, CLOCK_MONOTONIC, 0, 0, on_status, d);
 	sd_event_source_set_enabled(d->status_timer, SD_EVENT_ON);
+	sd_event_add_time_relative(d->ev, &d->drops_timer, CLOCK_MONOTONIC, DROPS_IDLE_USEC, 10000, on_drops, d);
+	sd_event_source_set_enabled(d->drops_timer, SD_EVENT_ON);
 	sysd_watchdog(d->ev);
-	log_info("gtpud %s started: %u peers, %u tunnels, %u workers", PACKAGE_VERSION,
-		 d->st->n_peers, d->st->n_tunnels, d->n_workers);
+	if (n_pfcp && !c->pfcp.enabled) {
+		log_warn("systemd passed %u PFCP socket%s but the configuration has no pfcp group: "
+			 "closing them", n_pfcp, n_pfcp == 1 ? "" : "s");
+		for (unsigned i = 0; i < n_pfcp; i++)
+			close(pfcp_fds[i]);
+		n_pfcp = 0;
+	} else if (n_pfcp) {
+		log_info("PFCP on %u socket%s passed by systemd (pfcp.listen is not used)", n_pfcp,
+			 n_pfcp == 1 ? "" : "s");
+	}
+	if (c->pfcp.enabled && (r = pfcp_new(d, &c->pfcp, pfcp_fds, n_pfcp, &d->pfcp, err, sizeof(err))) < 0)
+		return fail(EXIT_STARTUP, r, err);
+	log_started(d, c, n_gtpu > 0);
 	sysd_ready();
 	r = sd_event_loop(d->ev);
 	return r < 0 ? fail(EXIT_STARTUP, r, "event loop failed") : EXIT_OK;
@@ -1427,12 +1567,15 @@ int daemon_main(const char *conf_file)
 	if (d.state_dirty)
 		state_save(&d);
 	http_free(d.http);
+	pfcp_free(d.pfcp);
 	ctl_free(d.ctl);
 	sd_event_source_unref(d.tick);
 	sd_event_source_unref(d.status_timer);
+	sd_event_source_unref(d.drops_timer);
 	sd_event_source_unref(d.state_timer);
 	sd_event_source_unref(d.trim_src);
 	sd_event_source_unref(d.notify_src);
+	dlog_fini(&d.dlog);
 	sd_event_unref(d.ev);
 	dp_fini(&d.dp);
 	state_free(d.st);

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
 
+#include "daemon_log.h"
 #include "dp.h"
 #include "table.h"
 #include "tun.h"
@@ -40,17 +41,29 @@ struct daemon {
 	struct http *http;
 	struct xdp_path *xdp;     /* the XDP fast path, or NULL */
 	struct state_ext xdp_ext; /* its hooks in the tables (s->ext) */
+	struct pfcp *pfcp;        /* the PFCP user plane, or NULL */
 	time_t start_time;
 	uint64_t start_ns;
 	unsigned reloads;
 	int last_reload;          /* -1 none, 0 applied, 1 failed */
 	uint64_t echo_req_tx;     /* Echo Requests sent by the supervision */
+	uint64_t echo_req_tx_bytes;
 	uint64_t last_rx, last_rx_ns;   /* for the pps in STATUS= */
 	double pps;
 	sd_event_source *tick, *status_timer, *notify_src, *state_timer, *trim_src;
+	sd_event_source *drops_timer;     /* recent drops to monitors */
+	struct dlog dlog;         /* tunnel changes, summed up past a few lines a second */
 };
 
 int daemon_main(const char *conf_file);
+
+/* Room for n more tunnels (waiting for the workers once if need be):
+ * 0, -ENOSPC or -ENOMEM. */
+int daemon_reserve(struct daemon *d, uint32_t n);
+/* Changes made to d->st reach the workers' reclaim scheme. */
+void daemon_commit(struct daemon *d);
+/* Tunnel slots a config reserves beyond its file's: runtime and PFCP. */
+uint32_t daemon_tunnel_room(const struct conf *c);
 
 /* Reload the config file: applied whole or not at all. Returns 0, or -EINVAL
  * with every error in *errors (a JSON array of strings, caller owns).

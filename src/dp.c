@@ -12,14 +12,10 @@
  *        rx_gpdu -> state_lookup_teid -> relay: gtpu_relay_rewrite, tx_add_peer
  *                                     -> endpoint: dp_ep_decap (dp_tun.c)
  *     -> dp_tx_flush (sendmmsg, UDP GSO runs: tx_pack) -> tx_done, dp_count_sent
+ *   Every drop: dp_drop_rx, dp_drop_tun or dp_drop_tx (dp_drops.c: counted,
+ *   for its tunnel too, a sample into the ring of recent drops).
  *   The TUN device's packets: dp_ep_rx (dp_tun.c). Set-up: dp_setup.c. */
 #include "dp_int.h"
-
-
-
-
-
-
 
 static enum drop_reason err_reason(enum gtpu_err e)
 {
@@ -44,9 +40,6 @@ static enum drop_reason err_reason(enum gtpu_err e)
 	}
 	return DROP_MALFORMED;
 }
-
-
-
 
 
 /* pkts datagrams of bytes in all, described by m, were sent. */
@@ -77,7 +70,8 @@ static void tx_done(struct dp_worker *w, const struct txq *q, unsigned i, bool o
 	if (ok)
 		dp_count_sent(w, m, 1, q->iov[i].iov_len);
 	else if (m->kind != TX_EXTRA)
-		drop(w, DROP_SEND_ERROR);
+		dp_drop_tx(w, DROP_SEND_ERROR, 1, m->tunnel, q->iov[i].iov_base, q->iov[i].iov_len,
+			   q->m[i].msg_hdr.msg_name);
 }
 
 /* The send vector of q's datagrams from i on, in order: each run of at
@@ -380,13 +374,13 @@ static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 	size_t n;
 
 	if (e != GTPU_OK) {
-		drop(x->w, err_reason(e));
+		dp_drop_rx(x, err_reason(e), src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	INC(x->w->st.echo_req_rx, 1);
 	/* TS 29.281 5.1: an Echo Request has S set (and its sequence number). */
 	if (!(h->flags & GTPU_FLAG_S)) {
-		drop(x->w, DROP_MALFORMED);
+		dp_drop_rx(x, DROP_MALFORMED, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	/* Answered under a budget, per peer and for all other sources
@@ -394,11 +388,11 @@ static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 	 * back. An Echo Request is no sign that the path to the peer works
 	 * (it may be spoofed): the peer's state does not change for it. */
 	if (!echo_allowed(x, p)) {
-		drop(x->w, DROP_ECHO_RATE_LIMIT);
+		dp_drop_rx(x, DROP_ECHO_RATE_LIMIT, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	if (!(b = sig_buf(x->sc)) || !(n = gtpu_build_echo_rsp(b, SIG_MAX, h->seq, 0))) {
-		drop(x->w, DROP_SEND_ERROR);
+		dp_drop_rx(x, DROP_SEND_ERROR, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	tx_add(x->sc, x->sock, b, n, src, slen,
@@ -406,22 +400,22 @@ static void rx_echo_req(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 }
 
 static void rx_echo_rsp(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,
-			struct peer *p)
+			struct peer *p, const struct sockaddr *src)
 {
 	struct gtpu_ies ies;
 	enum gtpu_err e = gtpu_parse_ies(pkt, h, &ies);
 	uint32_t seq = (uint32_t)h->seq | 0x10000u;
 
 	if (e != GTPU_OK) {
-		drop(x->w, err_reason(e));
+		dp_drop_rx(x, err_reason(e), src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	if (!p) {
-		drop(x->w, DROP_UNKNOWN_PEER);
+		dp_drop_rx(x, DROP_UNKNOWN_PEER, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	INC(x->w->st.echo_rsp_rx, 1);
-	INC(x->w->st.answered, 1);
+	INC(x->w->st.sig_rx, 1);
 	/* Only the response to the pending request (its sequence number) is
 	 * the control thread's business: it alone brings a peer up and
 	 * carries a Recovery value. Others (repeats, late or spoofed ones)
@@ -435,7 +429,7 @@ static void rx_echo_rsp(struct rxctx *x, const uint8_t *pkt, const struct gtpu_h
 }
 
 static void rx_error_ind(struct rxctx *x, const uint8_t *pkt, const struct gtpu_hdr *h,
-			 struct peer *p)
+			 struct peer *p, const struct sockaddr *src)
 {
 	struct gtpu_ies ies;
 	enum gtpu_err e = gtpu_parse_ies(pkt, h, &ies);
@@ -443,21 +437,21 @@ static void rx_error_ind(struct rxctx *x, const uint8_t *pkt, const struct gtpu_
 	uint32_t t;
 
 	if (e != GTPU_OK) {
-		drop(x->w, err_reason(e));
+		dp_drop_rx(x, err_reason(e), src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	/* Only the peer we send to, naming its own address and a TEID we use
 	 * towards it, is believed: a spoofed one tears nothing down. */
 	if (!p || ies.peer_addr_len != (p->addr.family == AF_INET ? 4 : 16) ||
 	    memcmp(ies.peer_addr, p->addr.addr, ies.peer_addr_len)) {
-		drop(x->w, DROP_ERROR_IND_IGNORED);
+		dp_drop_rx(x, DROP_ERROR_IND_IGNORED, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	/* A peer's Error Indications are looked at under a budget: past it a
 	 * flood (its source address spoofed, every TEID guessed) costs a
 	 * counter only, and never reaches the control thread. */
 	if (!bucket_allowed(x, &p->ei_rx_tb[x->w->id], x->s->conf->error_indication.accept_rate)) {
-		drop(x->w, DROP_ERROR_IND_RATE_LIMIT);
+		dp_drop_rx(x, DROP_ERROR_IND_RATE_LIMIT, src, p, h->teid, TUNNEL_NONE);
 		return;
 	}
 	for (t = 0; t < x->s->n_peers && x->s->peers[t] != p; t++)
@@ -466,10 +460,10 @@ static void rx_error_ind(struct rxctx *x, const uint8_t *pkt, const struct gtpu_
 	if (t == TUNNEL_NONE) {
 		/* Its own reason, and the control thread logs it (rate-limited):
 		 * a peer that knows of tunnels gtpud does not, or a wrong guess. */
-		drop(x->w, DROP_ERROR_IND_UNKNOWN_TEID);
+		dp_drop_rx(x, DROP_ERROR_IND_UNKNOWN_TEID, src, p, h->teid, TUNNEL_NONE);
 	} else {
 		INC(x->w->st.err_ind_rx, 1);
-		INC(x->w->st.answered, 1);
+		INC(x->w->st.sig_rx, 1);
 	}
 	ev.tunnel = t;
 	ev.gen = x->w->seen_gen;
@@ -492,46 +486,52 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 	size_t start, n;
 
 	if (ti == TUNNEL_NONE) {
-		drop(x->w, DROP_UNKNOWN_TEID);
+		dp_drop_rx(x, DROP_UNKNOWN_TEID, src, p, h->teid, TUNNEL_NONE);
 		/* TS 29.281 7.3.1: not for a G-PDU with TEID 0. */
 		if (h->type == GTPU_GPDU && h->teid)
 			send_error_ind(x, p, mh, src, h->teid);
 		return;
 	}
 	t = &s->tunnels[ti];
-	if (!p || s->peers[t->from_peer] != p) {
-		drop(x->w, DROP_WRONG_PEER);
+	/* A PFCP tunnel is matched on its TEID alone (TS 29.244 5.2.1). */
+	if (!(t->flags & TUNNEL_ANY_SRC) && (!p || s->peers[t->from_peer] != p)) {
+		dp_drop_rx(x, DROP_WRONG_PEER, src, p, h->teid, ti);
 		return;
 	}
-	peer_seen(x->w->dp, p, src);
+	if (p)
+		peer_seen(x->w->dp, p, src);
 	c = tunnel_ctr(x->w, s, ti);
 	INC(c->rx_pkts, 1);
 	INC(c->rx_bytes, len);
+	if (t->flags & TUNNEL_DROP) {
+		dp_drop_rx(x, DROP_FAR_DROP, src, p, h->teid, ti);
+		return;
+	}
 	if (h->type == GTPU_END_MARKER)
 		INC(x->w->st.end_markers, 1);
 	if (t->flags & TUNNEL_ENDPOINT) {
 		if (h->unknown_req_endpoint) {
-			drop(x->w, DROP_EXT_UNSUPPORTED);
+			dp_drop_rx(x, DROP_EXT_UNSUPPORTED, src, p, h->teid, ti);
 			send_sehn(x, p, src, mh->msg_namelen);
 			return;
 		}
 		if (h->type == GTPU_END_MARKER) {
-			INC(x->w->st.answered, 1);
+			INC(x->w->st.sig_rx, 1);
 			return;
 		}
-		dp_ep_decap(x, ti, pkt + h->hdr_len, h->msg_len - h->hdr_len);
+		dp_ep_decap(x, ti, pkt + h->hdr_len, h->msg_len - h->hdr_len, src);
 		return;
 	}
 	to = s->peers[t->to_peer];
 	if (s->conf->echo.on_down == CONF_DOWN_DROP &&
 	    __atomic_load_n(&to->state, __ATOMIC_RELAXED) == PEER_DOWN) {
-		drop(x->w, DROP_PEER_DOWN);
+		dp_drop_rx(x, DROP_PEER_DOWN, src, p, h->teid, ti);
 		return;
 	}
 	/* A relay tunnel's rate counts the G-PDU's payload (the user packet). */
 	if (t->tb != TUNNEL_NONE &&
 	    !tbucket_take(tunnel_bucket(s, t, x->w->id, 0), h->msg_len - h->hdr_len, rx_now(x))) {
-		drop(x->w, DROP_RATE_LIMIT);
+		dp_drop_rx(x, DROP_RATE_LIMIT, src, p, h->teid, ti);
 		return;
 	}
 	n = gtpu_relay_rewrite(pkt, h, t->to_teid, &start);
@@ -559,16 +559,16 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 	/* Cut short by the receive slot, or (a 64 KB slot for UDP GRO) longer
 	 * than any datagram that gtpud handles. */
 	if ((mh->msg_flags & MSG_TRUNC) || len > DP_BUF) {
-		drop(x->w, DROP_TOO_LONG);
+		dp_drop_rx(x, DROP_TOO_LONG, src, p, -1, TUNNEL_NONE);
 		return;
 	}
 	if (mh->msg_controllen && not_unicast(mh)) {
-		drop(x->w, DROP_NOT_UNICAST);
+		dp_drop_rx(x, DROP_NOT_UNICAST, src, p, -1, TUNNEL_NONE);
 		return;
 	}
 	e = gtpu_parse(pkt, len, &h);
 	if (e != GTPU_OK) {
-		drop(x->w, err_reason(e));
+		dp_drop_rx(x, err_reason(e), src, p, -1, TUNNEL_NONE);
 		return;
 	}
 	/* TS 29.281 5.2.1: a message with an extension header gtpud does not
@@ -576,7 +576,7 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 	 * about a notification): class 11 always; class 10 where gtpud is the
 	 * endpoint, which it is of all signalling (for G-PDUs: see rx_gpdu). */
 	if (h.unknown_req_all || (h.unknown_req_endpoint && h.type != GTPU_GPDU && h.type != GTPU_END_MARKER)) {
-		drop(x->w, DROP_EXT_UNSUPPORTED);
+		dp_drop_rx(x, DROP_EXT_UNSUPPORTED, src, p, h.teid, TUNNEL_NONE);
 		if (h.type != GTPU_SUPP_EXT_NOTIF)
 			send_sehn(x, p, src, mh->msg_namelen);
 		return;
@@ -590,22 +590,22 @@ static void rx_one(struct rxctx *x, uint8_t *pkt, const struct mmsghdr *m, struc
 		rx_echo_req(x, pkt, &h, p, src, mh->msg_namelen);
 		return;
 	case GTPU_ECHO_RSP:
-		rx_echo_rsp(x, pkt, &h, p);
+		rx_echo_rsp(x, pkt, &h, p, src);
 		return;
 	case GTPU_ERROR_IND:
-		rx_error_ind(x, pkt, &h, p);
+		rx_error_ind(x, pkt, &h, p, src);
 		return;
 	case GTPU_SUPP_EXT_NOTIF:
 		if (p) {
-			INC(x->w->st.answered, 1);
+			INC(x->w->st.sig_rx, 1);
 			return;
 		}
 		break;
 	default:
-		drop(x->w, p ? DROP_UNSUPPORTED_TYPE : DROP_UNKNOWN_PEER);
+		dp_drop_rx(x, p ? DROP_UNSUPPORTED_TYPE : DROP_UNKNOWN_PEER, src, p, h.teid, TUNNEL_NONE);
 		return;
 	}
-	drop(x->w, DROP_UNKNOWN_PEER);
+	dp_drop_rx(x, DROP_UNKNOWN_PEER, src, p, h.teid, TUNNEL_NONE);
 }
 
 /* The receive vector is built once; recvmmsg changes only the lengths of
@@ -744,6 +744,7 @@ static int rx_batch(struct dp_worker *w, struct scratch *sc, unsigned k, int fla
 		return 0;
 	}
 	s = enter(w);
+	sc->s = s;
 	batch_begin(w);
 	x = (struct rxctx){ w, s, sc, k, 0 };
 	sc->rx_used = (unsigned)n;

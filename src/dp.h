@@ -13,7 +13,8 @@
 #include "table.h"
 
 /* Every packet received is counted exactly once: as forwarded, as answered
- * (signalling handled), or under one of these drop reasons. Keep
+ * (an Echo Request answered), as signalling taken in (sig_rx), or under one
+ * of these drop reasons. Keep
  * drop_reason_name in step; it is the label of gtpud_drops_total. */
 enum drop_reason {
 	DROP_MALFORMED,          /* header, Length or IEs not valid */
@@ -40,20 +41,28 @@ enum drop_reason {
 	DROP_ECHO_RATE_LIMIT,    /* Echo Request over echo.answer_rate: not answered */
 	DROP_ERROR_IND_UNKNOWN_TEID, /* Error Indication from a peer for a TEID no tunnel sends to it */
 	DROP_ERROR_IND_RATE_LIMIT,   /* Error Indication over error_indication.accept_rate */
+	DROP_FAR_DROP,           /* a PFCP session's rules drop it (FAR DROP, no FAR) */
 	DROP__COUNT
 };
 
 const char *drop_reason_name(enum drop_reason r);
+/* The per-tunnel counter slot (table.h, TABLE_TDROPS) of a reason that can
+ * name a tunnel, -1 for the others (unknown_teid, malformed...). */
+int drop_tunnel_slot(enum drop_reason r);
 
 /* Global counters of one worker; summed on read. */
 struct wstats {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
-	uint64_t forwarded, answered;
+	uint64_t forwarded;
+	uint64_t answered;           /* Echo Requests answered: an Echo Response sent */
+	uint64_t sig_rx;             /* signalling taken in, no answer: Echo Responses, Error
+				      * Indications, Notifications, End Markers to an endpoint */
 	uint64_t drops[DROP__COUNT];
 	uint64_t echo_req_rx, echo_rsp_tx, echo_rsp_rx;
 	uint64_t err_ind_tx, err_ind_rx, sehn_tx, end_markers;
 	uint64_t tun_rx, tun_tx, icmp_tx;
 	uint64_t events_lost;
+	uint64_t drops_recorded;     /* drops written to the ring of recent drops */
 } __attribute__((aligned(64)));
 
 #define DP_BATCH 64
@@ -72,6 +81,43 @@ struct dp_event {
 	uint8_t addr[16];
 };
 enum { DP_EV_ERROR_IND = 1, DP_EV_TUN_LOST = 2 };
+
+/* Recent drops, for gtpuctl drops and monitor drops: each worker writes a
+ * record of a drop into its own ring, at most DP_DROP_RATE a second (a
+ * burst of DP_DROP_BURST): under a flood the records are a sample spread
+ * over time. Only a drop writes; the forwarding path never does. */
+#define DP_DROPQ 128
+#define DP_DROP_RATE 100
+#define DP_DROP_BURST 32
+enum {
+	DP_DROP_TEID = 1,        /* teid is known */
+	DP_DROP_SRC = 2,         /* src and port are known */
+	DP_DROP_DST = 4,         /* dst is known */
+	DP_DROP_TUN = 8,         /* read from the TUN device: src and dst are the inner packet's */
+};
+struct dp_drop {
+	uint64_t time_ns;        /* CLOCK_REALTIME */
+	uint32_t reason;         /* enum drop_reason */
+	uint32_t teid;           /* the G-PDU's (received, or to be sent) */
+	uint32_t tunnel;         /* slot in the state of the time, or TUNNEL_NONE */
+	uint16_t port;           /* of src, host order */
+	uint8_t family;          /* of src and dst */
+	uint8_t flags;           /* DP_DROP_* */
+	uint8_t src[16];
+	uint8_t dst[16];         /* a send's destination, or the inner one (DP_DROP_TUN) */
+	char peer[CONF_NAME_MAX + 1];   /* the peer of src (of dst for a send), or "" */
+};
+/* A slot of the ring: seq is 2n + 1 while record n is written, 2n + 2 once
+ * it is whole (a seqlock of its own), so that the control thread reads a
+ * record whole or not at all, and knows which one it read. */
+struct dp_drop_slot {
+	uint64_t seq;            /* atomic */
+	union {
+		struct dp_drop d;
+		uint64_t word[sizeof(struct dp_drop) / 8];   /* copied a word at a time, atomically */
+	} u;
+};
+_Static_assert(sizeof(struct dp_drop) % 8 == 0, "a drop record is whole words");
 
 struct dp_worker {
 	unsigned id;
@@ -93,6 +139,11 @@ struct dp_worker {
 	/* Single-producer single-consumer event ring. */
 	struct dp_event evq[DP_EVQ];
 	uint32_t ev_head, ev_tail;   /* atomic */
+	/* Recent drops: written by the worker only. */
+	struct dp_drop_slot dropq[DP_DROPQ];
+	uint64_t drop_head;          /* atomic: records ever written */
+	struct tbucket drop_tb;      /* DP_DROP_RATE */
+	uint64_t drop_mon;           /* control thread: the next record the monitors get */
 	void *scratch;
 };
 
@@ -134,6 +185,14 @@ static inline struct state *dp_state(struct dp *dp)
 
 /* Sum of the workers' global counters. */
 void dp_stats(struct dp *dp, struct wstats *out);
+/* Write a drop record into w's ring (the worker's own thread only). */
+void dp_drop_put(struct dp_worker *w, const struct dp_drop *d);
+/* Records w ever wrote: the last DP_DROPQ of them may still be read. */
+uint64_t dp_drop_head(const struct dp_worker *w);
+/* Record n of w, when it is still there and whole: false when it was
+ * overwritten (or is being written) meanwhile. Any thread. */
+bool dp_drop_get(const struct dp_worker *w, uint64_t n, struct dp_drop *out);
+
 /* Pop one event of any worker; false when none. Control thread only. */
 bool dp_event_pop(struct dp *dp, struct dp_event *ev);
 /* The event dp_event_pop would return next, left where it is. */

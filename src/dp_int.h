@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The datapath's insides, shared by its three files: the per-packet relay
+/* The datapath's insides, shared by its four files: the per-packet relay
  * and signalling path (dp.c), the endpoint path through the TUN device
- * (dp_tun.c), and the control thread's set-up, stats and events
- * (dp_setup.c). What a packet touches in more than one of them is here as
+ * (dp_tun.c), drops and the ring of recent drops (dp_drops.c), and the
+ * control thread's set-up, stats and events (dp_setup.c). What a packet touches in more than one of them is here as
  * static inline, so that the per-packet calls stay inlined. */
 #ifndef GTPUD_DP_INT_H
 #define GTPUD_DP_INT_H
@@ -98,6 +98,7 @@ struct scratch {
 	uint8_t *tsobuf;              /* [TUN_GSO_MAX] a TCP super-packet read from the device */
 	uint8_t *gsobuf;              /* [GSO_BUF] G-PDUs of one UDP GSO send */
 	struct tun_coal coal;         /* TCP segments to the device being merged */
+	struct state *s;              /* of the batch under way (a failed send names its tunnel) */
 };
 
 /* Counters are written by one worker only: plain adds, atomic-sized stores. */
@@ -121,7 +122,7 @@ struct rxctx {
  * change of a batch to the end of its last (the write side of a seqlock,
  * two plain stores on x86), so that dp_stats reads them as of a moment
  * between two batches: a received packet is never seen there before it is
- * forwarded, answered or dropped. */
+ * forwarded, answered, taken in or dropped. */
 static inline void batch_begin(struct dp_worker *w)
 {
 	__atomic_store_n(&w->st_seq, w->st_seq + 1, __ATOMIC_RELAXED);
@@ -141,11 +142,6 @@ static inline void *line_alloc(size_t n)
 	void *p;
 
 	return posix_memalign(&p, 64, n) ? NULL : p;
-}
-
-static inline void drop(struct dp_worker *w, enum drop_reason r)
-{
-	INC(w->st.drops[r], 1);
 }
 
 /* Worker w's counters of tunnel ti, and of peer p (NULL for none). */
@@ -236,6 +232,29 @@ static inline void udp_segment(struct msghdr *mh, union udp_seg_ctl *ctl, size_t
 	mh->msg_controllen = sizeof(ctl->b);
 }
 
+/* ---- dp_drops.c ---- */
+
+/* Drops: counted under their reason, for their tunnel too when the reason
+ * can name one (ti, TUNNEL_NONE for none), and a sample written to the
+ * worker's ring of recent drops. Off the forwarding path: out of line. */
+/* A datagram received from src (whose peer is p, or NULL), with TEID teid
+ * (-1 before its header was parsed). */
+void dp_drop_rx(struct rxctx *x, enum drop_reason r, const struct sockaddr *src, const struct peer *p,
+		int64_t teid, uint32_t ti) __attribute__((cold, noinline));
+/* n packets read from the TUN device (ip: the inner packet, NULL when it
+ * was not valid) on their way to tunnel ti. */
+void dp_drop_tun(struct dp_worker *w, const struct state *s, enum drop_reason r, uint64_t n,
+		 const struct inner_pkt *ip, uint32_t ti, uint64_t now) __attribute__((cold, noinline));
+/* The two halves of the above: count n drops (true when a record of them
+ * is within the budget; now monotonic, 0: read the clock), write record d. */
+bool dp_drop_count(struct dp_worker *w, const struct state *s, enum drop_reason r, uint64_t n,
+		   uint32_t ti, uint64_t now);
+void dp_drop_write(struct dp_worker *w, struct dp_drop *d, enum drop_reason r, uint32_t ti);
+/* n datagrams of buf (a G-PDU or a reply) to sa, counted for tunnel
+ * counters tc (NULL: none), that could not be sent. */
+void dp_drop_tx(struct dp_worker *w, enum drop_reason r, uint64_t n, const struct ctr *tc,
+		const uint8_t *buf, size_t len, const struct sockaddr *sa) __attribute__((cold, noinline));
+
 /* ---- dp.c ---- */
 
 /* Counts what a send delivered: pkts datagrams of bytes in all. */
@@ -249,8 +268,8 @@ void dp_wake_handler(int sig);
 
 /* ---- dp_tun.c: the endpoint ---- */
 
-/* Decapsulate the inner packet of tunnel ti onto the TUN device. */
-void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len);
+/* Decapsulate the inner packet of tunnel ti, received from src, onto the TUN device. */
+void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len, const struct sockaddr *src);
 /* Write the TCP segments being merged for the device. */
 void dp_ep_flush(struct dp_worker *w, struct scratch *sc);
 /* Read a batch from the TUN device and encapsulate it; the number read. */

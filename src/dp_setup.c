@@ -31,6 +31,7 @@ const char *drop_reason_name(enum drop_reason r)
 	case DROP_ECHO_RATE_LIMIT: return "echo_rate_limit";
 	case DROP_ERROR_IND_UNKNOWN_TEID: return "error_ind_unknown_teid";
 	case DROP_ERROR_IND_RATE_LIMIT: return "error_ind_rate_limit";
+	case DROP_FAR_DROP: return "far_drop";
 	case DROP__COUNT: break;
 	}
 	return "unknown";

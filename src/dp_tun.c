@@ -55,6 +55,36 @@ static ssize_t ep_write(const struct dp_worker *w, const struct scratch *sc, con
 	return r < 0 ? r : r - TUN_VNET_LEN;
 }
 
+/* Merged segments the device refused: their tunnel is the one whose ue is
+ * their source (looked up only now, off the path of every segment). */
+static void coal_lost(struct dp_worker *w, struct scratch *sc, size_t len, unsigned n)
+{
+	const struct state *s = sc->s;
+	uint32_t ti = TUNNEL_NONE;
+	struct inner_pkt ip;
+	struct dp_drop d;
+
+	memset(&d, 0, sizeof(d));
+	if (s && len > TUN_VNET_LEN && inner_parse(sc->coal.buf + TUN_VNET_LEN, len - TUN_VNET_LEN, &ip) == INNER_OK) {
+		ti = state_lookup_ue(s, ip.family, ip.src);
+		d.family = (uint8_t)ip.family;
+		memcpy(d.src, ip.src, ip.addr_len);
+		memcpy(d.dst, ip.dst, ip.addr_len);
+		d.flags = DP_DROP_SRC | DP_DROP_DST;
+	}
+	if (!dp_drop_count(w, s, DROP_TUN_ERROR, n, ti, 0))
+		return;
+	if (ti != TUNNEL_NONE) {
+		const struct tunnel *t = &s->tunnels[ti];
+
+		d.teid = t->from_teid;
+		d.flags |= DP_DROP_TEID;
+		if (t->from_peer != TABLE_NO_PEER)
+			memcpy(d.peer, s->peers[t->from_peer]->name, sizeof(d.peer));
+	}
+	dp_drop_write(w, &d, DROP_TUN_ERROR, ti);
+}
+
 /* Write the merged segments out; counted once written. */
 void dp_ep_flush(struct dp_worker *w, struct scratch *sc)
 {
@@ -64,17 +94,24 @@ void dp_ep_flush(struct dp_worker *w, struct scratch *sc)
 	if (!len)
 		return;
 	if (write(w->tun_fd, sc->coal.buf, len) != (ssize_t)len) {
-		INC(w->st.drops[DROP_TUN_ERROR], n);
+		coal_lost(w, sc, len, n);
 		return;
 	}
 	INC(w->st.forwarded, n);
 	INC(w->st.tun_tx, n);
 }
 
+/* The peer a G-PDU came from (the tunnel's, or any for a PFCP tunnel),
+ * looked up only for a drop's record. */
+static const struct peer *src_peer(const struct rxctx *x, const struct sockaddr *src)
+{
+	return state_lookup_peer(x->s, src);
+}
+
 /* A G-PDU of an endpoint tunnel: validate the inner packet, check that its
  * source is one of the tunnel's UEs, and write it to the TUN device (or
  * merge it with the TCP segments before it, written by dp_ep_flush). */
-void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len)
+void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len, const struct sockaddr *src)
 {
 	const struct tunnel *t = &x->s->tunnels[ti];
 	struct dp_worker *w = x->w;
@@ -83,19 +120,19 @@ void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len)
 	enum inner_err e;
 
 	if (w->tun_fd < 0 || w->tun_lost) {
-		drop(w, DROP_NO_TUN);
+		dp_drop_rx(x, DROP_NO_TUN, src, src_peer(x, src), t->from_teid, ti);
 		return;
 	}
 	if ((e = inner_parse(pkt, len, &ip)) != INNER_OK) {
-		drop(w, inner_reason(e));
+		dp_drop_rx(x, inner_reason(e), src, src_peer(x, src), t->from_teid, ti);
 		return;
 	}
 	if (!ue_match(x->s, t, &ip)) {
-		drop(w, DROP_SPOOFED);
+		dp_drop_rx(x, DROP_SPOOFED, src, src_peer(x, src), t->from_teid, ti);
 		return;
 	}
 	if (t->tb != TUNNEL_NONE && !tbucket_take(tunnel_bucket(x->s, t, w->id, 0), ip.len, rx_now(x))) {
-		drop(w, DROP_RATE_LIMIT);
+		dp_drop_rx(x, DROP_RATE_LIMIT, src, src_peer(x, src), t->from_teid, ti);
 		return;
 	}
 	if (sc->vnet) {
@@ -108,21 +145,22 @@ void dp_ep_decap(struct rxctx *x, uint32_t ti, const uint8_t *pkt, size_t len)
 		}
 	}
 	if (ep_write(w, sc, pkt, ip.len) != (ssize_t)ip.len) {
-		drop(w, DROP_TUN_ERROR);
+		dp_drop_rx(x, DROP_TUN_ERROR, src, src_peer(x, src), t->from_teid, ti);
 		return;
 	}
 	INC(w->st.forwarded, 1);
 	INC(w->st.tun_tx, 1);
 }
 
-/* A packet too big for the tunnel: ICMP back into the device. */
-static void ep_too_big(struct dp_worker *w, struct scratch *sc, const uint8_t *pkt, size_t len)
+/* n packets too big for tunnel ti: ICMP back into the device (one). */
+static void ep_too_big(struct dp_worker *w, const struct state *s, struct scratch *sc, const uint8_t *pkt,
+		       size_t len, const struct inner_pkt *ip, uint32_t ti, unsigned cnt, uint64_t now)
 {
 	size_t n;
 
 	/* Sourced from the packet's destination: the kernel drops an ICMP error
 	 * that claims to come from one of its own addresses (a martian). */
-	drop(w, DROP_TOO_BIG);
+	dp_drop_tun(w, s, DROP_TOO_BIG, cnt, ip, ti, now);
 	n = inner_icmp_too_big(sc->icmp, sizeof(sc->icmp), pkt, len, w->dp->tun_mtu, NULL);
 	if (n && ep_write(w, sc, sc->icmp, n) == (ssize_t)n)
 		INC(w->st.icmp_tx, 1);
@@ -135,21 +173,24 @@ static void ep_too_big(struct dp_worker *w, struct scratch *sc, const uint8_t *p
  * len: the datagram length the MTU rule sees. */
 static bool ep_route(struct dp_worker *w, struct state *s, struct scratch *sc, const uint8_t *pkt,
 		     const struct inner_pkt *ip, size_t len, size_t size, unsigned n,
-		     uint32_t *ti, struct peer **to)
+		     uint32_t *ti, struct peer **to, uint64_t now)
 {
 	if ((*ti = state_lookup_ue(s, ip->family, ip->dst)) == TUNNEL_NONE) {
-		INC(w->st.drops[DROP_NO_ROUTE], n);
+		dp_drop_tun(w, s, DROP_NO_ROUTE, n, ip, TUNNEL_NONE, now);
 		return false;
 	}
 	if (w->dp->tun_mtu && len > w->dp->tun_mtu && (ip->family == AF_INET6 || ip->df)) {
-		ep_too_big(w, sc, pkt, size);
-		INC(w->st.drops[DROP_TOO_BIG], n - 1);
+		ep_too_big(w, s, sc, pkt, size, ip, *ti, n, now);
+		return false;
+	}
+	if (s->tunnels[*ti].flags & TUNNEL_NO_TO) {
+		dp_drop_tun(w, s, DROP_FAR_DROP, n, ip, *ti, now);
 		return false;
 	}
 	*to = s->peers[s->tunnels[*ti].to_peer];
 	if (s->conf->echo.on_down == CONF_DOWN_DROP &&
 	    __atomic_load_n(&(*to)->state, __ATOMIC_RELAXED) == PEER_DOWN) {
-		INC(w->st.drops[DROP_PEER_DOWN], n);
+		dp_drop_tun(w, s, DROP_PEER_DOWN, n, ip, *ti, now);
 		return false;
 	}
 	return true;
@@ -177,20 +218,20 @@ static void ep_encap(struct dp_worker *w, struct state *s, struct scratch *sc, u
 	INC(w->st.rx_bytes, len);
 	INC(w->st.tun_rx, 1);
 	if ((e = inner_parse(pkt, len, &ip)) != INNER_OK) {
-		drop(w, inner_reason(e));
+		dp_drop_tun(w, s, inner_reason(e), 1, NULL, TUNNEL_NONE, now);
 		return;
 	}
-	if (!ep_route(w, s, sc, pkt, &ip, ip.len, ip.len, 1, &ti, &to))
+	if (!ep_route(w, s, sc, pkt, &ip, ip.len, ip.len, 1, &ti, &to, now))
 		return;
 	t = &s->tunnels[ti];
 	if (t->tb != TUNNEL_NONE && !tbucket_take(tunnel_bucket(s, t, w->id, 1), ip.len, now)) {
-		drop(w, DROP_RATE_LIMIT);
+		dp_drop_tun(w, s, DROP_RATE_LIMIT, 1, &ip, ti, now);
 		return;
 	}
 	ge = tunnel_encap(t);
 	hl = gtpu_encap(slot, GTPU_HEADROOM, ip.len, &ge);
 	if (!hl) {
-		drop(w, DROP_TOO_BIG);
+		dp_drop_tun(w, s, DROP_TOO_BIG, 1, &ip, ti, now);
 		return;
 	}
 	tx_add_peer(sc, out_sock(w, 0, to), pkt - hl, hl + ip.len, to,
@@ -242,7 +283,7 @@ static void gso_send(struct dp_worker *w, const struct state *s, struct scratch 
 	}
 count:
 	if (ok < n)
-		INC(w->st.drops[DROP_SEND_ERROR], n - ok);
+		dp_drop_tx(w, DROP_SEND_ERROR, n - ok, meta.tunnel, buf, len, (struct sockaddr *)&to->sa);
 	dp_count_sent(w, &meta, ok, ok == n ? len : (size_t)ok * seg);
 }
 
@@ -268,7 +309,7 @@ static void ep_encap_gso(struct dp_worker *w, struct state *s, struct scratch *s
 		INC(w->st.rx_pkts, 1);
 		INC(w->st.rx_bytes, len);
 		INC(w->st.tun_rx, 1);
-		drop(w, inner_reason(e));
+		dp_drop_tun(w, s, inner_reason(e), 1, NULL, TUNNEL_NONE, now);
 		return;
 	}
 	nseg = tun_seg_init(&g, pkt, len, &ip, v);
@@ -276,7 +317,7 @@ static void ep_encap_gso(struct dp_worker *w, struct state *s, struct scratch *s
 		INC(w->st.rx_pkts, 1);
 		INC(w->st.rx_bytes, len);
 		INC(w->st.tun_rx, 1);
-		drop(w, nseg < 0 ? DROP_INNER_MALFORMED : DROP_TOO_BIG);
+		dp_drop_tun(w, s, nseg < 0 ? DROP_INNER_MALFORMED : DROP_TOO_BIG, 1, &ip, TUNNEL_NONE, now);
 		return;
 	}
 	/* Counted as the segments they become: headers repeated in each. */
@@ -284,7 +325,7 @@ static void ep_encap_gso(struct dp_worker *w, struct state *s, struct scratch *s
 	INC(w->st.rx_bytes, g.len + (size_t)(nseg - 1) * g.hlen);
 	INC(w->st.tun_rx, (unsigned)nseg);
 	/* One ICMP error for the lot when too big: the device MTU changed under us. */
-	if (!ep_route(w, s, sc, pkt, &ip, g.hlen + g.mss, g.len, (unsigned)nseg, &ti, &to))
+	if (!ep_route(w, s, sc, pkt, &ip, g.hlen + g.mss, g.len, (unsigned)nseg, &ti, &to, now))
 		return;
 	t = &s->tunnels[ti];
 	ge = tunnel_encap(t);
@@ -294,7 +335,7 @@ static void ep_encap_gso(struct dp_worker *w, struct state *s, struct scratch *s
 		if (!n)
 			break;
 		if (t->tb != TUNNEL_NONE && !tbucket_take(tunnel_bucket(s, t, w->id, 1), n, now)) {
-			drop(w, DROP_RATE_LIMIT);
+			dp_drop_tun(w, s, DROP_RATE_LIMIT, 1, &ip, ti, now);
 			continue;
 		}
 		gtpu_encap(out + off, hl, n, &ge);
@@ -312,7 +353,7 @@ static void ep_encap_gso(struct dp_worker *w, struct state *s, struct scratch *s
 	if (k)
 		gso_send(w, s, sc, ti, to, out, off, seg, k);
 	if (g.i < g.n)            /* cannot happen: GSO_BUF holds a segment past GSO_BYTES */
-		INC(w->st.drops[DROP_TOO_BIG], g.n - g.i);
+		dp_drop_tun(w, s, DROP_TOO_BIG, g.n - g.i, &ip, ti, now);
 }
 
 /* The device was deleted under us (EBADFD, EIO...): stop reading it, tell
@@ -339,6 +380,7 @@ int dp_ep_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 	uint64_t now = mono_ns();
 	int n;
 
+	sc->s = s;
 	batch_begin(w);
 	for (n = 0; n < DP_BATCH; n++) {
 		uint8_t *slot = sc->tunbufs + (size_t)n * SLOT;
@@ -369,7 +411,7 @@ int dp_ep_rx(struct dp_worker *w, struct state *s, struct scratch *sc)
 				INC(w->st.rx_pkts, 1);
 				INC(w->st.rx_bytes, (size_t)len);
 				INC(w->st.tun_rx, 1);
-				drop(w, DROP_INNER_MALFORMED);
+				dp_drop_tun(w, s, DROP_INNER_MALFORMED, 1, NULL, TUNNEL_NONE, now);
 				continue;
 			}
 			ep_encap(w, s, sc, slot, (size_t)len, now);

@@ -25,38 +25,53 @@ enum exit_code {
 	EXIT_PERM = 4,
 	EXIT_PROTO = 5,
 	EXIT_PENDING = 6,         /* reload applied; some settings wait for a restart */
+	EXIT_TIMEOUT = 7,         /* no answer within the timeout */
 };
 
-#define MAX_COLS 9
+/* How long gtpuctl waits for gtpud to send something, by default: a
+ * running daemon answers at once; a socket that systemd holds for a
+ * service that cannot start never does. Reading a large file or batch
+ * takes longer. */
+#define TIMEOUT_DEFAULT 5.0
+#define TIMEOUT_DEFAULT_LONG 60.0
+
+#define MAX_COLS 10
 #define MAX_REPLY (1u << 30)
 
 static bool json_out;
+static bool exact;               /* counts and bytes unabbreviated */
+static double timeout = -1;      /* seconds; 0: wait forever; < 0: the default */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: gtpuctl [-s SOCKET] [-j|--json] [-c CONFIG] COMMAND [ARGS]\n"
+		"Usage: gtpuctl [-s SOCKET] [-c CONFIG] [-j] [-x] [-t SECONDS] COMMAND [ARGS]\n"
 		"       gtpuctl -V | -h\n"
 		"\n"
 		"Commands:\n"
 		"  status                 version, uptime, config file, workers, counts\n"
 		"  stats                  global counters and drops by reason\n"
 		"  peers                  each peer: address, state, last echo RTT, counters\n"
-		"  tunnels [NAME]         each tunnel: from, to, ue, counters\n"
+		"  tunnels [NAME]         each tunnel: from, to, ue, counters, drops\n"
+		"  drops                  the most recent drops: reason, source, peer, TEID, time\n"
 		"  tunnel add NAME from PEER TEID to PEER TEID [ue ADDR...] [qfi N] [rate BPS] [burst BYTES]\n"
-		"  tunnel add -f FILE|-  add the tunnels of FILE, one a line, all or none\n"
+		"  tunnel add -f FILE|-   add the tunnels of FILE, one a line, all or none\n"
 		"  tunnel del NAME\n"
-		"  tunnel del -f FILE|-  remove the tunnels named in FILE, one a line, all or none\n"
+		"  tunnel del -f FILE|-   remove the tunnels named in FILE, one a line, all or none\n"
 		"  reload                 reload the configuration file\n"
 		"  metrics                Prometheus text exposition\n"
-		"  monitor                print events until interrupted\n"
+		"  monitor [drops]        print events (or drops as they happen) until interrupted\n"
 		"\n"
 		"Options:\n"
 		"  -s, --socket SOCKET    control socket (default $" CTL_SOCKET_ENV " or " CTL_DEFAULT_SOCKET ")\n"
 		"  -c, --config FILE      take the socket path from gtpud's configuration file\n"
 		"  -j, --json             print the reply's data as JSON\n"
+		"  -x, --exact            print counts and bytes in full, not as 40.0M\n"
+		"  -t, --timeout SECONDS  give up when gtpud sends nothing for SECONDS (default 5,\n"
+		"                         60 for reload and -f batches; 0 waits forever)\n"
 		"  -V, --version          print the version and exit\n"
-		"  -h, --help             print this help and exit\n");
+		"  -h, --help             print this help and exit\n"
+		"Options may also follow the command; \"--\" ends them.\n");
 }
 
 /* ---- human units ---- */
@@ -70,7 +85,7 @@ static const char *fmt_si(uint64_t v, const char *unit, char *buf, size_t len)
 	double d = (double)v;
 	int i = -1;
 
-	if (v < 1000) {
+	if (v < 1000 || exact) {
 		snprintf(buf, len, "%" PRIu64 "%s%s", v, sep, unit);
 		return buf;
 	}
@@ -249,7 +264,8 @@ static void print_stats(json_object *d)
 		{ "tx_packets", "sent packets", false },
 		{ "tx_bytes", "sent bytes", true },
 		{ "forwarded", "forwarded", false },
-		{ "answered", "signalling answered", false },
+		{ "signalling_answered", "signalling answered", false },
+		{ "signalling_received", "signalling received", false },
 		{ "dropped", "dropped", false },
 		{ "echo_requests_sent", "echo requests sent", false },
 		{ "echo_requests_received", "echo requests received", false },
@@ -263,6 +279,7 @@ static void print_stats(json_object *d)
 		{ "tun_tx_packets", "tun sent packets", false },
 		{ "icmp_sent", "icmp errors sent", false },
 		{ "events_lost", "events lost", false },
+		{ "drops_recorded", "drops recorded", false },
 		{ "log_lines", "log lines", false },
 		{ "log_lines_suppressed", "log lines suppressed", false },
 	};
@@ -334,20 +351,92 @@ static void print_peers(json_object *d)
 
 static const char *fmt_end(json_object *e, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/0x%" PRIx64, get_str(e, "peer", "-"), get_u64(e, "teid"));
+	/* A PFCP tunnel takes any source ("any/0x..."), and may send nothing ("-"). */
+	if (!json_object_is_type(get(e, "teid"), json_type_int))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s/0x%" PRIx64, get_str(e, "peer", "any"), get_u64(e, "teid"));
 	return buf;
+}
+
+static const char *fmt_ago(int64_t t, char *buf, size_t len)
+{
+	int64_t ago = (int64_t)time(NULL) - t;
+
+	if (ago < 0)
+		ago = 0;
+	snprintf(buf, len, "%" PRId64 "%s", ago < 120 ? ago : ago < 7200 ? ago / 60 :
+		 ago < 172800 ? ago / 3600 : ago / 86400,
+		 ago < 120 ? "s" : ago < 7200 ? "m" : ago < 172800 ? "h" : "d");
+	return buf;
+}
+
+static void print_pfcp(json_object *d)
+{
+	struct table t = { 7, { "NODE", "ADDRESS", "STATE", "SINCE", "RECOVERY", "SESSIONS", "HEARTBEAT" },
+			   { false, false, false, true, true, true, true }, 0, NULL };
+	size_t n = json_object_array_length(d);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(d, i);
+		char since[32], rts[32], ns[32], hb[32];
+		const char *row[7];
+
+		row[0] = get_str(a, "node", "-");
+		row[1] = get_str(a, "address", "-");
+		row[2] = get_str(a, "state", "-");
+		row[3] = fmt_ago((int64_t)get_u64(a, "since"), since, sizeof(since));
+		snprintf(rts, sizeof(rts), "%" PRIu64, get_u64(a, "recovery_time_stamp"));
+		row[4] = rts;
+		snprintf(ns, sizeof(ns), "%" PRIu64, get_u64(a, "sessions"));
+		row[5] = ns;
+		row[6] = json_object_is_type(get(a, "last_heartbeat"), json_type_int) ?
+			 fmt_ago((int64_t)get_u64(a, "last_heartbeat"), hb, sizeof(hb)) : "-";
+		table_add(&t, row);
+	}
+	table_print(&t);
+}
+
+static void print_sessions(json_object *d)
+{
+	struct table t = { 5, { "SEID", "CP-SEID", "NODE", "RULES", "TUNNELS" },
+			   { false, false, false, false, false }, 0, NULL };
+	size_t n = json_object_array_length(d);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *a = json_object_array_get_idx(d, i), *tu = get(a, "tunnels");
+		char rules[64], tun[256] = "";
+		const char *row[5];
+		size_t nt = json_object_is_type(tu, json_type_array) ? json_object_array_length(tu) : 0;
+
+		for (size_t j = 0; j < nt; j++) {
+			if (j)
+				strncat(tun, ",", sizeof(tun) - strlen(tun) - 1);
+			strncat(tun, json_object_get_string(json_object_array_get_idx(tu, j)),
+				sizeof(tun) - strlen(tun) - 1);
+		}
+		snprintf(rules, sizeof(rules), "%" PRIu64 " PDR, %" PRIu64 " FAR", get_u64(a, "pdrs"),
+			 get_u64(a, "fars"));
+		row[0] = get_str(a, "seid", "-");
+		row[1] = get_str(a, "cp_seid", "-");
+		row[2] = get_str(a, "node", "-");
+		row[3] = rules;
+		row[4] = nt ? tun : "-";
+		table_add(&t, row);
+	}
+	table_print(&t);
 }
 
 static void print_tunnels(json_object *d)
 {
-	struct table t = { 9, { "NAME", "ORIGIN", "FROM", "TO", "UE", "QFI", "RATE", "RX", "TX" },
-			   { false, false, false, false, false, true, true, true, true }, 0, NULL };
+	struct table t = { 10, { "NAME", "ORIGIN", "FROM", "TO", "UE", "QFI", "RATE", "RX", "TX", "DROPS" },
+			   { false, false, false, false, false, true, true, true, true, true }, 0, NULL };
 	size_t i, j, n = json_object_array_length(d);
 
 	for (i = 0; i < n; i++) {
 		json_object *tu = json_object_array_get_idx(d, i), *ue = get(tu, "ue"), *qfi = get(tu, "qfi");
-		char from[96], to[96], q[16], rx[32], tx[32], rate[32], ues[CONF_MAX_UE * 48] = "";
-		const char *row[9];
+		char from[96], to[96], q[16], rx[32], tx[32], dr[32], rate[32], ues[CONF_MAX_UE * 48] = "";
+		const char *row[10];
 		size_t nue = json_object_is_type(ue, json_type_array) ? json_object_array_length(ue) : 0;
 
 		for (j = 0; j < nue; j++) {
@@ -367,7 +456,7 @@ static void print_tunnels(json_object *d)
 		} else {
 			row[5] = "-";
 		}
-		/* bit/s with an SI prefix: 10M, 1.5G. */
+		/* bit/s with an SI prefix: 10M, 1.5G; in full with --exact. */
 		if (json_object_is_type(get(tu, "rate"), json_type_int)) {
 			double r = (double)get_u64(tu, "rate");
 			const char *u = "";
@@ -382,13 +471,78 @@ static void print_tunnels(json_object *d)
 				r /= 1e3;
 				u = "k";
 			}
-			snprintf(rate, sizeof(rate), "%g%s", r, u);
+			if (exact)
+				snprintf(rate, sizeof(rate), "%" PRIu64, get_u64(tu, "rate"));
+			else
+				snprintf(rate, sizeof(rate), "%g%s", r, u);
 			row[6] = rate;
 		} else {
 			row[6] = "-";
 		}
 		row[7] = fmt_count(get_u64(tu, "rx_packets"), rx, sizeof(rx));
 		row[8] = fmt_count(get_u64(tu, "tx_packets"), tx, sizeof(tx));
+		row[9] = fmt_count(get_u64(tu, "dropped"), dr, sizeof(dr));
+		table_add(&t, row);
+	}
+	table_print(&t);
+	/* One tunnel asked for by name: why it drops, too. */
+	if (n == 1 && json_object_is_type(get(json_object_array_get_idx(d, 0), "drops"), json_type_object)) {
+		json_object *dr = get(json_object_array_get_idx(d, 0), "drops");
+		char buf[32], label[96];
+
+		if (json_object_object_length(dr))
+			printf("drops by reason:\n");
+		json_object_object_foreach(dr, k, v) {
+			snprintf(label, sizeof(label), "  %s", k);
+			print_kv(label, fmt_count(json_object_get_uint64(v), buf, sizeof(buf)));
+		}
+	}
+}
+
+/* An address with its port ("192.0.2.1:2152", "[2001:db8::1]:2152"), or
+ * without when it has none. */
+static const char *fmt_addr_port(json_object *a, json_object *port, char *buf, size_t len)
+{
+	const char *s = json_object_get_string(a);
+
+	if (!json_object_is_type(a, json_type_string))
+		return "-";
+	if (!json_object_is_type(port, json_type_int))
+		snprintf(buf, len, "%s", s);
+	else
+		snprintf(buf, len, strchr(s, ':') ? "[%s]:%" PRId64 : "%s:%" PRId64, s, json_object_get_int64(port));
+	return buf;
+}
+
+static void print_drops(json_object *d)
+{
+	struct table t = { 7, { "TIME", "REASON", "SOURCE", "DESTINATION", "PEER", "TEID", "TUNNEL" },
+			   { false, false, false, false, false, false, false }, 0, NULL };
+	size_t i, n = json_object_array_length(d);
+
+	for (i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(d, i), *teid = get(r, "teid");
+		double tm = json_object_get_double(get(r, "time"));
+		time_t sec = (time_t)tm;
+		char when[48] = "-", src[80], dst[80], te[16] = "-";
+		const char *row[7];
+		struct tm lt;
+
+		/* Local time to the millisecond, as journalctl -o short-precise. */
+		if (localtime_r(&sec, &lt)) {
+			size_t l = strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &lt);
+
+			snprintf(when + l, sizeof(when) - l, ".%03d", (int)((tm - (double)sec) * 1000) % 1000);
+		}
+		if (json_object_is_type(teid, json_type_int))
+			snprintf(te, sizeof(te), "0x%" PRIx64, (uint64_t)json_object_get_int64(teid));
+		row[0] = when;
+		row[1] = get_str(r, "reason", "-");
+		row[2] = fmt_addr_port(get(r, "source"), get(r, "port"), src, sizeof(src));
+		row[3] = fmt_addr_port(get(r, "destination"), NULL, dst, sizeof(dst));
+		row[4] = get_str(r, "peer", "-");
+		row[5] = te;
+		row[6] = get_str(r, "tunnel", "-");
 		table_add(&t, row);
 	}
 	table_print(&t);
@@ -407,8 +561,8 @@ static void print_event(json_object *ev)
 	json_object_object_foreach(ev, k, v) {
 		const char *sv;
 
-		if (!strcmp(k, "event") || !strcmp(k, "time"))
-			continue;
+		if (!strcmp(k, "event") || !strcmp(k, "time") || !v)
+			continue;     /* nothing to say (a drop from no peer) */
 		/* TEIDs in hex, as the tables show them; a value with a blank,
 		 * a quote or nothing at all in JSON quotes, so a line splits
 		 * on blanks into key=value words. */
@@ -429,6 +583,39 @@ static void print_event(json_object *ev)
 
 /* ---- the connection ---- */
 
+/* The timeout in seconds for cmd: -t, or the default. */
+static double timeout_for(const char *cmd)
+{
+	if (timeout >= 0)
+		return timeout;
+	if (!strcmp(cmd, "reload") || !strcmp(cmd, "tunnel add") || !strcmp(cmd, "tunnel del"))
+		return TIMEOUT_DEFAULT_LONG;
+	return TIMEOUT_DEFAULT;
+}
+
+/* A blocking wait longer than the timeout fails with EAGAIN: recv and send
+ * (SO_RCVTIMEO, SO_SNDTIMEO), and connect to a socket whose backlog is full
+ * (the kernel waits for it under SO_SNDTIMEO). 0 waits forever. */
+static void set_timeout(int fd, double secs)
+{
+	struct timeval tv = { (time_t)secs, (suseconds_t)((secs - (double)(time_t)secs) * 1e6) };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static const char *sock_path;    /* for messages */
+static const char *cur_cmd = "";
+static double cur_timeout;
+
+static void timed_out(void)
+{
+	fprintf(stderr, "gtpuctl: %s: no answer from gtpud on %s within %g s "
+		"(is it starting, or failing to? see systemctl status gtpud; -t 0 waits forever)\n",
+		cur_cmd, sock_path, cur_timeout);
+	exit(EXIT_TIMEOUT);
+}
+
 static int connect_to(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -444,9 +631,12 @@ static int connect_to(const char *path)
 		fprintf(stderr, "gtpuctl: socket: %s\n", strerror(errno));
 		exit(EXIT_CONNECT);
 	}
+	set_timeout(fd, cur_timeout);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
 
+		if (e == EAGAIN || e == EWOULDBLOCK)
+			timed_out();
 		if (e == EACCES || e == EPERM) {
 			fprintf(stderr, "gtpuctl: cannot connect to %s: %s\n", path, strerror(e));
 			exit(EXIT_PERM);
@@ -465,6 +655,8 @@ static void send_all(int fd, const char *buf, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			timed_out();
 		if (n < 0) {
 			fprintf(stderr, "gtpuctl: cannot send the request: %s\n", strerror(errno));
 			exit(EXIT_PROTO);
@@ -521,6 +713,8 @@ static char *read_line(struct reader *r, size_t *len)
 		n = recv(r->fd, r->buf + r->len, r->cap - r->len - 1, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			timed_out();
 		if (n < 0) {
 			fprintf(stderr, "gtpuctl: cannot read the reply: %s\n", strerror(errno));
 			exit(EXIT_PROTO);
@@ -533,28 +727,26 @@ static char *read_line(struct reader *r, size_t *len)
 
 static const char *socket_path(const char *opt, const char *config)
 {
-	static char *from_conf;
 	const char *env;
 
 	if (opt)
 		return opt;
 	if (config) {
-		struct conf *c = NULL;
 		struct conf_errors errs = { 0 };
+		char *path;
 		unsigned i;
 
-		if (conf_read_file(config, &c, &errs) < 0) {
+		/* Only the control group is read: the rest may be broken. */
+		if (conf_read_control_path(config, &path, &errs) < 0) {
 			for (i = 0; i < errs.n; i++)
-				fprintf(stderr, "%s\n", errs.msg[i]);
-			fprintf(stderr, "gtpuctl: cannot read the socket path from %s\n", config);
+				fprintf(stderr, "gtpuctl: %s\n", errs.msg[i]);
+			if (errs.count > errs.n)
+				fprintf(stderr, "gtpuctl: %u more errors\n", errs.count - errs.n);
+			fprintf(stderr, "gtpuctl: cannot read the socket path (control.path) from %s\n", config);
 			exit(EXIT_USAGE);
 		}
-		from_conf = strdup(c->control.path);
-		conf_free(c);
 		conf_errors_fini(&errs);
-		if (!from_conf)
-			exit(EXIT_FAILED);
-		return from_conf;
+		return path;
 	}
 	env = getenv(CTL_SOCKET_ENV);
 	if (env && *env)
@@ -629,13 +821,14 @@ static const char *command_of(int argc, char **argv, int *first_arg)
 {
 	static const struct { const char *name; int min, max; } cmds[] = {
 		{ "status", 0, 0 }, { "stats", 0, 0 }, { "peers", 0, 0 }, { "tunnels", 0, 1 },
-		{ "reload", 0, 0 }, { "metrics", 0, 0 }, { "monitor", 0, 0 },
+		{ "reload", 0, 0 }, { "metrics", 0, 0 }, { "monitor", 0, 1 }, { "drops", 0, 0 },
+		{ "pfcp", 0, 0 }, { "sessions", 0, 0 },
 	};
 	int nargs;
 	size_t i;
 
 	if (argc < 1) {
-		usage(stderr);
+		fprintf(stderr, "gtpuctl: no command given (see gtpuctl -h)\n");
 		exit(EXIT_USAGE);
 	}
 	if (!strcmp(argv[0], "tunnel")) {
@@ -716,6 +909,28 @@ static int print_warnings(const char *cmd, json_object *data)
 	return EXIT_PENDING;
 }
 
+/* Every line an error: "gtpuctl: COMMAND: ERROR: DETAIL" for one detail,
+ * else the error, then each detail on a line of its own, all prefixed. */
+static void print_errors(const char *cmd, const struct ctl_reply *rep)
+{
+	size_t i, n = rep->errors ? json_object_array_length(rep->errors) : 0;
+
+	if (n == 1) {
+		const char *d = json_object_get_string(json_object_array_get_idx(rep->errors, 0));
+
+		/* "not found: not found" says nothing twice. */
+		if (strcmp(d, rep->error))
+			fprintf(stderr, "gtpuctl: %s: %s: %s\n", cmd, rep->error, d);
+		else
+			fprintf(stderr, "gtpuctl: %s: %s\n", cmd, rep->error);
+		return;
+	}
+	fprintf(stderr, "gtpuctl: %s: %s\n", cmd, rep->error);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "gtpuctl: %s: %s\n", cmd,
+			json_object_get_string(json_object_array_get_idx(rep->errors, i)));
+}
+
 static void print_data(const char *cmd, json_object *data)
 {
 	if (json_out) {
@@ -731,6 +946,12 @@ static void print_data(const char *cmd, json_object *data)
 		print_peers(data);
 	else if (!strcmp(cmd, "tunnels"))
 		print_tunnels(data);
+	else if (!strcmp(cmd, "drops"))
+		print_drops(data);
+	else if (!strcmp(cmd, "pfcp"))
+		print_pfcp(data);
+	else if (!strcmp(cmd, "sessions"))
+		print_sessions(data);
 	else if (!strcmp(cmd, "metrics"))
 		fputs(get_str(data, "text", ""), stdout);
 
@@ -763,36 +984,114 @@ static int monitor(struct reader *r)
 	return EXIT_FAILED;
 }
 
+static const struct option longopts[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "exact", no_argument, NULL, 'x' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+static const char *sock_opt, *config;
+
+static void take_option(int c, const char *arg)
+{
+	char *end;
+
+	switch (c) {
+	case 's': sock_opt = arg; break;
+	case 'c': config = arg; break;
+	case 'j': json_out = true; break;
+	case 'x': exact = true; break;
+	case 't':
+		timeout = strtod(arg, &end);
+		if (end == arg || *end || !(timeout >= 0 && timeout <= 86400)) {
+			fprintf(stderr, "gtpuctl: --timeout: '%s' is not a number of seconds (0 to 86400; "
+				"0 waits forever)\n", arg);
+			exit(EXIT_USAGE);
+		}
+		break;
+	case 'V': printf("gtpuctl %s\n", PACKAGE_VERSION); exit(EXIT_OK);
+	case 'h': usage(stdout); exit(EXIT_OK);
+	}
+}
+
+/* Options after the command ("gtpuctl status --json"): taken out of the
+ * words, which keep their order. "--" ends them; a word that is not one of
+ * gtpuctl's options (tunnel add's -f) stays the command's. */
+static int options_after(int argc, char **argv)
+{
+	int i, n = 0;
+	bool done = false;
+
+	for (i = 0; i < argc; i++) {
+		const char *w = argv[i], *eq = strchr(w, '=');
+		const struct option *o = NULL;
+
+		if (!done && !strcmp(w, "--")) {
+			done = true;
+			continue;
+		}
+		if (!done && w[0] == '-' && w[1] == '-')
+			for (o = longopts; o->name; o++)
+				if (!strncmp(w + 2, o->name, eq ? (size_t)(eq - w - 2) : strlen(w + 2)) &&
+				    strlen(o->name) == (eq ? (size_t)(eq - w - 2) : strlen(w + 2)))
+					break;
+		if (!done && w[0] == '-' && w[1] && w[1] != '-' && !w[2] && strchr("scjxtVh", w[1]))
+			for (o = longopts; o->name && o->val != w[1]; o++)
+				;
+		if (!o || !o->name) {
+			argv[n++] = argv[i];
+			continue;
+		}
+		if (o->has_arg && w[1] == '-' && eq) {
+			take_option(o->val, eq + 1);
+		} else if (o->has_arg) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "gtpuctl: option '%s' needs a value (see gtpuctl -h)\n", w);
+				exit(EXIT_USAGE);
+			}
+			take_option(o->val, argv[++i]);
+		} else if (eq) {
+			fprintf(stderr, "gtpuctl: option '--%s' takes no value (see gtpuctl -h)\n", o->name);
+			exit(EXIT_USAGE);
+		} else {
+			take_option(o->val, NULL);
+		}
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *sock_opt = NULL, *config = NULL, *path, *cmd, *why = NULL;
+	const char *path, *cmd, *why = NULL;
 	struct reader rd = { -1, NULL, 0, 0, 0 };
 	struct ctl_reply rep;
 	char *req, *line;
-	size_t len, i;
+	size_t len;
 	int c, first, ret;
 
-	/* '+': words after the command are its arguments, even "-1". */
-	while ((c = getopt_long(argc, argv, "+s:c:jVh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's': sock_opt = optarg; break;
-		case 'c': config = optarg; break;
-		case 'j': json_out = true; break;
-		case 'V': printf("gtpuctl %s\n", PACKAGE_VERSION); return EXIT_OK;
-		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+	/* '+': the first word that is no option is the command. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+s:c:jxt:Vh", longopts, NULL)) != -1) {
+		if (c == '?') {
+			if (optopt && strchr("sct", optopt))
+				fprintf(stderr, "gtpuctl: option '%s' needs a value (see gtpuctl -h)\n",
+					argv[optind - 1]);
+			else
+				fprintf(stderr, "gtpuctl: unknown option '%s' (see gtpuctl -h)\n", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
+		take_option(c, optarg);
 	}
+	argc = optind + options_after(argc - optind, argv + optind);
 	cmd = command_of(argc - optind, argv + optind, &first);
 	path = socket_path(sock_opt, config);
+	sock_path = path;
+	cur_cmd = cmd;
+	cur_timeout = timeout_for(cmd);
 	signal(SIGPIPE, SIG_IGN);
 	if (batch_file)
 		req = batch_request(cmd, batch_file);
@@ -817,13 +1116,12 @@ int main(int argc, char **argv)
 		/* A script that asked for JSON gets it whatever happens. */
 		if (json_out && !strcmp(cmd, "reload"))
 			printf("%.*s\n", (int)len, line);
-		fprintf(stderr, "gtpuctl: %s: %s\n", cmd, rep.error);
-		for (i = 0; rep.errors && i < json_object_array_length(rep.errors); i++)
-			fprintf(stderr, "%s\n", json_object_get_string(json_object_array_get_idx(rep.errors, i)));
+		print_errors(cmd, &rep);
 		ret = exit_of(rep.result);
 		ctl_reply_fini(&rep);
 	} else if (!strcmp(cmd, "monitor")) {
 		ctl_reply_fini(&rep);
+		set_timeout(rd.fd, 0);   /* events come when they come */
 		ret = monitor(&rd);
 	} else {
 		print_data(cmd, rep.data);

@@ -30,30 +30,65 @@ static const struct family status_fams[] = {
 	{ "gtpud_reloads_total", COUNTER, "Configuration reloads, applied or refused.", "reloads" },
 };
 
+/* What each counts, exactly: gtpud(8) and gtpuctl(8) say the same. */
 static const struct family stats_fams[] = {
 	{ "gtpud_received_packets_total", COUNTER,
-	  "GTP-U packets received on the listening sockets, from any source.", "rx_packets" },
+	  "Packets received: GTP-U datagrams on the listening sockets from any source, and packets read "
+	  "from the TUN device. Each is forwarded, answered, taken in or dropped: received = forwarded + "
+	  "answered + dropped.", "rx_packets" },
 	{ "gtpud_received_bytes_total", COUNTER,
-	  "Bytes of GTP-U packets received on the listening sockets (UDP payload).", "rx_bytes" },
-	{ "gtpud_sent_packets_total", COUNTER, "GTP-U packets sent, to any destination.", "tx_packets" },
-	{ "gtpud_sent_bytes_total", COUNTER, "Bytes of GTP-U packets sent (UDP payload).", "tx_bytes" },
+	  "Bytes of the packets received: UDP payload of GTP-U datagrams, IP packets read from the TUN device.",
+	  "rx_bytes" },
+	{ "gtpud_sent_packets_total", COUNTER,
+	  "GTP-U datagrams sent to any destination: relayed and encapsulated G-PDUs, Echo Requests and "
+	  "Responses, Error Indications, Supported Extension Headers Notifications.", "tx_packets" },
+	{ "gtpud_sent_bytes_total", COUNTER, "Bytes of the GTP-U datagrams sent (UDP payload).", "tx_bytes" },
 	{ "gtpud_forwarded_total", COUNTER,
-	  "Packets received and relayed to a peer or decapsulated to the TUN device.", "forwarded" },
-	{ "gtpud_answered_total", COUNTER, "Signalling messages received and answered.", "answered" },
-	{ "gtpud_echo_requests_sent_total", COUNTER, "Echo Requests sent to peers.", "echo_requests_sent" },
-	{ "gtpud_echo_requests_received_total", COUNTER, "Echo Requests received.", "echo_requests_received" },
+	  "Packets received and passed on: relayed to a peer, written to the TUN device, or read from it and "
+	  "sent to a peer.", "forwarded" },
+	{ "gtpud_answered_total", COUNTER,
+	  "Signalling received and handled: gtpud_signalling_answered_total plus "
+	  "gtpud_signalling_received_total (the middle term of received = forwarded + answered + dropped).",
+	  "answered" },
+	{ "gtpud_signalling_answered_total", COUNTER,
+	  "Echo Requests received and answered with an Echo Response that was sent.", "signalling_answered" },
+	{ "gtpud_signalling_received_total", COUNTER,
+	  "Signalling received from peers and taken in without an answer: Echo Responses, Error Indications "
+	  "for a tunnel, Supported Extension Headers Notifications, End Markers of endpoint tunnels.",
+	  "signalling_received" },
+	{ "gtpud_echo_requests_sent_total", COUNTER,
+	  "Echo Requests sent to peers by the path supervision (also in gtpud_sent_packets_total).",
+	  "echo_requests_sent" },
+	{ "gtpud_echo_requests_received_total", COUNTER,
+	  "Echo Requests received from any source, answered or not.", "echo_requests_received" },
 	{ "gtpud_echo_responses_sent_total", COUNTER, "Echo Responses sent.", "echo_responses_sent" },
-	{ "gtpud_echo_responses_received_total", COUNTER, "Echo Responses received.", "echo_responses_received" },
+	{ "gtpud_echo_responses_received_total", COUNTER,
+	  "Echo Responses received from peers (those of other sources are dropped as unknown_peer).",
+	  "echo_responses_received" },
 	{ "gtpud_error_indications_sent_total", COUNTER, "Error Indications sent.", "error_indications_sent" },
-	{ "gtpud_error_indications_received_total", COUNTER, "Error Indications received.",
-	  "error_indications_received" },
+	{ "gtpud_error_indications_received_total", COUNTER,
+	  "Error Indications received and taken in: from the peer they name, for a TEID a tunnel sends with "
+	  "to it (the others are drops).", "error_indications_received" },
 	{ "gtpud_supported_extension_headers_notifications_sent_total", COUNTER,
 	  "Supported Extension Headers Notifications sent.", "supp_ext_notifs_sent" },
-	{ "gtpud_end_markers_total", COUNTER, "End Marker messages received.", "end_markers" },
-	{ "gtpud_tun_rx_packets_total", COUNTER, "Packets read from the TUN device.", "tun_rx_packets" },
-	{ "gtpud_tun_tx_packets_total", COUNTER, "Packets written to the TUN device.", "tun_tx_packets" },
-	{ "gtpud_icmp_sent_total", COUNTER, "ICMP errors (packet too big) written to the TUN device.", "icmp_sent" },
-	{ "gtpud_events_lost_total", COUNTER, "Worker events lost because their ring was full.", "events_lost" },
+	{ "gtpud_end_markers_total", COUNTER,
+	  "End Markers received on a tunnel from its peer (relayed, or taken in on an endpoint tunnel).",
+	  "end_markers" },
+	{ "gtpud_tun_rx_packets_total", COUNTER,
+	  "Packets read from the TUN device (a TCP super-packet counts as its segments; also in "
+	  "gtpud_received_packets_total).", "tun_rx_packets" },
+	{ "gtpud_tun_tx_packets_total", COUNTER,
+	  "Packets decapsulated and written to the TUN device (merged TCP segments count each).",
+	  "tun_tx_packets" },
+	{ "gtpud_icmp_sent_total", COUNTER,
+	  "ICMP errors (packet too big) written to the TUN device for packets larger than the tunnel MTU.",
+	  "icmp_sent" },
+	{ "gtpud_events_lost_total", COUNTER,
+	  "Worker events (Error Indications received, TUN device lost) lost because their ring was full.",
+	  "events_lost" },
+	{ "gtpud_drops_recorded_total", COUNTER,
+	  "Drops written to the workers' rings of recent drops (gtpuctl drops): a sample, at most 100 a "
+	  "second a worker.", "drops_recorded" },
 	{ "gtpud_xdp_forwarded_total", COUNTER,
 	  "Packets relayed by the XDP fast path (counted in received, sent and forwarded too).", "xdp_forwarded" },
 	{ "gtpud_xdp_passed_total", COUNTER,
@@ -63,27 +98,38 @@ static const struct family stats_fams[] = {
 	  "log_lines_suppressed" },
 };
 
+/* One prefix for every per-peer family: gtpud_rx_packets_total{peer} and
+ * its three siblings were renamed (gtpuctl(8) lists the old names). */
 static const struct family peer_fams[] = {
-	{ "gtpud_rx_packets_total", COUNTER, "GTP-U packets received from the peer.", "rx_packets" },
-	{ "gtpud_rx_bytes_total", COUNTER, "Bytes of GTP-U packets received from the peer.", "rx_bytes" },
-	{ "gtpud_tx_packets_total", COUNTER, "GTP-U packets sent to the peer.", "tx_packets" },
-	{ "gtpud_tx_bytes_total", COUNTER, "Bytes of GTP-U packets sent to the peer.", "tx_bytes" },
-	{ "gtpud_peer_echo_requests_sent_total", COUNTER, "Echo Requests sent to the peer.",
-	  "echo_requests_sent" },
+	{ "gtpud_peer_rx_packets_total", COUNTER,
+	  "Datagrams received from the peer's address (any port), whatever became of them.", "rx_packets" },
+	{ "gtpud_peer_rx_bytes_total", COUNTER, "Bytes (UDP payload) of the datagrams received from the peer's address.",
+	  "rx_bytes" },
+	{ "gtpud_peer_tx_packets_total", COUNTER,
+	  "GTP-U datagrams sent to the peer: G-PDUs, Echo Requests and Responses, Error Indications, "
+	  "Notifications.", "tx_packets" },
+	{ "gtpud_peer_tx_bytes_total", COUNTER, "Bytes (UDP payload) of the datagrams sent to the peer.", "tx_bytes" },
+	{ "gtpud_peer_echo_requests_sent_total", COUNTER,
+	  "Echo Requests sent to the peer (also in gtpud_peer_tx_packets_total).", "echo_requests_sent" },
 	{ "gtpud_peer_echo_timeouts_total", COUNTER, "Echo Requests to the peer that got no response in time.",
 	  "echo_timeouts" },
 	{ "gtpud_peer_down_total", COUNTER, "Times the path to the peer went down.", "down_count" },
-	{ "gtpud_peer_error_indications_received_total", COUNTER, "Error Indications received from the peer.",
-	  "error_indications_received" },
+	{ "gtpud_peer_error_indications_received_total", COUNTER,
+	  "Error Indications from the peer taken in for one of its tunnels.", "error_indications_received" },
 };
 
 static const struct family tunnel_fams[] = {
-	{ "gtpud_tunnel_rx_packets_total", COUNTER, "Packets received on the tunnel.", "rx_packets" },
-	{ "gtpud_tunnel_rx_bytes_total", COUNTER, "Bytes received on the tunnel.", "rx_bytes" },
-	{ "gtpud_tunnel_tx_packets_total", COUNTER, "Packets sent on the tunnel.", "tx_packets" },
-	{ "gtpud_tunnel_tx_bytes_total", COUNTER, "Bytes sent on the tunnel.", "tx_bytes" },
+	{ "gtpud_tunnel_rx_packets_total", COUNTER,
+	  "G-PDUs and End Markers received on the tunnel from its peer.", "rx_packets" },
+	{ "gtpud_tunnel_rx_bytes_total", COUNTER, "Bytes (UDP payload) of the datagrams received on the tunnel.",
+	  "rx_bytes" },
+	{ "gtpud_tunnel_tx_packets_total", COUNTER,
+	  "G-PDUs sent on the tunnel to its peer: relayed, or encapsulated from the TUN device.", "tx_packets" },
+	{ "gtpud_tunnel_tx_bytes_total", COUNTER, "Bytes (UDP payload) of the G-PDUs sent on the tunnel.", "tx_bytes" },
 	{ "gtpud_tunnel_error_indications_received_total", COUNTER,
 	  "Error Indications received for the tunnel.", "error_indications_received" },
+	{ "gtpud_tunnel_dropped_total", COUNTER,
+	  "Packets of the tunnel dropped, all reasons (gtpud_tunnel_drops_total by reason).", "dropped" },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -252,6 +298,32 @@ static void peers_extra(FILE *f, json_object *peers)
 	}
 }
 
+/* Drops of each tunnel by reason: only the reasons it has (its "drops"
+ * object lists none of the others), as a million tunnels times every
+ * reason would be series nobody can store. */
+static void tunnel_drops(FILE *f, json_object *tunnels)
+{
+	size_t j, len = json_object_is_type(tunnels, json_type_array) ? json_object_array_length(tunnels) : 0;
+
+	header(f, "gtpud_tunnel_drops_total", COUNTER,
+	       "Packets of the tunnel dropped, by reason; a series appears with the first drop.");
+	for (j = 0; j < len; j++) {
+		json_object *t = json_object_array_get_idx(tunnels, j), *d = get(t, "drops");
+
+		if (!json_object_is_type(d, json_type_object))
+			continue;
+		json_object_object_foreach(d, reason, v) {
+			fputs("gtpud_tunnel_drops_total{tunnel=\"", f);
+			label_value(f, get_str(t, "name"));
+			fputs("\",reason=\"", f);
+			label_value(f, reason);
+			fputs("\"} ", f);
+			number(f, v);
+			fputc('\n', f);
+		}
+	}
+}
+
 char *metrics_render(json_object *status, json_object *stats, json_object *peers, json_object *tunnels)
 {
 	char *buf = NULL;
@@ -267,6 +339,7 @@ char *metrics_render(json_object *status, json_object *stats, json_object *peers
 	labelled(f, peer_fams, N(peer_fams), peers, "peer");
 	peers_extra(f, peers);
 	labelled(f, tunnel_fams, N(tunnel_fams), tunnels, "tunnel");
+	tunnel_drops(f, tunnels);
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);

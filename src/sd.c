@@ -45,11 +45,23 @@ static bool is_gtpu_socket(int fd)
 
 /* Sort one passed fd into its slot, or explain in err why it does not fit. */
 static int take_fd(int fd, const char *name, int *gtpu_fds, unsigned max, unsigned *n_gtpu,
-		   int *control_fd, char *err, size_t errlen)
+		   int *control_fd, int *pfcp_fds, unsigned *n_pfcp, char *err, size_t errlen)
 {
 	int r;
 
-	if (strcmp(name, SYSD_FDNAME_GTPU) == 0) {
+	if (strcmp(name, SYSD_FDNAME_PFCP) == 0) {
+		if (!is_gtpu_socket(fd)) {
+			snprintf(err, errlen, "socket %d passed by systemd as \"%s\" is not an "
+				 "IPv4 or IPv6 datagram socket (use ListenDatagram=)", fd, name);
+			return -EINVAL;
+		}
+		if (*n_pfcp >= max) {
+			snprintf(err, errlen, "systemd passed more than %u sockets named \"%s\"",
+				 max, name);
+			return -E2BIG;
+		}
+		pfcp_fds[(*n_pfcp)++] = fd;
+	} else if (strcmp(name, SYSD_FDNAME_GTPU) == 0) {
 		if (!is_gtpu_socket(fd)) {
 			snprintf(err, errlen, "socket %d passed by systemd as \"%s\" is not an "
 				 "IPv4 or IPv6 datagram socket (use ListenDatagram=)", fd, name);
@@ -75,8 +87,8 @@ static int take_fd(int fd, const char *name, int *gtpu_fds, unsigned max, unsign
 		*control_fd = fd;
 	} else {
 		snprintf(err, errlen, "systemd passed socket %d named \"%s\"; expected "
-			 "FileDescriptorName=%s or FileDescriptorName=%s", fd, name,
-			 SYSD_FDNAME_GTPU, SYSD_FDNAME_CONTROL);
+			 "FileDescriptorName=%s, %s or %s", fd, name,
+			 SYSD_FDNAME_GTPU, SYSD_FDNAME_CONTROL, SYSD_FDNAME_PFCP);
 		return -EINVAL;
 	}
 	r = set_flags(fd);
@@ -87,12 +99,13 @@ static int take_fd(int fd, const char *name, int *gtpu_fds, unsigned max, unsign
 }
 
 int sysd_listen_fds(int *gtpu_fds, unsigned max, unsigned *n_gtpu, int *control_fd,
-		    char *err, size_t errlen)
+		    int *pfcp_fds, unsigned *n_pfcp, char *err, size_t errlen)
 {
 	char **names = NULL;
 	int n, i, r = 0;
 
 	*n_gtpu = 0;
+	*n_pfcp = 0;
 	*control_fd = -1;
 	if (errlen)
 		err[0] = '\0';
@@ -105,7 +118,7 @@ int sysd_listen_fds(int *gtpu_fds, unsigned max, unsigned *n_gtpu, int *control_
 	}
 	for (i = 0; i < n; i++) {
 		r = take_fd(SD_LISTEN_FDS_START + i, names ? names[i] : "unknown",
-			    gtpu_fds, max, n_gtpu, control_fd, err, errlen);
+			    gtpu_fds, max, n_gtpu, control_fd, pfcp_fds, n_pfcp, err, errlen);
 		if (r < 0)
 			goto out;
 	}
@@ -115,6 +128,7 @@ out:
 		for (i = 0; i < n; i++)
 			close(SD_LISTEN_FDS_START + i);
 		*n_gtpu = 0;
+		*n_pfcp = 0;
 		*control_fd = -1;
 	}
 	if (names) {

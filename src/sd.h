@@ -11,6 +11,7 @@
 /* Names the socket units give their fds (FileDescriptorName=). */
 #define SYSD_FDNAME_GTPU "gtpu"
 #define SYSD_FDNAME_CONTROL "control"
+#define SYSD_FDNAME_PFCP "pfcp"
 
 /* Take the sockets passed by systemd (sd_listen_fds_with_names; LISTEN_* is
  * unset afterwards). Fds named "gtpu" must be AF_INET/AF_INET6 datagram
@@ -21,7 +22,7 @@
  * On error returns -errno with one sentence in err, closes every passed fd
  * and leaves *n_gtpu = 0, *control_fd = -1. */
 int sysd_listen_fds(int *gtpu_fds, unsigned max, unsigned *n_gtpu, int *control_fd,
-		    char *err, size_t errlen);
+		    int *pfcp_fds, unsigned *n_pfcp, char *err, size_t errlen);
 
 /* READY=1: sockets bound, config loaded (also after a reload). */
 void sysd_ready(void);

@@ -117,6 +117,21 @@ static void *region_new(size_t n, size_t size, size_t *len)
 	return p;
 }
 
+/* Drop counters of n tunnels: reserved, not backed until a tunnel drops
+ * (small pages: a drop touches 4 KB, not 2 MB; no TLB is at stake). */
+static uint64_t *drops_region(size_t n, size_t *len)
+{
+	void *p;
+
+	if (!n)
+		n = 1;
+	if (n > SIZE_MAX / (TABLE_TDROPS * sizeof(uint64_t)) - 4096)
+		return NULL;
+	*len = (n * TABLE_TDROPS * sizeof(uint64_t) + 4095) & ~(size_t)4095;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 static void region_free(void *p, size_t len)
 {
 	if (p)
@@ -222,39 +237,97 @@ static struct peer *old_peer(const struct state *old, const struct conf_peer *cp
 	return NULL;
 }
 
+uint32_t state_dynamic_peers;
+
+/* Index p under its address: the first peer of an address wins the source
+ * lookup, which ignores ports. The slot is written last, in one store. */
+static void peer_hash_add(struct state *s, uint32_t i)
+{
+	const struct peer *p = s->peers[i];
+	uint32_t h = addr_hash(p->addr.family, p->addr.addr) & s->peer_mask;
+
+	while (s->peer_hash[h]) {
+		if (addr_eq(p->addr.family, p->addr.addr, &s->peers[s->peer_hash[h] - 1]->addr))
+			return;
+		h = (h + 1) & s->peer_mask;
+	}
+	__atomic_store_n(&s->peer_hash[h], i + 1, __ATOMIC_RELEASE);
+}
+
+static void peer_dynamic_name(const struct conf_addr *a, char *name, size_t len)
+{
+	char as[INET6_ADDRSTRLEN];
+
+	snprintf(name, len, "pfcp-%s", conf_addr_str(a, as, sizeof(as)));
+}
+
 static int build_peers(struct state *s, const struct state *old)
 {
 	const struct conf *c = s->conf;
 
-	s->peers = calloc(c->n_peers ? c->n_peers : 1, sizeof(*s->peers));
-	s->peer_mask = pow2_for(c->n_peers) - 1;
+	s->peer_cap = c->n_peers + state_dynamic_peers;
+	s->peers = calloc(s->peer_cap ? s->peer_cap : 1, sizeof(*s->peers));
+	s->peer_mask = pow2_for(s->peer_cap * 2 > s->peer_cap ? s->peer_cap * 2 : s->peer_cap) - 1;
 	s->peer_hash = calloc(s->peer_mask + 1, sizeof(*s->peer_hash));
 	if (!s->peers || !s->peer_hash)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < c->n_peers; i++) {
 		const struct conf_peer *cp = &c->peers[i];
 		struct peer *p = old_peer(old, cp);
-		uint32_t h;
 
-		if (p)
-			p->echo = cp->echo;
-		else if (!(p = peer_new(cp, s->n_workers)))
+		if (!p && !(p = peer_new(cp, s->n_workers)))
 			return -ENOMEM;
 		p->echo = cp->echo;
 		p->refs++;
+		p->users = 0;
 		s->peers[s->n_peers++] = p;
-		/* Several peers may share an address (different ports): the first wins
-		 * the source lookup, which ignores ports. */
-		h = addr_hash(cp->addr.family, cp->addr.addr) & s->peer_mask;
-		while (s->peer_hash[h]) {
-			if (addr_eq(cp->addr.family, cp->addr.addr, &s->peers[s->peer_hash[h] - 1]->addr))
-				break;
-			h = (h + 1) & s->peer_mask;
-		}
-		if (!s->peer_hash[h])
-			s->peer_hash[h] = i + 1;
+		peer_hash_add(s, i);
+	}
+	/* PFCP's peers that tunnels still use come along (counted again as
+	 * the tunnels are added). */
+	for (uint32_t i = 0; old && i < old->n_peers && s->n_peers < s->peer_cap; i++) {
+		struct peer *p = old->peers[i];
+
+		if (!p->dynamic || !p->users)
+			continue;
+		p->refs++;
+		p->users = 0;
+		s->peers[s->n_peers] = p;
+		peer_hash_add(s, s->n_peers++);
 	}
 	return 0;
+}
+
+uint32_t state_peer_by_addr(const struct state *s, const struct conf_addr *a)
+{
+	uint16_t port = a->port ? a->port : 2152;
+
+	for (uint32_t i = 0; i < s->n_peers; i++) {
+		const struct peer *p = s->peers[i];
+
+		if (p->addr.family == a->family && !memcmp(p->addr.addr, a->addr, 16) &&
+		    (p->addr.port ? p->addr.port : 2152) == port)
+			return i;
+	}
+	return TABLE_NO_PEER;
+}
+
+uint32_t state_peer_add(struct state *s, const struct conf_addr *a)
+{
+	struct conf_peer cp = { .addr = *a, .echo = true };
+	struct peer *p;
+
+	if (s->n_peers >= s->peer_cap)
+		return TABLE_NO_PEER;
+	peer_dynamic_name(a, cp.name, sizeof(cp.name));
+	if (!(p = peer_new(&cp, s->n_workers)))
+		return TABLE_NO_PEER;
+	p->dynamic = true;
+	p->echo = true;
+	p->refs = 1;
+	s->peers[s->n_peers] = p;
+	peer_hash_add(s, s->n_peers);
+	return s->n_peers++;
 }
 
 struct peer *state_lookup_peer(const struct state *s, const struct sockaddr *sa)
@@ -276,12 +349,12 @@ struct peer *state_lookup_peer(const struct state *s, const struct sockaddr *sa)
 		return NULL;
 	}
 	h = addr_hash(family, a) & s->peer_mask;
-	while (s->peer_hash[h]) {
-		struct peer *p = s->peers[s->peer_hash[h] - 1];
+	for (uint32_t k; (k = __atomic_load_n(&s->peer_hash[h], __ATOMIC_ACQUIRE));
+	     h = (h + 1) & s->peer_mask) {
+		struct peer *p = s->peers[k - 1];
 
 		if (addr_eq(family, a, &p->addr))
 			return p;
-		h = (h + 1) & s->peer_mask;
 	}
 	return NULL;
 }
@@ -320,7 +393,7 @@ struct limbo {
 #define NAME_TOMB UINT32_MAX
 
 struct tctl {
-	size_t tunnels_len, ctr_len, ue_len, tb_len, tbcfg_len, base_len, ei_len;
+	size_t tunnels_len, ctr_len, ue_len, tb_len, tbcfg_len, base_len, ei_len, tdrop_len, tdbase_len;
 	struct ustack slot_free;
 	uint32_t ue_cap, ue_hi;       /* ue entries reserved and ever used */
 	struct ustack ue_free[CONF_MAX_UE + 1];   /* freed ue ranges by length */
@@ -722,20 +795,26 @@ static int ue_reserve(struct state *s, uint32_t n)
 	return uidx_grow(s, n);
 }
 
-static void tb_setup(struct state *s, uint32_t tb, uint64_t rate_bps, uint64_t burst_bytes)
+static void tb_setup(struct state *s, uint32_t tb, uint64_t rate_bps, uint64_t burst_bytes, uint64_t down_bps)
 {
-	uint64_t rate, burst;
+	s->tb_cfg[TB_CFG_N * (size_t)tb] = rate_bps;
+	s->tb_cfg[TB_CFG_N * (size_t)tb + 1] = burst_bytes;
+	s->tb_cfg[TB_CFG_N * (size_t)tb + 2] = down_bps;
+	/* Each worker gets its share of the rate: no lock on the hot path.
+	 * Buckets [w * 2] take the up direction, [w * 2 + 1] the down one. */
+	for (unsigned w = 0; w < s->n_workers * 2; w++) {
+		uint64_t bps = w % 2 && down_bps ? down_bps : rate_bps;
+		uint64_t burst;
 
-	s->tb_cfg[2 * (size_t)tb] = rate_bps;
-	s->tb_cfg[2 * (size_t)tb + 1] = burst_bytes;
-	/* Each worker gets its share of the rate: no lock on the hot path. */
-	rate = rate_bps / 8 / s->n_workers;
-	burst = burst_bytes ? burst_bytes : rate_bps / 8 / 10;
-	if (burst < 3000)
-		burst = 3000;
-	burst /= s->n_workers;
-	for (unsigned w = 0; w < s->n_workers * 2; w++)
-		tbucket_init(&s->tb[(size_t)tb * s->n_workers * 2 + w], rate, burst, 0);
+		if (!bps || bps == UINT64_MAX)
+			bps = UINT64_C(1) << 50;      /* this direction unlimited */
+		burst = burst_bytes ? burst_bytes : bps / 8 / 10;
+
+		if (burst < 3000)
+			burst = 3000;
+		tbucket_init(&s->tb[(size_t)tb * s->n_workers * 2 + w], bps / 8 / s->n_workers,
+			     burst / s->n_workers, 0);
+	}
 }
 
 /* ---- one tunnel ---- */
@@ -745,7 +824,8 @@ int state_tunnel_check(const struct state *s, const struct conf_tunnel *ct, char
 	uint32_t k;
 	char as[INET6_ADDRSTRLEN];
 
-	if (ct->from_peer >= s->n_peers || ct->to_peer >= s->n_peers) {
+	if ((ct->from_peer >= s->n_peers && ct->from_peer != TABLE_NO_PEER) ||
+	    (ct->to_peer >= s->n_peers && ct->to_peer != TABLE_NO_PEER)) {
 		snprintf(err, errlen, "unknown peer");
 		return -ENOENT;
 	}
@@ -864,23 +944,22 @@ static uint32_t slot_alloc(struct state *s)
 	return s->hi < s->cap ? s->hi++ : TUNNEL_NONE;
 }
 
-/* Adds t in a slot of its own. The caller checked it (state_tunnel_check,
- * or the config loader for the file's); TUNNEL_NONE when out of slots or
- * memory (state_reserve first makes that impossible for slots). */
-uint32_t state_tunnel_add(struct state *s, const struct conf_tunnel *ct, uint32_t from, uint32_t to,
-			  uint8_t flags)
+/* Fill a free slot with ct and index its name; not yet visible to the
+ * workers (tunnel_publish). TUNNEL_NONE when out of room. */
+static uint32_t tunnel_fill(struct state *s, const struct conf_tunnel *ct, uint32_t from, uint32_t to,
+			    uint8_t flags)
 {
 	struct tctl *c = s->ctl;
 	uint32_t i, tomb, h, tb = TUNNEL_NONE, ue_off = 0;
 	size_t n = strlen(ct->name) + 1;
 	struct tunnel *t;
 
-	if (!pools_room(s, 1, ct->n_ue, ct->rate ? 1 : 0) || state_reserve(s, 1) < 0 ||
+	if (!pools_room(s, 1, ct->n_ue, ct->rate || ct->rate_down ? 1 : 0) || state_reserve(s, 1) < 0 ||
 	    ue_reserve(s, ct->n_ue) < 0)
 		return TUNNEL_NONE;
 	if (ct->n_ue && (ue_off = ue_alloc(c, ct->n_ue)) == UINT32_MAX)
 		return TUNNEL_NONE;
-	if (ct->rate && (tb = tb_alloc(c)) == UINT32_MAX) {
+	if ((ct->rate || ct->rate_down) && (tb = tb_alloc(c)) == UINT32_MAX) {
 		if (ct->n_ue)
 			us_push(&c->ue_free[ct->n_ue], ue_off);   /* never read: no wait */
 		return TUNNEL_NONE;
@@ -899,7 +978,7 @@ uint32_t state_tunnel_add(struct state *s, const struct conf_tunnel *ct, uint32_
 	if (ct->n_ue)
 		memcpy(s->ue + ue_off, ct->ue, ct->n_ue * sizeof(*ct->ue));
 	if (tb != TUNNEL_NONE)
-		tb_setup(s, tb, ct->rate, ct->burst);
+		tb_setup(s, tb, ct->rate, ct->burst, ct->rate_down);
 	memcpy(c->names + c->names_len, ct->name, n);
 	t->name_off = (uint32_t)c->names_len;
 	c->names_len += n;
@@ -912,43 +991,161 @@ uint32_t state_tunnel_add(struct state *s, const struct conf_tunnel *ct, uint32_
 		c->name_used++;
 	c->name_idx[h] = i + 1;
 	c->name_live++;
-	/* Published last: a worker that finds the tunnel finds it whole. */
-	for (unsigned u = 0; u < ct->n_ue; u++)
-		uidx_put(s->ue_idx, &ct->ue[u], i);
-	hidx_put(s->to, to_hash(ct->to_teid, to), ct->to_teid, i);
-	hidx_put(s->teid, hidx_hash(ct->from_teid), ct->from_teid, i);
 	s->n_tunnels++;
 	if (flags & TUNNEL_RUNTIME)
 		s->n_runtime++;
+	if (flags & TUNNEL_PFCP)
+		s->n_pfcp++;
+	if (to != TABLE_NO_PEER)
+		s->peers[to]->users++;
+	return i;
+}
+
+static bool has_to(const struct tunnel *t)
+{
+	return !(t->flags & TUNNEL_NO_TO);
+}
+
+/* The to-index and the ue addresses of slot i; the TEID is the caller's. */
+static void tunnel_publish_rest(struct state *s, uint32_t i)
+{
+	const struct tunnel *t = &s->tunnels[i];
+
+	for (unsigned u = 0; u < t->n_ue; u++)
+		uidx_put(s->ue_idx, &s->ue[t->ue_off + u], i);
+	if (has_to(t))
+		hidx_put(s->to, to_hash(t->to_teid, t->to_peer), t->to_teid, i);
+}
+
+/* Adds t in a slot of its own. The caller checked it (state_tunnel_check,
+ * or the config loader for the file's); TUNNEL_NONE when out of slots or
+ * memory (state_reserve first makes that impossible for slots). */
+uint32_t state_tunnel_add(struct state *s, const struct conf_tunnel *ct, uint32_t from, uint32_t to,
+			  uint8_t flags)
+{
+	uint32_t i = tunnel_fill(s, ct, from, to, flags);
+
+	if (i == TUNNEL_NONE)
+		return i;
+	/* Published last: a worker that finds the tunnel finds it whole. */
+	tunnel_publish_rest(s, i);
+	hidx_put(s->teid, hidx_hash(ct->from_teid), ct->from_teid, i);
 	if (s->ext)
 		s->ext->tunnel_changed(s->ext->ctx, s, i, true);
 	return i;
 }
 
-void state_tunnel_del(struct state *s, uint32_t i)
+static void name_unindex(struct state *s, uint32_t i)
 {
 	struct tctl *c = s->ctl;
-	struct tunnel *t = &s->tunnels[i];
-	const char *name = c->names + t->name_off;
+	const char *name = c->names + s->tunnels[i].name_off;
 
-	/* Copies first: nothing forwards on a tunnel the table no longer has. */
-	if (s->ext)
-		s->ext->tunnel_changed(s->ext->ctx, s, i, false);
-	hidx_remove(s->teid, hidx_hash(t->from_teid), t->from_teid, i);
-	hidx_remove(s->to, to_hash(t->to_teid, t->to_peer), t->to_teid, i);
-	for (unsigned u = 0; u < t->n_ue; u++)
-		uidx_remove(s->ue_idx, &s->ue[t->ue_off + u], i);
 	c->name_idx[name_find_slot(s, name, NULL)] = NAME_TOMB;
 	c->name_live--;
 	c->names_dead += strlen(name) + 1;
+}
+
+/* The slot leaves the table's view; its memory waits for the workers. */
+static void tunnel_retire(struct state *s, uint32_t i)
+{
+	struct tctl *c = s->ctl;
+	struct tunnel *t = &s->tunnels[i];
+
 	s->n_tunnels--;
 	if (t->flags & TUNNEL_RUNTIME)
 		s->n_runtime--;
+	if (t->flags & TUNNEL_PFCP)
+		s->n_pfcp--;
+	if (has_to(t) && t->to_peer != TABLE_NO_PEER)
+		s->peers[t->to_peer]->users--;
 	__atomic_store_n(&t->flags, (uint8_t)(t->flags & ~TUNNEL_LIVE), __ATOMIC_RELEASE);
 	/* Out of memory for the list: the slot is lost, the tunnel is gone. */
 	limbo_add(c, i, NULL);
 	if (c->names_dead > 65536 && c->names_dead * 2 > c->names_len)
 		names_compact(s);
+}
+
+void state_tunnel_del(struct state *s, uint32_t i)
+{
+	struct tunnel *t = &s->tunnels[i];
+
+	/* Copies first: nothing forwards on a tunnel the table no longer has. */
+	if (s->ext)
+		s->ext->tunnel_changed(s->ext->ctx, s, i, false);
+	hidx_remove(s->teid, hidx_hash(t->from_teid), t->from_teid, i);
+	if (has_to(t))
+		hidx_remove(s->to, to_hash(t->to_teid, t->to_peer), t->to_teid, i);
+	for (unsigned u = 0; u < t->n_ue; u++)
+		uidx_remove(s->ue_idx, &s->ue[t->ue_off + u], i);
+	name_unindex(s, i);
+	tunnel_retire(s, i);
+}
+
+/* Point the TEID entry key -> from at to, in one store. */
+static bool hidx_move(struct hidx *h, uint32_t key, uint32_t from, uint32_t to)
+{
+	uint32_t i = hidx_hash(key) & h->mask;
+
+	for (;; i = (i + 1) & h->mask) {
+		uint64_t e = h->slot[i];
+
+		if (HIDX_KEY(e) == 0)
+			return false;
+		if (HIDX_KEY(e) == key && HIDX_VAL(e) == from) {
+			__atomic_store_n(&h->slot[i], (uint64_t)key | (uint64_t)to << 32, __ATOMIC_RELEASE);
+			return true;
+		}
+	}
+}
+
+static bool ue_in(const struct conf_addr *a, const struct conf_addr *set, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (set[k].family == a->family && !memcmp(set[k].addr, a->addr, 16))
+			return true;
+	return false;
+}
+
+uint32_t state_tunnel_replace(struct state *s, uint32_t i, const struct conf_tunnel *ct,
+			      uint32_t from, uint32_t to, uint8_t flags)
+{
+	struct tunnel *t = &s->tunnels[i];
+	uint32_t j, old_teid = t->from_teid;
+
+	/* The old name first, so that the new one (often the same) indexes
+	 * afresh; put back if there is no room. */
+	name_unindex(s, i);
+	if ((j = tunnel_fill(s, ct, from, to, flags)) == TUNNEL_NONE) {
+		struct tctl *c = s->ctl;
+		const char *name = c->names + t->name_off;
+		uint32_t tomb, h = name_find_slot(s, name, &tomb);
+
+		c->name_idx[tomb != UINT32_MAX ? tomb : h] = i + 1;
+		c->name_live++;
+		c->names_dead -= strlen(name) + 1;
+		return TUNNEL_NONE;
+	}
+	if (s->ext)
+		s->ext->tunnel_changed(s->ext->ctx, s, i, false);
+	if (has_to(t))
+		hidx_remove(s->to, to_hash(t->to_teid, t->to_peer), t->to_teid, i);
+	/* ue addresses the new one keeps are moved by uidx_put in one store. */
+	for (unsigned u = 0; u < t->n_ue; u++)
+		if (!ue_in(&s->ue[t->ue_off + u], ct->ue, ct->n_ue))
+			uidx_remove(s->ue_idx, &s->ue[t->ue_off + u], i);
+		else
+			s->ue_idx->live--;   /* uidx_put counts it again */
+	tunnel_publish_rest(s, j);
+	if (ct->from_teid == old_teid && hidx_move(s->teid, old_teid, i, j)) {
+		/* moved */
+	} else {
+		hidx_put(s->teid, hidx_hash(ct->from_teid), ct->from_teid, j);
+		hidx_remove(s->teid, hidx_hash(old_teid), old_teid, i);
+	}
+	tunnel_retire(s, i);
+	if (s->ext)
+		s->ext->tunnel_changed(s->ext->ctx, s, j, true);
+	return j;
 }
 
 void state_commit(struct state *s, uint64_t gen)
@@ -971,6 +1168,10 @@ static void slot_release(struct state *s, uint32_t i)
 		memset(&s->base[i], 0, sizeof(*s->base));
 	if (s->tun_err_ind)
 		s->tun_err_ind[i] = 0;
+	for (unsigned w = 0; w < s->n_workers; w++)
+		memset(state_tdrop(s, w, i, 0), 0, TABLE_TDROPS * sizeof(uint64_t));
+	if (s->tdrop_base)
+		memset(&s->tdrop_base[(size_t)i * TABLE_TDROPS], 0, TABLE_TDROPS * sizeof(uint64_t));
 	if (t->n_ue)
 		us_push(&c->ue_free[t->n_ue], t->ue_off);
 	if (t->tb != TUNNEL_NONE)
@@ -1027,14 +1228,32 @@ static int state_alloc(struct state *s, uint32_t cap, uint64_t n_ue, uint64_t n_
 	c->tb_cap = (uint32_t)n_tb;
 	s->tunnels = region_new(cap, sizeof(*s->tunnels), &c->tunnels_len);
 	s->ctr = region_new((size_t)cap * s->n_workers, sizeof(*s->ctr), &c->ctr_len);
+	s->tdrop = drops_region((size_t)cap * s->n_workers, &c->tdrop_len);
 	s->ue = region_new(n_ue, sizeof(*s->ue), &c->ue_len);
 	s->tb = region_new(n_tb * s->n_workers * 2, sizeof(*s->tb), &c->tb_len);
-	s->tb_cfg = region_new(n_tb * 2, sizeof(*s->tb_cfg), &c->tbcfg_len);
+	s->tb_cfg = region_new(n_tb * TB_CFG_N, sizeof(*s->tb_cfg), &c->tbcfg_len);
 	s->teid = hidx_new(n_idx);
 	s->to = hidx_new(n_idx);
-	if (!s->tunnels || !s->ctr || !s->ue || !s->tb || !s->tb_cfg || !s->teid || !s->to)
+	if (!s->tunnels || !s->ctr || !s->tdrop || !s->ue || !s->tb || !s->tb_cfg || !s->teid || !s->to)
 		return -ENOMEM;
 	return name_idx_build(s, n_idx);
+}
+
+/* The index of the peer called name (the file's, or PFCP's), or
+ * TABLE_NO_PEER; remembers the last PFCP peer found (rows come in runs). */
+uint32_t state_peer_named(const struct state *s, const char *name)
+{
+	static uint32_t last;
+	int k = conf_peer_index(s->conf, name);
+
+	if (k >= 0)
+		return (uint32_t)k;
+	if (last < s->n_peers && !strcmp(s->peers[last]->name, name))
+		return last;
+	for (uint32_t i = s->conf->n_peers; i < s->n_peers; i++)
+		if (!strcmp(s->peers[i]->name, name))
+			return last = i;
+	return TABLE_NO_PEER;
 }
 
 int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt, uint32_t max_runtime,
@@ -1083,13 +1302,15 @@ int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt, uint
 	}
 	for (uint32_t i = 0; i < n_rt; i++) {
 		const struct rt_tunnel *x = &rt[i];
-		int from = conf_peer_index(conf, x->from), to = conf_peer_index(conf, x->to);
+		uint8_t fl = x->flags ? x->flags & TUNNEL_KEEP & ~TUNNEL_ENDPOINT : TUNNEL_RUNTIME;
 		struct conf_tunnel ct = x->t;
-		char why[200];
+		char why[200], msg[160];
 
-		ct.from_peer = from < 0 ? UINT32_MAX : (uint32_t)from;
-		ct.to_peer = to < 0 ? UINT32_MAX : (uint32_t)to;
-		char msg[160];
+		ct.from_peer = fl & TUNNEL_ANY_SRC ? TABLE_NO_PEER : state_peer_named(s, x->from);
+		ct.to_peer = fl & TUNNEL_NO_TO ? TABLE_NO_PEER : state_peer_named(s, x->to);
+		if ((!(fl & TUNNEL_ANY_SRC) && ct.from_peer == TABLE_NO_PEER) ||
+		    (!(fl & TUNNEL_NO_TO) && ct.to_peer == TABLE_NO_PEER))
+			ct.from_peer = s->n_peers;    /* refused below: a peer that is gone */
 
 		r = state_tunnel_check(s, &ct, msg, sizeof(msg));
 		if (r == -EEXIST)
@@ -1103,7 +1324,7 @@ int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt, uint
 				goto out;
 			continue;
 		}
-		if (state_tunnel_add(s, &ct, ct.from_peer, ct.to_peer, TUNNEL_RUNTIME) == TUNNEL_NONE) {
+		if (state_tunnel_add(s, &ct, ct.from_peer, ct.to_peer, fl) == TUNNEL_NONE) {
 			r = -ENOMEM;
 			goto out;
 		}
@@ -1139,20 +1360,24 @@ void state_tunnel_row(const struct state *s, uint32_t i, struct rt_tunnel *x)
 	x->t.ue = t->n_ue ? &s->ue[t->ue_off] : NULL;
 	x->t.qfi = t->qfi;
 	if (t->tb != TUNNEL_NONE) {
-		x->t.rate = s->tb_cfg[2 * (size_t)t->tb];
-		x->t.burst = s->tb_cfg[2 * (size_t)t->tb + 1];
+		x->t.rate = s->tb_cfg[TB_CFG_N * (size_t)t->tb];
+		x->t.burst = s->tb_cfg[TB_CFG_N * (size_t)t->tb + 1];
+		x->t.rate_down = s->tb_cfg[TB_CFG_N * (size_t)t->tb + 2];
 	}
-	snprintf(x->from, sizeof(x->from), "%s", s->peers[t->from_peer]->name);
-	snprintf(x->to, sizeof(x->to), "%s", s->peers[t->to_peer]->name);
+	x->flags = t->flags & TUNNEL_KEEP;
+	if (t->from_peer != TABLE_NO_PEER)
+		snprintf(x->from, sizeof(x->from), "%s", s->peers[t->from_peer]->name);
+	if (t->to_peer != TABLE_NO_PEER)
+		snprintf(x->to, sizeof(x->to), "%s", s->peers[t->to_peer]->name);
 }
 
 int state_runtime_rows(const struct state *s, struct rt_tunnel **rows, uint32_t *n)
 {
 	*n = 0;
-	if (!(*rows = calloc(s->n_runtime ? s->n_runtime : 1, sizeof(**rows))))
+	if (!(*rows = calloc(s->n_runtime + s->n_pfcp ? s->n_runtime + s->n_pfcp : 1, sizeof(**rows))))
 		return -ENOMEM;
 	STATE_FOR_EACH(s, i)
-		if (s->tunnels[i].flags & TUNNEL_RUNTIME)
+		if (s->tunnels[i].flags & (TUNNEL_RUNTIME | TUNNEL_PFCP))
 			state_tunnel_row(s, i, &(*rows)[(*n)++]);
 	return 0;
 }
@@ -1201,6 +1426,19 @@ void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out)
 		s->ext->tunnel_ctr(s->ext->ctx, s, i, out);
 }
 
+uint64_t state_tunnel_drops(const struct state *s, uint32_t i, uint64_t out[TABLE_TDROPS])
+{
+	uint64_t total = 0;
+
+	for (unsigned k = 0; k < TABLE_TDROPS; k++) {
+		out[k] = s->tdrop_base ? s->tdrop_base[(size_t)i * TABLE_TDROPS + k] : 0;
+		for (unsigned w = 0; w < s->n_workers; w++)
+			out[k] += __atomic_load_n(state_tdrop(s, w, i, k), __ATOMIC_RELAXED);
+		total += out[k];
+	}
+	return total;
+}
+
 void state_peer_ctr(const struct state *s, const struct peer *p, struct ctr *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -1220,6 +1458,7 @@ void state_carry_counters(struct state *s, const struct state *old)
 		return;
 	STATE_FOR_EACH(old, i) {
 		uint32_t j = state_find_tunnel(s, tunnel_name(old, &old->tunnels[i]));
+		uint64_t d[TABLE_TDROPS];
 		struct ctr c;
 
 		if (j == TUNNEL_NONE)
@@ -1229,6 +1468,9 @@ void state_carry_counters(struct state *s, const struct state *old)
 		if (!s->base && !(s->base = region_new(s->cap, sizeof(*s->base), &s->ctl->base_len)))
 			break;
 		s->base[j] = c;
+		if (state_tunnel_drops(old, i, d) &&
+		    (s->tdrop_base || (s->tdrop_base = drops_region(s->cap, &s->ctl->tdbase_len))))
+			memcpy(&s->tdrop_base[(size_t)j * TABLE_TDROPS], d, sizeof(d));
 		if (old->tun_err_ind && old->tun_err_ind[i] && err_ind_slot(s, j))
 			*err_ind_slot(s, j) = old->tun_err_ind[i];
 	}
@@ -1267,6 +1509,8 @@ void state_free(struct state *s)
 		region_free(s->tb_cfg, c->tbcfg_len);
 		region_free(s->base, c->base_len);
 		region_free(s->tun_err_ind, c->ei_len);
+		region_free(s->tdrop, c->tdrop_len);
+		region_free(s->tdrop_base, c->tdbase_len);
 		for (size_t i = c->limbo_head; i < c->limbo_n; i++)
 			free(c->limbo[i].ptr);
 		free(c->limbo);

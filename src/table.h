@@ -21,6 +21,11 @@ struct ctr {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 };
 
+/* Per-tunnel drop counters: one for each drop reason that can name a
+ * tunnel (the datapath maps its reasons to these slots). They live apart
+ * from struct ctr, in memory that is touched only when a tunnel drops. */
+#define TABLE_TDROPS 12
+
 enum peer_state { PEER_UNKNOWN = 0, PEER_UP = 1, PEER_DOWN = 2 };
 
 /* Token bucket: tokens in units of 1/1000 byte or packet, refilled lazily. */
@@ -56,6 +61,7 @@ struct peer {
 	int64_t since;                /* Unix time of the last state change (of gtpud's start at first) */
 	int recovery;                 /* -1 unknown */
 	uint64_t echo_req_tx, echo_timeouts, down_count, err_ind_rx;
+	uint64_t echo_req_tx_bytes;   /* of the Echo Requests sent (control thread) */
 	/* The request awaiting its response: echo_seq | 1 << 16, 0 when none
 	 * (the control thread writes it, workers read it). */
 	uint32_t echo_wait;           /* atomic */
@@ -68,11 +74,23 @@ struct peer {
 	struct tbucket *ei_tb;        /* [n_workers] Error Indications */
 	struct tbucket *echo_tb;      /* [n_workers] Echo Responses */
 	struct tbucket *ei_rx_tb;     /* [n_workers] Error Indications received */
+	/* PFCP: a peer that Outer Header Creation brought into being, and the
+	 * tunnels sending to it (control thread). It goes at the next rebuild
+	 * once no tunnel uses it. */
+	bool dynamic;
+	uint32_t users;
 };
 
 #define TUNNEL_ENDPOINT 0x01     /* has ue: decapsulated onto the TUN device */
 #define TUNNEL_RUNTIME 0x02      /* added through the control socket */
 #define TUNNEL_LIVE 0x04         /* the slot holds a tunnel (control thread's view) */
+#define TUNNEL_PFCP 0x08         /* a PFCP session's */
+#define TUNNEL_ANY_SRC 0x10      /* matched on the TEID alone (PFCP: no source peer) */
+#define TUNNEL_DROP 0x20         /* its G-PDUs are counted and dropped (FAR DROP) */
+#define TUNNEL_NO_TO 0x40        /* sends nothing: to_peer and to_teid are unset */
+#define TUNNEL_KEEP (TUNNEL_RUNTIME | TUNNEL_PFCP | TUNNEL_ANY_SRC | TUNNEL_DROP | TUNNEL_NO_TO | \
+		     TUNNEL_ENDPOINT)
+#define TABLE_NO_PEER UINT32_MAX  /* from_peer of ANY_SRC, to_peer of NO_TO */
 #define TUNNEL_NONE UINT32_MAX
 
 /* One slot of the tunnel array. A slot keeps its index for the tunnel's
@@ -133,15 +151,18 @@ struct state_ext {
 	void (*peer_ctr)(void *ctx, const struct peer *p, struct ctr *c);
 	void *ctx;
 };
+#define TB_CFG_N 3
 
 struct state {
 	unsigned n_workers;
 	uint32_t n_peers;
+	uint32_t peer_cap;            /* peers[] has room for this many (PFCP adds some) */
 	struct peer **peers;
 	uint32_t peer_mask;           /* address hash of peers: index + 1, 0 empty */
 	uint32_t *peer_hash;
 	uint32_t n_tunnels;           /* live tunnels */
 	uint32_t n_runtime;           /* of which added at run time */
+	uint32_t n_pfcp;              /* of which PFCP sessions' */
 	uint32_t cap;                 /* tunnel slots reserved: the file's plus max_runtime */
 	uint32_t hi;                  /* slots ever used: [0, hi) holds every live one */
 	struct tunnel *tunnels;       /* [cap] */
@@ -150,9 +171,12 @@ struct state {
 	struct uidx *ue_idx;          /* atomic pointer, NULL until a tunnel has ue */
 	struct conf_addr *ue;         /* the tunnels' ue addresses */
 	struct tbucket *tb;           /* token buckets [n][n_workers][2] (up, down) */
-	uint64_t *tb_cfg;             /* [n][2]: the configured rate (bit/s) and burst (0: default) */
+	uint64_t *tb_cfg;             /* [n][TB_CFG_N]: the configured rate (bit/s), burst (0: default),
+				         downlink rate (0: the rate) */
 	struct ctr *ctr;              /* [n_workers][cap] */
 	struct ctr *base;             /* [cap] counts carried over from earlier states, or NULL */
+	uint64_t *tdrop;              /* [n_workers][cap][TABLE_TDROPS] drops by tunnel */
+	uint64_t *tdrop_base;         /* [cap][TABLE_TDROPS] carried over, or NULL */
 	uint64_t *tun_err_ind;        /* [cap] Error Indications received (control thread), or NULL */
 	struct conf *conf;            /* settings other than the tables, shared */
 	unsigned *conf_refs;          /* states sharing conf (control thread) */
@@ -165,6 +189,7 @@ struct state {
  * t.from_peer/t.to_peer are ignored. */
 struct rt_tunnel {
 	struct conf_tunnel t;
+	uint8_t flags;                /* TUNNEL_KEEP bits; 0 reads as TUNNEL_RUNTIME */
 	char from[CONF_NAME_MAX + 1];
 	char to[CONF_NAME_MAX + 1];
 };
@@ -179,6 +204,21 @@ struct rt_tunnel {
 int state_new(struct conf *conf, const struct rt_tunnel *rt, uint32_t n_rt, uint32_t max_runtime,
 	      const struct state *old, unsigned n_workers, struct state **out,
 	      char **collide);
+/* Extra peers a state makes room for (PFCP's), and tunnels (on top of
+ * max_runtime): set by the daemon before state_new. */
+extern uint32_t state_dynamic_peers;
+
+/* ---- peers that PFCP brings (control thread) ---- */
+/* The peer at address a (port: a->port, 0 for 2152), or TABLE_NO_PEER. */
+uint32_t state_peer_by_addr(const struct state *s, const struct conf_addr *a);
+/* Add a dynamic peer named after its address; TABLE_NO_PEER when the
+ * room reserved for them is full or out of memory. */
+uint32_t state_peer_add(struct state *s, const struct conf_addr *a);
+/* Replace tunnel i by ct (same or other from TEID, name, ue): workers see
+ * either the old or the new one, never neither for the same TEID. Returns
+ * the new index, TUNNEL_NONE when out of memory (i untouched). */
+uint32_t state_tunnel_replace(struct state *s, uint32_t i, const struct conf_tunnel *ct,
+			      uint32_t from, uint32_t to, uint8_t flags);
 /* Carry tunnel counters of old into s by tunnel name (after old is quiescent). */
 void state_carry_counters(struct state *s, const struct state *old);
 void state_free(struct state *s);
@@ -224,6 +264,8 @@ void state_tunnel_row(const struct state *s, uint32_t i, struct rt_tunnel *out);
 int state_runtime_rows(const struct state *s, struct rt_tunnel **rows, uint32_t *n);
 
 uint32_t state_find_tunnel(const struct state *s, const char *name);
+/* The index of the peer called name (the file's or PFCP's), or TABLE_NO_PEER. */
+uint32_t state_peer_named(const struct state *s, const char *name);
 /* Error Indications received for tunnel i (control thread). */
 bool state_count_err_ind(struct state *s, uint32_t i);
 uint64_t state_err_ind(const struct state *s, uint32_t i);
@@ -280,6 +322,14 @@ uint32_t state_lookup_ue(const struct state *s, int family, const uint8_t *addr)
  * and what s->ext counted. */
 void state_tunnel_ctr(const struct state *s, uint32_t i, struct ctr *out);
 void state_peer_ctr(const struct state *s, const struct peer *p, struct ctr *out);
+/* Drops of tunnel i by slot, summed over the workers; returns the total. */
+uint64_t state_tunnel_drops(const struct state *s, uint32_t i, uint64_t out[TABLE_TDROPS]);
+
+/* Worker w's drop counter k of tunnel i. */
+static inline uint64_t *state_tdrop(const struct state *s, unsigned w, uint32_t i, unsigned k)
+{
+	return &s->tdrop[((size_t)w * s->cap + i) * TABLE_TDROPS + k];
+}
 
 /* Bytes of memory one tunnel costs at most, with n_workers and n_ue ue
  * addresses, rated or not (gtpud.conf(5) quotes it). */

@@ -374,9 +374,13 @@ void xdp_peer_changed(struct xdp_path *x, const struct state *s, const struct pe
 
 /* ---- tunnels ---- */
 
+/* A relay tunnel of the file or gtpuctl, unrated, within one family.
+ * PFCP's go by the sockets: their rules (gates, quotas, usage reports
+ * carried across replacements) are the workers'. */
 static bool relayable(const struct state *s, const struct tunnel *t)
 {
-	return !(t->flags & TUNNEL_ENDPOINT) && t->tb == TUNNEL_NONE &&
+	return !(t->flags & (TUNNEL_ENDPOINT | TUNNEL_PFCP | TUNNEL_ANY_SRC | TUNNEL_DROP | TUNNEL_NO_TO)) &&
+	       t->tb == TUNNEL_NONE && t->from_peer != TABLE_NO_PEER && t->to_peer != TABLE_NO_PEER &&
 	       s->peers[t->from_peer]->addr.family == s->peers[t->to_peer]->addr.family;
 }
 

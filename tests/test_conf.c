@@ -289,16 +289,23 @@ struct bad_row {
 
 static const struct bad_row bad[] = {
 	{ "syntax", "workers = 1;\npeers = ( { name = \"a\" }\n;\n",
-	  { F ":3: syntax error" } },
+	  { F ":3: syntax error: ';' inside the list opened at line 2: elements are separated by ',' "
+	    "(or a ')' is missing); the line reads: ;" } },
 	{ "syntax in tunnels", PEERS "tunnels = (\n" TUN("a", "1", "1") ",\n" TUN("b", "2", "2") "\n" TUN("c", "3", "3") "\n);\n",
-	  { F ":5: syntax error" } },
-	{ "syntax in tunnels and after", "workers = 1;\ntunnels = (\ns = (\n}\n)3\n", { F ":3: syntax error" } },
-	{ "trailing comma", PEERS "tunnels = (\n" TUN("a", "1", "1") ",\n);\n", { F ":4: syntax error" } },
-	{ "duplicate setting", "workers = 1;\nworkers = 2;\n", { F ":2: duplicate setting name" } },
+	  { F ":5: syntax error: missing ',' before '{': elements of the list opened at line 2 are separated by "
+	    "','; the line reads: { name = \"c\"; from = { peer = \"enb\"; teid = 3; }; to = { peer = "
+	    "\"upf\"; teid = 3; }; }" } },
+	{ "syntax in tunnels and after", "workers = 1;\ntunnels = (\ns = (\n}\n)3\n",
+	  { F ":3: syntax error: setting \"s\" where a value is expected: settings belong in a group { }; "
+	    "the line reads: s = (" } },
+	{ "trailing comma", PEERS "tunnels = (\n" TUN("a", "1", "1") ",\n);\n",
+	  { F ":3: syntax error: trailing comma before ')': remove the ',' after the last element; the line "
+	    "reads: { name = \"a\"; from = { peer = \"enb\"; teid = 1; }; to = { peer = \"upf\"; teid = 1; }; }," } },
+	{ "duplicate setting", "workers = 1;\nworkers = 2;\n", { F ":2: duplicate setting \"workers\" (first at line 1); the line reads: workers = 2;" } },
 	{ "include", "workers = 1;\n@include \"other.conf\"\n", { F ":2: @include is not supported" } },
 	{ "unknown top key", "workers = 1;\nfoo = 1;\n",
 	  { F ":2: unknown key \"foo\" (allowed: listen, control, log_level, workers, echo, "
-	      "error_indication, metrics, peers, tun, tunnels, max_runtime_tunnels, state_directory, user, group, xdp)" } },
+	      "error_indication, metrics, peers, tun, tunnels, max_runtime_tunnels, state_directory, user, group, pfcp, xdp)" } },
 	{ "unknown peer key", "peers = (\n { name = \"enb\"; address = \"192.0.2.1\";\n  foo = 1; }\n);\n",
 	  { F ":3: unknown key \"foo\" in peers[0] (allowed: name, address, port, echo)" } },
 	{ "unknown tunnel key", PEERS "tunnels = ( { name = \"a\"; from = { peer = \"enb\"; teid = 1; tied = 2; };\n"
@@ -334,7 +341,7 @@ static const struct bad_row bad[] = {
 	{ "teid L suffix", PEERS "tunnels = (\n" TUN("a", "0x1FFFFFFFFL", "1") "\n);\n",
 	  { F ":3: tunnels[0].from.teid: 8589934591 is out of range (1..4294967295)" } },
 	{ "teid beyond 64 bits", PEERS "tunnels = (\n" TUN("a", "99999999999999999999", "1") "\n);\n",
-	  { F ":3: tunnels[0].from.teid: 9223372036854775807 is out of range (1..4294967295)" } },
+	  { F ":3: tunnels[0].from.teid: 99999999999999999999 is out of range (1..4294967295)" } },
 	{ "teid float", PEERS "tunnels = (\n" TUN("a", "1.5", "1") "\n);\n",
 	  { F ":3: tunnels[0].from.teid: must be an integer (1..4294967295), not a float" } },
 	{ "bad peer address", "peers = ( { name = \"a\";\n address = \"192.0.2.300\"; } );\n",
@@ -395,7 +402,7 @@ static const struct bad_row bad[] = {
 	{ "idle_timeout", "control = { idle_timeout = 0; };\n",
 	  { F ":1: control.idle_timeout: 0 is out of range (1..86400)" } },
 	{ "log_level", "log_level = \"verbose\";\n",
-	  { F ":1: log_level: \"verbose\" is not one of error, warning, info, debug" } },
+	  { F ":1: log_level: \"verbose\" is not one of error, warning, notice, info, debug" } },
 	{ "echo t3", "echo = { t3 = 0; };\n", { F ":1: echo.t3: 0 is out of range (1..3600)" } },
 	{ "echo n3", "echo = { n3 = 101; };\n", { F ":1: echo.n3: 101 is out of range (0..100)" } },
 	{ "echo on_down", "echo = { on_down = \"queue\"; };\n",
@@ -577,7 +584,9 @@ static void test_big(void **state)
 	t = big_text(3000, UINT32_MAX, 2000);
 	assert_int_equal(conf_read_string(t, F, &c, &e), -EINVAL);
 	assert_int_equal(e.count, 1);
-	assert_string_equal(e.msg[0], F ":4005: syntax error");
+	assert_string_equal(e.msg[0], F ":4005: syntax error: ';' inside the list opened at line 3: elements "
+			    "are separated by ',' (or a ')' is missing); the line reads: to = { peer = \"upf\"; "
+			    "teid = 4294965280; }; ue = [ \"10.0.7.208\" ]; } ;");
 	conf_errors_fini(&e);
 	free(t);
 }
@@ -689,7 +698,7 @@ static const struct fast_row fast_rows[] = {
 	EROW("unknown key", "{ name = \"k\"; " FROM TO "\n foo = 1; }", false,
 	     F ":5: unknown key \"foo\" in tunnels[0] " ALLOWED),
 	EROW("key twice", "{ name = \"k\"; " FROM TO "\n name = \"k\"; }", false,
-	     F ":5: duplicate setting name"),
+	     F ":5: duplicate setting \"name\" (first at line 4); the line reads: name = \"k\"; }"),
 	EROW("wrong type", "{ name = \"k\"; " TO "from = { peer = \"enb\"; teid = \"1\"; }; }", false,
 	     F ":4: tunnels[0].from.teid: must be an integer (1..4294967295), not a string"),
 	EROW("float", "{ name = \"k\"; " FROM TO "qfi = 1.0; }", false,
@@ -697,7 +706,7 @@ static const struct fast_row fast_rows[] = {
 	EROW("negative", "{ name = \"k\"; " FROM TO "rate = -1; }", false,
 	     F ":4: tunnels[0].rate: -1 is out of range (0..1000000000000)"),
 	EROW("beyond 64 bits", "{ name = \"k\"; " FROM TO "rate = 0x1FFFFFFFFFFFFFFFFL; }", false,
-	     F ":4: tunnels[0].rate: -1 is out of range (0..1000000000000)"),
+	     F ":4: tunnels[0].rate: 0x1FFFFFFFFFFFFFFFFL is out of range (0..1000000000000)"),
 	EROW("out of range", "{ name = \"k\"; " FROM TO "qfi = 64; }", false,
 	     F ":4: tunnels[0].qfi: 64 is out of range (0..63)"),
 	EROW("odd escape", "{ name = \"a\\qb\"; " FROM TO "}", false,
@@ -720,7 +729,9 @@ static const struct fast_row fast_rows[] = {
 	     F ":5: tunnels[0]: must be a group { name = \"...\"; from = { ... }; to = { ... }; }, "
 	      "not a string"),
 	EROW("syntax", "{ name = \"k\"; " FROM TO "};", false,
-	     F ":4: syntax error"),
+	     F ":4: syntax error: ';' inside the list opened at line 3: elements are separated by ',' (or a "
+	     "')' is missing); the line reads: { name = \"k\"; from = { peer = \"enb\"; teid = 1; }; to = { "
+	     "peer = \"upf\"; teid = 2; }; };"),
 };
 
 static void test_fast_scan(void **state)
@@ -803,7 +814,9 @@ static void test_fast_scan_big(void **state)
 	for (m = 0; m < 2; m++) {
 		assert_int_equal(load_mode(t, m == 1, &c[m], &e[m], &fast[m]), -EINVAL);
 		assert_int_equal(e[m].count, 1);
-		assert_string_equal(e[m].msg[0], F ":25: syntax error");
+		assert_string_equal(e[m].msg[0], F ":25: syntax error: ';' inside the list opened at line 3: "
+				    "elements are separated by ',' (or a ')' is missing); the line reads: to = { "
+				    "peer = \"upf\"; teid = 4294967270; }; ue = [ \"10.0.0.10\" ]; } ;");
 		conf_errors_fini(&e[m]);
 	}
 	assert_int_equal(fast[0], (3000 + 255) / 256 - 1);
@@ -839,6 +852,71 @@ static void test_read_file(void **state)
 	assert_int_equal(conf_read_file("/", &c, &e), -EISDIR);
 	assert_string_equal(e.msg[0], "/: cannot read: Is a directory");
 	conf_errors_fini(&e);
+}
+
+/* gtpuctl -c: the control path from the control group alone. */
+static void test_control_path(void **state)
+{
+	static const struct { const char *text, *path, *err; } rows[] = {
+		{ "workers = 1;\n", CONF_DEFAULT_CONTROL_PATH, NULL },
+		{ "control = { path = \"/x/y.sock\"; };\n", "/x/y.sock", NULL },
+		{ "control: { mode = \"0600\"; }\n", CONF_DEFAULT_CONTROL_PATH, NULL },
+		/* The rest broken, keys and syntax: the path still. */
+		{ "workers = 999;\npeers = ( { name = enb } );\ncontrol = { path = \"/a.sock\"; mode = \"9\"; bogus = 1; };\n"
+		  "tunnels = ( , );\n", "/a.sock", NULL },
+		/* A control inside a group is not the top-level one. */
+		{ "echo = { control = { path = \"/no.sock\"; }; };\ncontrol = { path = \"/yes.sock\"; };\n", "/yes.sock", NULL },
+		{ "# control = { path = \"/no.sock\"; };\nx = \"control = {\";\n", CONF_DEFAULT_CONTROL_PATH, NULL },
+		{ "\n\ncontrol = { path = \"rel.sock\"; };\n", NULL,
+		  F ":3: control.path: \"rel.sock\" is not an absolute path" },
+		{ "control = { };\n", CONF_DEFAULT_CONTROL_PATH, NULL },
+		{ "control = { path = \"/x\"; path = \"/y\"; };\n", NULL,
+		  F ":1: duplicate setting \"path\" (first at line 1); the line reads: control = { path = \"/x\"; "
+		  "path = \"/y\"; };" },
+		{ "control = { path = [ \"/x\" ]; };\n", NULL,
+		  F ":1: control.path: must be a string (an absolute path), not an array [ ... ]" },
+		{ "control = { path = 5; };\n", NULL,
+		  F ":1: control.path: must be a string (an absolute path), not an integer" },
+		{ "control = \"/x.sock\";\n", NULL,
+		  F ":1: control: must be a group { path = \"...\"; ... }, not a string" },
+		{ "workers = 1;\ncontrol = { path = \"/x.sock\"\n", NULL,
+		  F ":2: syntax error: missing '}': the group opened at line 2 is not closed; the line reads: "
+		  "control = { path = \"/x.sock\"" },
+	};
+	char file[] = "/tmp/test_conf.XXXXXX";
+	int fd = mkstemp(file);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct conf_errors e;
+		char *path, want[256];
+		FILE *f = fopen(file, "w");
+		int r;
+
+		fputs(rows[i].text, f);
+		fclose(f);
+		r = conf_read_control_path(file, &path, &e);
+		if (rows[i].path) {
+			if (r != 0)
+				fail_msg("row %zu: %d %s", i, r, e.n ? e.msg[0] : "");
+			assert_string_equal(path, rows[i].path);
+			free(path);
+		} else {
+			assert_int_equal(r, -EINVAL);
+			assert_null(path);
+			if (e.n != 1)
+				fail_msg("row %zu: %u errors: %s | %s", i, e.n, e.msg[0], e.n > 1 ? e.msg[1] : "");
+			/* Messages name the file: F stands for it here. */
+			snprintf(want, sizeof want, "%s%s", file, rows[i].err + strlen(F));
+			assert_string_equal(e.msg[0], want);
+		}
+		conf_errors_fini(&e);
+	}
+	assert_int_equal(conf_read_control_path("/nonexistent.conf", &(char *){ NULL }, &(struct conf_errors){ 0 }),
+			 -ENOENT);
+	unlink(file);
 }
 
 /* A struct conf filled in by hand (as for runtime tunnels) is freed too. */
@@ -883,7 +961,13 @@ static const struct ep_row eps[] = {
 	{ "[2001:db8::1", -EINVAL, NULL, 0 },
 	{ "example.org:80", -EINVAL, NULL, 0 },
 	{ "", -EINVAL, NULL, 0 },
-	{ "fe80::1%eth0", -EINVAL, NULL, 0 },
+	{ "fe80::1%eth0", -ENXIO, NULL, 0 },
+	{ "[fe80::1%eth0]:2152", -ENXIO, NULL, 0 },
+	{ "::1:2152", -EDOM, NULL, 0 },
+	{ "2001:db8::1:2", -EDOM, NULL, 0 },
+	{ ":::2152", -EDOM, NULL, 0 },
+	{ "::2152", 0, "::2152", 2152 },
+	{ "2001:db8::", 0, "2001:db8::", 2152 },
 };
 
 static void test_xdp_group(void **state)
@@ -902,6 +986,27 @@ static void test_xdp_group(void **state)
 	c = load_ok("workers = 1;\n");
 	assert_int_equal(c->xdp.n_ifaces, 0);
 	conf_free(c);
+}
+
+static void test_log_levels(void **state)
+{
+	static const struct { const char *name; int level; } rows[] = {
+		{ "error", CONF_LOG_ERROR }, { "warning", CONF_LOG_WARNING }, { "notice", CONF_LOG_NOTICE },
+		{ "info", CONF_LOG_INFO }, { "debug", CONF_LOG_DEBUG },
+	};
+	char text[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct conf_errors e;
+		struct conf *c;
+
+		snprintf(text, sizeof text, "log_level = \"%s\";\n", rows[i].name);
+		assert_int_equal(conf_read_string(text, F, &c, &e), 0);
+		assert_int_equal(c->log_level, rows[i].level);
+		conf_free(c);
+		conf_errors_fini(&e);
+	}
 }
 
 static void test_endpoint(void **state)
@@ -978,7 +1083,9 @@ int main(void)
 		cmocka_unit_test(test_fast_scan),
 		cmocka_unit_test(test_fast_scan_big),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_control_path),
 		cmocka_unit_test(test_free_by_hand),
+		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_endpoint),
 		cmocka_unit_test(test_xdp_group),
 		cmocka_unit_test(test_prefix_addr),

@@ -76,6 +76,20 @@ static int cmd_tadd(void *ctx, json_object *args, json_object **data, json_objec
 	return CTL_OK;
 }
 
+/* Who asks: the caller's credentials as ctl_caller gives them. */
+static int cmd_whoami(void *ctx, json_object *args, json_object **data, json_object **errors)
+{
+	uid_t uid;
+	pid_t pid;
+
+	if (!ctl_caller(g_ctl, &uid, &pid))
+		return CTL_E_INTERNAL;
+	*data = json_object_new_object();
+	json_object_object_add(*data, "uid", json_object_new_int64(uid));
+	json_object_object_add(*data, "pid", json_object_new_int64(pid));
+	return CTL_OK;
+}
+
 static const struct ctl_cmd cmds[] = {
 	{ "status", false, cmd_status, NULL, NULL },
 	{ "echo", false, cmd_echo, NULL, NULL },
@@ -84,6 +98,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "big", false, cmd_big, NULL, NULL },
 	{ "emit", false, cmd_emit, NULL, NULL },
 	{ "tunnel add", true, cmd_tadd, NULL, NULL },
+	{ "whoami", false, cmd_whoami, NULL, NULL },
 	{ NULL, false, NULL, NULL, NULL },
 };
 
@@ -232,7 +247,7 @@ static void test_commands(void **state)
 		{ REQ("errno"), "{\"version\":1,\"result\":9,\"error\":\"internal error\",\"errors\":"
 		  "[\"Cannot allocate memory\"]}" },
 		{ "{\"version\":1,\"command\":\"monitor\",\"args\":[\"x\"]}\n",
-		  "{\"version\":1,\"result\":3,\"error\":\"usage: monitor\",\"errors\":[]}" },
+		  "{\"version\":1,\"result\":3,\"error\":\"usage: monitor [drops]\",\"errors\":[]}" },
 		{ "junk\n", "{\"version\":1,\"result\":1,\"error\":\"malformed request: not valid JSON\",\"errors\":[]}" },
 		{ "{\"version\":2,\"command\":\"status\"}\n",
 		  "{\"version\":1,\"result\":1,\"error\":\"malformed request: unsupported protocol version\",\"errors\":[]}" },
@@ -262,6 +277,29 @@ static void test_commands(void **state)
 	close(fd);
 	pump(f, 3);
 	assert_int_equal(ctl_clients(f->ctl), 0);
+}
+
+/* ctl_caller: the client of the command running, as SO_PEERCRED told it;
+ * nobody outside a command. */
+static void test_caller(void **state)
+{
+	struct fx *f = *state;
+	char want[96];
+	uid_t uid;
+	pid_t pid;
+	int fd;
+
+	assert_int_equal(start(f, 8, 0, NULL), 0);
+	g_ctl = f->ctl;
+	assert_false(ctl_caller(f->ctl, &uid, &pid));
+	assert_false(ctl_caller(NULL, &uid, &pid));
+	fd = client(f);
+	snprintf(want, sizeof(want), "{\"version\":1,\"result\":0,\"data\":{\"uid\":%u,\"pid\":%d}}",
+		 (unsigned)getuid(), (int)getpid());
+	assert_string_equal(xchg(f, fd, REQ("whoami")), want);
+	assert_false(ctl_caller(f->ctl, &uid, &pid));
+	close(fd);
+	pump(f, 3);
 }
 
 static void test_nul_junk(void **state)
@@ -432,6 +470,26 @@ static void test_monitor(void **state)
 	assert_string_equal(get_line(f, mon), "{\"version\":1,\"result\":0,\"data\":null}");
 	/* Non-monitor clients see no events. */
 	assert_string_equal(xchg(f, plain, REQ("status")), OK_STATUS);
+	/* "monitor drops" gets the drops topic only, and events none of it. */
+	{
+		int drops = client(f);
+		json_object *d = json_object_new_object();
+
+		assert_string_equal(xchg(f, drops, "{\"version\":1,\"command\":\"monitor\",\"args\":[\"drops\"]}\n"),
+				    "{\"version\":1,\"result\":0,\"data\":null}");
+		assert_int_equal(ctl_monitors(f->ctl, CTL_MON_DROPS), 1);
+		assert_int_equal(ctl_monitors(f->ctl, CTL_MON_EVENTS), 1);
+		json_object_object_add(d, "reason", json_object_new_string("rate_limit"));
+		json_object_object_add(d, "peer", NULL);     /* a null is left out */
+		ctl_event_topic(f->ctl, CTL_MON_DROPS, CTL_EV_DROP, 1700000000, d);
+		assert_string_equal(get_line(f, drops), "{\"event\":\"drop\",\"time\":1700000000,\"reason\":\"rate_limit\"}");
+		ctl_event(f->ctl, CTL_EV_PEER_UP, json_object_new_object());
+		l = get_line(f, mon);
+		assert_non_null(strstr(l, "{\"event\":\"peer_up\""));   /* not the drop */
+		assert_string_equal(xchg(f, drops, REQ("status")), OK_STATUS);   /* no peer_up before it */
+		close(drops);
+		pump(f, 3);
+	}
 	/* No monitor: ctl_event just releases the fields. */
 	close(mon);
 	pump(f, 3);
@@ -669,6 +727,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_junk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),

@@ -22,7 +22,7 @@ static const char status_json[] =
 
 static const char stats_json[] =
 	"{\"rx_packets\":1000,\"rx_bytes\":1500000,\"tx_packets\":990,\"tx_bytes\":1485000,"
-	"\"forwarded\":980,\"answered\":10,\"dropped\":10,"
+	"\"forwarded\":980,\"answered\":10,\"signalling_answered\":6,\"signalling_received\":4,\"dropped\":10,"
 	"\"drops\":{\"unknown_teid\":7,\"malformed\":3,\"wrong_peer\":0},"
 	"\"echo_requests_sent\":5,\"echo_requests_received\":6,\"echo_responses_sent\":6,"
 	"\"echo_responses_received\":4,\"error_indications_sent\":7,\"error_indications_received\":2,"
@@ -44,11 +44,12 @@ static const char peers_json[] =
 static const char tunnels_json[] =
 	"[{\"name\":\"ue1-up\",\"runtime\":false,\"from\":{\"peer\":\"enb\",\"teid\":256},"
 	"\"to\":{\"peer\":\"upf\",\"teid\":512},\"ue\":[],\"qfi\":null,\"rate\":null,\"burst\":null,"
-	"\"rx_packets\":300,\"rx_bytes\":450000,\"tx_packets\":300,\"tx_bytes\":450000,\"drops\":0,"
+	"\"rx_packets\":300,\"rx_bytes\":450000,\"tx_packets\":300,\"tx_bytes\":450000,\"dropped\":12,"
+	"\"drops\":{\"wrong_peer\":2,\"rate_limit\":10},"
 	"\"error_indications_received\":0},"
 	"{\"name\":\"ue3\",\"runtime\":true,\"from\":{\"peer\":\"enb\",\"teid\":1024},"
 	"\"to\":{\"peer\":\"upf\",\"teid\":1280},\"ue\":[\"10.45.0.3\"],\"qfi\":9,\"rate\":1000000,"
-	"\"burst\":3000,\"rx_packets\":0,\"rx_bytes\":0,\"tx_packets\":0,\"tx_bytes\":0,\"drops\":0,"
+	"\"burst\":3000,\"rx_packets\":0,\"rx_bytes\":0,\"tx_packets\":0,\"tx_bytes\":0,\"dropped\":0,\"drops\":{},"
 	"\"error_indications_received\":0}]";
 
 static char *render_fixture(void)
@@ -101,6 +102,8 @@ static void test_lines(void **state)
 		"gtpud_sent_bytes_total 1485000",
 		"gtpud_forwarded_total 980",
 		"gtpud_answered_total 10",
+		"gtpud_signalling_answered_total 6",
+		"gtpud_signalling_received_total 4",
 		"gtpud_echo_requests_sent_total 5",
 		"gtpud_echo_requests_received_total 6",
 		"gtpud_echo_responses_sent_total 6",
@@ -113,11 +116,15 @@ static void test_lines(void **state)
 		"gtpud_drops_total{reason=\"unknown_teid\"} 7",
 		"gtpud_drops_total{reason=\"malformed\"} 3",
 		"gtpud_drops_total{reason=\"wrong_peer\"} 0",
-		"gtpud_rx_packets_total{peer=\"enb\"} 600",
-		"gtpud_rx_bytes_total{peer=\"upf\"} 600000",
-		"gtpud_tx_packets_total{peer=\"upf\"} 600",
-		"gtpud_tx_bytes_total{peer=\"enb\"} 585000",
+		"gtpud_peer_rx_packets_total{peer=\"enb\"} 600",
+		"gtpud_peer_rx_bytes_total{peer=\"upf\"} 600000",
+		"gtpud_peer_tx_packets_total{peer=\"upf\"} 600",
+		"gtpud_peer_tx_bytes_total{peer=\"enb\"} 585000",
 		"gtpud_peer_echo_timeouts_total{peer=\"upf\"} 1",
+		"gtpud_tunnel_dropped_total{tunnel=\"ue1-up\"} 12",
+		"gtpud_tunnel_dropped_total{tunnel=\"ue3\"} 0",
+		"gtpud_tunnel_drops_total{tunnel=\"ue1-up\",reason=\"wrong_peer\"} 2",
+		"gtpud_tunnel_drops_total{tunnel=\"ue1-up\",reason=\"rate_limit\"} 10",
 		"gtpud_peer_down_total{peer=\"upf\"} 1",
 		"gtpud_peer_error_indications_received_total{peer=\"upf\"} 2",
 		"gtpud_peer_up{peer=\"enb\"} 0",
@@ -147,7 +154,7 @@ static void test_escaping(void **state)
 	char *text = render_fixture();
 
 	/* A peer without counters still has every series, at 0. */
-	assert_line(text, "gtpud_rx_packets_total{peer=\"we\\\"ird\\\\pe\\ner\"} 0");
+	assert_line(text, "gtpud_peer_rx_packets_total{peer=\"we\\\"ird\\\\pe\\ner\"} 0");
 	assert_line(text, "gtpud_peer_up{peer=\"we\\\"ird\\\\pe\\ner\"} 0");
 	assert_line(text, "gtpud_peer_info{peer=\"we\\\"ird\\\\pe\\ner\",address=\"198.51.100.7\",port=\"2153\"} 1");
 	free(text);
@@ -199,9 +206,11 @@ static void test_structure(void **state)
 	size_t nfam, ns;
 
 	check_structure(text, &nfam, &ns);
-	assert_int_equal(nfam, 2 + 7 + 22 + 1 + 8 + 3 + 5);
-	/* 9 unlabelled status, 22 stats, 3 drops, 3 peers x 11, 2 tunnels x 5 */
-	assert_int_equal(ns, 9 + 22 + 3 + 3 * 11 + 2 * 5);
+	assert_int_equal(nfam, 2 + 7 + 25 + 1 + 8 + 3 + 6 + 1);
+	/* 9 unlabelled status, 25 stats, 3 drops, 3 peers x 11, 2 tunnels x 6,
+	 * and the tunnel drops there are: none of ue3. */
+	assert_int_equal(ns, 9 + 25 + 3 + 3 * 11 + 2 * 6 + 2);
+	assert_null(strstr(text, "gtpud_tunnel_drops_total{tunnel=\"ue3\""));
 	assert_int_equal(text[strlen(text) - 1], '\n');
 	free(text);
 }
@@ -213,13 +222,16 @@ static void test_empty(void **state)
 
 	assert_non_null(text);
 	check_structure(text, &nfam, &ns);
-	assert_int_equal(nfam, 48);
-	assert_int_equal(ns, 9 + 22);
+	assert_int_equal(nfam, 53);
+	assert_int_equal(ns, 9 + 25);
 	assert_line(text, "gtpud_xdp_forwarded_total 0");
 	assert_line(text, "gtpud_forwarded_total 0");
 	assert_line(text, "gtpud_config_last_reload_successful 1");
-	assert_line(text, "# TYPE gtpud_rx_packets_total counter");
-	assert_null(strstr(text, "gtpud_rx_packets_total{"));
+	assert_line(text, "# TYPE gtpud_peer_rx_packets_total counter");
+	assert_null(strstr(text, "gtpud_peer_rx_packets_total{"));
+	/* One prefix for the per-peer families: the old names are gone. */
+	assert_null(strstr(text, "\ngtpud_rx_packets_total"));
+	assert_null(strstr(text, "# TYPE gtpud_tx_bytes_total"));
 	free(text);
 }
 

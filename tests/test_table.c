@@ -276,6 +276,45 @@ static struct conf_tunnel row(const char *name, uint32_t from_peer, uint32_t fro
 	return t;
 }
 
+/* Per-tunnel drops: summed over the workers, carried by a reload, zero
+ * again in a slot freed and reused. */
+static void test_tunnel_drops(void **st)
+{
+	struct state *old = build(NULL, 0, NULL, NULL), *s;
+	uint32_t a = state_find_tunnel(old, "a"), b = state_find_tunnel(old, "b"), i, j;
+	struct conf_tunnel t = row("x", 0, 0x900, 1, 0x901);
+	uint64_t d[TABLE_TDROPS];
+
+	assert_int_equal(state_tunnel_drops(old, a, d), 0);
+	*state_tdrop(old, 0, a, 3) = 5;
+	*state_tdrop(old, 1, a, 3) = 2;
+	*state_tdrop(old, 1, a, 0) = 1;
+	assert_int_equal(state_tunnel_drops(old, a, d), 8);
+	assert_int_equal(d[3], 7);
+	assert_int_equal(d[0], 1);
+	assert_int_equal(state_tunnel_drops(old, b, d), 0);   /* its neighbour's are not its own */
+	s = build(NULL, 0, old, NULL);
+	state_carry_counters(s, old);
+	state_free(old);
+	a = state_find_tunnel(s, "a");
+	*state_tdrop(s, 1, a, 3) = 1;                    /* after the reload */
+	assert_int_equal(state_tunnel_drops(s, a, d), 9);
+	assert_int_equal(d[3], 8);
+	assert_int_equal(state_tunnel_drops(s, state_find_tunnel(s, "b"), d), 0);
+	/* A slot freed and reused starts from zero drops. */
+	i = state_tunnel_add(s, &t, 0, 1, TUNNEL_RUNTIME);
+	*state_tdrop(s, 0, i, TABLE_TDROPS - 1) = 4;
+	assert_int_equal(state_tunnel_drops(s, i, d), 4);
+	state_tunnel_del(s, i);
+	state_commit(s, 2);
+	state_reclaim(s, UINT64_MAX);
+	t = row("y", 0, 0x900, 1, 0x901);
+	j = state_tunnel_add(s, &t, 0, 1, TUNNEL_RUNTIME);
+	assert_int_equal(j, i);
+	assert_int_equal(state_tunnel_drops(s, j, d), 0);
+	state_free(s);
+}
+
 static void test_add_del_in_place(void **st)
 {
 	struct state *s = build(NULL, 0, NULL, NULL);
@@ -508,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_ue_lookup),
 		cmocka_unit_test(test_runtime_collide),
 		cmocka_unit_test(test_carry_counters),
+		cmocka_unit_test(test_tunnel_drops),
 		cmocka_unit_test(test_add_del_in_place),
 		cmocka_unit_test(test_churn),
 		cmocka_unit_test(test_batch_check),

@@ -2,7 +2,7 @@
 /* libFuzzer harness for the config loader: any text gives either a config
  * that keeps every rule of gtpud.conf(5) or errors as "FILE:LINE: message"
  * (or "FILE: message"), never both, never a crash. Dictionary: fuzz_conf.dict. */
-// FUZZ_SOURCES: src/conf.c src/conf_scan.c src/conf_addr.c src/tunnel.c
+// FUZZ_SOURCES: src/conf.c src/conf_scan.c src/conf_syntax.c src/conf_addr.c src/tunnel.c
 // FUZZ_LIBS: -lconfig -pthread
 #include <errno.h>
 #include <stdbool.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "conf_int.h"
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "CHECK failed: %s\n", #c); abort(); } } while (0)
 #define FILE_NAME "fuzz.conf"
@@ -36,7 +37,8 @@ static void check_conf(const struct conf *c)
 	CHECK(c->control.path && *c->control.path);
 	CHECK(c->workers >= 1 && c->workers <= 64);
 	CHECK(c->log_level == CONF_LOG_ERROR || c->log_level == CONF_LOG_WARNING ||
-	      c->log_level == CONF_LOG_INFO || c->log_level == CONF_LOG_DEBUG);
+	      c->log_level == CONF_LOG_NOTICE || c->log_level == CONF_LOG_INFO ||
+	      c->log_level == CONF_LOG_DEBUG);
 	CHECK(c->n_peers <= CONF_MAX_PEERS);
 	CHECK(c->n_peers == 0 || c->peers);
 	for (uint32_t i = 0; i < c->n_peers; i++) {
@@ -114,6 +116,49 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
+	/* gtpuctl -c: the control group found alone, whatever the rest. */
+	{
+		size_t start = 0, end = 0, len = strlen(text);
+		int line = 0, k = conf_find_control(text, &start, &end, &line);
+
+		CHECK(k >= -1 && k <= 1);
+		if (k != 0)
+			CHECK(start < len && line >= 1 && !strncmp(text + start, "control", 7));
+		if (k == 1)
+			CHECK(start < end && end <= len);
+	}
+	{
+		struct conf_errors ce;
+		char *path = NULL;
+		int k = conf_control_path_string(text, FILE_NAME, &path, &ce);
+
+		CHECK(k == 0 || k == -EINVAL || k == -ENOMEM);
+		CHECK((k == 0) == (path != NULL));
+		CHECK(k == 0 ? ce.n == 0 : ce.n >= 1);
+		if (path)
+			CHECK(path[0] == '/');
+		if (k == -EINVAL)
+			check_errors(&ce);
+		free(path);
+		conf_errors_fini(&ce);
+	}
+	/* The syntax reader finds no fault in a text libconfig reads: it
+	 * never blames a line that is right. (But for a string or comment
+	 * left open at the end: libconfig 1.5 takes that, and what it
+	 * swallowed, silently; the reader says so once libconfig fails.) */
+	{
+		config_t cf;
+		char why[256];
+		int at;
+
+		config_init(&cf);
+		if (config_read_string(&cf, text) && (at = conf_syntax_fault(text, why, sizeof why)) &&
+		    !strstr(why, "that starts here is not closed")) {
+			fprintf(stderr, "line %d: %s\n", at, why);
+			CHECK(!"a fault in a text libconfig reads");
+		}
+		config_destroy(&cf);
+	}
 	r = conf_read_string(text, FILE_NAME, &c, &errs);
 	if (r == 0) {
 		CHECK(c != NULL);

@@ -4,7 +4,7 @@
  * give the same configuration, or the same errors, for any text. The fast
  * scanner hands every tunnel it cannot take whole to libconfig: a rule it
  * keeps differently from the schema shows here as a difference. */
-// FUZZ_SOURCES: src/conf.c src/conf_scan.c src/conf_addr.c src/tunnel.c
+// FUZZ_SOURCES: src/conf.c src/conf_scan.c src/conf_syntax.c src/conf_addr.c src/tunnel.c
 // FUZZ_LIBS: -lconfig -pthread
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -2,9 +2,10 @@
 /* libFuzzer harness for the whole datapath: src/dp*.c are compiled in, each
  * input is one datagram handed to rx_one (or one packet read from the TUN
  * device, to ep_encap) with a small config loaded; after each the
- * accounting identity rx = forwarded + answered + drops must hold, and every
+ * accounting identity rx = forwarded + answered + signalling taken in + drops
+ * must hold, and every
  * datagram sent must be valid GTP-U. sendmmsg and the TUN write are stubs. */
-// FUZZ_SOURCES: src/gtpu.c src/conf.c src/conf_scan.c src/conf_addr.c src/tunnel.c src/table.c src/inner.c src/tun.c
+// FUZZ_SOURCES: src/gtpu.c src/conf.c src/conf_scan.c src/conf_syntax.c src/conf_addr.c src/tunnel.c src/table.c src/inner.c src/tun.c
 // FUZZ_LIBS: -lconfig -lmnl -pthread
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ static int fz_getsockname(int fd, struct sockaddr *sa, socklen_t *len);
 #include "../../src/dp.c"
 #include "../../src/dp_tun.c"
 #include "../../src/dp_setup.c"
+#include "../../src/dp_drops.c"
 #undef sendmmsg
 #undef write
 #undef getsockname
@@ -195,14 +197,14 @@ static ssize_t fz_write(int fd, const void *buf, size_t len)
 static void check_identity(void)
 {
 	const struct wstats *st = &fz_w.st;
-	uint64_t sum = st->forwarded + st->answered;
+	uint64_t sum = st->forwarded + st->answered + st->sig_rx;
 
 	for (unsigned r = 0; r < DROP__COUNT; r++)
 		sum += st->drops[r];
 	if (st->rx_pkts != sum) {
-		fprintf(stderr, "rx %llu != forwarded %llu + answered %llu + drops\n",
+		fprintf(stderr, "rx %llu != forwarded %llu + answered %llu + taken in %llu + drops\n",
 			(unsigned long long)st->rx_pkts, (unsigned long long)st->forwarded,
-			(unsigned long long)st->answered);
+			(unsigned long long)st->answered, (unsigned long long)st->sig_rx);
 		abort();
 	}
 }
@@ -242,6 +244,7 @@ static void setup(void)
 	CHECK((sc->tunbufs = malloc((size_t)DP_BATCH * SLOT)));
 	CHECK((sc->txq = calloc(fz_w.n_socks, sizeof(*sc->txq))));
 	fz_w.scratch = sc;
+	sc->s = fz_s;              /* the batch's state: a failed send names its tunnel */
 	for (uint32_t i = 0; i < fz_s->n_peers; i++)
 		if (!strcmp(fz_s->peers[i]->name, "down"))
 			fz_s->peers[i]->state = PEER_DOWN;

@@ -8,7 +8,7 @@
  * value); a peer counts as seen only for a G-PDU of its tunnels from its
  * address and port; the worker never writes a peer's state; and every
  * datagram is counted once. Built on fuzz_datapath.c's set-up. */
-// FUZZ_SOURCES: src/gtpu.c src/conf.c src/conf_scan.c src/conf_addr.c src/tunnel.c src/table.c src/inner.c src/tun.c
+// FUZZ_SOURCES: src/gtpu.c src/conf.c src/conf_scan.c src/conf_syntax.c src/conf_addr.c src/tunnel.c src/table.c src/inner.c src/tun.c
 // FUZZ_LIBS: -lconfig -lmnl -pthread
 #define LLVMFuzzerTestOneInput fz_datapath_one
 #include "fuzz_datapath.c"

@@ -47,7 +47,7 @@ check "a missing file: one message" \
 run_t "$T_DIR"
 check "a directory: exit 3" test "$RC" = 3
 
-bad syntax "@F@:3: syntax error" <<'EOF'
+bad syntax "@F@:3: syntax error: ';' inside the list opened at line 2: elements are separated by ',' (or a ')' is missing); the line reads: ;" <<'EOF'
 workers = 1;
 peers = ( { name = "a"; address = "192.0.2.1"; }
 ;

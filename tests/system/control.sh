@@ -70,20 +70,23 @@ PEER = {'name': S, 'address': S, 'port': N, 'echo': B, 'state': ('up', 'down', '
         'error_indications_received': N}
 TUNNEL = {'name': S, 'runtime': B, 'origin': ('file', 'runtime'), 'from': {'peer': S, 'teid': N}, 'to': {'peer': S, 'teid': N},
           'ue': [S], 'qfi': NQ, 'rate': NQ, 'burst': NQ, 'rx_packets': N, 'rx_bytes': N,
-          'tx_packets': N, 'tx_bytes': N, 'error_indications_received': N}
+          'tx_packets': N, 'tx_bytes': N, 'dropped': N, 'drops': {'*': N}, 'error_indications_received': N}
+DROP = {'time': ('N', 'F'), 'reason': S, 'source': SQ, 'port': NQ, 'destination': SQ, 'peer': SQ,
+        'teid': NQ, 'tunnel': SQ, 'from_tun': B, 'worker': N}
 SCHEMA = {
     'status': {'version': S, 'pid': N, 'uptime': N, 'config': S, 'workers': N, 'peers': N,
                'peers_up': N, 'tunnels': N, 'runtime_tunnels': N, 'reloads': N,
                'last_reload': ('ok', 'failed', None), 'tun': SQ, 'max_runtime_tunnels': N,
-               'state_file': (None,)},
+               'state_file': (None,), 'pfcp': (None,), 'pfcp_tunnels': N},
     'stats': dict({k: N for k in (
-        'rx_packets rx_bytes tx_packets tx_bytes forwarded answered dropped echo_requests_sent '
+        'rx_packets rx_bytes tx_packets tx_bytes forwarded answered signalling_answered signalling_received '
+        'dropped echo_requests_sent '
         'echo_requests_received echo_responses_sent echo_responses_received error_indications_sent '
         'error_indications_received supp_ext_notifs_sent end_markers tun_rx_packets tun_tx_packets '
-        'icmp_sent events_lost log_lines log_lines_suppressed xdp_forwarded xdp_passed').split()}, drops={'*': N},
+        'icmp_sent events_lost drops_recorded log_lines log_lines_suppressed xdp_forwarded xdp_passed').split()}, drops={'*': N},
         paths={'sockets': {'rx_packets': N, 'forwarded': N},
                'xdp': {'mode': S, 'rx_packets': N, 'forwarded': N, 'passed': N, 'not_offloaded': N}}),
-    'peers': [PEER], 'tunnels': [TUNNEL], 'metrics': {'text': S},
+    'peers': [PEER], 'tunnels': [TUNNEL], 'metrics': {'text': S}, 'drops': [DROP],
 }
 
 def check(v, s, path, errs):
@@ -91,10 +94,12 @@ def check(v, s, path, errs):
         ok = type(v) is int and 0 <= v < 2**64
     elif s == S:
         ok = type(v) is str
+    elif s == 'F':
+        ok = type(v) is float
     elif s == B:
         ok = type(v) is bool
     elif type(s) is tuple:
-        ok = any(check(v, x, path, []) if x in (N, S) else v == x for x in s)
+        ok = any(check(v, x, path, []) if x in (N, S, 'F') else v == x for x in s)
     elif type(s) is list:
         ok = type(v) is list
         for i, x in enumerate(v if ok else []):
@@ -388,7 +393,7 @@ conf
 start || { done_testing; }
 
 # ---- JSON of every command ----
-for c in status stats peers tunnels metrics; do
+for c in status stats peers tunnels metrics drops; do
 	ctl --json "$c" >"$T_DIR/$c.json" 2>"$T_DIR/err" || diag "gtpuctl $c: $(cat "$T_DIR/err")"
 	pyt schema "$c" <"$T_DIR/$c.json"
 done
@@ -472,7 +477,7 @@ run "rt1 cannot come back while cfgx has its TEID: exit 1" 1 'from TEID 0x900 is
 	ctl tunnel add rt1 from enb 0x900 to upf 0x901
 conf
 run "reload without cfgx: exit 0" 0 "" ctl reload
-run "rt1 stays dropped (not kept aside): tunnels rt1 exits 1" 1 '^no tunnel named "rt1"$' ctl tunnels rt1
+run "rt1 stays dropped (not kept aside): tunnels rt1 exits 1" 1 '^gtpuctl: tunnels: [a-z ]+: no tunnel named "rt1"$' ctl tunnels rt1
 run "rt1 added again: exit 0" 0 "" ctl tunnel add rt1 from enb 0x900 to upf 0x901
 conf "$CFGX"
 run "the same collision without --json: exit 0, rt1 named" 0 "rt1" ctl reload
@@ -487,11 +492,11 @@ is "upf received 30 G-PDUs with TEID 0x901 (scapy)" "$(jq -c '.teids["2305"]' "$
 diag "upf received: $(cat "$T_DIR/upf.rx")"
 
 # ---- tunnel add/del errors ----
-run "duplicate name: exit 1, already exists" 1 '^gtpuctl: tunnel add: already exists$' \
+run "duplicate name: exit 1, already exists" 1 '^gtpuctl: tunnel add: already exists: a tunnel named "up" exists$' \
 	ctl tunnel add up from enb 0x910 to upf 0x911
-check "... with the reason" grep -qx 'a tunnel named "up" exists' "$T_DIR/err"
+check "... on one line" test "$(wc -l <"$T_DIR/err")" = 1
 run "from TEID in use: exit 1" 1 'from TEID 0x100 is in use' ctl tunnel add dup from enb 0x100 to upf 0x911
-run "unknown peer: exit 1, not found, unknown peer \"nope\"" 1 '^from.peer: unknown peer "nope"$' \
+run "unknown peer: exit 1, not found, unknown peer \"nope\"" 1 '^gtpuctl: tunnel add: [a-z ]+: from.peer: unknown peer "nope"$' \
 	ctl tunnel add x1 from nope 0x920 to upf 0x921
 run "TEID 0: exit 2 before sending" 2 "^gtpuctl: tunnel add: from.teid: 0 is out of range \(1..4294967295\)$" \
 	ctl tunnel add x2 from enb 0 to upf 0x921
@@ -511,9 +516,9 @@ run "... and ue still needs a tun device: exit 1" 1 "ue: needs a TUN device, but
 cp "$T_DIR/conf.keep" "$CONF"
 run "reload without it: exit 0" 0 "" ctl reload
 run "tunnel del of a config tunnel: exit 1" 1 'comes from the config file' ctl tunnel del up
-run "tunnel del of an unknown tunnel: exit 1, not found" 1 '^gtpuctl: tunnel del: not found$' ctl tunnel del nosuch
+run "tunnel del of an unknown tunnel: exit 1, not found" 1 '^gtpuctl: tunnel del: not found: no runtime tunnel named "nosuch"$' ctl tunnel del nosuch
 run "tunnel del rt1: exit 0" 0 "" ctl tunnel del rt1
-run "tunnels rt1 afterwards: exit 1, no tunnel named" 1 '^no tunnel named "rt1"$' ctl tunnels rt1
+run "tunnels rt1 afterwards: exit 1, no tunnel named" 1 '^gtpuctl: tunnels: [a-z ]+: no tunnel named "rt1"$' ctl tunnels rt1
 snap=$(ctl --json stats | jq '.drops | to_entries | map(.value) | add')
 send_rt1 3
 sleep 0.3
@@ -526,7 +531,7 @@ run "status with an argument: exit 2" 2 "wrong number of arguments" ctl status x
 cp "$CONF" "$T_DIR/good.conf"
 sed -i -e 's/log_level = "debug";/log_level = "chatty";\nbogus = 1;/' "$CONF"
 run "reload of a bad file: exit 1, invalid configuration" 1 '^gtpuctl: reload: invalid configuration$' ctl reload
-check "... every error as FILE:LINE: message (2 lines)" test "$(grep -cE "^$CONF:[0-9]+: " "$T_DIR/err")" = 2
+check "... every error as FILE:LINE: message (2 lines)" test "$(grep -cE "^gtpuctl: reload: $CONF:[0-9]+: " "$T_DIR/err")" = 2
 diag "$(cat "$T_DIR/err")"
 is "status: last_reload failed, the running config stays (2 tunnels)" \
 	"$(ctl --json status | jq -c '[.last_reload, .tunnels]')" '["failed",2]'

@@ -110,6 +110,21 @@ check "tunnel add with a free ue address: exit 0" \
 	"$GTPUCTL" -s "$T_DIR/a.sock" tunnel add ue2 from siteB 0x1002 to siteB 0x2002 ue 203.0.113.20
 check "... and ue1's traffic still goes through ue1" quiet nsx ue ping -c 1 -W 2 203.0.113.10
 check "both daemons still run" kill -0 "$PID_A" "$PID_B"
+# Each drop above is the tunnel's too: A's ue1 for the packets too big for
+# it from the device, B's ue1 for what it decapsulated; and a record says so.
+tdrops() { "$GTPUCTL" -s "$T_DIR/$1.sock" --json tunnels ue1 | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[0]['drops'].get('$2', 0))"; }
+check "per tunnel: A's ue1 counts the too_big drops ($(tdrops a too_big))" test "$(tdrops a too_big)" -ge 2
+for r in spoofed gtp_in_gtp inner_malformed rate_limit; do
+	check "per tunnel: B's ue1 counts all $r drops ($(tdrops b $r))" test "$(tdrops b $r)" = "$(drops b $r)" -a "$(drops b $r)" -gt 0
+done
+has_rec() {    # has_rec SIDE PYTHON-CONDITION-ON-r
+	"$GTPUCTL" -s "$T_DIR/$1.sock" --json drops |
+		/usr/bin/python3 -c "import json,sys; sys.exit(not any($2 for r in json.load(sys.stdin)))"
+}
+check "a record of B: spoofed, from siteA's 192.0.2.1:40000, TEID 0x2001, tunnel ue1" \
+	has_rec b "r['reason'] == 'spoofed' and r['source'] == '192.0.2.1' and r['port'] == 40000 and r['peer'] == 'siteA' and r['teid'] == 0x2001 and r['tunnel'] == 'ue1' and not r['from_tun']"
+check "a record of A: too_big, from the device, to 203.0.113.10 through ue1 to siteB, TEID 0x2001" \
+	has_rec a "r['reason'] == 'too_big' and r['from_tun'] and r['destination'] == '203.0.113.10' and r['peer'] == 'siteB' and r['teid'] == 0x2001 and r['tunnel'] == 'ue1' and r['port'] is None"
 a=$("$GTPUCTL" -s "$T_DIR/b.sock" --json stats)
 check "accounting: rx = forwarded + answered + dropped" /usr/bin/python3 -c 'import json,sys; s=json.loads(sys.argv[1]); sys.exit(s["rx_packets"] != s["forwarded"] + s["answered"] + s["dropped"])' "$a"
 done_testing

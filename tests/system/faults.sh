@@ -87,7 +87,7 @@ P='peers = ( { name = "enb"; address = "192.0.2.10"; }, { name = "upf"; address 
 T='{ name = "t"; from = { peer = "enb"; teid = 1; }; to = { peer = "upf"; teid = 2; }; }'
 bad_configs() {
 	cat <<EOF
-syntax error|4|listen = [ "0.0.0.0:2152" ];\n$P\ntunnels = ( $T,\n);
+syntax error, trailing comma at its line|3|listen = [ "0.0.0.0:2152" ];\n$P\ntunnels = ( $T,\n);
 unknown key|2|$P\nfrobnicate = 1;
 wrong type|2|$P\nworkers = "two";
 out of range|2|$P\nworkers = 1000;

@@ -84,12 +84,12 @@ ctl tunnel add -f - <"$T_DIR/bad" >"$T_DIR/out" 2>"$T_DIR/err"
 rc=$?
 check "a bad batch fails" [ "$rc" != 0 ]
 errors_told() {
-	grep -q '^line 2: to.peer: unknown peer "nope"$' "$T_DIR/err" &&
-	grep -q '^line 3: from TEID 0x30001 is given twice in the batch$' "$T_DIR/err" &&
-	grep -q '^line 4: ' "$T_DIR/err" && grep -q '^line 5: a tunnel named "b5" exists$' "$T_DIR/err"
+	grep -q '^gtpuctl: tunnel add: line 2: to.peer: unknown peer "nope"$' "$T_DIR/err" &&
+	grep -q '^gtpuctl: tunnel add: line 3: from TEID 0x30001 is given twice in the batch$' "$T_DIR/err" &&
+	grep -q '^gtpuctl: tunnel add: line 4: ' "$T_DIR/err" && grep -q '^gtpuctl: tunnel add: line 5: a tunnel named "b5" exists$' "$T_DIR/err"
 }
 check "its errors name lines 2, 3, 4 and 5" errors_told
-check "... each on its own line, in order" [ "$(grep '^line [0-9]*: ' "$T_DIR/err" | cut -d: -f1 | tr '\n' ,)" = "line 2,line 3,line 4,line 5," ]
+check "... each on its own line, in order" [ "$(grep '^gtpuctl: tunnel add: line [0-9]*: ' "$T_DIR/err" | cut -d: -f3 | tr '\n' ,)" = " line 2, line 3, line 4, line 5," ]
 check "nothing of the bad batch was applied" [ "$(runtime_count)" = 1001 ]
 check "... not even its good lines" sh -c "! $GTPUCTL -s $SOCK tunnels c1 >/dev/null 2>&1"
 

@@ -47,6 +47,8 @@ check "the config's listen port is not bound" sh -c "! ip netns exec $NS ss -Hlu
 check "the config's control.path is not created" test ! -e "$T_DIR/conf.sock"
 check "the overridden listen is warned about, naming what was passed" \
 	grep -q 'warning: listen is overridden by the sockets systemd passed (127.0.0.1:2152)' "$T_DIR/stderr1"
+check "the start line names what is bound, passed by systemd" \
+	grep -q 'started: listening on 127.0.0.1:2152 (passed by systemd); ' "$T_DIR/stderr1"
 kill -TERM "$P"
 wait "$HPID"
 rc=$?
@@ -101,4 +103,32 @@ rc=$?
 check "a socket named bogus: exit status 3 (got $rc)" test $rc = 3
 check "a socket named bogus: the message names it" grep -q bogus "$T_DIR/stderr3"
 check "a socket named bogus: no READY=1" sh -c "! $H keys $L3 | grep -qx READY"
+# 4. A PFCP socket (FileDescriptorName=pfcp, as gtpud-pfcp.socket names it):
+# a Heartbeat Request sent before gtpud ran is answered, pfcp.listen unused.
+cat > "$T_DIR/pfcp.conf" <<EOC
+listen = [ "127.0.0.1:2155" ];
+control = { path = "$T_DIR/pfcp-ctl.sock"; };
+echo = { interval = 0; };
+pfcp = { listen = [ "127.0.0.1:8806" ]; node_id = "127.0.0.1"; allow = [ "127.0.0.1" ];
+         access_address = [ "127.0.0.1" ]; };
+EOC
+L4=$T_DIR/pfcp.log
+ip netns exec "$NS" $H run --log "$L4" --pidfile "$T_DIR/pid4" --timeout 30 -- \
+	systemd-socket-activate --datagram -l 127.0.0.1:8805 --fdname=pfcp -E NOTIFY_SOCKET -- \
+	"$GTPUD" -c "$T_DIR/pfcp.conf" 2>"$T_DIR/stderr4" &
+HPID=$!
+T_PIDS="$T_PIDS $HPID"
+wait_for 10 bound_udp 8805
+HB=$(ip netns exec "$NS" "$PY" -c "
+import socket
+from scapy.all import raw
+from scapy.contrib.pfcp import PFCP, PFCPHeartbeatRequest, IE_RecoveryTimeStamp
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(10)
+s.sendto(raw(PFCP(S=0, seq=7) / PFCPHeartbeatRequest(IE_list=[IE_RecoveryTimeStamp(timestamp=1)])), ('127.0.0.1', 8805))
+r = PFCP(s.recv(9000)); print(r.message_type, r.seq)" 2>&1)
+check "a PFCP Heartbeat Request queued on the passed socket is answered ($HB)" test "$HB" = "2 7"
+check "pfcp.listen (8806) is not bound" sh -c "! ip netns exec $NS ss -Hlun 'sport = :8806' | grep -q ."
+check "the start says PFCP came from systemd" grep -q 'PFCP on 1 socket passed by systemd' "$T_DIR/stderr4"
+kill -TERM "$(cat "$T_DIR/pid4")"
+wait "$HPID"
 done_testing
