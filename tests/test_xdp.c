@@ -339,7 +339,7 @@ static void hexdiff(const char *what, const uint8_t *a, const uint8_t *b, size_t
 /* Run f through the program; check the verdict and bytes against the codec. */
 static void run_one(struct frame *f, struct tally *t)
 {
-	uint8_t out[FRAME_MAX], want[FRAME_MAX], gtp[FRAME_MAX];
+	uint8_t out[FRAME_MAX] = { 0 }, want[FRAME_MAX], gtp[FRAME_MAX];
 	struct xdp_md ctx = { .data = 0, .data_end = (uint32_t)f->len, .ingress_ifindex = (uint32_t)ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = (uint32_t)f->len, .data_out = out,
 		    .data_size_out = sizeof(out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
@@ -424,7 +424,7 @@ static void test_rows(void **state)
 	maps_fill();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *r = &rows[i];
-		uint8_t g[256], out[FRAME_MAX];
+		uint8_t g[256], out[FRAME_MAX] = { 0 };
 		char hex[256];
 		size_t n, k = 0;
 		struct frame f;
@@ -570,7 +570,7 @@ static void test_random(void **state)
 {
 	struct tally t = { 0 };
 	uint64_t fwd0 = 0, fwd = 0;
-	struct xdp_gstats g[256];
+	struct xdp_gstats g[256] = { 0 };
 	uint32_t zero = 0;
 	unsigned n = 30000, cpus = (unsigned)libbpf_num_possible_cpus();
 
@@ -610,7 +610,7 @@ static void test_random(void **state)
 	assert_int_equal(fwd - fwd0, t.tx);
 	{
 		uint64_t on_tunnels = 0;
-		struct xdp_tunnel v;
+		struct xdp_tunnel v = { 0 };
 
 		for (uint32_t k = 0; k < 2; k++) {
 			uint32_t teid = k ? TEID6 : TEID4;
