@@ -81,7 +81,8 @@ static void test_defaults(void **state)
 	conf_free(c);
 }
 
-/* etc/gtpud.conf, as shipped. */
+/* A relay and an endpoint tunnel in one file: the two shipped examples
+ * (etc/gtpud.conf, etc/gtpud-endpoint.conf) as they once were together. */
 static const char example[] =
 	"# gtpud.conf: example configuration, see gtpud.conf(5).\n"
 	"listen  = [ \"0.0.0.0:2152\", \"[::]:2152\" ];   # GTP-U sockets\n"
@@ -161,23 +162,82 @@ static void test_example(void **state)
 	conf_free(c);
 }
 
-/* The shipped file itself, when make check tells us where it is. */
-static void test_example_file(void **state)
+/* read_example NAME: etc/NAME of the source tree, valid with no error; NULL
+ * (the test skipped) when make check does not say where that is. */
+static struct conf *read_example(const char *name)
 {
 	const char *top = getenv("top_srcdir");
 	struct conf_errors e;
 	struct conf *c;
 	char path[4096];
 
-	(void)state;
 	if (!top)
-		skip();
-	snprintf(path, sizeof path, "%s/etc/gtpud.conf", top);
+		return NULL;
+	snprintf(path, sizeof path, "%s/etc/%s", top, name);
 	assert_int_equal(conf_read_file(path, &c, &e), 0);
 	assert_int_equal(e.count, 0);
-	check_example(c);
 	assert_string_equal(c->file, path);
 	conf_errors_fini(&e);
+	return c;
+}
+
+/* The shipped etc/gtpud.conf is what the installed gtpud.service runs as it
+ * is: a relay, with no tun section (which would need the drop-in). */
+static void test_example_file(void **state)
+{
+	struct conf *c = read_example("gtpud.conf");
+	const struct conf_tunnel *t;
+	unsigned i;
+
+	(void)state;
+	if (!c)
+		skip();
+	assert_string_equal(c->control.group, "gtpud");
+	assert_int_equal(c->control.mode, 0660);
+	assert_int_equal(c->n_peers, 2);
+	assert_addr(&c->peers[0].addr, "192.0.2.10", 2152);
+	assert_addr(&c->peers[1].addr, "198.51.100.20", 2152);
+	assert_true(c->peers[1].echo);
+	assert_false(c->tun.present);
+	assert_int_equal(c->n_tunnels, 2);
+	for (i = 0; i < c->n_tunnels; i++)
+		assert_int_equal(c->tunnels[i].n_ue, 0);
+	t = &c->tunnels[0];
+	assert_string_equal(t->name, "ue1-up");
+	assert_int_equal(t->from_teid, 0x100);
+	assert_int_equal(t->to_peer, 1);
+	assert_int_equal(t->to_teid, 0x200);
+	t = &c->tunnels[1];
+	assert_string_equal(t->name, "ue1-down");
+	assert_int_equal(t->from_peer, 1);
+	assert_int_equal(t->from_teid, 0x201);
+	assert_int_equal(t->to_teid, 0x101);
+	conf_free(c);
+}
+
+/* The endpoint example: a TUN device and one tunnel ending on it. */
+static void test_endpoint_example_file(void **state)
+{
+	struct conf *c = read_example("gtpud-endpoint.conf");
+	const struct conf_tunnel *t;
+
+	(void)state;
+	if (!c)
+		skip();
+	assert_int_equal(c->n_peers, 1);
+	assert_true(c->tun.present);
+	assert_string_equal(c->tun.name, "gtp0");
+	assert_int_equal(c->tun.n_addrs, 2);
+	assert_addr(&c->tun.addrs[0].addr, "203.0.113.1", 0);
+	assert_int_equal(c->tun.addrs[0].plen, 24);
+	assert_int_equal(c->n_tunnels, 1);
+	t = &c->tunnels[0];
+	assert_string_equal(t->name, "ue2");
+	assert_int_equal(t->n_ue, 2);
+	assert_addr(&t->ue[0], "203.0.113.2", 0);
+	assert_addr(&t->ue[1], "2001:db8:45::2", 0);
+	assert_int_equal(t->qfi, 9);
+	assert_int_equal(t->rate, 10000000);
 	conf_free(c);
 }
 
@@ -1074,6 +1134,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_endpoint_example_file),
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_syntax_variants),
 		cmocka_unit_test(test_bad),

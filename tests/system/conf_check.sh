@@ -34,6 +34,11 @@ run_t "$top_srcdir/etc/gtpud.conf"
 check "etc/gtpud.conf is valid (exit 0)" test "$RC" = 0
 check "etc/gtpud.conf: nothing on stderr" test -z "$ERR"
 check "etc/gtpud.conf: says it is valid" test "$OUT" = "$top_srcdir/etc/gtpud.conf: configuration valid"
+run_t "$top_srcdir/etc/gtpud-endpoint.conf"
+check "etc/gtpud-endpoint.conf is valid (exit 0, nothing on stderr)" test "$RC" = 0 -a -z "$ERR"
+# The installed configuration runs under the unit as it is: no tun section.
+check "etc/gtpud.conf has no tun section (the default unit has no CAP_NET_ADMIN)" \
+	sh -c "! grep -q '^[[:space:]]*tun[[:space:]]*=' '$top_srcdir/etc/gtpud.conf'"
 
 : >"$T_DIR/empty.conf"
 run_t "$T_DIR/empty.conf"

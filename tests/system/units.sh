@@ -19,6 +19,19 @@ check "the sysusers.d file is installed" sh -c "find '$D' -path '*/sysusers.d/gt
 check "gtpud-tun.conf is installed" test -f "$TUN"
 check "ExecStart= names the installed gtpud" sh -c "grep '^ExecStart=' '$SVC' | cut -d= -f2 | cut -d' ' -f1 | sed 's|^|$D|' | xargs test -x"
 check "no @...@ left in gtpud.service" sh -c "! grep -q '@[a-z]*@' '$SVC'"
+# The configuration the unit reads: installed 0640, given to group gtpud by
+# tmpfiles.d (the staged install cannot: the group is the target's).
+CONF=$(grep '^ExecStart=' "$SVC" | sed 's/.* -c //')
+check "the configuration ExecStart= names is installed, mode 0640" \
+	sh -c "test \"\$(stat -c %a '$D$CONF')\" = 640"
+check "tmpfiles.d/gtpud.conf makes it root:gtpud 0640" \
+	sh -c "find '$D' -path '*/tmpfiles.d/gtpud.conf' | xargs grep -qx 'z $CONF 0640 root gtpud -'"
+check "both examples are installed" sh -c "find '$D' -path '*/examples/gtpud-endpoint.conf' | grep -q . &&
+	find '$D' -path '*/examples/gtpud.conf' | grep -q ."
+# A check in ExecStartPre= would be restarted whatever its exit status
+# (RestartPreventExitStatus= covers the main process only).
+check "no ExecStartPre= (an invalid file would loop restarts)" sh -c "! grep -q '^ExecStartPre=' '$SVC'"
+check "exit status 1 and 2 are not restarted" grep -qx 'RestartPreventExitStatus=1 2' "$SVC"
 
 # verify --root resolves ExecStart= and the man pages (MANPATH) inside the
 # installed tree; the units our units depend on (sysinit.target...) come
