@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "conf.h"
 
@@ -974,8 +975,15 @@ static void test_control_path(void **state)
 		}
 		conf_errors_fini(&e);
 	}
-	assert_int_equal(conf_read_control_path("/nonexistent.conf", &(char *){ NULL }, &(struct conf_errors){ 0 }),
-			 -ENOENT);
+	{
+		struct conf_errors e;
+		char *path = NULL;
+
+		assert_int_equal(conf_read_control_path("/nonexistent.conf", &path, &e), -ENOENT);
+		assert_null(path);
+		assert_int_equal(e.n, 1);
+		conf_errors_fini(&e);
+	}
 	unlink(file);
 }
 
