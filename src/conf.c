@@ -736,7 +736,8 @@ static void load_pfcp(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "listen", "node_id", "allow", "access_address", "core_address",
 					    "heartbeat_interval", "heartbeat_timeout", "heartbeat_retries",
-					    "max_sessions", "max_rules", "max_message", "max_peers", NULL };
+					    "max_sessions", "max_rules", "max_message", "max_peers", "buffer_packets",
+					    "buffer_bytes", "buffer_total", "buffer_time", NULL };
 	struct vctx *v = &ld->v;
 	struct conf_pfcp *p = &ld->c->pfcp;
 	config_setting_t *g, *l;
@@ -776,6 +777,10 @@ static void load_pfcp(struct loader *ld, const config_setting_t *root)
 	get_uint(v, g, "max_rules", "pfcp", 1, 1024, &p->max_rules);
 	get_uint(v, g, "max_message", "pfcp", 512, 65535, &p->max_message);
 	get_uint(v, g, "max_peers", "pfcp", 1, 65536, &p->max_peers);
+	get_uint(v, g, "buffer_packets", "pfcp", 0, 65535, &p->buffer_packets);
+	get_uint(v, g, "buffer_bytes", "pfcp", 0, 16777216, &p->buffer_bytes);
+	get_uint(v, g, "buffer_total", "pfcp", 0, 1073741824, &p->buffer_total);
+	get_uint(v, g, "buffer_time", "pfcp", 1, 86400, &p->buffer_time);
 	if (!p->n_listen && !ld->v.el->count) {
 		struct conf_addr a;
 
@@ -1363,6 +1368,10 @@ static void set_defaults(struct conf *c)
 	c->pfcp.max_rules = 64;
 	c->pfcp.max_message = 65535;
 	c->pfcp.max_peers = 4096;
+	c->pfcp.buffer_packets = 64;
+	c->pfcp.buffer_bytes = 131072;
+	c->pfcp.buffer_total = 16777216;
+	c->pfcp.buffer_time = 30;
 }
 
 static int check_root(struct loader *ld, const config_setting_t *root)

@@ -82,6 +82,10 @@ struct conf_pfcp {
 	unsigned max_rules;       /* PDRs and FARs each per session */
 	unsigned max_message;     /* bytes of a request gtpud reads */
 	unsigned max_peers;       /* GTP-U peers PFCP may bring */
+	unsigned buffer_packets;  /* FAR BUFF: packets held per session */
+	unsigned buffer_bytes;    /* bytes held per session */
+	unsigned buffer_total;    /* bytes held in all */
+	unsigned buffer_time;     /* seconds a packet is held at most */
 };
 
 struct conf {

@@ -120,6 +120,8 @@ static int cmd_stats(void *ctx, json_object *args, json_object **data, json_obje
 	ADD(o, "signalling_answered", U64(st.answered));
 	ADD(o, "signalling_received", U64(st.sig_rx));
 	ADD(o, "dropped", U64(dropped));
+	/* Held by buffering FARs (PFCP): the identity's last term. */
+	ADD(o, "buffered", U64(st.held_in - st.held_out));
 	ADD(o, "drops", drops);
 	ADD(o, "echo_requests_sent", U64(d->echo_req_tx));
 	ADD(o, "echo_requests_received", U64(st.echo_req_rx));

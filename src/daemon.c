@@ -1168,6 +1168,7 @@ static int on_notify(sd_event_source *src, int fd, uint32_t revents, void *ud)
 	for (unsigned w = 0; w < d->n_workers && !d->tun_lost; w++)
 		if (__atomic_load_n(&d->dp.w[w].tun_lost, __ATOMIC_RELAXED))
 			tun_lost_event(d);
+	pfcp_hold_drain(d->pfcp);
 	for (n = 0; n < 1024 && dp_event_pop(&d->dp, &ev); n++) {
 		if (ev.kind == DP_EV_ERROR_IND) {
 			struct dp_event next;

@@ -214,6 +214,28 @@ void dp_push_event(struct dp_worker *w, const struct dp_event *ev)
 	poke(w->dp);
 }
 
+/* Hand T-PDU p[0..len) of tunnel ti (a buffering FAR's) to the control
+ * thread, which keeps it in its session's buffer: counted there, or
+ * dropped (buffer_overflow) when the ring is full or it does not fit. */
+bool dp_hold(struct dp_worker *w, uint32_t ti, uint32_t teid, const uint8_t *p, size_t len)
+{
+	uint32_t head = __atomic_load_n(&w->hold_head, __ATOMIC_RELAXED);
+	struct dp_hold *h;
+
+	if (!w->holdq || len > DP_HOLD_DATA ||
+	    head - __atomic_load_n(&w->hold_tail, __ATOMIC_ACQUIRE) >= DP_HOLDQ)
+		return false;
+	h = &w->holdq[head % DP_HOLDQ];
+	h->tunnel = ti;
+	h->teid = teid;
+	h->len = (uint16_t)len;
+	memcpy(h->data, p, len);
+	__atomic_store_n(&w->hold_head, head + 1, __ATOMIC_RELEASE);
+	INC(w->st.held_in, 1);
+	poke(w->dp);
+	return true;
+}
+
 /* Local address a datagram was sent to, from IP_PKTINFO, for Error Indication. */
 static size_t local_addr(const struct msghdr *mh, const struct sockaddr *src, uint8_t *out)
 {
@@ -504,7 +526,11 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 	INC(c->rx_pkts, 1);
 	INC(c->rx_bytes, len);
 	if (t->flags & TUNNEL_DROP) {
-		dp_drop_rx(x, DROP_FAR_DROP, src, p, h->teid, ti);
+		/* A relay's buffering FAR keeps its G-PDUs' user packets. */
+		if (!(t->flags & TUNNEL_BUFF) || (t->flags & TUNNEL_ENDPOINT) || h->type != GTPU_GPDU)
+			dp_drop_rx(x, DROP_FAR_DROP, src, p, h->teid, ti);
+		else if (!dp_hold(x->w, ti, t->from_teid, pkt + h->hdr_len, h->msg_len - h->hdr_len))
+			dp_drop_rx(x, DROP_BUFFER_OVERFLOW, src, p, h->teid, ti);
 		return;
 	}
 	if (h->type == GTPU_END_MARKER)

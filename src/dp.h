@@ -42,6 +42,8 @@ enum drop_reason {
 	DROP_ERROR_IND_UNKNOWN_TEID, /* Error Indication from a peer for a TEID no tunnel sends to it */
 	DROP_ERROR_IND_RATE_LIMIT,   /* Error Indication over error_indication.accept_rate */
 	DROP_FAR_DROP,           /* a PFCP session's rules drop it (FAR DROP, no FAR) */
+	DROP_BUFFER_OVERFLOW,    /* FAR BUFF: no room in the buffers (or larger than a slot) */
+	DROP_BUFFER_EXPIRED,     /* FAR BUFF: held longer than the buffering time */
 	DROP__COUNT
 };
 
@@ -63,12 +65,26 @@ struct wstats {
 	uint64_t tun_rx, tun_tx, icmp_tx;
 	uint64_t events_lost;
 	uint64_t drops_recorded;     /* drops written to the ring of recent drops */
+	uint64_t held_in;            /* handed to a session's buffer (FAR BUFF) */
+	uint64_t held_out;           /* left it: sent (forwarded) or dropped (control thread) */
 } __attribute__((aligned(64)));
 
 #define DP_BATCH 64
 #define DP_BUF 9216              /* largest datagram handled */
 #define DP_MAX_SOCKS CONF_MAX_LISTEN
 #define DP_EVQ 256               /* events to the control thread, per worker */
+#define DP_HOLDQ 256             /* packets on their way to a session's buffer, per worker */
+#define DP_HOLD_DATA 2040        /* largest packet a buffer takes */
+
+/* A packet for a buffering FAR (FAR BUFF), on its way from a worker to the
+ * control thread, which keeps it in its session's buffer: the T-PDU (the
+ * user packet) and the tunnel whose downlink it is. */
+struct dp_hold {
+	uint32_t tunnel;         /* slot in the state of the time */
+	uint32_t teid;           /* the tunnel's from_teid, to tell a reused slot */
+	uint16_t len;
+	uint8_t data[DP_HOLD_DATA];
+};
 
 /* Something a worker tells the control thread (Error Indication received). */
 struct dp_event {
@@ -144,6 +160,9 @@ struct dp_worker {
 	uint64_t drop_head;          /* atomic: records ever written */
 	struct tbucket drop_tb;      /* DP_DROP_RATE */
 	uint64_t drop_mon;           /* control thread: the next record the monitors get */
+	/* Single-producer single-consumer ring of held packets (PFCP only). */
+	struct dp_hold *holdq;       /* [DP_HOLDQ], NULL without PFCP */
+	uint32_t hold_head, hold_tail;   /* atomic */
 	void *scratch;
 };
 
@@ -156,6 +175,7 @@ struct dp {
 	uint64_t start_ns;
 	uint64_t quiet_until_ns; /* no Error Indication before this */
 	unsigned tun_mtu;
+	struct wstats ctl;       /* counted by the control thread (held packets' fates) */
 };
 
 /* Open the sockets of every worker for the listen addresses (or take the
@@ -192,6 +212,10 @@ uint64_t dp_drop_head(const struct dp_worker *w);
 /* Record n of w, when it is still there and whole: false when it was
  * overwritten (or is being written) meanwhile. Any thread. */
 bool dp_drop_get(const struct dp_worker *w, uint64_t n, struct dp_drop *out);
+
+/* Take the next held packet of any worker into out; false when none.
+ * Control thread only. */
+bool dp_hold_pop(struct dp *dp, struct dp_hold *out);
 
 /* Pop one event of any worker; false when none. Control thread only. */
 bool dp_event_pop(struct dp *dp, struct dp_event *ev);

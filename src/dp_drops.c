@@ -20,6 +20,8 @@ int drop_tunnel_slot(enum drop_reason r)
 	case DROP_TUN_ERROR: return 9;
 	case DROP_TOO_BIG: return 10;
 	case DROP_FAR_DROP: return 11;
+	case DROP_BUFFER_OVERFLOW: return 12;
+	case DROP_BUFFER_EXPIRED: return 13;
 	case DROP_MALFORMED:
 	case DROP_VERSION:
 	case DROP_EXT_HEADER:

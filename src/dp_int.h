@@ -263,6 +263,7 @@ void dp_count_sent(struct dp_worker *w, const struct txmeta *m, uint64_t pkts, u
 void dp_tx_flush(struct dp_worker *w, struct scratch *sc);
 /* Hand ev to the control thread (lost, and counted, when its ring is full). */
 void dp_push_event(struct dp_worker *w, const struct dp_event *ev);
+bool dp_hold(struct dp_worker *w, uint32_t ti, uint32_t teid, const uint8_t *p, size_t len);
 void *dp_worker_main(void *arg);
 void dp_wake_handler(int sig);
 

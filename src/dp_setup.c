@@ -32,6 +32,8 @@ const char *drop_reason_name(enum drop_reason r)
 	case DROP_ERROR_IND_UNKNOWN_TEID: return "error_ind_unknown_teid";
 	case DROP_ERROR_IND_RATE_LIMIT: return "error_ind_rate_limit";
 	case DROP_FAR_DROP: return "far_drop";
+	case DROP_BUFFER_OVERFLOW: return "buffer_overflow";
+	case DROP_BUFFER_EXPIRED: return "buffer_expired";
 	case DROP__COUNT: break;
 	}
 	return "unknown";
@@ -191,6 +193,9 @@ int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
 		w->scratch = sc;
 		/* Sources that are not peers share one Error Indication budget
 		 * (ei_global), set up by the worker at its first use. */
+		/* Packets for buffering FARs: only PFCP sessions have those. */
+		if (c->pfcp.enabled && !(w->holdq = line_alloc((size_t)DP_HOLDQ * sizeof(*w->holdq))))
+			return -ENOMEM;
 		sc->rx_slot = SLOT;
 		sc->bufs = line_alloc((size_t)DP_BATCH * SLOT);
 		sc->tunbufs = line_alloc((size_t)DP_BATCH * SLOT);
@@ -354,6 +359,7 @@ void dp_fini(struct dp *dp)
 
 		for (unsigned k = 0; k < w->n_socks; k++)
 			close(w->socks[k]);
+		free(w->holdq);
 		if (sc) {
 			free(sc->bufs);
 			free(sc->tunbufs);
@@ -417,6 +423,8 @@ void dp_stats(struct dp *dp, struct wstats *out)
 		for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
 			dst[k] += src[k];
 	}
+	for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
+		((uint64_t *)out)[k] += ((const uint64_t *)&dp->ctl)[k];
 }
 
 /* The next event of any worker into ev; with take, removed from its ring. */
@@ -431,6 +439,26 @@ static bool event_next(struct dp *dp, struct dp_event *ev, bool take)
 		*ev = w->evq[tail % DP_EVQ];
 		if (take)
 			__atomic_store_n(&w->ev_tail, tail + 1, __ATOMIC_RELEASE);
+		return true;
+	}
+	return false;
+}
+
+bool dp_hold_pop(struct dp *dp, struct dp_hold *out)
+{
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		struct dp_worker *w = &dp->w[i];
+		uint32_t tail = __atomic_load_n(&w->hold_tail, __ATOMIC_RELAXED);
+		const struct dp_hold *h;
+
+		if (!w->holdq || tail == __atomic_load_n(&w->hold_head, __ATOMIC_ACQUIRE))
+			continue;
+		h = &w->holdq[tail % DP_HOLDQ];
+		out->tunnel = h->tunnel;
+		out->teid = h->teid;
+		out->len = h->len;
+		memcpy(out->data, h->data, h->len);
+		__atomic_store_n(&w->hold_tail, tail + 1, __ATOMIC_RELEASE);
 		return true;
 	}
 	return false;

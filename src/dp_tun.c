@@ -183,8 +183,12 @@ static bool ep_route(struct dp_worker *w, struct state *s, struct scratch *sc, c
 		ep_too_big(w, s, sc, pkt, size, ip, *ti, n, now);
 		return false;
 	}
-	if (s->tunnels[*ti].flags & TUNNEL_NO_TO) {
-		dp_drop_tun(w, s, DROP_FAR_DROP, n, ip, *ti, now);
+	if (s->tunnels[*ti].flags & (TUNNEL_NO_TO | TUNNEL_BUFF)) {
+		/* A buffering FAR keeps whole packets (not a super-packet). */
+		if (!(s->tunnels[*ti].flags & TUNNEL_BUFF))
+			dp_drop_tun(w, s, DROP_FAR_DROP, n, ip, *ti, now);
+		else if (n > 1 || !dp_hold(w, *ti, s->tunnels[*ti].from_teid, pkt, size))
+			dp_drop_tun(w, s, DROP_BUFFER_OVERFLOW, n, ip, *ti, now);
 		return false;
 	}
 	*to = s->peers[s->tunnels[*ti].to_peer];

@@ -64,6 +64,7 @@ struct spdr {
 struct sfar {
 	uint32_t id;
 	uint8_t action, dst_if, has_ohc, sndem;
+	uint8_t has_bar, bar_id;
 	uint16_t ohc_desc;
 	uint32_t ohc_teid;
 	uint8_t ohc_addr[16];
@@ -105,6 +106,30 @@ struct sess {
 	struct pnode *node;
 	uint16_t n_pdr, n_far, cap_pdr, cap_far;
 	uint16_t n_qer, n_urr, cap_qer;
+	uint8_t has_bar, bar_id, bar_delay;    /* its BAR: ID, Downlink Data Notification Delay (50 ms) */
+	uint16_t bar_count;                    /* Suggested Buffering Packets Count */
+	struct hbuf *buf;                      /* what FAR BUFF holds, or NULL */
+};
+
+/* A packet a buffering FAR holds, and a session's buffer. */
+struct hpkt {
+	struct hpkt *next;
+	uint64_t at_ns;           /* monotonic, when it was taken */
+	uint16_t pdr;             /* the PDR whose tunnel it came by */
+	uint16_t len;
+	uint8_t data[];
+};
+
+struct hbuf {
+	struct hpkt *head, *tail;
+	uint32_t n, bytes;
+	bool reported;            /* the Downlink Data Report of this period was sent */
+	bool report_due;          /* and when it is not, after report_ns (the BAR's delay) */
+	uint16_t report_pdr;
+	uint64_t report_ns;
+	uint64_t until_ns;        /* DL Buffering Duration of the control plane, 0: pfcp.buffer_time */
+	uint32_t max_n;           /* its DL Buffering Suggested Packet Count, 0: none */
+	uint64_t taken, released, overflow, expired, discarded;
 };
 #define PDRS(s) ((struct spdr *)((s) + 1))
 #define FARS(s) ((struct sfar *)(PDRS(s) + (s)->cap_pdr))
@@ -185,6 +210,11 @@ struct pfcp {
 	uint64_t *urr_seids;
 	uint32_t n_urr_seids, cap_urr_seids;
 	struct txn *txn;          /* the request's, reused: no 16 KB block a request */
+	/* Sessions whose buffers hold packets (by SEID), looked at by the timer. */
+	uint64_t *buf_seids;
+	uint32_t n_buf_seids, cap_buf_seids;
+	uint64_t held_bytes, held_packets;
+	uint64_t dl_data_reports;
 };
 
 /* ---- helpers ---- */
@@ -595,6 +625,7 @@ static void heartbeat_send(struct pfcp *pf, struct pnode *n)
 }
 
 static void urrs_check(struct pfcp *pf);
+static void hbufs_check(struct pfcp *pf);
 
 /* Heartbeats (pfcp.heartbeat_*) and retransmissions, every second. */
 static int on_timer(sd_event_source *src, uint64_t usec, void *ud)
@@ -641,6 +672,8 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *ud)
 		send_to(pf, p->node->sock, &p->node->sa, p->node->salen, p->b, p->len);
 	}
 	urrs_check(pf);
+	pfcp_hold_drain(pf);
+	hbufs_check(pf);
 	sd_event_source_set_time_relative(src, 200000);
 	(void)usec;
 	return 0;
@@ -866,21 +899,29 @@ static bool pdr_exhausted(const struct sess *s, const struct spdr *p)
 	return false;
 }
 
-static void urr_track(struct pfcp *pf, uint64_t seid)
+/* Add seid to a list of SEIDs the timer looks at (once); false: no memory. */
+static bool seid_track(uint64_t **list, uint32_t *n, uint32_t *cap, uint64_t seid)
 {
-	for (uint32_t i = 0; i < pf->n_urr_seids; i++)
-		if (pf->urr_seids[i] == seid)
-			return;
-	if (pf->n_urr_seids == pf->cap_urr_seids) {
-		uint32_t n = pf->cap_urr_seids ? pf->cap_urr_seids * 2 : 64;
-		uint64_t *v = realloc(pf->urr_seids, n * sizeof(*v));
+	for (uint32_t i = 0; i < *n; i++)
+		if ((*list)[i] == seid)
+			return true;
+	if (*n == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 64;
+		uint64_t *v = realloc(*list, c * sizeof(*v));
 
 		if (!v)
-			return;       /* out of memory: its triggers are not looked at */
-		pf->urr_seids = v;
-		pf->cap_urr_seids = n;
+			return false;
+		*list = v;
+		*cap = c;
 	}
-	pf->urr_seids[pf->n_urr_seids++] = seid;
+	(*list)[(*n)++] = seid;
+	return true;
+}
+
+static void urr_track(struct pfcp *pf, uint64_t seid)
+{
+	/* Out of memory: its triggers are not looked at. */
+	seid_track(&pf->urr_seids, &pf->n_urr_seids, &pf->cap_urr_seids, seid);
 }
 
 /* The counts of s's URRs before its tunnels change ... */
@@ -1020,6 +1061,20 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 								      is_core(fa->dst_if)))) {
 			/* A FAR that drops, or a relay whose gate is closed. */
 			x->flags |= TUNNEL_DROP | TUNNEL_NO_TO;
+		} else if (fa->action & PFCP_AA_BUFF) {
+			/* A relay's downlink held: its G-PDUs are not forwarded
+			 * (DROP) but kept (BUFF); the peer of the forwarding
+			 * parameters stays, for an End Marker at the switch. */
+			if (is_core(fa->dst_if))
+				return rule_fail(f, PFCP_RULE_FAR, fa->id, PFCP_CAUSE_NOT_SUPPORTED,
+						 "BUFF is for the downlink (Destination Interface Access)");
+			x->flags |= TUNNEL_DROP | TUNNEL_BUFF;
+			if (fa->has_ohc) {
+				ohc_addr(fa, &x->to_addr);
+				x->ct.to_teid = fa->ohc_teid;
+			} else {
+				x->flags |= TUNNEL_NO_TO;
+			}
 		} else if (p->ohr == PFCP_OHR_NONE) {
 			return rule_fail(f, PFCP_RULE_PDR, p->id, PFCP_CAUSE_NOT_SUPPORTED,
 					 "a GTP-U PDR that forwards needs Outer Header Removal (GTP-U)");
@@ -1053,6 +1108,15 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 				x->ct.n_ue = (uint8_t)ue_addrs(dl, x->ue);
 				if (dl_closed) {
 					x->flags |= TUNNEL_NO_TO;   /* the downlink gate is closed */
+				} else if (dfa && dfa->action & PFCP_AA_BUFF) {
+					/* Held, the peer kept for the End Marker. */
+					x->flags |= TUNNEL_BUFF;
+					if (dfa->has_ohc) {
+						ohc_addr(dfa, &x->to_addr);
+						x->ct.to_teid = dfa->ohc_teid;
+					} else {
+						x->flags |= TUNNEL_NO_TO;
+					}
 				} else if (dfa && dfa->action == PFCP_AA_FORW && dfa->has_ohc) {
 					ohc_addr(dfa, &x->to_addr);
 					x->ct.to_teid = dfa->ohc_teid;
@@ -1176,6 +1240,356 @@ static void end_marker(struct pfcp *pf, uint32_t k)
 	dp_send(&pf->d->dp, p->sock, b, sizeof(b), (const struct sockaddr *)&p->sa, p->salen);
 }
 
+/* ---- FAR BUFF: packets held per session ----
+ *
+ * A worker hands the user packet of a buffering FAR's tunnel to the
+ * control thread through its ring (dp_hold); here it joins its session's
+ * buffer, bounded per session (pfcp.buffer_packets, buffer_bytes, the BAR's
+ * Suggested Buffering Packets Count) and in all (buffer_total), for
+ * pfcp.buffer_time at most. When the FAR forwards again the packets leave
+ * in order; when it drops, or the session goes, they are dropped. Every
+ * packet that leaves a buffer is counted once: forwarded, or dropped under
+ * buffer_overflow, buffer_expired or far_drop. */
+
+static void held_out(struct pfcp *pf, int reason, uint64_t bytes)
+{
+	struct wstats *c = &pf->d->dp.ctl;
+
+	c->held_out++;
+	if (reason >= 0)
+		c->drops[reason]++;
+	pf->held_packets--;
+	pf->held_bytes -= bytes;
+}
+
+static void hbuf_track(struct pfcp *pf, uint64_t seid)
+{
+	/* Out of memory: it is not expired (it still goes at the switch). */
+	seid_track(&pf->buf_seids, &pf->n_buf_seids, &pf->cap_buf_seids, seid);
+}
+
+/* Take the first packet of s's buffer off it (the caller frees it). */
+static struct hpkt *hbuf_shift(struct hbuf *b)
+{
+	struct hpkt *h = b->head;
+
+	if (h) {
+		b->head = h->next;
+		if (!b->head)
+			b->tail = NULL;
+		b->n--;
+		b->bytes -= h->len;
+	}
+	return h;
+}
+
+static void hbuf_drop_all(struct pfcp *pf, struct sess *s, int reason)
+{
+	struct hpkt *h;
+
+	if (!s->buf)
+		return;
+	while ((h = hbuf_shift(s->buf))) {
+		held_out(pf, reason, h->len);
+		if (reason == DROP_BUFFER_EXPIRED)
+			s->buf->expired++;
+		else
+			s->buf->discarded++;
+		free(h);
+	}
+}
+
+static uint32_t sess_tunnel(const struct pfcp *pf, const struct sess *s, uint16_t pdr)
+{
+	char name[48];
+
+	tunnel_name_of(s->up_seid, pdr, name, sizeof(name));
+	return state_find_tunnel(pf->d->st, name);
+}
+
+/* Send user packet data[0..len) by tunnel k, which forwards: as the
+ * workers would, with the tunnel's TEID and QFI. */
+static void held_send(struct pfcp *pf, struct sess *s, uint32_t k, const uint8_t *data, uint16_t len)
+{
+	struct state *st = pf->d->st;
+	const struct tunnel *t = &st->tunnels[k];
+	const struct peer *p = st->peers[t->to_peer];
+	struct gtpu_encap ge = { .teid = t->to_teid, .with_pdu_session = t->qfi >= 0,
+				 .pdu_type = GTPU_PDU_DL, .qfi = t->qfi >= 0 ? (uint8_t)t->qfi : 0 };
+	uint8_t b[GTPU_HEADROOM + DP_HOLD_DATA];
+	size_t n;
+
+	memcpy(b + GTPU_HEADROOM, data, len);
+	n = gtpu_encap(b, GTPU_HEADROOM, len, &ge);
+	if (!n || dp_send(&pf->d->dp, p->sock, b + GTPU_HEADROOM - n, n + len,
+			  (const struct sockaddr *)&p->sa, p->salen) < 0) {
+		held_out(pf, DROP_SEND_ERROR, len);
+		return;
+	}
+	held_out(pf, -1, len);
+	pf->d->dp.ctl.forwarded++;
+	pf->d->dp.ctl.tx_pkts++;
+	pf->d->dp.ctl.tx_bytes += n + len;
+	if (s->buf)
+		s->buf->released++;
+	/* An endpoint's downlink counts for the URRs of its UE IP Address
+	 * PDRs (the tunnel's own counters are the workers'). */
+	if (t->flags & TUNNEL_ENDPOINT)
+		for (unsigned i = 0; i < s->n_pdr; i++) {
+			const struct spdr *q = &PDRS(s)[i];
+
+			if (q->has_fteid || !q->has_ue)
+				continue;
+			for (unsigned j = 0; j < q->n_urr; j++) {
+				struct surr *u = urr_find(s, q->urr[j]);
+
+				if (u) {
+					u->carry[1] += n + len;
+					u->carry[3]++;
+				}
+			}
+		}
+}
+
+/* Does tunnel k send (not hold, not drop) what it carries downlink? */
+static bool tunnel_sends(const struct tunnel *t)
+{
+	return !(t->flags & (TUNNEL_BUFF | TUNNEL_NO_TO)) &&
+	       ((t->flags & TUNNEL_ENDPOINT) || !(t->flags & TUNNEL_DROP)) && t->to_peer != TABLE_NO_PEER;
+}
+
+/* The PDR whose FAR holds what tunnel pdr carries downlink: its own
+ * (a relay), else a UE IP Address PDR's (an endpoint); -1 none. nocp: that
+ * FAR asks for a Downlink Data Report. */
+static int buff_pdr(const struct sess *s, uint16_t pdr, bool *nocp)
+{
+	const struct sfar *fa;
+
+	for (unsigned i = 0; i < s->n_pdr; i++) {
+		const struct spdr *q = &PDRS(s)[i];
+
+		if ((q->id == pdr || (!q->has_fteid && q->has_ue)) && q->has_far &&
+		    (fa = far_of(s, q->far_id)) && fa->action & PFCP_AA_BUFF) {
+			*nocp = (fa->action & PFCP_AA_NOCP) != 0;
+			return q->id;
+		}
+	}
+	return -1;
+}
+
+static void dldr_send(struct pfcp *pf, struct sess *s)
+{
+	struct pfcp_buf w = { pf->tx, 0, PFCP_MAX_MSG, false };
+	uint32_t seq = next_seq(pf);
+	size_t at;
+
+	pfcp_msg_begin(&w, PFCP_SESS_REPORT_REQ, true, s->cp_seid, seq);
+	pfcp_put_u8(&w, IE_REPORT_TYPE, PFCP_REPORT_DLDR);
+	at = pfcp_group_begin(&w, IE_DOWNLINK_DATA_REPORT);
+	pfcp_put_u16(&w, IE_PDR_ID, s->buf->report_pdr);
+	pfcp_group_end(&w, at);
+	request_send(pf, s->node, &w, seq);
+	s->buf->reported = true;
+	s->buf->report_due = false;
+	pf->dl_data_reports++;
+}
+
+/* One packet from a worker's ring. */
+static void hold_take(struct pfcp *pf, const struct dp_hold *h)
+{
+	struct state *st = pf->d->st;
+	const struct tunnel *t;
+	struct sess *s = NULL;
+	struct hbuf *b;
+	struct hpkt *x;
+	uint64_t seid;
+	unsigned pdr, limit;
+	bool nocp = false;
+	int rp;
+
+	pf->held_packets++;
+	pf->held_bytes += h->len;
+	if (h->tunnel >= st->cap || !((t = &st->tunnels[h->tunnel])->flags & TUNNEL_LIVE) ||
+	    t->from_teid != h->teid || !(t->flags & TUNNEL_PFCP) ||
+	    sscanf(tunnel_name(st, t), SESS_PREFIX "%" SCNx64 "-%u", &seid, &pdr) != 2 ||
+	    !(s = sess_find(pf, seid))) {
+		held_out(pf, DROP_FAR_DROP, h->len);     /* its tunnel went meanwhile */
+		return;
+	}
+	if (!(t->flags & TUNNEL_BUFF)) {
+		/* Held on its way while the FAR switched: it goes now. */
+		if (tunnel_sends(t))
+			held_send(pf, s, h->tunnel, h->data, h->len);
+		else
+			held_out(pf, DROP_FAR_DROP, h->len);
+		return;
+	}
+	if (!s->buf && !(s->buf = calloc(1, sizeof(*s->buf)))) {
+		held_out(pf, DROP_BUFFER_OVERFLOW, h->len);
+		return;
+	}
+	b = s->buf;
+	limit = pf->c.buffer_packets;
+	if (s->has_bar && s->bar_count && s->bar_count < limit)
+		limit = s->bar_count;
+	if (b->max_n && b->max_n < limit)
+		limit = b->max_n;
+	if (b->n >= limit || b->bytes + h->len > pf->c.buffer_bytes ||
+	    pf->held_bytes > pf->c.buffer_total || !(x = malloc(sizeof(*x) + h->len))) {
+		b->overflow++;
+		held_out(pf, DROP_BUFFER_OVERFLOW, h->len);
+		return;
+	}
+	x->next = NULL;
+	x->at_ns = mono_ns();
+	x->pdr = (uint16_t)pdr;
+	x->len = h->len;
+	memcpy(x->data, h->data, h->len);
+	if (b->tail)
+		b->tail->next = x;
+	else
+		b->head = x;
+	b->tail = x;
+	b->n++;
+	b->bytes += h->len;
+	b->taken++;
+	hbuf_track(pf, seid);
+	/* One Downlink Data Report a buffering period, where NOCP asks. */
+	if (!b->reported && !b->report_due && (rp = buff_pdr(s, (uint16_t)pdr, &nocp)) >= 0 && nocp) {
+		b->report_pdr = (uint16_t)rp;
+		b->report_due = true;
+		b->report_ns = x->at_ns + (s->has_bar ? s->bar_delay * 50000000ull : 0);
+		if (b->report_ns <= x->at_ns)
+			dldr_send(pf, s);
+	}
+}
+
+void pfcp_hold_drain(struct pfcp *pf)
+{
+	struct dp_hold *h;
+
+	if (!pf || !(h = malloc(sizeof(*h))))
+		return;
+	for (unsigned n = 0; n < 4 * DP_HOLDQ && dp_hold_pop(&pf->d->dp, h); n++)
+		hold_take(pf, h);
+	free(h);
+}
+
+/* After s's rules changed: what its FARs no longer hold goes (in order) or
+ * is dropped; an empty buffer ends the buffering period. */
+static void hbuf_release(struct pfcp *pf, struct sess *s)
+{
+	struct hpkt *keep = NULL, **tail = &keep, *h;
+	struct hbuf *b = s->buf;
+
+	if (!b)
+		return;
+	while ((h = hbuf_shift(b))) {
+		uint32_t k = sess_tunnel(pf, s, h->pdr);
+		const struct tunnel *t = k == TUNNEL_NONE ? NULL : &pf->d->st->tunnels[k];
+
+		if (t && t->flags & TUNNEL_BUFF) {
+			*tail = h;
+			tail = &h->next;
+			continue;
+		}
+		if (t && tunnel_sends(t)) {
+			held_send(pf, s, k, h->data, h->len);
+		} else {
+			held_out(pf, DROP_FAR_DROP, h->len);
+			b->discarded++;
+		}
+		free(h);
+	}
+	*tail = NULL;
+	for (h = keep; h; h = h->next) {
+		b->n++;
+		b->bytes += h->len;
+		b->tail = h;
+	}
+	b->head = keep;
+	/* No FAR of s holds any more: the next one begins a new period. */
+	if (!b->n) {
+		bool holds = false;
+
+		for (unsigned i = 0; i < s->n_pdr && !holds; i++) {
+			uint32_t k = sess_tunnel(pf, s, PDRS(s)[i].id);
+
+			holds = k != TUNNEL_NONE && pf->d->st->tunnels[k].flags & TUNNEL_BUFF;
+		}
+		if (!holds) {
+			b->reported = b->report_due = false;
+			b->until_ns = 0;
+			b->max_n = 0;
+		}
+	}
+}
+
+/* The timer: expiry, and reports the BAR's delay held back. */
+static void hbufs_check(struct pfcp *pf)
+{
+	uint64_t now = mono_ns();
+
+	for (uint32_t i = 0; i < pf->n_buf_seids;) {
+		struct sess *s = sess_find(pf, pf->buf_seids[i]);
+		struct hbuf *b = s ? s->buf : NULL;
+		uint64_t life;
+
+		if (!b || (!b->n && !b->report_due)) {
+			pf->buf_seids[i] = pf->buf_seids[--pf->n_buf_seids];
+			continue;
+		}
+		life = b->until_ns ? 0 : pf->c.buffer_time * 1000000000ull;
+		while (b->head && (b->until_ns ? now >= b->until_ns : now - b->head->at_ns >= life)) {
+			struct hpkt *h = hbuf_shift(b);
+
+			held_out(pf, DROP_BUFFER_EXPIRED, h->len);
+			b->expired++;
+			free(h);
+		}
+		if (b->report_due && now >= b->report_ns)
+			dldr_send(pf, s);
+		i++;
+	}
+}
+
+/* A Session Report Response: its Cause, an Update BAR, DROBU. */
+static void report_rsp(struct pfcp *pf, const struct req *r)
+{
+	struct sess *s = sess_find(pf, r->h.seid);
+	struct pfcp_iter it;
+	struct pfcp_ie ie;
+	uint8_t cause = 0, flags = 0;
+
+	if (!s)
+		return;
+	pfcp_iter_init(&it, r->ies, r->ies_len);
+	while (pfcp_ie_next(&it, &ie) > 0) {
+		struct pfcp_fail f;
+		struct pfcp_bar bar;
+
+		if (ie.type == IE_CAUSE)
+			pfcp_get_u8(&ie, &cause);
+		else if (ie.type == IE_SXSRRSP_FLAGS)
+			pfcp_get_u8(&ie, &flags);
+		else if (ie.type == IE_UPDATE_BAR_SRR && s->buf && pfcp_parse_bar(&ie, true, &bar, &f)) {
+			if (bar.has & BAR_HAS_DURATION)
+				s->buf->until_ns = bar.duration == UINT32_MAX ? UINT64_MAX :
+						   mono_ns() + bar.duration * 1000000000ull;
+			if (bar.has & BAR_HAS_DL_COUNT)
+				s->buf->max_n = bar.dl_count ? bar.dl_count : 1;
+			if (bar.has & BAR_HAS_COUNT)
+				s->bar_count = bar.count;
+		}
+	}
+	if (cause && cause != PFCP_CAUSE_ACCEPTED)
+		log_ratelimited(LOG_LVL_NOTICE, "PFCP session 0x%" PRIx64 ": Session Report refused (%s)",
+				s->up_seid, pfcp_cause_name(cause));
+	/* DROBU: the control plane asks that the buffered packets be dropped. */
+	if (flags & PFCP_SRRSP_DROBU)
+		hbuf_drop_all(pf, s, DROP_FAR_DROP);
+}
+
 /* Make the table hold w[0..n) as session s's tunnels (old: the rules they
  * replace, for their names), the End Markers SNDEM asks for sent first. */
 static bool wants_apply(struct pfcp *pf, const struct sess *old, uint64_t seid, const struct want *w,
@@ -1252,6 +1666,10 @@ static void sess_free(struct pfcp *pf, struct sess *s, bool tunnels)
 		}
 	sess_unlink(pf, s);
 	pf->sessions_deleted++;
+	if (s->buf) {
+		hbuf_drop_all(pf, s, DROP_FAR_DROP);
+		free(s->buf);
+	}
 	free(s);
 }
 
@@ -1430,6 +1848,10 @@ static bool far_store(struct sfar *d, const struct pfcp_far *r, bool update, str
 {
 	if (r->has & FAR_HAS_ACTION)
 		d->action = r->action;
+	if (r->has & FAR_HAS_BAR) {
+		d->has_bar = 1;
+		d->bar_id = r->bar_id;
+	}
 	if (r->has & FAR_HAS_TLM && r->tos)
 		return rule_fail(f, PFCP_RULE_FAR, r->id, PFCP_CAUSE_NOT_SUPPORTED,
 				 "Transport Level Marking (DSCP) is not supported yet");
@@ -1616,9 +2038,41 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 				if (!(d = urr_find(s, u.id)))
 					return rule_fail(f, PFCP_RULE_URR, u.id, PFCP_CAUSE_RULE_FAILURE, "no such URR");
 				urr_store(d, &u);
-			} else if (pass == 1 && (ie.type == IE_CREATE_BAR || ie.type == IE_CREATE_TRAFFIC_ENDPOINT)) {
-				pfcp_fail_set(f, PFCP_CAUSE_NOT_SUPPORTED, ie.type, "%s is not supported",
-					      ie.type == IE_CREATE_BAR ? "Create BAR" : "Create Traffic Endpoint");
+			} else if ((pass == 1 && ie.type == IE_CREATE_BAR) || (pass == 2 && ie.type == IE_UPDATE_BAR)) {
+				struct pfcp_bar b;
+				bool create = ie.type == IE_CREATE_BAR;
+
+				if (!pfcp_parse_bar(&ie, false, &b, f))
+					return false;
+				if (create ? s->has_bar : !s->has_bar || s->bar_id != b.id) {
+					pfcp_fail_set(f, PFCP_CAUSE_RULE_FAILURE, ie.type, create ?
+						      "a session has one BAR" : "no such BAR");
+					f->rule_type = PFCP_RULE_BAR;
+					f->rule_id = b.id;
+					return false;
+				}
+				s->has_bar = 1;
+				s->bar_id = b.id;
+				if (b.has & BAR_HAS_DELAY || create)
+					s->bar_delay = b.dl_delay;
+				if (b.has & BAR_HAS_COUNT || create)
+					s->bar_count = b.count;
+			} else if (pass == 0 && ie.type == IE_REMOVE_BAR) {
+				if (est) {
+					pfcp_fail_set(f, PFCP_CAUSE_MANDATORY_INCORRECT, ie.type, "Remove in an establishment");
+					return false;
+				}
+				if (!pfcp_parse_remove(&ie, IE_BAR_ID, &id, f))
+					return false;
+				if (!s->has_bar || s->bar_id != id) {
+					pfcp_fail_set(f, PFCP_CAUSE_RULE_FAILURE, ie.type, "no such BAR");
+					f->rule_type = PFCP_RULE_BAR;
+					f->rule_id = id;
+					return false;
+				}
+				s->has_bar = 0;
+			} else if (pass == 1 && ie.type == IE_CREATE_TRAFFIC_ENDPOINT) {
+				pfcp_fail_set(f, PFCP_CAUSE_NOT_SUPPORTED, ie.type, "Create Traffic Endpoint is not supported");
 				return false;
 			} else if (pass == 2 && ie.type == IE_UPDATE_PDR) {
 				struct spdr *d;
@@ -1660,6 +2114,8 @@ static bool rules_apply(struct pfcp *pf, struct sess **ps, const struct req *r, 
 		if (d->action == PFCP_AA_FORW && !d->has_ohc && !is_core(d->dst_if))
 			return rule_fail(f, PFCP_RULE_FAR, d->id, PFCP_CAUSE_NOT_SUPPORTED,
 					 "forwarding to the access needs Outer Header Creation");
+		if (d->has_bar && (!(*ps)->has_bar || (*ps)->bar_id != d->bar_id))
+			return rule_fail(f, PFCP_RULE_FAR, d->id, PFCP_CAUSE_RULE_FAILURE, "its BAR does not exist");
 	}
 	return true;
 }
@@ -1910,8 +2366,10 @@ static void assoc_rsp(struct req *r, uint8_t type, const struct pfcp_fail *f, bo
 	pfcp_put_node_id(&r->w, &r->pf->self);
 	rsp_cause(r, f);
 	if (features) {
-		/* FTUP: gtpud chooses F-TEIDs; EMPU: it sends End Markers. */
-		static const uint8_t upff[2] = { 0x10, 0x01 };
+		/* DDND, DLBD: it honours the Downlink Data Notification Delay and
+		 * the DL Buffering Duration; FTUP: gtpud chooses F-TEIDs; EMPU:
+		 * it sends End Markers. */
+		static const uint8_t upff[2] = { 0x16, 0x01 };
 
 		pfcp_put_u32(&r->w, IE_RECOVERY_TIME_STAMP, r->pf->recovery);
 		pfcp_put(&r->w, IE_UP_FUNCTION_FEATURES, upff, sizeof(upff));
@@ -2147,6 +2605,11 @@ static struct sess *sess_copy(const struct sess *s, unsigned more_p, unsigned mo
 	c->n_far = s->n_far;
 	c->n_qer = s->n_qer;
 	c->n_urr = s->n_urr;
+	c->has_bar = s->has_bar;
+	c->bar_id = s->bar_id;
+	c->bar_delay = s->bar_delay;
+	c->bar_count = s->bar_count;
+	c->buf = s->buf;          /* c takes it over if it takes s's place */
 	memcpy(PDRS(c), PDRS(s), s->n_pdr * sizeof(struct spdr));
 	memcpy(FARS(c), FARS(s), s->n_far * sizeof(struct sfar));
 	memcpy(QERS(c), QERS(s), s->n_qer * sizeof(struct sqer));
@@ -2179,6 +2642,8 @@ static void h_sess_mod(struct req *r)
 		pfcp_fail_set(&f, PFCP_CAUSE_MANDATORY_INCORRECT, IE_F_SEID, "CP F-SEID: malformed");
 		goto out;
 	}
+	/* What the workers hold for it so far joins its buffer first. */
+	pfcp_hold_drain(pf);
 	rule_counts(r, &np, &nf, &nq, &nu);
 	if (!(c = sess_copy(s, np, nf, nq, nu, pf->c.max_rules)) || !(tx = txn_get(pf)) ||
 	    !(w = calloc(c->n_pdr + np + 1, sizeof(*w)))) {
@@ -2218,6 +2683,8 @@ static void h_sess_mod(struct req *r)
 	free(s);
 	if (c->n_urr)
 		urr_track(pf, c->up_seid);
+	/* What its FARs no longer hold leaves, in order, before the response. */
+	hbuf_release(pf, c);
 	sess_rsp_with(r, PFCP_SESS_MOD_RSP, c->cp_seid, &f, tx, 0, &rep);
 	sess_event(pf, CTL_EV_PFCP_SESSION_MODIFIED, c);
 	free(rep.b);
@@ -2263,6 +2730,8 @@ static void h_sess_del(struct req *r)
 
 static void h_response(struct req *r)
 {
+	if (r->h.type == PFCP_SESS_REPORT_RSP)
+		report_rsp(r->pf, r);
 	if (!pending_take(r->pf, &r->sa, r->h.seq, r->h.type))
 		r->pf->unexpected++;
 }
@@ -2540,6 +3009,13 @@ void pfcp_free(struct pfcp *pf)
 	for (uint32_t b = 0; pf->hash && b <= pf->hash_mask; b++)
 		for (struct sess *s = pf->hash[b], *nx; s; s = nx) {
 			nx = s->hnext;
+			if (s->buf) {
+				for (struct hpkt *h = s->buf->head, *hn; h; h = hn) {
+					hn = h->next;
+					free(h);
+				}
+				free(s->buf);
+			}
 			free(s);
 		}
 	while (pf->n_nodes)
@@ -2556,6 +3032,7 @@ void pfcp_free(struct pfcp *pf)
 	for (unsigned i = 0; i < MAX_PENDING; i++)
 		free(pf->pend[i].b);
 	free(pf->urr_seids);
+	free(pf->buf_seids);
 	free(pf->txn);
 	free(pf->hash);
 	free(pf->rx);
@@ -2619,6 +3096,64 @@ static json_object *sess_json(const struct pfcp *pf, const struct sess *s)
 			json_object_array_add(t, json_object_new_string(b));
 	}
 	json_object_object_add(o, "tunnels", t);
+	t = json_object_new_array();
+	for (unsigned i = 0; i < s->n_qer; i++) {
+		const struct sqer *q = &QERS(s)[i];
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "id", json_object_new_int64(q->id));
+		json_object_object_add(x, "gate_ul", json_object_new_string(PFCP_GATE_UL_CLOSED(q->gate) ? "closed" : "open"));
+		json_object_object_add(x, "gate_dl", json_object_new_string(PFCP_GATE_DL_CLOSED(q->gate) ? "closed" : "open"));
+		json_object_object_add(x, "mbr_ul", json_object_new_int64((int64_t)q->mbr_ul * 1000));
+		json_object_object_add(x, "mbr_dl", json_object_new_int64((int64_t)q->mbr_dl * 1000));
+		json_object_object_add(x, "qfi", q->qfi < 0 ? NULL : json_object_new_int64(q->qfi));
+		json_object_array_add(t, x);
+	}
+	json_object_object_add(o, "qer", t);
+	t = json_object_new_array();
+	for (unsigned i = 0; i < s->n_urr; i++) {
+		const struct surr *u = &URRS(s)[i];
+		json_object *x = json_object_new_object();
+		uint64_t m[4];
+
+		/* Since its last report, as the next one will say. */
+		urr_now(pf, s, u, m);
+		json_object_object_add(x, "id", json_object_new_int64(u->id));
+		json_object_object_add(x, "triggers", json_object_new_int64(u->triggers));
+		json_object_object_add(x, "ul_bytes", json_object_new_int64((int64_t)(m[0] - u->base[0])));
+		json_object_object_add(x, "dl_bytes", json_object_new_int64((int64_t)(m[1] - u->base[1])));
+		json_object_object_add(x, "ul_packets", json_object_new_int64((int64_t)(m[2] - u->base[2])));
+		json_object_object_add(x, "dl_packets", json_object_new_int64((int64_t)(m[3] - u->base[3])));
+		json_object_object_add(x, "reports", json_object_new_int64(u->seqn));
+		json_object_object_add(x, "exhausted", json_object_new_boolean(u->exhausted));
+		json_object_array_add(t, x);
+	}
+	json_object_object_add(o, "urr", t);
+	if (s->has_bar) {
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "id", json_object_new_int64(s->bar_id));
+		json_object_object_add(x, "suggested_packets", json_object_new_int64(s->bar_count));
+		json_object_object_add(x, "notification_delay_ms", json_object_new_int64(s->bar_delay * 50));
+		json_object_object_add(o, "bar", x);
+	} else {
+		json_object_object_add(o, "bar", NULL);
+	}
+	if (s->buf) {
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "packets", json_object_new_int64(s->buf->n));
+		json_object_object_add(x, "bytes", json_object_new_int64(s->buf->bytes));
+		json_object_object_add(x, "reported", json_object_new_boolean(s->buf->reported));
+		json_object_object_add(x, "taken", json_object_new_int64((int64_t)s->buf->taken));
+		json_object_object_add(x, "released", json_object_new_int64((int64_t)s->buf->released));
+		json_object_object_add(x, "overflow", json_object_new_int64((int64_t)s->buf->overflow));
+		json_object_object_add(x, "expired", json_object_new_int64((int64_t)s->buf->expired));
+		json_object_object_add(x, "discarded", json_object_new_int64((int64_t)s->buf->discarded));
+		json_object_object_add(o, "buffer", x);
+	} else {
+		json_object_object_add(o, "buffer", NULL);
+	}
 	return o;
 }
 
@@ -2677,6 +3212,9 @@ json_object *pfcp_stats_json(const struct pfcp *pf)
 	json_object_object_add(o, "too_long", json_object_new_int64((int64_t)pf->too_long));
 	json_object_object_add(o, "retransmitted", json_object_new_int64((int64_t)pf->retransmitted));
 	json_object_object_add(o, "usage_reports", json_object_new_int64((int64_t)pf->usage_reports));
+	json_object_object_add(o, "dl_data_reports", json_object_new_int64((int64_t)pf->dl_data_reports));
+	json_object_object_add(o, "buffered_packets", json_object_new_int64((int64_t)pf->held_packets));
+	json_object_object_add(o, "buffered_bytes", json_object_new_int64((int64_t)pf->held_bytes));
 	json_object_object_add(o, "unexpected", json_object_new_int64((int64_t)pf->unexpected));
 	json_object_object_add(o, "timeouts", json_object_new_int64((int64_t)pf->timeouts));
 	return o;
@@ -2741,4 +3279,14 @@ void pfcp_metrics(const struct pfcp *pf, char **buf, size_t *len, size_t *cap)
 	    "gtpud_pfcp_dropped_total{reason=\"too_long\"} %" PRIu64 "\n"
 	    "gtpud_pfcp_dropped_total{reason=\"unexpected\"} %" PRIu64 "\n",
 	    pf ? pf->refused : 0, pf ? pf->malformed : 0, pf ? pf->too_long : 0, pf ? pf->unexpected : 0);
+	app(buf, len, cap, "# HELP gtpud_pfcp_reports_total Session Reports sent to the control plane, by report type.\n"
+	    "# TYPE gtpud_pfcp_reports_total counter\n"
+	    "gtpud_pfcp_reports_total{type=\"usage\"} %" PRIu64 "\n"
+	    "gtpud_pfcp_reports_total{type=\"downlink_data\"} %" PRIu64 "\n",
+	    pf ? pf->usage_reports : 0, pf ? pf->dl_data_reports : 0);
+	app(buf, len, cap, "# HELP gtpud_pfcp_buffered_packets Packets held by buffering FARs (FAR BUFF) now.\n"
+	    "# TYPE gtpud_pfcp_buffered_packets gauge\ngtpud_pfcp_buffered_packets %" PRIu64 "\n"
+	    "# HELP gtpud_pfcp_buffered_bytes Bytes held by buffering FARs (FAR BUFF) now.\n"
+	    "# TYPE gtpud_pfcp_buffered_bytes gauge\ngtpud_pfcp_buffered_bytes %" PRIu64 "\n",
+	    pf ? pf->held_packets : 0, pf ? pf->held_bytes : 0);
 }

@@ -20,6 +20,9 @@ struct pfcp;
 int pfcp_new(struct daemon *d, const struct conf_pfcp *c, const int *fds, unsigned n,
 	     struct pfcp **out, char *err, size_t errlen);
 void pfcp_free(struct pfcp *pf);
+/* Take the packets the workers hold for buffering FARs (FAR BUFF) into
+ * their sessions' buffers. pf may be NULL. */
+void pfcp_hold_drain(struct pfcp *pf);
 /* A reload: the allow list, heartbeat and limits apply now; listen and
  * node_id only after a restart (the caller reports them). */
 void pfcp_reload(struct pfcp *pf, const struct conf_pfcp *c);

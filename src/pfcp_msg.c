@@ -831,6 +831,11 @@ bool pfcp_parse_far(const struct pfcp_ie *g, bool update, struct pfcp_far *r, st
 				goto rule;
 			r->has |= FAR_HAS_FWD;
 			break;
+		case IE_BAR_ID:
+			if (!pfcp_get_u8(&ie, &r->bar_id))
+				return bad_len(f, ie.type, "BAR ID");
+			r->has |= FAR_HAS_BAR;
+			break;
 		case IE_DUPLICATING_PARAMS:
 		case 105:                 /* Update Duplicating Parameters */
 			pfcp_fail_set(f, PFCP_CAUSE_NOT_SUPPORTED, ie.type, "duplicating is not supported");
@@ -854,14 +859,16 @@ bool pfcp_parse_far(const struct pfcp_ie *g, bool update, struct pfcp_far *r, st
 	if (r->has & FAR_HAS_ACTION) {
 		uint8_t a = r->action & (PFCP_AA_DROP | PFCP_AA_FORW | PFCP_AA_BUFF | PFCP_AA_NOCP | PFCP_AA_DUPL);
 
-		if (a & (PFCP_AA_BUFF | PFCP_AA_NOCP | PFCP_AA_DUPL)) {
+		if (a & PFCP_AA_DUPL) {
 			pfcp_fail_set(f, PFCP_CAUSE_NOT_SUPPORTED, IE_APPLY_ACTION,
-				      "FAR %u: Apply Action BUFF, NOCP and DUPL are not supported", r->id);
+				      "FAR %u: Apply Action DUPL is not supported", r->id);
 			goto rule;
 		}
-		if (a != PFCP_AA_DROP && a != PFCP_AA_FORW) {
+		/* NOCP asks for a report of the buffered packets: with BUFF. */
+		if (a != PFCP_AA_DROP && a != PFCP_AA_FORW && a != PFCP_AA_BUFF &&
+		    a != (PFCP_AA_BUFF | PFCP_AA_NOCP)) {
 			pfcp_fail_set(f, PFCP_CAUSE_MANDATORY_INCORRECT, IE_APPLY_ACTION,
-				      "FAR %u: Apply Action must be one of FORW, DROP", r->id);
+				      "FAR %u: Apply Action must be one of FORW, DROP, BUFF, BUFF|NOCP", r->id);
 			goto rule;
 		}
 		r->action = a;
@@ -1052,6 +1059,76 @@ rule:
 	return false;
 }
 
+/* DL Buffering Duration (8.2.45): a timer unit and a value, in seconds. */
+static uint32_t buffering_duration(uint8_t v)
+{
+	static const uint32_t unit[8] = { 2, 60, 600, 3600, 36000, 60, 60, 0 };
+
+	if ((v >> 5) == 7)
+		return UINT32_MAX;        /* infinite */
+	return (v & 0x1f) * unit[v >> 5];
+}
+
+bool pfcp_parse_bar(const struct pfcp_ie *g, bool srr, struct pfcp_bar *b, struct pfcp_fail *f)
+{
+	struct pfcp_iter it;
+	struct pfcp_ie ie;
+	bool has_id = false;
+	uint8_t v8;
+	int k;
+
+	memset(b, 0, sizeof(*b));
+	f->rule_type = 0xff;
+	pfcp_iter_init(&it, g->v, g->len);
+	while ((k = pfcp_ie_next(&it, &ie)) > 0) {
+		switch (ie.type) {
+		case IE_BAR_ID:
+			if (!pfcp_get_u8(&ie, &b->id))
+				return bad_len(f, ie.type, "BAR ID");
+			has_id = true;
+			break;
+		case IE_DL_DATA_NOTIFICATION_DELAY:
+			if (!pfcp_get_u8(&ie, &b->dl_delay))
+				return bad_len(f, ie.type, "Downlink Data Notification Delay");
+			b->has |= BAR_HAS_DELAY;
+			break;
+		case IE_SUGGESTED_BUFFERING_COUNT:
+			if (!pfcp_get_u8(&ie, &v8))
+				return bad_len(f, ie.type, "Suggested Buffering Packets Count");
+			b->count = v8;
+			b->has |= BAR_HAS_COUNT;
+			break;
+		case IE_DL_BUFFERING_DURATION:
+			if (!srr)
+				break;
+			if (!pfcp_get_u8(&ie, &v8))
+				return bad_len(f, ie.type, "DL Buffering Duration");
+			b->duration = buffering_duration(v8);
+			b->has |= BAR_HAS_DURATION;
+			break;
+		case IE_DL_BUFFERING_SUGGESTED_COUNT:
+			if (!srr)
+				break;
+			/* One octet, or two (8.2.46). */
+			if (ie.len == 1)
+				b->dl_count = ie.v[0];
+			else if (!pfcp_get_u16(&ie, &b->dl_count))
+				return bad_len(f, ie.type, "DL Buffering Suggested Packet Count");
+			b->has |= BAR_HAS_DL_COUNT;
+			break;
+		default:
+			break;
+		}
+	}
+	if (k < 0)
+		return walk_err(f, &ie, "BAR");
+	if (!has_id) {
+		pfcp_fail_set(f, PFCP_CAUSE_MANDATORY_MISSING, IE_BAR_ID, "BAR: BAR ID missing");
+		return false;
+	}
+	return true;
+}
+
 bool pfcp_parse_remove(const struct pfcp_ie *g, uint16_t id_type, uint32_t *id, struct pfcp_fail *f)
 {
 	struct pfcp_iter it;
@@ -1068,6 +1145,12 @@ bool pfcp_parse_remove(const struct pfcp_ie *g, uint16_t id_type, uint32_t *id, 
 
 			if (!pfcp_get_u16(&ie, &v))
 				return bad_len(f, ie.type, "PDR ID");
+			*id = v;
+		} else if (id_type == IE_BAR_ID) {
+			uint8_t v;
+
+			if (!pfcp_get_u8(&ie, &v))
+				return bad_len(f, ie.type, "BAR ID");
 			*id = v;
 		} else if (!pfcp_get_u32(&ie, id)) {
 			return bad_len(f, ie.type, "rule ID");

@@ -54,7 +54,9 @@ enum {
 	IE_FAR_ID = 108, IE_QER_ID = 109, IE_ASSOC_RELEASE_REQUEST = 111,
 	IE_GRACEFUL_RELEASE_PERIOD = 112, IE_PDN_TYPE = 113, IE_FAILED_RULE_ID = 114,
 	IE_USER_PLANE_INACTIVITY_TIMER = 117, IE_QFI = 124, IE_CREATE_TRAFFIC_ENDPOINT = 127,
-	IE_SOURCE_IP_ADDRESS = 192,
+	IE_SOURCE_IP_ADDRESS = 192, IE_UPDATE_BAR_SRR = 12, IE_DL_DATA_NOTIFICATION_DELAY = 46,
+	IE_DL_BUFFERING_DURATION = 47, IE_DL_BUFFERING_SUGGESTED_COUNT = 48, IE_SXSRRSP_FLAGS = 50,
+	IE_DOWNLINK_DATA_REPORT = 83, IE_SUGGESTED_BUFFERING_COUNT = 140,
 };
 
 /* Cause values (TS 29.244 8.2.1). */
@@ -277,6 +279,7 @@ struct pfcp_far {
 	uint8_t action;           /* Apply Action octet 5 */
 	uint8_t dst_if;
 	uint8_t tos;              /* Transport Level Marking: ToS/Traffic Class value */
+	uint8_t bar_id;
 	bool sndem;               /* Update Forwarding Parameters: send an End Marker */
 	struct pfcp_ohc ohc;
 };
@@ -286,7 +289,28 @@ struct pfcp_far {
 #define FAR_HAS_OHC 0x08
 #define FAR_HAS_TLM 0x10
 #define FAR_HAS_NI 0x20
+#define FAR_HAS_BAR 0x40
 
+/* Report Type (octet 5). */
+#define PFCP_REPORT_DLDR 0x01
+#define PFCP_REPORT_USAR 0x02
+/* PFCP SRR Rsp Flags (octet 5): drop the buffered packets. */
+#define PFCP_SRRSP_DROBU 0x01
+
+/* A Buffering Action Rule: Create BAR, Update BAR (in a Session
+ * Modification Request, or in a Session Report Response). */
+struct pfcp_bar {
+	uint8_t id;
+	uint8_t has;              /* BAR_HAS_* */
+	uint8_t dl_delay;         /* Downlink Data Notification Delay, 50 ms units */
+	uint16_t count;           /* Suggested Buffering Packets Count */
+	uint32_t duration;        /* DL Buffering Duration, seconds (UINT32_MAX: infinite) */
+	uint16_t dl_count;        /* DL Buffering Suggested Packet Count */
+};
+#define BAR_HAS_DELAY 0x01
+#define BAR_HAS_COUNT 0x02
+#define BAR_HAS_DURATION 0x04
+#define BAR_HAS_DL_COUNT 0x08
 struct pfcp_qer {
 	uint32_t id;
 	uint8_t has;              /* QER_HAS_* */
@@ -357,7 +381,10 @@ bool pfcp_parse_far(const struct pfcp_ie *ie, bool update, struct pfcp_far *r, s
 bool pfcp_parse_qer(const struct pfcp_ie *ie, bool update, struct pfcp_qer *q, struct pfcp_fail *f);
 /* Decode a Create URR / Update URR. */
 bool pfcp_parse_urr(const struct pfcp_ie *ie, bool update, struct pfcp_urr *u, struct pfcp_fail *f);
-/* The ID in a Remove PDR (16 bits) / FAR, QER, URR (32 bits) IE. */
+/* Decode a Create BAR, Update BAR, or the Update BAR of a Session Report
+ * Response (srr: DL Buffering Duration and Suggested Packet Count too). */
+bool pfcp_parse_bar(const struct pfcp_ie *ie, bool srr, struct pfcp_bar *b, struct pfcp_fail *f);
+/* The ID in a Remove PDR (16 bits) / BAR (8 bits) / FAR, QER, URR (32 bits) IE. */
 bool pfcp_parse_remove(const struct pfcp_ie *ie, uint16_t id_type, uint32_t *id, struct pfcp_fail *f);
 
 void pfcp_fail_set(struct pfcp_fail *f, uint8_t cause, uint16_t offending, const char *fmt, ...)

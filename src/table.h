@@ -24,7 +24,7 @@ struct ctr {
 /* Per-tunnel drop counters: one for each drop reason that can name a
  * tunnel (the datapath maps its reasons to these slots). They live apart
  * from struct ctr, in memory that is touched only when a tunnel drops. */
-#define TABLE_TDROPS 12
+#define TABLE_TDROPS 14
 
 enum peer_state { PEER_UNKNOWN = 0, PEER_UP = 1, PEER_DOWN = 2 };
 
@@ -88,8 +88,9 @@ struct peer {
 #define TUNNEL_ANY_SRC 0x10      /* matched on the TEID alone (PFCP: no source peer) */
 #define TUNNEL_DROP 0x20         /* its G-PDUs are counted and dropped (FAR DROP) */
 #define TUNNEL_NO_TO 0x40        /* sends nothing: to_peer and to_teid are unset */
+#define TUNNEL_BUFF 0x80         /* downlink held for the control thread (FAR BUFF) */
 #define TUNNEL_KEEP (TUNNEL_RUNTIME | TUNNEL_PFCP | TUNNEL_ANY_SRC | TUNNEL_DROP | TUNNEL_NO_TO | \
-		     TUNNEL_ENDPOINT)
+		     TUNNEL_ENDPOINT | TUNNEL_BUFF)
 #define TABLE_NO_PEER UINT32_MAX  /* from_peer of ANY_SRC, to_peer of NO_TO */
 #define TUNNEL_NONE UINT32_MAX
 

@@ -31,6 +31,7 @@ pfcp = {
   heartbeat_timeout = 1;
   heartbeat_retries = 2;
   max_rules = 16;
+  buffer_time = 2;
 };
 EOF
 gt_start || { not_ok "gtpud starts with a pfcp group"; done_testing; }
@@ -177,8 +178,8 @@ is "establishment without CP F-SEID: mandatory IE missing, Offending IE F-SEID" 
 cp hexof "PFCP(S=1, seid=0, seq=901) / PFCPSessionEstablishmentRequest(IE_list=[IE_NodeId(id_type=0, ipv4='$CP4'), IE_FSEID(v4=1, seid=5, ipv4='$CP4'), IE_CreatePDR(IE_list=[IE_PDR_Id(id=1), IE_Precedence(precedence=1), IE_PDI(IE_list=[IE_SourceInterface(interface=0), IE_FTEID(CH=1, V4=1)]), IE_OuterHeaderRemoval(header=0), IE_FAR_Id(id=1)]), IE_CreatePDR(IE_list=[IE_PDR_Id(id=1), IE_Precedence(precedence=1), IE_PDI(IE_list=[IE_SourceInterface(interface=0), IE_FTEID(CH=1, V4=1)]), IE_FAR_Id(id=1)]), IE_CreateFAR(IE_list=[IE_FAR_Id(id=1), IE_ApplyAction(DROP=1)])])"
 is "duplicate PDR ID: rule creation failure, Failed Rule ID PDR 1" \
 	"$(j "d.get('cause'), d.get('failed_rule')")" "(73, [0, 1])"
-cp hexof "PFCP(S=1, seid=0, seq=902) / PFCPSessionEstablishmentRequest(IE_list=[IE_NodeId(id_type=0, ipv4='$CP4'), IE_FSEID(v4=1, seid=6, ipv4='$CP4'), IE_CreatePDR(IE_list=[IE_PDR_Id(id=1), IE_Precedence(precedence=1), IE_PDI(IE_list=[IE_SourceInterface(interface=0), IE_FTEID(CH=1, V4=1)]), IE_OuterHeaderRemoval(header=0), IE_FAR_Id(id=1)]), IE_CreateFAR(IE_list=[IE_FAR_Id(id=1), IE_ApplyAction(BUFF=1)])])"
-is "Apply Action BUFF: service not supported, Failed Rule ID FAR 1" \
+cp hexof "PFCP(S=1, seid=0, seq=902) / PFCPSessionEstablishmentRequest(IE_list=[IE_NodeId(id_type=0, ipv4='$CP4'), IE_FSEID(v4=1, seid=6, ipv4='$CP4'), IE_CreatePDR(IE_list=[IE_PDR_Id(id=1), IE_Precedence(precedence=1), IE_PDI(IE_list=[IE_SourceInterface(interface=0), IE_FTEID(CH=1, V4=1)]), IE_OuterHeaderRemoval(header=0), IE_FAR_Id(id=1)]), IE_CreateFAR(IE_list=[IE_FAR_Id(id=1), IE_ApplyAction(DUPL=1)])])"
+is "Apply Action DUPL: service not supported, Failed Rule ID FAR 1" \
 	"$(j "d.get('cause'), d.get('failed_rule')")" "(76, [1, 1])"
 MANY=$("$PY" -c "
 from scapy.all import raw
@@ -291,6 +292,51 @@ cp delete "$U_UP"
 is "deletion: the final Usage Report (TERMR) with what came since the last report" \
 	"$(j "d.get('cause'), [(u['ie'], u['trigger'], u['ul_pkts'], u['ul']) for u in d.get('usage', [])]")" \
 	"(1, [(79, ['TERMR'], 3, $((3 * 136)))])"
+
+# Idle mode (issue 19): the downlink FAR to BUFF|NOCP with a BAR of 5
+# packets; one Downlink Data Report; 8 packets come, 5 are held and 3
+# counted as buffer_overflow; back to FORW with SNDEM at a new TEID: the
+# End Marker to the old one, then the 5 held, in order, then new ones.
+cp relay 0x8b "$ENB4" 0x1201 "$UPF4" 0x2201
+B_UP=$(j "d['up_seid']")
+B_C=$(j "d['created']['2']['teid']")
+cp createbar "$B_UP" 1 5
+is "Create BAR accepted" "$(j "d.get('cause')")" 1
+cp bufffar "$B_UP" 2 1 nocp
+is "downlink FAR to BUFF|NOCP accepted" "$(j "d.get('cause')")" 1
+S3=$T_DIR/s3.json
+gt_snap "$S3"
+N_ENB=$(gt_lines "$T_DIR/enb.json")
+gt_send upf --bind "$UPF4" --port 0 --dst "$DUT4U" --pkt "GTP_U_Header(gtp_type=255, teid=$B_C)/Raw(b'idle {i}')" --count 8
+gt_until 5 "[ \"\$(gt_eval \"drop('buffer_overflow')\" '$S3')\" = 3 ]"
+cp idle 1
+is "one Downlink Data Report (DLDR) naming the downlink PDR" \
+	"$(grep '"got": 56' "$CP_OUT" | grep '"dldr"' | "$PY" -c 'import json,sys; ds=[json.loads(l) for l in sys.stdin]; print(len(ds), [(d["seid"], d["dldr_pdr"]) for d in ds])')" \
+	"1 [(139, [2])]"
+is "beyond the BAR's 5 packets: 3 buffer_overflow drops" "$(gt_eval "drop('buffer_overflow')" "$S3")" 3
+is "gtpuctl sessions shows 5 packets held" \
+	"$(gt_ctl --json sessions | "$PY" -c 'import json,sys; print([(x["buffer"]["packets"], x["buffer"]["reported"]) for x in json.load(sys.stdin) if x.get("buffer")])')" \
+	"[(5, True)]"
+is "the stats count them as buffered" \
+	"$(gt_ctl --json stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["buffered"])')" 5
+is "nothing reaches the access peer meanwhile" "$(gt_lines "$T_DIR/enb.json")" "$N_ENB"
+cp movefar "$B_UP" 2 "$ENB4" 0x1204 sndem
+is "FAR back to FORW with SNDEM accepted" "$(j "d.get('cause')")" 1
+gt_send upf --bind "$UPF4" --port 0 --dst "$DUT4U" --pkt "GTP_U_Header(gtp_type=255, teid=$B_C)/Raw(b'awake {i}')" --count 2
+gt_until 5 "[ \"\$(gt_lines '$T_DIR/enb.json')\" -ge $((N_ENB + 8)) ]"
+is "End Marker to the old TEID, the held packets in order, then the new ones" \
+	"$(gt_rs "$T_DIR/enb.json" "[(r['teid'], bytes.fromhex(r['hex'])[8:].decode() if r['type'] == 255 else 'EM') for r in rs[$N_ENB:]]")" \
+	"[(4609, 'EM'), (4612, 'idle 0'), (4612, 'idle 1'), (4612, 'idle 2'), (4612, 'idle 3'), (4612, 'idle 4'), (4612, 'awake 0'), (4612, 'awake 1')]"
+is "received = forwarded + answered + dropped + buffered holds" \
+	"$(gt_ctl --json stats | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["buffered"], d["rx_packets"] == d["forwarded"] + d["answered"] + d["dropped"] + d["buffered"])')" "0 True"
+# Held past pfcp.buffer_time (2 s here): buffer_expired.
+cp bufffar "$B_UP" 2 1
+gt_snap "$S3"
+gt_send upf --bind "$UPF4" --port 0 --dst "$DUT4U" --pkt "GTP_U_Header(gtp_type=255, teid=$B_C)/Raw(b'old {i}')" --count 2
+gt_until 6 "[ \"\$(gt_eval \"drop('buffer_expired')\" '$S3')\" = 2 ]"
+is "held longer than buffer_time: buffer_expired" "$(gt_eval "drop('buffer_expired')" "$S3")" 2
+is "BUFF without NOCP: no second report" "$(grep '"got": 56' "$CP_OUT" | grep -c '"dldr"')" 1
+cp delete "$B_UP"
 
 # Requests from a node not in allow: refused and counted.
 ip -n "${NS_PREFIX}upf" addr add 198.51.100.31/24 dev "$(gt_dev upf)"

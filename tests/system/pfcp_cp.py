@@ -19,6 +19,8 @@
 #                                  downlink PDR 2 (UE) -> FAR 2 OHC to the gNB
 #   movefar UPSEID FARID ADDR TEID [sndem]     Update FAR with new OHC
 #   dropfar UPSEID FARID           Update FAR: Apply Action DROP
+#   createbar UPSEID BARID COUNT   Create BAR (Suggested Buffering Packets Count)
+#   bufffar UPSEID FARID BARID [nocp]   Update FAR: Apply Action BUFF (NOCP), BAR ID
 #   delete UPSEID                  Session Deletion
 #   raw HEX                        send bytes, wait for one answer
 #   hexof EXPR                     the bytes of a scapy expression, sent
@@ -107,6 +109,10 @@ def decode(b):
             d['path_failure'] = [str(s.ipv4) if s.V4 else str(s.ipv6) for s in ie.IE_list]
         elif t == 39:
             d['report_type'] = {'erir': int(ie.ERIR)}
+            if ie.DLDR:
+                d['report_type']['dldr'] = 1
+        elif t == 83:
+            d['dldr_pdr'] = [int(s.id) for s in ie.IE_list if int(s.ie_type) == 56]
         elif t in (78, 79, 80):
             d.setdefault('usage', []).append(usage(ie))
         elif t == 99:
@@ -276,6 +282,15 @@ class CP:
                                             IE_UpdateForwardingParameters(IE_list=ufp)])
             else:
                 far = IE_UpdateFAR(IE_list=[IE_FAR_Id(id=fid), IE_ApplyAction(DROP=1)])
+            return self.txn(PFCP(S=1, seid=up, seq=self.next_seq()) / PFCPSessionModificationRequest(IE_list=[far]))
+        if w == 'createbar':
+            up, bid, n = int(a[0], 0), int(a[1]), int(a[2])
+            bar = IE_Create_BAR(IE_list=[IE_BAR_Id(id=bid), IE_SuggestedBufferingPacketsCount(count=n)])
+            return self.txn(PFCP(S=1, seid=up, seq=self.next_seq()) / PFCPSessionModificationRequest(IE_list=[bar]))
+        if w == 'bufffar':
+            up, fid, bid = int(a[0], 0), int(a[1], 0), int(a[2])
+            nocp = 1 if len(a) > 3 and a[3] == 'nocp' else 0
+            far = IE_UpdateFAR(IE_list=[IE_FAR_Id(id=fid), IE_ApplyAction(BUFF=1, NOCP=nocp), IE_BAR_Id(id=bid)])
             return self.txn(PFCP(S=1, seid=up, seq=self.next_seq()) / PFCPSessionModificationRequest(IE_list=[far]))
         if w == 'delete':
             return self.txn(PFCP(S=1, seid=int(a[0], 0), seq=self.next_seq()) / PFCPSessionDeletionRequest())
