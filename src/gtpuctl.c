@@ -267,6 +267,7 @@ static void print_stats(json_object *d)
 		{ "signalling_answered", "signalling answered", false },
 		{ "signalling_received", "signalling received", false },
 		{ "dropped", "dropped", false },
+		{ "buffered", "buffered", false },
 		{ "echo_requests_sent", "echo requests sent", false },
 		{ "echo_requests_received", "echo requests received", false },
 		{ "echo_responses_sent", "echo responses sent", false },
@@ -399,14 +400,14 @@ static void print_pfcp(json_object *d)
 
 static void print_sessions(json_object *d)
 {
-	struct table t = { 5, { "SEID", "CP-SEID", "NODE", "RULES", "TUNNELS" },
-			   { false, false, false, false, false }, 0, NULL };
+	struct table t = { 6, { "SEID", "CP-SEID", "NODE", "RULES", "BUFFERED", "TUNNELS" },
+			   { false, false, false, false, true, false }, 0, NULL };
 	size_t n = json_object_array_length(d);
 
 	for (size_t i = 0; i < n; i++) {
-		json_object *a = json_object_array_get_idx(d, i), *tu = get(a, "tunnels");
-		char rules[64], tun[256] = "";
-		const char *row[5];
+		json_object *a = json_object_array_get_idx(d, i), *tu = get(a, "tunnels"), *bu = get(a, "buffer");
+		char rules[96], tun[256] = "", held[32];
+		const char *row[6];
 		size_t nt = json_object_is_type(tu, json_type_array) ? json_object_array_length(tu) : 0;
 
 		for (size_t j = 0; j < nt; j++) {
@@ -415,13 +416,18 @@ static void print_sessions(json_object *d)
 			strncat(tun, json_object_get_string(json_object_array_get_idx(tu, j)),
 				sizeof(tun) - strlen(tun) - 1);
 		}
-		snprintf(rules, sizeof(rules), "%" PRIu64 " PDR, %" PRIu64 " FAR", get_u64(a, "pdrs"),
-			 get_u64(a, "fars"));
+		snprintf(rules, sizeof(rules), "%" PRIu64 " PDR, %" PRIu64 " FAR, %" PRIu64 " QER, %" PRIu64 " URR",
+			 get_u64(a, "pdrs"), get_u64(a, "fars"), get_u64(a, "qers"), get_u64(a, "urrs"));
+		if (json_object_is_type(bu, json_type_object))
+			snprintf(held, sizeof(held), "%" PRIu64, get_u64(bu, "packets"));
+		else
+			snprintf(held, sizeof(held), "-");
 		row[0] = get_str(a, "seid", "-");
 		row[1] = get_str(a, "cp_seid", "-");
 		row[2] = get_str(a, "node", "-");
 		row[3] = rules;
-		row[4] = nt ? tun : "-";
+		row[4] = held;
+		row[5] = nt ? tun : "-";
 		table_add(&t, row);
 	}
 	table_print(&t);

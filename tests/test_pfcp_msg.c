@@ -65,6 +65,7 @@ static void test_session_rules(void **state)
 	struct pfcp_fail f = { 0 };
 	struct pfcp_pdr p;
 	struct pfcp_far r;
+	struct pfcp_bar bar;
 	struct pfcp_fseid fs;
 	struct pfcp_node_id id;
 	char s[300];
@@ -103,7 +104,8 @@ static void test_session_rules(void **state)
 	pfcp_node_id_str(&id, s, sizeof(s));
 	assert_string_equal(s, "smf.example.org");
 
-	/* Update FAR with SNDEM; a FAR that buffers is refused by name. */
+	/* Update FAR with SNDEM; a FAR that duplicates is refused by name; one
+	 * that buffers with NOCP names its BAR; the BAR. */
 	ies = v_mod + 16;
 	n = sizeof(v_mod) - 16;
 	ie = find(ies, n, IE_UPDATE_FAR, 0);
@@ -116,6 +118,32 @@ static void test_session_rules(void **state)
 	assert_int_equal(f.rule_type, PFCP_RULE_FAR);
 	assert_int_equal(f.rule_id, 4);
 	assert_int_equal(f.offending, IE_APPLY_ACTION);
+	ie = find(ies, n, IE_CREATE_FAR, 1);
+	assert_true(pfcp_parse_far(&ie, false, &r, &f));
+	assert_int_equal(r.id, 5);
+	assert_int_equal(r.action, PFCP_AA_BUFF | PFCP_AA_NOCP);
+	assert_true(r.has & FAR_HAS_BAR);
+	assert_int_equal(r.bar_id, 2);
+	ie = find(ies, n, IE_CREATE_BAR, 0);
+	assert_true(pfcp_parse_bar(&ie, false, &bar, &f));
+	assert_int_equal(bar.id, 2);
+	assert_int_equal(bar.has, BAR_HAS_DELAY | BAR_HAS_COUNT);
+	assert_int_equal(bar.dl_delay, 3);
+	assert_int_equal(bar.count, 7);
+
+	/* A Session Report Response's Update BAR: 2 minutes, 300 packets. */
+	ie = (struct pfcp_ie){ IE_UPDATE_BAR_SRR, sizeof(v_srr_bar) - 4, 0, v_srr_bar + 4 };
+	assert_true(pfcp_parse_bar(&ie, true, &bar, &f));
+	assert_int_equal(bar.id, 2);
+	assert_int_equal(bar.has, BAR_HAS_DURATION | BAR_HAS_DL_COUNT);
+	assert_int_equal(bar.duration, 120);
+	assert_int_equal(bar.dl_count, 300);
+	/* Without its BAR ID: named as missing. */
+	ie.v = v_srr_bar + 9;
+	ie.len = sizeof(v_srr_bar) - 9;
+	assert_false(pfcp_parse_bar(&ie, true, &bar, &f));
+	assert_int_equal(f.cause, PFCP_CAUSE_MANDATORY_MISSING);
+	assert_int_equal(f.offending, IE_BAR_ID);
 }
 
 static void enc_equal(void (*put)(struct pfcp_buf *w, const void *x), const void *x,

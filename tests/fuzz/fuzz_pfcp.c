@@ -49,6 +49,7 @@ static void walk(const uint8_t *p, size_t n, int depth)
 	struct pfcp_ueip ue;
 	struct pfcp_pdr pdr;
 	struct pfcp_far far;
+	struct pfcp_bar bar;
 
 	pfcp_iter_init(&it, p, n);
 	while (pfcp_ie_next(&it, &ie) > 0) {
@@ -68,7 +69,14 @@ static void walk(const uint8_t *p, size_t n, int depth)
 			CHECK(f.cause >= PFCP_CAUSE_REJECTED && f.why[0]);
 		memset(&f, 0, sizeof(f));
 		if (pfcp_parse_far(&ie, ie.type == IE_UPDATE_FAR, &far, &f))
-			CHECK(far.action == 0 || far.action == PFCP_AA_DROP || far.action == PFCP_AA_FORW);
+			CHECK(far.action == 0 || far.action == PFCP_AA_DROP || far.action == PFCP_AA_FORW ||
+			      far.action == PFCP_AA_BUFF || far.action == (PFCP_AA_BUFF | PFCP_AA_NOCP));
+		else
+			CHECK(f.cause >= PFCP_CAUSE_REJECTED && f.why[0]);
+		memset(&f, 0, sizeof(f));
+		if (pfcp_parse_bar(&ie, ie.type == IE_UPDATE_BAR_SRR, &bar, &f))
+			CHECK(!(bar.has & ~(BAR_HAS_DELAY | BAR_HAS_COUNT | BAR_HAS_DURATION | BAR_HAS_DL_COUNT)) &&
+			      (bar.duration <= 31 * 36000 || bar.duration == UINT32_MAX));
 		else
 			CHECK(f.cause >= PFCP_CAUSE_REJECTED && f.why[0]);
 		pfcp_parse_remove(&ie, IE_PDR_ID, &u32, &f);
