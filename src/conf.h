@@ -47,6 +47,7 @@ struct conf_tunnel {
 	struct conf_addr *ue;     /* owned, malloc'd with n_ue entries; NULL when n_ue == 0
 				     (a pointer, not an array: a million tunnels must stay small) */
 	int qfi;                  /* -1: no PDU Session Container; else 0..63 */
+	uint8_t ul_qfi;           /* PFCP: the QFI a G-PDU received must carry, plus 1; 0: any */
 	uint64_t rate;            /* bits per second, 0 = unlimited */
 	uint64_t burst;           /* bytes; 0 = default (rate / 8 / 10, at least 3000) */
 	uint64_t rate_down;       /* bits per second of an endpoint's downlink when it differs

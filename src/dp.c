@@ -535,6 +535,10 @@ static void rx_gpdu(struct rxctx *x, uint8_t *pkt, size_t len, const struct gtpu
 	}
 	if (h->type == GTPU_END_MARKER)
 		INC(x->w->st.end_markers, 1);
+	else if (t->ul_qfi && (!h->has_pdu_session || h->pdu_session.qfi + 1 != t->ul_qfi)) {
+		dp_drop_rx(x, DROP_QFI_MISMATCH, src, p, h->teid, ti);
+		return;
+	}
 	if (t->flags & TUNNEL_ENDPOINT) {
 		if (h->unknown_req_endpoint) {
 			dp_drop_rx(x, DROP_EXT_UNSUPPORTED, src, p, h->teid, ti);

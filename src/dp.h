@@ -44,6 +44,7 @@ enum drop_reason {
 	DROP_FAR_DROP,           /* a PFCP session's rules drop it (FAR DROP, no FAR) */
 	DROP_BUFFER_OVERFLOW,    /* FAR BUFF: no room in the buffers (or larger than a slot) */
 	DROP_BUFFER_EXPIRED,     /* FAR BUFF: held longer than the buffering time */
+	DROP_QFI_MISMATCH,       /* its PDR names a QFI: the G-PDU has another, or none */
 	DROP__COUNT
 };
 

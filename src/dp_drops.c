@@ -22,6 +22,7 @@ int drop_tunnel_slot(enum drop_reason r)
 	case DROP_FAR_DROP: return 11;
 	case DROP_BUFFER_OVERFLOW: return 12;
 	case DROP_BUFFER_EXPIRED: return 13;
+	case DROP_QFI_MISMATCH: return 14;
 	case DROP_MALFORMED:
 	case DROP_VERSION:
 	case DROP_EXT_HEADER:

@@ -34,6 +34,7 @@ const char *drop_reason_name(enum drop_reason r)
 	case DROP_FAR_DROP: return "far_drop";
 	case DROP_BUFFER_OVERFLOW: return "buffer_overflow";
 	case DROP_BUFFER_EXPIRED: return "buffer_expired";
+	case DROP_QFI_MISMATCH: return "qfi_mismatch";
 	case DROP__COUNT: break;
 	}
 	return "unknown";

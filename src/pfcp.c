@@ -1053,6 +1053,9 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 		x->ct.qfi = -1;
 		x->ct.ue = x->ue;
 		x->flags = TUNNEL_PFCP | TUNNEL_ANY_SRC;
+		/* A PDR from the access that names a QFI takes only G-PDUs with it. */
+		if (p->src_if == PFCP_IF_ACCESS && p->qfi >= 0)
+			x->ct.ul_qfi = (uint8_t)(p->qfi + 1);
 		if (!pdr_qos(s, p, p->src_if == PFCP_IF_ACCESS, &bps, &closed, &qfi, f))
 			return false;
 		if (pdr_exhausted(s, p))
@@ -1211,6 +1214,7 @@ static bool same_tunnel(const struct state *st, uint32_t k, const struct want *x
 
 	if (t->from_teid != x->ct.from_teid || (t->flags & TUNNEL_KEEP) != (x->flags | (x->ct.n_ue ? TUNNEL_ENDPOINT : 0)) ||
 	    t->to_peer != x->ct.to_peer || t->to_teid != x->ct.to_teid || t->qfi != x->ct.qfi ||
+	    t->ul_qfi != x->ct.ul_qfi ||
 	    t->n_ue != x->ct.n_ue)
 		return false;
 	if (t->tb == TUNNEL_NONE ? x->ct.rate || x->ct.rate_down :

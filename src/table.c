@@ -972,6 +972,7 @@ static uint32_t tunnel_fill(struct state *s, const struct conf_tunnel *ct, uint3
 	t->from_peer = from;
 	t->to_peer = to;
 	t->qfi = (int8_t)ct->qfi;
+	t->ul_qfi = ct->ul_qfi;
 	t->n_ue = ct->n_ue;
 	t->ue_off = ue_off;
 	t->tb = tb;
@@ -1359,6 +1360,7 @@ void state_tunnel_row(const struct state *s, uint32_t i, struct rt_tunnel *x)
 	x->t.n_ue = t->n_ue;
 	x->t.ue = t->n_ue ? &s->ue[t->ue_off] : NULL;
 	x->t.qfi = t->qfi;
+	x->t.ul_qfi = t->ul_qfi;
 	if (t->tb != TUNNEL_NONE) {
 		x->t.rate = s->tb_cfg[TB_CFG_N * (size_t)t->tb];
 		x->t.burst = s->tb_cfg[TB_CFG_N * (size_t)t->tb + 1];

@@ -24,7 +24,7 @@ struct ctr {
 /* Per-tunnel drop counters: one for each drop reason that can name a
  * tunnel (the datapath maps its reasons to these slots). They live apart
  * from struct ctr, in memory that is touched only when a tunnel drops. */
-#define TABLE_TDROPS 14
+#define TABLE_TDROPS 15
 
 enum peer_state { PEER_UNKNOWN = 0, PEER_UP = 1, PEER_DOWN = 2 };
 
@@ -107,6 +107,7 @@ struct tunnel {
 	uint8_t n_ue;
 	int8_t qfi;                   /* -1 none */
 	uint8_t flags;
+	uint8_t ul_qfi;               /* the QFI a G-PDU received must carry, plus 1; 0: any */
 	uint32_t tb;                  /* index into state.tb ([n_workers] each), or TUNNEL_NONE */
 };
 

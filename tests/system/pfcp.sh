@@ -293,6 +293,25 @@ is "deletion: the final Usage Report (TERMR) with what came since the last repor
 	"$(j "d.get('cause'), [(u['ie'], u['trigger'], u['ul_pkts'], u['ul']) for u in d.get('usage', [])]")" \
 	"(1, [(79, ['TERMR'], 3, $((3 * 136)))])"
 
+# An uplink PDR naming QFI 5: G-PDUs with QFI 5 are relayed, with
+# another QFI or none they are qfi_mismatch drops.
+cp relay 0x8c "$ENB4" 0x1301 "$UPF4" 0x2301 5
+Q5_UP=$(j "d['up_seid']")
+Q5_A=$(j "d['created']['1']['teid']")
+gt_snap "$S2"
+N_UPF=$(gt_lines "$T_DIR/upf.json")
+for q in 5 6 5; do
+	gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" \
+		--pkt "GTP_U_Header(gtp_type=255, teid=$Q5_A, E=1, next_ex=0x85)/GTPPDUSessionContainer(type=1, QFI=$q)/Raw(b'qfi $q')"
+done
+gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --pkt "GTP_U_Header(gtp_type=255, teid=$Q5_A)/Raw(b'no qfi')"
+gt_until 5 "[ \"\$(gt_eval \"drop('qfi_mismatch')\" '$S2')\" = 2 ]"
+is "uplink QFI checked: QFI 6 and none are qfi_mismatch drops" "$(gt_eval "drop('qfi_mismatch')" "$S2")" 2
+gt_until 3 "[ \"\$(gt_lines '$T_DIR/upf.json')\" -ge $((N_UPF + 2)) ]"
+is "and the two with QFI 5 are relayed to the core" \
+	"$(gt_rs "$T_DIR/upf.json" "[r['teid'] for r in rs[$N_UPF:]]")" "[8961, 8961]"
+cp delete "$Q5_UP"
+
 # Idle mode (issue 19): the downlink FAR to BUFF|NOCP with a BAR of 5
 # packets; one Downlink Data Report; 8 packets come, 5 are held and 3
 # counted as buffer_overflow; back to FORW with SNDEM at a new TEID: the

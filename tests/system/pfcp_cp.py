@@ -13,8 +13,9 @@
 #   assoc [NODEID]                 Association Setup
 #   release                        Association Release
 #   hb [RTS]                       Heartbeat (with RTS: a restarted CP)
-#   relay CPSEID A_ADDR A_TEID C_ADDR C_TEID   tunnel map: access PDR 1 and
-#                                  core PDR 2 with CHOOSE, FAR 1 -> core, FAR 2 -> access
+#   relay CPSEID A_ADDR A_TEID C_ADDR C_TEID [QFI]   tunnel map: access PDR 1
+#                                  (its PDI naming QFI) and core PDR 2 with CHOOSE,
+#                                  FAR 1 -> core, FAR 2 -> access
 #   endpoint CPSEID UE GNB_ADDR GNB_TEID       uplink PDR 1 (CHOOSE) -> core,
 #                                  downlink PDR 2 (UE) -> FAR 2 OHC to the gNB
 #   movefar UPSEID FARID ADDR TEID [sndem]     Update FAR with new OHC
@@ -212,8 +213,9 @@ class CP:
                 IE_list=[IE_RecoveryTimeStamp(timestamp=self.rts)]))
         if w == 'relay':
             cp, aa, at, ca, ct = int(a[0], 0), a[1], int(a[2], 0), a[3], int(a[4], 0)
+            qfi = [IE_QFI(QFI=int(a[5]))] if len(a) > 5 else []
             ies = [self.node(), self.fseid(cp),
-                   self.gtpu_pdr(1, 0, 1), self.gtpu_pdr(2, 1, 2),
+                   self.gtpu_pdr(1, 0, 1, qfi), self.gtpu_pdr(2, 1, 2),
                    self.far(1, 1, ca, ct), self.far(2, 0, aa, at)]
             return self.txn(PFCP(S=1, seid=0, seq=self.next_seq()) / PFCPSessionEstablishmentRequest(IE_list=ies))
         if w == 'endpoint':
