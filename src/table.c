@@ -21,27 +21,6 @@ void tbucket_init(struct tbucket *b, uint64_t rate, uint64_t burst, uint64_t now
 	b->dt_max = rate ? UINT64_MAX / rate : UINT64_MAX;
 }
 
-bool tbucket_take(struct tbucket *b, uint64_t units, uint64_t now_ns)
-{
-	uint64_t dt = now_ns - b->last_ns;
-
-	/* milli-units per ns = rate / 1e6. A gap longer than dt_max refills
-	 * at least UINT64_MAX / 1e6 milli-units, 18 times the deepest bucket
-	 * (10^9 bytes): full. Below it, tokens (at most the burst) plus the
-	 * refill stay within 64 bits. */
-	if (dt > b->dt_max)
-		b->tokens = b->burst;
-	else
-		b->tokens += dt * b->rate / 1000000;
-	if (b->tokens > b->burst)
-		b->tokens = b->burst;
-	b->last_ns = now_ns;
-	if (b->tokens < units * 1000)
-		return false;
-	b->tokens -= units * 1000;
-	return true;
-}
-
 void conf_addr_to_sockaddr(const struct conf_addr *a, uint16_t port,
 			   struct sockaddr_storage *ss, socklen_t *len)
 {

@@ -36,8 +36,29 @@ struct tbucket {
 	uint64_t burst;          /* milli-units */
 	uint64_t dt_max;         /* ns: a longer gap refills the bucket whole */
 };
-bool tbucket_take(struct tbucket *b, uint64_t units, uint64_t now_ns);
 void tbucket_init(struct tbucket *b, uint64_t rate, uint64_t burst, uint64_t now_ns);
+
+/* Take units from b at now_ns: false when there are not enough (then
+ * nothing is taken). Inline: a rated tunnel pays it on every packet.
+ * milli-units per ns = rate / 1e6. A gap longer than dt_max refills at least
+ * UINT64_MAX / 1e6 milli-units, 18 times the deepest bucket (10^9 bytes):
+ * full. Below it, tokens (at most the burst) plus the refill stay within 64
+ * bits. */
+static inline bool tbucket_take(struct tbucket *b, uint64_t units, uint64_t now_ns)
+{
+	uint64_t dt = now_ns - b->last_ns;
+	uint64_t tokens = dt > b->dt_max ? b->burst : b->tokens + dt * b->rate / 1000000;
+
+	if (tokens > b->burst)
+		tokens = b->burst;
+	b->last_ns = now_ns;
+	if (tokens < units * 1000) {
+		b->tokens = tokens;
+		return false;
+	}
+	b->tokens = tokens - units * 1000;
+	return true;
+}
 
 /* A peer persists across reloads while its name, address and port stay. */
 struct peer {

@@ -6,6 +6,7 @@
 # namespaces gen -- dut -- sink. Prints the instructions divided by the
 # G-PDUs gtpud forwarded. Needs root and valgrind.
 # Usage: tests/bench/instr.sh [PACKETS] [GTPUD] [GTPUCTL]
+# Env: INSTR_TUNNEL: more settings of the tunnel, e.g. "rate = 10000000000;"
 set -eu
 n=${1:-30000}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,7 +37,7 @@ control = { path = "$work/c.sock"; };
 log_level = "warning";
 echo = { interval = 0; };
 peers = ( { name = "gen"; address = "192.0.2.1"; }, { name = "sink"; address = "198.51.100.1"; } );
-tunnels = ( { name = "t"; from = { peer = "gen"; teid = 1; }; to = { peer = "sink"; teid = 2; }; } );
+tunnels = ( { name = "t"; from = { peer = "gen"; teid = 1; }; to = { peer = "sink"; teid = 2; }; ${INSTR_TUNNEL:-} } );
 CONF
 ip netns exec ${pfx}dut valgrind --tool=callgrind --toggle-collect=dp_worker_main \
 	--callgrind-out-file="$work/cg.out" "$gtpud" -c "$work/c.conf" 2>"$work/vg.log" &

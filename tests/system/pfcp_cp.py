@@ -16,6 +16,9 @@
 #   relay CPSEID A_ADDR A_TEID C_ADDR C_TEID [QFI]   tunnel map: access PDR 1
 #                                  (its PDI naming QFI) and core PDR 2 with CHOOSE,
 #                                  FAR 1 -> core, FAR 2 -> access
+#   relay_qos CPSEID A_ADDR A_TEID C_ADDR C_TEID MBR   relay with QER 1 (MBR
+#                                  kbit/s both ways) and URR 1 (VOLUM, PERIO 3600 s)
+#                                  on both PDRs
 #   endpoint CPSEID UE GNB_ADDR GNB_TEID       uplink PDR 1 (CHOOSE) -> core,
 #                                  downlink PDR 2 (UE) -> FAR 2 OHC to the gNB
 #   movefar UPSEID FARID ADDR TEID [sndem]     Update FAR with new OHC
@@ -217,6 +220,19 @@ class CP:
             ies = [self.node(), self.fseid(cp),
                    self.gtpu_pdr(1, 0, 1, qfi), self.gtpu_pdr(2, 1, 2),
                    self.far(1, 1, ca, ct), self.far(2, 0, aa, at)]
+            return self.txn(PFCP(S=1, seid=0, seq=self.next_seq()) / PFCPSessionEstablishmentRequest(IE_list=ies))
+        if w == 'relay_qos':
+            cp, aa, at, ca, ct, mbr = int(a[0], 0), a[1], int(a[2], 0), a[3], int(a[4], 0), int(a[5])
+            qer = IE_CreateQER(IE_list=[IE_QER_Id(id=1), IE_GateStatus(ul=0, dl=0), IE_MBR(ul=mbr, dl=mbr)])
+            urr = IE_CreateURR(IE_list=[IE_URR_Id(id=1), IE_MeasurementMethod(VOLUM=1),
+                                        IE_ReportingTriggers(periodic_reporting=1),
+                                        IE_MeasurementPeriod(period=3600)])
+            ids = [IE_QER_Id(id=1), IE_URR_Id(id=1)]
+            pdrs = [IE_CreatePDR(IE_list=[IE_PDR_Id(id=i), IE_Precedence(precedence=100),
+                                          IE_PDI(IE_list=[IE_SourceInterface(interface=src), IE_FTEID(CH=1, V4=1)]),
+                                          IE_OuterHeaderRemoval(header=0), IE_FAR_Id(id=i)] + ids)
+                    for i, src in ((1, 0), (2, 1))]
+            ies = [self.node(), self.fseid(cp)] + pdrs + [self.far(1, 1, ca, ct), self.far(2, 0, aa, at), qer, urr]
             return self.txn(PFCP(S=1, seid=0, seq=self.next_seq()) / PFCPSessionEstablishmentRequest(IE_list=ies))
         if w == 'endpoint':
             cp, ue, ga, gt = int(a[0], 0), a[1], a[2], int(a[3], 0)
