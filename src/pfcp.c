@@ -1604,6 +1604,25 @@ static bool wants_apply(struct pfcp *pf, const struct sess *old, uint64_t seid, 
 
 	if (daemon_reserve(pf->d, n) < 0)
 		return rule_fail(f, PFCP_RULE_PDR, n ? w[0].pdr : 0, PFCP_CAUSE_NO_RESOURCES, "no free tunnel slot");
+	/* SNDEM: an End Marker by each tunnel whose downlink a FAR that moves
+	 * sent (a relay PDR's own; a UE IP Address PDR's: the endpoint's). */
+	for (unsigned i = 0; old && i < old->n_pdr; i++) {
+		const struct spdr *p = &PDRS(old)[i];
+		bool moves = false;
+
+		for (unsigned j = 0; j < n_sndem; j++)
+			moves |= p->has_far && p->far_id == sndem[j];
+		for (unsigned q = 0; moves && q < old->n_pdr; q++) {
+			uint32_t k;
+
+			if (!(p->has_fteid ? q == i : PDRS(old)[q].has_fteid))
+				continue;
+			tunnel_name_of(seid, PDRS(old)[q].id, name, sizeof(name));
+			if ((k = state_find_tunnel(st, name)) != TUNNEL_NONE &&
+			    (p->has_fteid || st->tunnels[k].flags & TUNNEL_ENDPOINT))
+				end_marker(pf, k);
+		}
+	}
 	for (unsigned i = 0; old && i < old->n_pdr; i++) {
 		uint32_t k;
 		bool keep = false;
@@ -1611,10 +1630,6 @@ static bool wants_apply(struct pfcp *pf, const struct sess *old, uint64_t seid, 
 		tunnel_name_of(seid, PDRS(old)[i].id, name, sizeof(name));
 		if ((k = state_find_tunnel(st, name)) == TUNNEL_NONE)
 			continue;
-		for (unsigned j = 0; j < n_sndem; j++)
-			for (unsigned m = 0; m < n; m++)
-				if (w[m].pdr == PDRS(old)[i].id && PDRS(old)[i].has_far && PDRS(old)[i].far_id == sndem[j])
-					end_marker(pf, k);
 		for (unsigned m = 0; m < n; m++)
 			keep |= w[m].pdr == PDRS(old)[i].id;
 		if (!keep)

@@ -235,6 +235,31 @@ is "tunnel of the endpoint has the UE address" \
 	"$(gt_ctl --json tunnels | "$PY" -c 'import json,sys; print([t["ue"] for t in json.load(sys.stdin) if t["origin"] == "pfcp"])')" \
 	"[['203.0.113.200']]"
 
+# Idle mode on the endpoint, as an SMF does for an idle UE: the downlink
+# FAR to BUFF|NOCP; the replies to pings from the UE are held and reported
+# once, naming the UE IP Address PDR (2); FORW with SNDEM at a new TEID: the
+# End Marker to the old one, then the replies, in order.
+cp createbar "$EP" 1 16
+cp bufffar "$EP" 2 1 nocp
+is "endpoint downlink FAR to BUFF|NOCP accepted" "$(j "d.get('cause')")" 1
+N_ENB=$(gt_lines "$T_DIR/enb.json")
+gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --count 3 \
+	--pkt "GTP_U_Header(gtp_type=255, teid=$E_TEID)/IP(src='203.0.113.200', dst='203.0.113.1')/ICMP(id=8, seq={i})/Raw(b'idle')"
+held() { gt_ctl --json sessions | "$PY" -c 'import json,sys; print([x["buffer"]["packets"] for x in json.load(sys.stdin) if x["seid"] == "0x%016x" % int(sys.argv[1]) and x["buffer"]])' "$EP"; }
+gt_until 5 '[ "$(held)" = "[3]" ]'
+is "the replies to the UE are held" "$(held)" "[3]"
+cp idle 0.5
+is "one Downlink Data Report naming the UE IP Address PDR" \
+	"$(grep '"got": 56' "$CP_OUT" | grep '"dldr"' | "$PY" -c 'import json,sys; print([(d["seid"], d["dldr_pdr"]) for d in map(json.loads, sys.stdin)])')" \
+	"[(136, [2])]"
+is "nothing reaches the gNB meanwhile" "$(gt_lines "$T_DIR/enb.json")" "$N_ENB"
+cp movefar "$EP" 2 "$ENB4" 0x3013 sndem
+is "FORW again with SNDEM accepted" "$(j "d.get('cause')")" 1
+gt_until 5 "[ \"\$(gt_lines '$T_DIR/enb.json')\" -ge $((N_ENB + 4)) ]"
+is "End Marker to the old TEID, then the held replies in order at the new one" \
+	"$(gt_rs "$T_DIR/enb.json" "[(r['teid'], 'EM' if r['type'] == 254 else int.from_bytes(bytes.fromhex(r['hex'])[34:36], 'big')) for r in rs[$N_ENB:]]")" \
+	"[(12291, 'EM'), (12307, 0), (12307, 1), (12307, 2)]"
+
 # QER (issue 19, in part): MBR 1 Mbit/s uplink, 3 Mbit/s downlink, QFI 9.
 # A 5 Mbit/s uplink stream (1000-byte inner packets, 625 a second, 3 s) is
 # policed to 1 Mbit/s, within 10%; the rest are rate_limit drops.
@@ -330,11 +355,11 @@ gt_send upf --bind "$UPF4" --port 0 --dst "$DUT4U" --pkt "GTP_U_Header(gtp_type=
 gt_until 5 "[ \"\$(gt_eval \"drop('buffer_overflow')\" '$S3')\" = 3 ]"
 cp idle 1
 is "one Downlink Data Report (DLDR) naming the downlink PDR" \
-	"$(grep '"got": 56' "$CP_OUT" | grep '"dldr"' | "$PY" -c 'import json,sys; ds=[json.loads(l) for l in sys.stdin]; print(len(ds), [(d["seid"], d["dldr_pdr"]) for d in ds])')" \
+	"$(grep '"got": 56' "$CP_OUT" | grep '"dldr"' | "$PY" -c 'import json,sys; ds=[json.loads(l) for l in sys.stdin if json.loads(l)["seid"] == 139]; print(len(ds), [(d["seid"], d["dldr_pdr"]) for d in ds])')" \
 	"1 [(139, [2])]"
 is "beyond the BAR's 5 packets: 3 buffer_overflow drops" "$(gt_eval "drop('buffer_overflow')" "$S3")" 3
 is "gtpuctl sessions shows 5 packets held" \
-	"$(gt_ctl --json sessions | "$PY" -c 'import json,sys; print([(x["buffer"]["packets"], x["buffer"]["reported"]) for x in json.load(sys.stdin) if x.get("buffer")])')" \
+	"$(gt_ctl --json sessions | "$PY" -c 'import json,sys; print([(x["buffer"]["packets"], x["buffer"]["reported"]) for x in json.load(sys.stdin) if x["cp_seid"] == "0x000000000000008b"])')" \
 	"[(5, True)]"
 is "the stats count them as buffered" \
 	"$(gt_ctl --json stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["buffered"])')" 5
@@ -354,7 +379,7 @@ gt_snap "$S3"
 gt_send upf --bind "$UPF4" --port 0 --dst "$DUT4U" --pkt "GTP_U_Header(gtp_type=255, teid=$B_C)/Raw(b'old {i}')" --count 2
 gt_until 6 "[ \"\$(gt_eval \"drop('buffer_expired')\" '$S3')\" = 2 ]"
 is "held longer than buffer_time: buffer_expired" "$(gt_eval "drop('buffer_expired')" "$S3")" 2
-is "BUFF without NOCP: no second report" "$(grep '"got": 56' "$CP_OUT" | grep -c '"dldr"')" 1
+is "BUFF without NOCP: no second report" "$(grep '"got": 56' "$CP_OUT" | grep '"dldr"' | grep -c '"seid": 139')" 1
 cp delete "$B_UP"
 
 # Requests from a node not in allow: refused and counted.
