@@ -380,6 +380,21 @@ gt_send upf --bind "$UPF4" --port 0 --dst "$DUT4U" --pkt "GTP_U_Header(gtp_type=
 gt_until 6 "[ \"\$(gt_eval \"drop('buffer_expired')\" '$S3')\" = 2 ]"
 is "held longer than buffer_time: buffer_expired" "$(gt_eval "drop('buffer_expired')" "$S3")" 2
 is "BUFF without NOCP: no second report" "$(grep '"got": 56' "$CP_OUT" | grep '"dldr"' | grep -c '"seid": 139')" 1
+# A new buffering period, whose Downlink Data Report the control plane
+# answers with DROBU: what is held is dropped (far_drop).
+cp movefar "$B_UP" 2 "$ENB4" 0x1204
+cp drobu on
+cp bufffar "$B_UP" 2 1 nocp
+gt_snap "$S3"
+gt_send upf --bind "$UPF4" --port 0 --dst "$DUT4U" --pkt "GTP_U_Header(gtp_type=255, teid=$B_C)/Raw(b'dropped {i}')" --count 3
+gt_until 5 "[ \"\$(gt_eval \"drop('far_drop')\" '$S3')\" -ge 1 ]"
+cp idle 0.5
+# (Packets that come after the response are held again: held + dropped = 3.)
+FD=$(gt_eval "drop('far_drop')" "$S3")
+is "a second period, a second report; DROBU in its response drops what is held" \
+	"$(grep '"got": 56' "$CP_OUT" | grep '"dldr"' | grep -c '"seid": 139'), $((FD >= 1)), $(gt_ctl --json sessions | "$PY" -c 'import json,sys; print([(x["buffer"]["packets"] + x["buffer"]["discarded"], x["buffer"]["discarded"]) for x in json.load(sys.stdin) if x["cp_seid"] == "0x000000000000008b"])')" \
+	"2, 1, [(3, $FD)]"
+cp drobu off
 cp delete "$B_UP"
 
 # Requests from a node not in allow: refused and counted.

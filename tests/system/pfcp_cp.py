@@ -25,6 +25,7 @@
 #   dropfar UPSEID FARID           Update FAR: Apply Action DROP
 #   createbar UPSEID BARID COUNT   Create BAR (Suggested Buffering Packets Count)
 #   bufffar UPSEID FARID BARID [nocp]   Update FAR: Apply Action BUFF (NOCP), BAR ID
+#   drobu on|off                   answer Downlink Data Reports with DROBU
 #   delete UPSEID                  Session Deletion
 #   raw HEX                        send bytes, wait for one answer
 #   hexof EXPR                     the bytes of a scapy expression, sent
@@ -136,6 +137,8 @@ class CP:
         self.rts = rts
         self.seq = 1
         self.out = None
+        self.drobu = False
+        self.up_of = {}           # CP SEID -> gtpud's SEID
 
     def log(self, d):
         self.out.write(json.dumps(d) + '\n')
@@ -153,7 +156,11 @@ class CP:
             rsp = PFCP(S=0, seq=d['seq']) / PFCPNodeReportResponse(IE_list=[
                 IE_NodeId(id_type=0, ipv4=self.bind), IE_Cause(cause=1)])
         elif t == 56:
-            rsp = PFCP(S=1, seid=0x1, seq=d['seq']) / PFCPSessionReportResponse(IE_list=[IE_Cause(cause=1)])
+            ies = [IE_Cause(cause=1)]
+            if self.drobu and d.get('report_type', {}).get('dldr'):
+                ies.append(IE_PFCPSRRspFlags(DROBU=1))
+            # The header names the receiver's SEID: gtpud's for this session.
+            rsp = PFCP(S=1, seid=self.up_of.get(d.get('seid'), 0), seq=d['seq']) / PFCPSessionReportResponse(IE_list=ies)
         else:
             return
         self.s.sendto(raw(rsp), src)
@@ -202,6 +209,15 @@ class CP:
             IE_OuterHeaderRemoval(header=0), IE_FAR_Id(id=fid)])
 
     def run(self, words):
+        d = self.run1(words)
+        if 'up_seid' in d and len(words) > 1:
+            try:
+                self.up_of[int(words[1], 0)] = d['up_seid']
+            except ValueError:
+                pass
+        return d
+
+    def run1(self, words):
         w = words[0]
         a = words[1:]
         if w == 'assoc':
@@ -310,6 +326,9 @@ class CP:
             nocp = 1 if len(a) > 3 and a[3] == 'nocp' else 0
             far = IE_UpdateFAR(IE_list=[IE_FAR_Id(id=fid), IE_ApplyAction(BUFF=1, NOCP=nocp), IE_BAR_Id(id=bid)])
             return self.txn(PFCP(S=1, seid=up, seq=self.next_seq()) / PFCPSessionModificationRequest(IE_list=[far]))
+        if w == 'drobu':
+            self.drobu = a[0] == 'on'
+            return {'drobu': self.drobu}
         if w == 'delete':
             return self.txn(PFCP(S=1, seid=int(a[0], 0), seq=self.next_seq()) / PFCPSessionDeletionRequest())
         if w == 'raw':
