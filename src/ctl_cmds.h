@@ -13,8 +13,8 @@
  * reload:  null, or {"warnings":[S,...]} naming runtime tunnels that collide
  * stats:   {"rx_packets":N,"rx_bytes":N,"tx_packets":N,"tx_bytes":N,
  *           "forwarded":N,"answered":N,"signalling_answered":N,
- *           "signalling_received":N,"dropped":N,
- *           (rx_packets = forwarded + answered + dropped, answered =
+ *           "signalling_received":N,"dropped":N,"buffered":N,
+ *           (rx_packets = forwarded + answered + dropped + buffered, answered =
  *           signalling_answered + signalling_received; tx_* include the
  *           Echo Requests sent, as do a peer's)
  *           "drops":{"REASON":N,...},          every reason, also when 0

@@ -80,7 +80,7 @@ SCHEMA = {
                'state_file': (None,), 'pfcp': (None,), 'pfcp_tunnels': N},
     'stats': dict({k: N for k in (
         'rx_packets rx_bytes tx_packets tx_bytes forwarded answered signalling_answered signalling_received '
-        'dropped echo_requests_sent '
+        'dropped buffered echo_requests_sent '
         'echo_requests_received echo_responses_sent echo_responses_received error_indications_sent '
         'error_indications_received supp_ext_notifs_sent end_markers tun_rx_packets tun_tx_packets '
         'icmp_sent events_lost drops_recorded log_lines log_lines_suppressed xdp_forwarded xdp_passed').split()}, drops={'*': N},
