@@ -115,10 +115,10 @@ ct() { timeout 120 nsenter -t "$CT" -a env -i PATH=/usr/local/sbin:/usr/local/bi
 # Power the container off; where that fails, kill its init (and with it
 # every process of the container), then systemd-nspawn.
 ct_stop() {
-	local i
+	local _
 	[ -n "${NSPAWN:-}" ] && alive "$NSPAWN" || return 0
 	[ -n "$CT" ] && quiet ct systemctl poweroff --no-block
-	for i in $(seq 300); do alive "$NSPAWN" || break; sleep 0.1; done
+	for _ in $(seq 300); do alive "$NSPAWN" || break; sleep 0.1; done
 	alive "$NSPAWN" && [ -n "$CT" ] && kill -9 "$CT" 2>/dev/null && sleep 1
 	alive "$NSPAWN" && kill -9 "$NSPAWN"
 	wait "$NSPAWN" 2>/dev/null
@@ -317,7 +317,7 @@ check "no sanitizer report in the journal" \
 # 8. The container powers off.
 T3=$SECONDS
 quiet ct systemctl poweroff --no-block
-for i in $(seq 300); do alive "$NSPAWN" || break; sleep 0.1; done
+for _ in $(seq 300); do alive "$NSPAWN" || break; sleep 0.1; done
 if alive "$NSPAWN"; then not_ok "systemctl poweroff: the container stops within 30 s"; ct_stop
 else wait "$NSPAWN"; rc=$?; check "systemctl poweroff: the container stops (exit $rc, $((SECONDS - T3)) s)" test $rc = 0; fi
 NSPAWN=""
