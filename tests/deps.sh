@@ -5,7 +5,7 @@ GTPUD_BUILD_DEPS="autoconf automake pkg-config make gcc libconfig-dev libsystemd
  libjson-c-dev libmnl-dev libmicrohttpd-dev libcmocka-dev
  clang llvm libbpf-dev bpftool linux-libc-dev"
 GTPUD_TEST_DEPS="clang python3 python3-scapy tshark iproute2 iputils-ping iperf3 jq
- valgrind osmo-ggsn systemd procps prometheus tcpdump ethtool"
+ valgrind osmo-ggsn systemd procps prometheus tcpdump ethtool debootstrap systemd-container"
 
 install_deps() {
 	local missing="" p
