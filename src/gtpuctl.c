@@ -54,6 +54,8 @@ static void usage(FILE *f)
 		"  peers                  each peer: address, state, last echo RTT, counters\n"
 		"  tunnels [NAME]         each tunnel: from, to, ue, counters, drops\n"
 		"  drops                  the most recent drops: reason, source, peer, TEID, time\n"
+		"  pfcp                   PFCP associations: node, address, state, sessions\n"
+		"  sessions               PFCP sessions: SEIDs, node, rules, what is held, tunnels\n"
 		"  tunnel add NAME from PEER TEID to PEER TEID [ue ADDR...] [qfi N] [rate BPS] [burst BYTES]\n"
 		"  tunnel add -f FILE|-   add the tunnels of FILE, one a line, all or none\n"
 		"  tunnel del NAME\n"
