@@ -219,11 +219,11 @@ void dp_push_event(struct dp_worker *w, const struct dp_event *ev)
  * dropped (buffer_overflow) when the ring is full or it does not fit. */
 bool dp_hold(struct dp_worker *w, uint32_t ti, uint32_t teid, const uint8_t *p, size_t len)
 {
-	uint32_t head = __atomic_load_n(&w->hold_head, __ATOMIC_RELAXED);
+	uint32_t head = __atomic_load_n(&w->hold_head, __ATOMIC_RELAXED), tail;
 	struct dp_hold *h;
 
 	if (!w->holdq || len > DP_HOLD_DATA ||
-	    head - __atomic_load_n(&w->hold_tail, __ATOMIC_ACQUIRE) >= DP_HOLDQ)
+	    head - (tail = __atomic_load_n(&w->hold_tail, __ATOMIC_ACQUIRE)) >= DP_HOLDQ)
 		return false;
 	h = &w->holdq[head % DP_HOLDQ];
 	h->tunnel = ti;
@@ -232,7 +232,11 @@ bool dp_hold(struct dp_worker *w, uint32_t ti, uint32_t teid, const uint8_t *p, 
 	memcpy(h->data, p, len);
 	__atomic_store_n(&w->hold_head, head + 1, __ATOMIC_RELEASE);
 	INC(w->st.held_in, 1);
-	poke(w->dp);
+	/* A wake-up for the first of a run only (no write a packet to a flood
+	 * for an idle UE): the control thread empties the ring when it wakes,
+	 * and its timer, five times a second, takes what a race left. */
+	if (head == tail)
+		poke(w->dp);
 	return true;
 }
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gtpu.h"
 #include "table.h"
 
 /* Every packet received is counted exactly once: as forwarded, as answered
@@ -202,6 +203,15 @@ void dp_fini(struct dp *dp);
 static inline struct state *dp_state(struct dp *dp)
 {
 	return __atomic_load_n(&dp->cur, __ATOMIC_ACQUIRE);
+}
+
+/* The G-PDU header of tunnel t's sends: its TEID, and its QFI in a
+ * downlink PDU Session Container. The workers', and the control thread's
+ * for the packets a buffering FAR held. */
+static inline struct gtpu_encap tunnel_encap(const struct tunnel *t)
+{
+	return (struct gtpu_encap){ .teid = t->to_teid, .with_pdu_session = t->qfi >= 0,
+		.pdu_type = GTPU_PDU_DL, .qfi = t->qfi >= 0 ? (uint8_t)t->qfi : 0 };
 }
 
 /* Sum of the workers' global counters. */

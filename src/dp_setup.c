@@ -192,11 +192,11 @@ int dp_init(struct dp *dp, const struct conf *c, unsigned n_workers,
 		if (!sc)
 			return -ENOMEM;
 		w->scratch = sc;
-		/* Sources that are not peers share one Error Indication budget
-		 * (ei_global), set up by the worker at its first use. */
 		/* Packets for buffering FARs: only PFCP sessions have those. */
 		if (c->pfcp.enabled && !(w->holdq = line_alloc((size_t)DP_HOLDQ * sizeof(*w->holdq))))
 			return -ENOMEM;
+		/* Sources that are not peers share one Error Indication budget
+		 * (ei_global), set up by the worker at its first use. */
 		sc->rx_slot = SLOT;
 		sc->bufs = line_alloc((size_t)DP_BATCH * SLOT);
 		sc->tunbufs = line_alloc((size_t)DP_BATCH * SLOT);
@@ -424,6 +424,7 @@ void dp_stats(struct dp *dp, struct wstats *out)
 		for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
 			dst[k] += src[k];
 	}
+	/* The control thread's counts (held packets' fates) as one more. */
 	for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
 		((uint64_t *)out)[k] += ((const uint64_t *)&dp->ctl)[k];
 }

@@ -200,12 +200,6 @@ static bool ep_route(struct dp_worker *w, struct state *s, struct scratch *sc, c
 	return true;
 }
 
-static struct gtpu_encap tunnel_encap(const struct tunnel *t)
-{
-	return (struct gtpu_encap){ .teid = t->to_teid, .with_pdu_session = t->qfi >= 0,
-		.pdu_type = GTPU_PDU_DL, .qfi = t->qfi >= 0 ? (uint8_t)t->qfi : 0 };
-}
-
 static void ep_encap(struct dp_worker *w, struct state *s, struct scratch *sc, uint8_t *slot,
 		      size_t len, uint64_t now)
 {

@@ -215,6 +215,7 @@ struct pfcp {
 	uint32_t n_buf_seids, cap_buf_seids;
 	uint64_t held_bytes, held_packets;
 	uint64_t dl_data_reports;
+	struct dp_hold hold;      /* the one pfcp_hold_drain takes a packet into */
 };
 
 /* ---- helpers ---- */
@@ -1019,6 +1020,18 @@ static bool pdr_qos(const struct sess *s, const struct spdr *p, bool ul, uint64_
 	return true;
 }
 
+/* A buffering FAR's tunnel keeps the peer of its forwarding parameters
+ * (for the End Marker when it forwards again), or sends nowhere. */
+static void buff_to(struct want *x, const struct sfar *fa)
+{
+	if (fa->has_ohc) {
+		ohc_addr(fa, &x->to_addr);
+		x->ct.to_teid = fa->ohc_teid;
+	} else {
+		x->flags |= TUNNEL_NO_TO;
+	}
+}
+
 /* The tunnels session s's rules ask for, in w[0..*n) (room for s->n_pdr). */
 static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want *w, unsigned *n,
 		       struct pfcp_fail *f)
@@ -1072,12 +1085,7 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 				return rule_fail(f, PFCP_RULE_FAR, fa->id, PFCP_CAUSE_NOT_SUPPORTED,
 						 "BUFF is for the downlink (Destination Interface Access)");
 			x->flags |= TUNNEL_DROP | TUNNEL_BUFF;
-			if (fa->has_ohc) {
-				ohc_addr(fa, &x->to_addr);
-				x->ct.to_teid = fa->ohc_teid;
-			} else {
-				x->flags |= TUNNEL_NO_TO;
-			}
+			buff_to(x, fa);
 		} else if (p->ohr == PFCP_OHR_NONE) {
 			return rule_fail(f, PFCP_RULE_PDR, p->id, PFCP_CAUSE_NOT_SUPPORTED,
 					 "a GTP-U PDR that forwards needs Outer Header Removal (GTP-U)");
@@ -1114,12 +1122,7 @@ static bool sess_wants(const struct pfcp *pf, const struct sess *s, struct want 
 				} else if (dfa && dfa->action & PFCP_AA_BUFF) {
 					/* Held, the peer kept for the End Marker. */
 					x->flags |= TUNNEL_BUFF;
-					if (dfa->has_ohc) {
-						ohc_addr(dfa, &x->to_addr);
-						x->ct.to_teid = dfa->ohc_teid;
-					} else {
-						x->flags |= TUNNEL_NO_TO;
-					}
+					buff_to(x, dfa);
 				} else if (dfa && dfa->action == PFCP_AA_FORW && dfa->has_ohc) {
 					ohc_addr(dfa, &x->to_addr);
 					x->ct.to_teid = dfa->ohc_teid;
@@ -1287,18 +1290,16 @@ static struct hpkt *hbuf_shift(struct hbuf *b)
 	return h;
 }
 
-static void hbuf_drop_all(struct pfcp *pf, struct sess *s, int reason)
+/* Drop what s holds (far_drop): its FAR dropped, or it went, or DROBU. */
+static void hbuf_discard(struct pfcp *pf, struct sess *s)
 {
 	struct hpkt *h;
 
 	if (!s->buf)
 		return;
 	while ((h = hbuf_shift(s->buf))) {
-		held_out(pf, reason, h->len);
-		if (reason == DROP_BUFFER_EXPIRED)
-			s->buf->expired++;
-		else
-			s->buf->discarded++;
+		held_out(pf, DROP_FAR_DROP, h->len);
+		s->buf->discarded++;
 		free(h);
 	}
 }
@@ -1318,8 +1319,7 @@ static void held_send(struct pfcp *pf, struct sess *s, uint32_t k, const uint8_t
 	struct state *st = pf->d->st;
 	const struct tunnel *t = &st->tunnels[k];
 	const struct peer *p = st->peers[t->to_peer];
-	struct gtpu_encap ge = { .teid = t->to_teid, .with_pdu_session = t->qfi >= 0,
-				 .pdu_type = GTPU_PDU_DL, .qfi = t->qfi >= 0 ? (uint8_t)t->qfi : 0 };
+	struct gtpu_encap ge = tunnel_encap(t);
 	uint8_t b[GTPU_HEADROOM + DP_HOLD_DATA];
 	size_t n;
 
@@ -1470,13 +1470,8 @@ static void hold_take(struct pfcp *pf, const struct dp_hold *h)
 
 void pfcp_hold_drain(struct pfcp *pf)
 {
-	struct dp_hold *h;
-
-	if (!pf || !(h = malloc(sizeof(*h))))
-		return;
-	for (unsigned n = 0; n < 4 * DP_HOLDQ && dp_hold_pop(&pf->d->dp, h); n++)
-		hold_take(pf, h);
-	free(h);
+	for (unsigned n = 0; pf && n < 4 * DP_HOLDQ && dp_hold_pop(&pf->d->dp, &pf->hold); n++)
+		hold_take(pf, &pf->hold);
 }
 
 /* After s's rules changed: what its FARs no longer hold goes (in order) or
@@ -1591,7 +1586,7 @@ static void report_rsp(struct pfcp *pf, const struct req *r)
 				s->up_seid, pfcp_cause_name(cause));
 	/* DROBU: the control plane asks that the buffered packets be dropped. */
 	if (flags & PFCP_SRRSP_DROBU)
-		hbuf_drop_all(pf, s, DROP_FAR_DROP);
+		hbuf_discard(pf, s);
 }
 
 /* Make the table hold w[0..n) as session s's tunnels (old: the rules they
@@ -1686,7 +1681,7 @@ static void sess_free(struct pfcp *pf, struct sess *s, bool tunnels)
 	sess_unlink(pf, s);
 	pf->sessions_deleted++;
 	if (s->buf) {
-		hbuf_drop_all(pf, s, DROP_FAR_DROP);
+		hbuf_discard(pf, s);
 		free(s->buf);
 	}
 	free(s);
