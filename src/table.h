@@ -100,6 +100,8 @@ struct peer {
 	 * once no tunnel uses it. */
 	bool dynamic;
 	uint32_t users;
+	/* The XDP fast path's slot for it, plus one; 0: none (xdp.c). */
+	uint32_t xdp_slot;
 };
 
 #define TUNNEL_ENDPOINT 0x01     /* has ue: decapsulated onto the TUN device */

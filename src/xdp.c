@@ -31,7 +31,7 @@ void xdp_stop(struct xdp_path *x) {}
 const char *xdp_mode_name(const struct xdp_path *x) { return "off"; }
 void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old) {}
 void xdp_tunnel_changed(struct xdp_path *x, const struct state *s, uint32_t i, bool added) {}
-void xdp_peer_changed(struct xdp_path *x, const struct state *s, const struct peer *p) {}
+void xdp_peer_changed(struct xdp_path *x, const struct state *s, struct peer *p) {}
 void xdp_tunnel_ctr(struct xdp_path *x, const struct state *s, uint32_t i, struct ctr *c) {}
 void xdp_peer_ctr(struct xdp_path *x, const struct peer *p, struct ctr *c) {}
 void xdp_totals(struct xdp_path *x, struct xdp_totals *t) { memset(t, 0, sizeof(*t)); }
@@ -50,6 +50,7 @@ void xdp_totals(struct xdp_path *x, struct xdp_totals *t) { memset(t, 0, sizeof(
 #include "xdp/gtpu_xdp.skel.h"
 
 #define XDP_MAX_LOCALS 1024       /* the program's locals map */
+enum { SLOT_FREE, SLOT_USED, SLOT_KEPT };
 
 struct xdp_path {
 	struct gtpu_xdp *skel;
@@ -62,7 +63,14 @@ struct xdp_path {
 	struct sockaddr_storage bound[CONF_MAX_LISTEN];
 	uint64_t not_offloaded;
 	void *buf;                /* a per-CPU value, ncpu of them */
+	/* The peers' slots: SLOT_FREE, SLOT_USED, SLOT_KEPT (while a sync
+	 * marks those the new state holds). The file's peers only (at most
+	 * CONF_MAX_PEERS of the new state and as many of the old one during a
+	 * reload): PFCP's are never relayed here. */
+	uint8_t slot[XDP_MAX_PEERS];
+	uint32_t slot_next;       /* where the search for a free one starts */
 };
+_Static_assert(XDP_MAX_PEERS >= 2 * CONF_MAX_PEERS, "a reload may replace every peer");
 
 /* libbpf's own messages: its warnings (the verifier's log among them) go
  * to the log at debug level, where an operator who asks finds them. */
@@ -159,8 +167,6 @@ static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errl
 		return -errno;
 	}
 	bpf_map__set_max_entries(x->skel->maps.tunnels, max_tunnels);
-	bpf_map__set_max_entries(x->skel->maps.peers, CONF_MAX_PEERS);
-	bpf_map__set_max_entries(x->skel->maps.pctr, CONF_MAX_PEERS);
 	bpf_map__set_max_entries(x->skel->maps.locals, XDP_MAX_LOCALS);
 	if ((r = gtpu_xdp__load(x->skel)) < 0) {
 		snprintf(err, errlen, "xdp: the kernel refused the program: %s", strerror(-r));
@@ -350,11 +356,47 @@ static bool peer_source(const struct xdp_path *x, const struct peer *p, struct x
 	return v->oif != 0;
 }
 
-static void peer_put(struct xdp_path *x, const struct state *s, const struct peer *p)
+/* A slot for p, its counters zeroed: false when every slot is taken. */
+static bool slot_take(struct xdp_path *x, struct peer *p)
+{
+	for (uint32_t n = 0; n < XDP_MAX_PEERS; n++) {
+		uint32_t k = (x->slot_next + n) % XDP_MAX_PEERS;
+
+		if (x->slot[k] != SLOT_FREE)
+			continue;
+		memset(x->buf, 0, x->ncpu * sizeof(struct xdp_ctr));
+		if (bpf_map_update_elem(x->fd_pctr, &k, x->buf, BPF_ANY) < 0)
+			return false;
+		x->slot[k] = SLOT_USED;
+		x->slot_next = (k + 1) % XDP_MAX_PEERS;
+		p->xdp_slot = k + 1;
+		return true;
+	}
+	return false;
+}
+
+/* p's slot emptied (no flags: nothing relayed from or to it) and freed. */
+static void slot_free(struct xdp_path *x, struct peer *p)
+{
+	struct xdp_peer none = { 0 };
+	uint32_t k = p->xdp_slot - 1;
+
+	if (!p->xdp_slot)
+		return;
+	bpf_map_update_elem(x->fd_peers, &k, &none, BPF_ANY);
+	x->slot[k] = SLOT_FREE;
+	p->xdp_slot = 0;
+}
+
+static void peer_put(struct xdp_path *x, const struct state *s, struct peer *p)
 {
 	struct xdp_peer v = { .family = (__u8)p->addr.family };
 	int st = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+	uint32_t k;
 
+	if (p->dynamic || (!p->xdp_slot && !slot_take(x, p)))
+		return;
+	k = p->xdp_slot - 1;
 	memcpy(v.addr, p->addr.addr, alen(p->addr.family));
 	v.port = sa_port(&p->sa);
 	/* Until a peer is up its traffic goes by the sockets, which bring it
@@ -363,10 +405,10 @@ static void peer_put(struct xdp_path *x, const struct state *s, const struct pee
 		v.flags |= XDP_PEER_FROM;
 	if (!(st == PEER_DOWN && s->conf->echo.on_down == CONF_DOWN_DROP) && peer_source(x, p, &v))
 		v.flags |= XDP_PEER_TO;
-	bpf_map_update_elem(x->fd_peers, &p->id, &v, BPF_ANY);
+	bpf_map_update_elem(x->fd_peers, &k, &v, BPF_ANY);
 }
 
-void xdp_peer_changed(struct xdp_path *x, const struct state *s, const struct peer *p)
+void xdp_peer_changed(struct xdp_path *x, const struct state *s, struct peer *p)
 {
 	if (x)
 		peer_put(x, s, p);
@@ -381,6 +423,7 @@ static bool relayable(const struct state *s, const struct tunnel *t)
 {
 	return !(t->flags & (TUNNEL_ENDPOINT | TUNNEL_PFCP | TUNNEL_ANY_SRC | TUNNEL_DROP | TUNNEL_NO_TO)) &&
 	       t->tb == TUNNEL_NONE && t->from_peer != TABLE_NO_PEER && t->to_peer != TABLE_NO_PEER &&
+	       s->peers[t->from_peer]->xdp_slot && s->peers[t->to_peer]->xdp_slot &&
 	       s->peers[t->from_peer]->addr.family == s->peers[t->to_peer]->addr.family;
 }
 
@@ -390,8 +433,8 @@ static void tunnel_value(const struct state *s, uint32_t i, struct xdp_tunnel *v
 
 	memset(v, 0, sizeof(*v));
 	v->to_teid = t->to_teid;
-	v->from_peer = s->peers[t->from_peer]->id;
-	v->to_peer = s->peers[t->to_peer]->id;
+	v->from_peer = s->peers[t->from_peer]->xdp_slot - 1;
+	v->to_peer = s->peers[t->to_peer]->xdp_slot - 1;
 }
 
 static void map_full(struct xdp_path *x, unsigned n)
@@ -492,12 +535,9 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 	if (!x)
 		return;
 	sync_locals(x);
-	for (uint32_t i = 0; i < s->n_peers; i++) {
-		memset(x->buf, 0, x->ncpu * sizeof(struct xdp_ctr));
-		/* A peer kept from the old state keeps its counts. */
-		bpf_map_update_elem(x->fd_pctr, &s->peers[i]->id, x->buf, BPF_NOEXIST);
+	/* A peer kept from the old state keeps its slot and its counts. */
+	for (uint32_t i = 0; i < s->n_peers; i++)
 		peer_put(x, s, s->peers[i]);
-	}
 	/* Old tunnels whose TEID now belongs to no tunnel, or to another one
 	 * (by name), or to one the fast path no longer relays: gone from the
 	 * map. Their counts follow a tunnel that keeps the name (the readers
@@ -544,29 +584,32 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 	}
 	batch_flush(x, b);
 	free(b);
-	/* Peers the new state no longer has. */
+	/* Peers the new state no longer has: no tunnel in the map names
+	 * their slots any more. */
 	if (old) {
+		for (uint32_t i = 0; i < s->n_peers; i++)
+			if (s->peers[i]->xdp_slot)
+				x->slot[s->peers[i]->xdp_slot - 1] = SLOT_KEPT;
 		for (uint32_t i = 0; i < old->n_peers; i++) {
-			uint32_t id = old->peers[i]->id;
-			bool kept = false;
+			struct peer *p = old->peers[i];
 
-			for (uint32_t k = 0; k < s->n_peers && !kept; k++)
-				kept = s->peers[k]->id == id;
-			if (!kept) {
-				bpf_map_delete_elem(x->fd_peers, &id);
-				bpf_map_delete_elem(x->fd_pctr, &id);
-			}
+			if (p->xdp_slot && x->slot[p->xdp_slot - 1] != SLOT_KEPT)
+				slot_free(x, p);
 		}
+		for (uint32_t i = 0; i < s->n_peers; i++)
+			if (s->peers[i]->xdp_slot)
+				x->slot[s->peers[i]->xdp_slot - 1] = SLOT_USED;
 	}
 }
 
 /* A peer's counts, summed over the CPUs. */
-static bool pctr_sum(struct xdp_path *x, uint32_t k, struct ctr *c)
+static bool pctr_sum(struct xdp_path *x, const struct peer *p, struct ctr *c)
 {
 	const struct xdp_ctr *v = x->buf;
+	uint32_t k = p->xdp_slot - 1;
 
 	memset(c, 0, sizeof(*c));
-	if (bpf_map_lookup_elem(x->fd_pctr, &k, x->buf) < 0)
+	if (!p->xdp_slot || bpf_map_lookup_elem(x->fd_pctr, &k, x->buf) < 0)
 		return false;
 	for (unsigned cpu = 0; cpu < x->ncpu; cpu++) {
 		c->rx_pkts += v[cpu].rx_pkts;
@@ -591,7 +634,7 @@ void xdp_peer_ctr(struct xdp_path *x, const struct peer *p, struct ctr *c)
 {
 	struct ctr a;
 
-	if (x && pctr_sum(x, p->id, &a))
+	if (x && pctr_sum(x, p, &a))
 		ctr_add(c, &a);
 }
 

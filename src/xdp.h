@@ -41,7 +41,7 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old);
 /* One tunnel of s added, or about to be removed (the table's hook). */
 void xdp_tunnel_changed(struct xdp_path *x, const struct state *s, uint32_t i, bool added);
 /* A peer's state changed (up, down), or its route may have. */
-void xdp_peer_changed(struct xdp_path *x, const struct state *s, const struct peer *p);
+void xdp_peer_changed(struct xdp_path *x, const struct state *s, struct peer *p);
 
 /* Add the fast path's counts to what the table counted. */
 void xdp_tunnel_ctr(struct xdp_path *x, const struct state *s, uint32_t i, struct ctr *c);

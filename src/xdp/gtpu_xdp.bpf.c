@@ -35,9 +35,11 @@ struct {
 	__type(value, struct xdp_tunnel);
 } tunnels SEC(".maps");
 
+/* Peers and their counters by slot: array lookups, which the verifier
+ * inlines (a hash lookup is a call, a hash and a compare). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDP_MAX_PEERS);
 	__type(key, __u32);
 	__type(value, struct xdp_peer);
 } peers SEC(".maps");
@@ -64,8 +66,8 @@ struct {
 } gstats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 4096);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDP_MAX_PEERS);
 	__type(key, __u32);
 	__type(value, struct xdp_ctr);
 } pctr SEC(".maps");

@@ -10,7 +10,9 @@
 #define XDP_GTPU_MAX_EXT 4        /* extension headers walked; more: passed up */
 #define XDP_GTPU_TTL 64           /* as the sockets send (net.ipv4.ip_default_ttl) */
 
-/* A peer, by gtpud's peer id (stable across reloads while the peer is). */
+/* A peer, by its slot in the peers array (xdp.c gives each peer one, kept
+ * across reloads while the peer is; a free slot has no flags). */
+#define XDP_MAX_PEERS 8192
 #define XDP_PEER_FROM 0x01        /* up: its G-PDUs may be relayed here */
 #define XDP_PEER_TO 0x02          /* may be sent to (not down with on_down "drop") */
 struct xdp_peer {
@@ -28,7 +30,7 @@ struct xdp_peer {
  * that change the address family are not in the map. */
 struct xdp_tunnel {
 	__u32 to_teid;
-	__u32 from_peer;          /* peer ids */
+	__u32 from_peer;          /* peer slots */
 	__u32 to_peer;
 	__u32 pad;
 	/* Relayed here (received and sent alike), added atomically: one entry

@@ -53,6 +53,16 @@ is "tunnel up's counters kept over the reload, both paths" \
 is "per peer: enb received all 36, upf was sent the 31 relayed" \
 	"$(gt_eval "P['enb']['rx_packets'], P['upf']['tx_packets']")" "(36, 31)"
 is "rx_packets = forwarded + answered + dropped over both paths" "$(gt_eval 'ident()')" True
+
+# A reload that renames upf: another peer (same address), a slot of its
+# own in the maps, counting from 0; the old one's slot is emptied. And back.
+for n in upfb upf; do
+	sed -i -E "s/name = \"upf[b]?\"; address/name = \"$n\"; address/; s/peer = \"upf[b]?\"/peer = \"$n\"/g" "$GT_CONF"
+	check "reload: upf named $n" gt_ctl reload
+	is "$n: tunnel up relayed in XDP" "$(send 0x100 4)" "4 0"
+	is "$n: its counts start at 0, in XDP" "$(gt_eval "P['$n']['tx_packets'], P['$n']['rx_packets']")" "(4, 0)"
+done
+is "no peer upfb left" "$(gt_eval "'upfb' in P")" False
 gt_stop "$GT_LPID"
 
 # A peer going down reaches the maps: upf, with Echo and on_down "drop",
