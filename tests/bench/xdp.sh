@@ -198,6 +198,8 @@ busy() { awk -v c="cpu$rcpu" '$1 == "cpu" || $1 == c {printf "%.0f ", $2 + $3 + 
 hz=$(getconf CLK_TCK)
 # ns on CPU of every thread of each pid given (kernel threads: their own)
 cpu_ns() { local s=0 f; for p in "$@"; do for f in /proc/$p/task/*/schedstat; do read -r a _ <"$f" && s=$((s + a)); done; done; echo $s; }
+# times scheduled in, of the same
+cpu_runs() { local s=0 f; for p in "$@"; do for f in /proc/$p/task/*/schedstat; do read -r _ _ a <"$f" && s=$((s + a)); done; done; echo $s; }
 # the real pid of the process ip netns exec started
 leaf() { local p=$1 c; while c=$(pgrep -P "$p" | head -1) && [ -n "$c" ]; do p=$c; done; echo "$p"; }
 gpid=$(leaf $gpid) fpid=$(leaf $fpid)
@@ -230,11 +232,11 @@ case_args() {   # case_args CASE: gen's DEV DSTMAC DST and its TEID options
 }
 relay_pids() { case $1 in fwd) echo "$nd0 $nd1 $fpid" ;; xdp*) echo "$nd0 $nd1 $gpid" ;; direct) echo "" ;; esac; }
 run() {    # run CASE ROUND RATE SECS: one measurement, a JSON line
-	local sk=0 b0 b1 c0 c1 r0 r1 s0 s1 x0 x1 sent n0 n1 pps t0 t1 k0 k1
+	local sk=0 b0 b1 c0 c1 r0 r1 s0 s1 x0 x1 sent n0 n1 pps t0 t1 k0 k1 w0 w1
 	[ "$1" = direct ] && sk=1
 	set -- "$@" $(case_args "$1")
 	read -r x0 _ < <(sinkrx $sk)
-	read -r t0 k0 < <(progstat); read -r b0 c0 < <(busy); r0=$(cpu_ns $(relay_pids "$1")); s0=$(cpu_ns $ns0 $ns1); n0=$(cpu_ns $nd0 $nd1)
+	read -r t0 k0 < <(progstat); read -r b0 c0 < <(busy); r0=$(cpu_ns $(relay_pids "$1")); s0=$(cpu_ns $ns0 $ns1); n0=$(cpu_ns $nd0 $nd1); w0="$(cpu_runs $nd0) $(cpu_runs $ns0 $ns1)"
 	local c=$1 rd=$2 r=$3 s=$4; shift 4
 	local dev=$1 m=$2 dst=$3 n=$4; shift 4
 	# BENCH_PERF=CASE: a profile of the relay's CPU during that case, kept
@@ -246,10 +248,11 @@ run() {    # run CASE ROUND RATE SECS: one measurement, a JSON line
 	read -r sent pps < <(gen "$dev" "$m" "$dst" "$r" "$s" "$n" "$@" | tr -d '{}"' | awk -F'[:,]' '{ print $2, $6 }')
 	[ -z "$pp" ] || wait "$pp"
 	sleep 0.2
-	read -r t1 k1 < <(progstat); read -r b1 c1 < <(busy); r1=$(cpu_ns $(relay_pids "$c")); s1=$(cpu_ns $ns0 $ns1); n1=$(cpu_ns $nd0 $nd1)
+	read -r t1 k1 < <(progstat); read -r b1 c1 < <(busy); r1=$(cpu_ns $(relay_pids "$c")); s1=$(cpu_ns $ns0 $ns1); n1=$(cpu_ns $nd0 $nd1); w1="$(cpu_runs $nd0) $(cpu_runs $ns0 $ns1)"
 	read -r x1 bad < <(sinkrx $sk)
-	printf '{"case":"%s","round":%d,"rate":%d,"sent":%d,"rx":%d,"bad":%d,"pps":%d,"busy_ns":%d,"cpu_ns":%d,"relay_ns":%d,"napi_ns":%d,"sink_ns":%d,"prog_ns":%d,"prog_runs":%d}\n' \
-		"$c" "$rd" "$r" "$sent" $((x1 - x0)) "$bad" "$pps" $(( (b1 - b0) * 1000000000 / hz )) $(( (c1 - c0) * 1000000000 / hz )) $((r1 - r0)) $((n1 - n0)) $((s1 - s0)) $((t1 - t0)) $((k1 - k0))
+	set -- $w0 $w1
+	printf '{"case":"%s","round":%d,"rate":%d,"sent":%d,"rx":%d,"bad":%d,"pps":%d,"busy_ns":%d,"cpu_ns":%d,"relay_ns":%d,"napi_ns":%d,"sink_ns":%d,"prog_ns":%d,"prog_runs":%d,"d0_runs":%d,"sink_runs":%d}\n' \
+		"$c" "$rd" "$r" "$sent" $((x1 - x0)) "$bad" "$pps" $(( (b1 - b0) * 1000000000 / hz )) $(( (c1 - c0) * 1000000000 / hz )) $((r1 - r0)) $((n1 - n0)) $((s1 - s0)) $((t1 - t0)) $((k1 - k0)) $(($3 - $1)) $(($4 - $2))
 }
 idle() {    # idle ROUND: the machine's busy time over the same seconds without traffic
 	local b0 b1 c0 c1
@@ -307,6 +310,9 @@ for c in cases:
           med(100.0 * (one(c, rd)["sent"] - one(c, rd)["rx"]) / one(c, rd)["sent"] for rd in rounds),
           med(one(c, rd)["rx"] for rd in rounds)))
 prog = lambda c: one("prog-" + c, 0)["prog_ns"] / max(one("prog-" + c, 0)["prog_runs"], 1)
+print("packets per wake-up of the dut's receiving NAPI thread (d0): %s; of the sink's: %s"
+      % tuple(", ".join("%s %.1f" % (c, med(one(c, rd)["sent"] / max(one(c, rd)[k], 1) for rd in rounds)) for c in cases[1:])
+              for k in ("d0_runs", "sink_runs")))
 print("gtpud's XDP program, its own time per run (bpf_stats, a run of 1 s apart): fwd's packets (passed) %.0f ns,"
       " xdp's (relayed) %.0f ns" % (prog("fwd"), prog("xdp")))
 if "xdpn" in cases:
