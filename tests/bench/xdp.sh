@@ -11,9 +11,10 @@
 # the dut's NAPI threads plus the relaying process, pinned to one CPU and
 # SCHED_FIFO there; the generator and the sink are on the other CPU.
 # Usage: tests/bench/xdp.sh [--rounds N] [--secs S] [--rate PPS] [--len BYTES]
-#                           [--tunnels N] [--seq] [--ndr] [--cpu C]
+#                           [--tunnels N] [--active K] [--seq] [--ndr] [--cpu C]
 # (--tunnels: gtpud's table holds N, and a fourth case xdpn spreads the
-# TEIDs over all N, hashed, or in order with --seq; --ndr: also search each
+# TEIDs over all N, hashed, or in order with --seq; --active K: over the
+# first K of them only, a working set; --ndr: also search each
 # path's no-drop rate on its one CPU; --cpu: the relay's CPU, default 1.
 # BENCH_PERF=CASE keeps a perf profile of the relay CPU during that case.)
 #
@@ -81,7 +82,7 @@
 #   + dropped.
 set -eu
 
-rounds=5 secs=2 rate=100000 len=64 offset=1073741824 tunnels=1 seq="" ndr=0 rcpu=1
+rounds=5 secs=2 rate=100000 len=64 offset=1073741824 tunnels=1 active="" seq="" ndr=0 rcpu=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) rounds=$2; shift ;;
@@ -89,10 +90,11 @@ while [ $# -gt 0 ]; do
 	--rate) rate=$2; shift ;;
 	--len) len=$2; shift ;;
 	--tunnels) tunnels=$2; shift ;;
+	--active) active=$2; shift ;;
 	--seq) seq=-S ;;
 	--ndr) ndr=1 ;;
 	--cpu) rcpu=$2; shift ;;
-	*) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	*) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	esac
 	shift
 done
@@ -226,7 +228,7 @@ case_args() {   # case_args CASE: gen's DEV DSTMAC DST and its TEID options
 	case $1 in
 	fwd) echo "${t}g0 $d0mac 192.0.2.4 1" ;;
 	xdp) echo "${t}g0 $d0mac 192.0.2.2 1" ;;
-	xdpn) echo "${t}g0 $d0mac 192.0.2.2 $tunnels $seq" ;;
+	xdpn) echo "${t}g0 $d0mac 192.0.2.2 ${active:-$tunnels} $seq" ;;
 	direct) echo "${t}g1 $s1mac 203.0.113.2 1 -o $offset" ;;
 	esac
 }
@@ -290,7 +292,7 @@ sysctl -qw kernel.bpf_stats_enabled=0
 x1=$("$gtpuctl" -s "$work/x.sock" --json stats)
 [ -z "${BENCH_DEBUG:-}" ] || { cat "$work/res.json" "$work/ndr.log"; "$gtpuctl" -s "$work/x.sock" peers; echo "$x1" | grep -A8 paths; cat "$work/gtpud.log";
 	for l in "$nsg ${t}g0" "$nsd ${t}d0" "$nsd ${t}d1" "$nss ${t}s0"; do set -- $l; ip netns exec $1 ethtool -S $2 | grep -v ': 0$'; done; }
-/usr/bin/python3 - "$work/res.json" "$x0" "$x1" "$rate" "$len" "$tunnels" "${seq:+sequential}" <<'PY'
+/usr/bin/python3 - "$work/res.json" "$x0" "$x1" "$rate" "$len" "$tunnels" "${seq:+sequential}" "${active:-$tunnels}" <<'PY'
 import json, statistics, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
 x0, x1 = json.loads(sys.argv[2]), json.loads(sys.argv[3])
@@ -316,8 +318,8 @@ print("packets per wake-up of the dut's receiving NAPI thread (d0): %s; of the s
 print("gtpud's XDP program, its own time per run (bpf_stats, a run of 1 s apart): fwd's packets (passed) %.0f ns,"
       " xdp's (relayed) %.0f ns" % (prog("fwd"), prog("xdp")))
 if "xdpn" in cases:
-    print("%s tunnels hit (%s TEIDs) against one: relay CPU per packet %.3f (per round %s), the program's time %.3f (%.0f ns)"
-          % (sys.argv[6], "sequential" if sys.argv[7] else "hashed",
+    print("%s of %s tunnels hit (%s TEIDs) against one: relay CPU per packet %.3f (per round %s), the program's time %.3f (%.0f ns)"
+          % (sys.argv[8], sys.argv[6], "sequential" if sys.argv[7] else "hashed",
              med(per("xdpn", rd, "relay_ns") / per("xdp", rd, "relay_ns") for rd in rounds),
              " ".join("%.3f" % (per("xdpn", rd, "relay_ns") / per("xdp", rd, "relay_ns")) for rd in rounds),
              prog("xdpn") / prog("xdp"), prog("xdpn")))
