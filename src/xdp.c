@@ -48,6 +48,7 @@ void xdp_totals(struct xdp_path *x, struct xdp_totals *t) { memset(t, 0, sizeof(
 
 #include "xdp/gtpu_xdp.h"
 #include "xdp/gtpu_xdp.skel.h"
+#include "xdp_table.h"
 
 #define XDP_MAX_LOCALS 1024       /* the program's locals map */
 enum { SLOT_FREE, SLOT_USED, SLOT_KEPT };
@@ -58,7 +59,8 @@ struct xdp_path {
 	unsigned n_links;
 	int links[CONF_MAX_XDP_IFACES];
 	unsigned ncpu;
-	int fd_tunnels, fd_peers, fd_locals, fd_pctr, fd_gstats;
+	int fd_peers, fd_locals, fd_pctr, fd_gstats;
+	struct xdp_ttab tt;       /* the tunnel table, mapped */
 	unsigned n_bound;
 	struct sockaddr_storage bound[CONF_MAX_LISTEN];
 	uint64_t not_offloaded;
@@ -160,19 +162,26 @@ static int attach(struct xdp_path *x, const struct conf *c, int mode, char *err,
 
 static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errlen)
 {
+	uint32_t n = xdp_ttab_buckets(max_tunnels);
 	int r;
 
 	if (!(x->skel = gtpu_xdp__open())) {
 		snprintf(err, errlen, "xdp: cannot open the program: %s", strerror(errno));
 		return -errno;
 	}
-	bpf_map__set_max_entries(x->skel->maps.tunnels, max_tunnels);
+	bpf_map__set_max_entries(x->skel->maps.tunnels, n);
+	x->skel->rodata->tbuckets = n;
 	bpf_map__set_max_entries(x->skel->maps.locals, XDP_MAX_LOCALS);
 	if ((r = gtpu_xdp__load(x->skel)) < 0) {
 		snprintf(err, errlen, "xdp: the kernel refused the program: %s", strerror(-r));
 		return r;
 	}
-	x->fd_tunnels = bpf_map__fd(x->skel->maps.tunnels);
+	if ((r = xdp_ttab_map(&x->tt, bpf_map__fd(x->skel->maps.tunnels), n, bpf_map__fd(x->skel->maps.grace),
+			      bpf_map__fd(x->skel->maps.grace_inner))) < 0) {
+		snprintf(err, errlen, "xdp: cannot map the tunnel table (%zu MB): %s",
+			 sizeof(struct xdp_tbucket) * n >> 20, strerror(-r));
+		return r;
+	}
 	x->fd_peers = bpf_map__fd(x->skel->maps.peers);
 	x->fd_locals = bpf_map__fd(x->skel->maps.locals);
 	x->fd_pctr = bpf_map__fd(x->skel->maps.pctr);
@@ -185,6 +194,7 @@ void xdp_stop(struct xdp_path *x)
 	if (!x)
 		return;
 	detach(x);
+	xdp_ttab_unmap(&x->tt);
 	gtpu_xdp__destroy(x->skel);
 	free(x->buf);
 	free(x);
@@ -448,7 +458,13 @@ static void map_full(struct xdp_path *x, unsigned n)
 
 static void tunnel_drop(struct xdp_path *x, uint32_t teid)
 {
-	bpf_map_delete_elem(x->fd_tunnels, &teid);
+	xdp_ttab_del(&x->tt, teid, NULL, NULL);
+}
+
+static void tunnel_put(struct xdp_path *x, uint32_t teid, const struct xdp_tunnel *v)
+{
+	if (xdp_ttab_put(&x->tt, teid, v) < 0)
+		map_full(x, 1);
 }
 
 void xdp_tunnel_changed(struct xdp_path *x, const struct state *s, uint32_t i, bool added)
@@ -462,21 +478,20 @@ void xdp_tunnel_changed(struct xdp_path *x, const struct state *s, uint32_t i, b
 		tunnel_drop(x, k);
 	} else if (relayable(s, &s->tunnels[i])) {
 		tunnel_value(s, i, &v);
-		if (bpf_map_update_elem(x->fd_tunnels, &k, &v, BPF_ANY) < 0)
-			map_full(x, 1);
+		tunnel_put(x, k, &v);
 	}
 }
 
 /* The fast path's counts of tunnel TEID k: 0 and false when it has none. */
 static bool tunnel_counts(struct xdp_path *x, uint32_t k, struct ctr *c)
 {
-	struct xdp_tunnel v;
+	const struct xdp_tunnel *e = xdp_ttab_find(&x->tt, k);
 
 	memset(c, 0, sizeof(*c));
-	if (bpf_map_lookup_elem(x->fd_tunnels, &k, &v) < 0)
+	if (!e)
 		return false;
-	c->rx_pkts = c->tx_pkts = v.pkts;
-	c->rx_bytes = c->tx_bytes = v.bytes;
+	c->rx_pkts = c->tx_pkts = __atomic_load_n(&e->pkts, __ATOMIC_RELAXED);
+	c->rx_bytes = c->tx_bytes = __atomic_load_n(&e->bytes, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -486,38 +501,6 @@ static void ctr_add(struct ctr *c, const struct ctr *a)
 	c->rx_bytes += a->rx_bytes;
 	c->tx_pkts += a->tx_pkts;
 	c->tx_bytes += a->tx_bytes;
-}
-
-/* Entries written many at a time: a million tunnels load in a few calls. */
-#define XDP_BATCH 8192
-struct tbatch {
-	__u32 keys[XDP_BATCH];
-	struct xdp_tunnel vals[XDP_BATCH];
-	unsigned n;
-};
-
-static void batch_flush(struct xdp_path *x, struct tbatch *b)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	__u32 n = b->n;
-
-	if (!n)
-		return;
-	if (bpf_map_update_batch(x->fd_tunnels, b->keys, b->vals, &n, &o) < 0) {
-		/* An older kernel, or the map full at entry n: one by one. */
-		for (unsigned i = n; i < b->n; i++)
-			if (bpf_map_update_elem(x->fd_tunnels, &b->keys[i], &b->vals[i], BPF_ANY) < 0)
-				map_full(x, 1);
-	}
-	b->n = 0;
-}
-
-static void batch_put(struct xdp_path *x, struct tbatch *b, __u32 k, const struct xdp_tunnel *v)
-{
-	b->keys[b->n] = k;
-	b->vals[b->n++] = *v;
-	if (b->n == XDP_BATCH)
-		batch_flush(x, b);
 }
 
 static bool same_entry(const struct state *s, uint32_t i, const struct state *o, uint32_t j)
@@ -530,8 +513,6 @@ static bool same_entry(const struct state *s, uint32_t i, const struct state *o,
 
 void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 {
-	struct tbatch *b;
-
 	if (!x)
 		return;
 	sync_locals(x);
@@ -559,11 +540,6 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 			tunnel_drop(x, t->from_teid);
 		}
 	}
-	if (!(b = malloc(sizeof(*b)))) {
-		log_warn("xdp: out of memory: the tunnels are relayed by the sockets");
-		return;
-	}
-	b->n = 0;
 	STATE_FOR_EACH(s, i) {
 		const struct tunnel *t = &s->tunnels[i];
 		uint32_t j = old ? state_lookup_teid(old, t->from_teid) : TUNNEL_NONE;
@@ -580,10 +556,8 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 			v.pkts = c.rx_pkts;
 			v.bytes = c.rx_bytes;
 		}
-		batch_put(x, b, t->from_teid, &v);
+		tunnel_put(x, t->from_teid, &v);
 	}
-	batch_flush(x, b);
-	free(b);
 	/* Peers the new state no longer has: no tunnel in the map names
 	 * their slots any more. */
 	if (old) {
@@ -600,6 +574,8 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 			if (s->peers[i]->xdp_slot)
 				x->slot[s->peers[i]->xdp_slot - 1] = SLOT_USED;
 	}
+	/* The removed and replaced tunnels' entries free again. */
+	xdp_ttab_reap(&x->tt);
 }
 
 /* A peer's counts, summed over the CPUs. */

@@ -30,6 +30,7 @@
 #include "gtpu.h"
 #include "xdp/gtpu_xdp.h"
 #include "xdp/gtpu_xdp.skel.h"
+#include "xdp_table.h"
 
 /* The namespace: one interface holding gtpud's addresses, both peers
  * behind it with fixed neighbour entries. */
@@ -51,6 +52,8 @@ enum { ID_ENB4 = 1, ID_UPF4, ID_ENB6, ID_UPF6 };
 #define TEID6_TO 0x700u
 
 static struct gtpu_xdp *skel;
+static struct xdp_ttab tt;
+#define TBUCKETS 16              /* 32 entries */
 static int ifindex;
 static uint8_t if_mac[6];
 static const char *skip_why;
@@ -110,9 +113,9 @@ static void put_peer(uint32_t id, int family, const char *addr, const char *src,
 
 static void put_tunnel(uint32_t teid, uint32_t to_teid, uint32_t from, uint32_t to)
 {
-	struct xdp_tunnel v = { .to_teid = to_teid, .from_peer = from, .to_peer = to };
+	struct xdp_tunnel v = { .to_teid = to_teid, .from_peer = (uint16_t)from, .to_peer = (uint16_t)to };
 
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.tunnels), &teid, &v, BPF_ANY), 0);
+	assert_int_equal(xdp_ttab_put(&tt, teid, &v), 0);
 }
 
 static void put_local(int family, const char *addr)
@@ -142,15 +145,24 @@ static int group_setup(void **state)
 		return 0;
 	}
 	libbpf_set_print(NULL);
-	if (!(skel = gtpu_xdp__open_and_load())) {
+	/* A small table: 16 buckets, so that the walk past full buckets is
+	 * taken too (test_table). */
+	if ((skel = gtpu_xdp__open())) {
+		skel->rodata->tbuckets = TBUCKETS;
+		bpf_map__set_max_entries(skel->maps.tunnels, TBUCKETS);
+	}
+	if (!skel || gtpu_xdp__load(skel) < 0) {
 		skip_why = "the kernel refused to load the XDP program";
 		return 0;
 	}
+	assert_int_equal(xdp_ttab_map(&tt, bpf_map__fd(skel->maps.tunnels), TBUCKETS, bpf_map__fd(skel->maps.grace),
+				      bpf_map__fd(skel->maps.grace_inner)), 0);
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
+	xdp_ttab_unmap(&tt);
 	gtpu_xdp__destroy(skel);
 	return 0;
 }
@@ -453,6 +465,93 @@ static void test_rows(void **state)
 	}
 }
 
+/* ---- the tunnel table ---- */
+
+/* A G-PDU of teid from enb through the program: the TEID it was relayed
+ * with, 0 when passed up. */
+static uint32_t relayed_as(uint32_t teid)
+{
+	uint8_t g[12] = { 0x30, 0xff, 0, 4, (uint8_t)(teid >> 24), (uint8_t)(teid >> 16), (uint8_t)(teid >> 8),
+			  (uint8_t)teid, 0xca, 0xfe, 0, 1 };
+	uint8_t out[FRAME_MAX] = { 0 };
+	struct frame f;
+
+	frame_build(&f, AF_INET, ENB4, LOCAL4, g, sizeof(g), false);
+	struct xdp_md ctx = { .data_end = (uint32_t)f.len, .ingress_ifindex = (uint32_t)ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f.b, .data_size_in = (uint32_t)f.len, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.gtpu_xdp), &o), 0);
+	if (o.retval != XDP_TX)
+		return 0;
+	return (uint32_t)out[46] << 24 | (uint32_t)out[47] << 16 | (uint32_t)out[48] << 8 | out[49];
+}
+
+/* Entries in collision, past their home bucket, removed, reaped, replaced,
+ * and a full table: the program finds what the control thread wrote. */
+static void test_table(void **state)
+{
+	uint32_t home = xdp_teid_home(TEID4, TBUCKETS), same[6], n = 0, more[40], m = 0;
+
+	if (skip_why) {
+		print_message("# SKIP: %s\n", skip_why);
+		skip();
+	}
+	maps_fill();
+	/* Six more TEIDs at TEID4's home: two buckets on, and further. */
+	for (uint32_t teid = 0x1000; n < 6; teid++)
+		if (xdp_teid_home(teid, TBUCKETS) == home)
+			same[n++] = teid;
+	for (uint32_t i = 0; i < 6; i++)
+		put_tunnel(same[i], same[i] + 0x10000, ID_ENB4, ID_UPF4);
+	assert_int_equal(tt.b[home].e[0].overflow, 1);
+	for (uint32_t i = 0; i < 6; i++)
+		assert_int_equal(relayed_as(same[i]), same[i] + 0x10000);
+	assert_int_equal(relayed_as(TEID4), TEID4_TO);
+	/* Removed: passed up at once; the others still found past them. */
+	uint32_t dead = tt.dead;
+
+	assert_true(xdp_ttab_del(&tt, same[0], NULL, NULL));
+	assert_true(xdp_ttab_del(&tt, same[1], NULL, NULL));
+	assert_false(xdp_ttab_del(&tt, same[1], NULL, NULL));
+	assert_int_equal(relayed_as(same[0]), 0);
+	assert_int_equal(relayed_as(same[1]), 0);
+	for (uint32_t i = 2; i < 6; i++)
+		assert_int_equal(relayed_as(same[i]), same[i] + 0x10000);
+	assert_int_equal(tt.dead, dead + 2);
+	xdp_ttab_reap(&tt);
+	assert_int_equal(tt.dead, 0);
+	for (uint32_t i = 2; i < 6; i++)
+		assert_int_equal(relayed_as(same[i]), same[i] + 0x10000);
+	/* Replaced: the new next TEID, counts as given. */
+	struct xdp_tunnel v = { .to_teid = 0x4242, .from_peer = ID_ENB4, .to_peer = ID_UPF4, .pkts = 7 };
+
+	assert_int_equal(xdp_ttab_put(&tt, same[5], &v), 0);
+	assert_int_equal(relayed_as(same[5]), 0x4242);
+	assert_int_equal(xdp_ttab_find(&tt, same[5])->pkts, 8);
+	/* Full: 32 entries, then no room (and a replacement still has room:
+	 * the entry it frees, once reaped). */
+	for (uint32_t teid = 0x50000; tt.live < 32; teid++)
+		if (xdp_ttab_put(&tt, teid, &v) == 0)
+			more[m++ % 40] = teid;
+	v.to_teid = 0x4343;
+	assert_int_equal(xdp_ttab_put(&tt, 0x7777777, &v), -ENOSPC);
+	assert_int_equal(xdp_ttab_put(&tt, more[0], &v), 0);
+	assert_int_equal(relayed_as(more[0]), 0x4343);
+	assert_int_equal(relayed_as(TEID4), TEID4_TO);
+	/* Emptied again but for the two of maps_fill: no mark left. */
+	for (uint32_t k = 0; k < TBUCKETS; k++)
+		for (unsigned j = 0; j < 2; j++)
+			if (tt.b[k].e[j].state == XDP_TENT_LIVE && tt.b[k].e[j].teid != TEID4 && tt.b[k].e[j].teid != TEID6)
+				xdp_ttab_del(&tt, tt.b[k].e[j].teid, NULL, NULL);
+	xdp_ttab_reap(&tt);
+	assert_int_equal(tt.live, 2);
+	for (uint32_t k = 0; k < TBUCKETS; k++)
+		if (k != xdp_teid_home(TEID4, TBUCKETS) && k != xdp_teid_home(TEID6, TBUCKETS))
+			assert_int_equal(tt.b[k].e[0].overflow, 0);
+	assert_int_equal(relayed_as(TEID4), TEID4_TO);
+}
+
 /* ---- random and mutated datagrams ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -610,13 +709,12 @@ static void test_random(void **state)
 	assert_int_equal(fwd - fwd0, t.tx);
 	{
 		uint64_t on_tunnels = 0;
-		struct xdp_tunnel v = { 0 };
 
 		for (uint32_t k = 0; k < 2; k++) {
-			uint32_t teid = k ? TEID6 : TEID4;
+			const struct xdp_tunnel *e = xdp_ttab_find(&tt, k ? TEID6 : TEID4);
 
-			assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.tunnels), &teid, &v), 0);
-			on_tunnels += v.pkts;
+			assert_non_null(e);
+			on_tunnels += e->pkts;
 		}
 		assert_int_equal(on_tunnels, t.tx);
 	}
@@ -627,6 +725,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_table),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

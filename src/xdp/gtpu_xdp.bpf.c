@@ -27,13 +27,33 @@
 #define GTPU_GPDU 255
 #define EXT_PDU_SESSION 0x85
 
+/* The tunnel table (gtpu_xdp.h): tbuckets buckets, the loader sets both;
+ * the control thread writes it through mmap. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);          /* the loader sets it */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct xdp_tunnel);
+	__type(value, struct xdp_tbucket);
 } tunnels SEC(".maps");
+const volatile __u32 tbuckets = 1024;
+
+/* Not used here: an update of a map of maps returns once every run of the
+ * program that began before it has ended (the kernel waits for an RCU grace
+ * period), which is when the control thread may reuse a removed entry. */
+struct grace_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} grace_inner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct grace_inner);
+} grace SEC(".maps") = { .values = { [0] = &grace_inner } };
 
 /* Peers and their counters by slot: array lookups, which the verifier
  * inlines (a hash lookup is a call, a hash and a compare). */
@@ -340,11 +360,34 @@ static __always_inline void rewrite(struct pkt *p, void *data, const struct xdp_
 	__builtin_memcpy(eth->h_source, f->smac, ETH_ALEN);
 }
 
+/* teid's live entry, its fields as the control thread wrote them before
+ * it made the entry live; NULL: none. */
+static __always_inline struct xdp_tunnel *tunnel_find(__u32 teid)
+{
+	__u32 k = xdp_teid_home(teid, tbuckets);
+
+	for (int i = 0; i < XDP_TUNNEL_PROBE; i++, k = k + 1 < tbuckets ? k + 1 : 0) {
+		struct xdp_tbucket *b = bpf_map_lookup_elem(&tunnels, &k);
+
+		if (!b)
+			return NULL;
+		/* The state first, the rest after it (loads stay in order). */
+		if (*(volatile __u8 *)&b->e[0].state == XDP_TENT_LIVE && b->e[0].teid == teid)
+			return &b->e[0];
+		if (*(volatile __u8 *)&b->e[1].state == XDP_TENT_LIVE && b->e[1].teid == teid)
+			return &b->e[1];
+		if (!b->e[0].overflow)
+			return NULL;
+	}
+	return NULL;
+}
+
 static __always_inline void count(const struct pkt *p, struct xdp_tunnel *t)
 {
 	__u32 k = 0;
 	struct xdp_gstats *g = bpf_map_lookup_elem(&gstats, &k);
 	struct xdp_ctr *c;
+	__u32 fp = t->from_peer, tp = t->to_peer;
 
 	if (g) {
 		g->fwd_pkts++;
@@ -352,11 +395,11 @@ static __always_inline void count(const struct pkt *p, struct xdp_tunnel *t)
 	}
 	__sync_fetch_and_add(&t->pkts, 1);
 	__sync_fetch_and_add(&t->bytes, p->gtp_len);
-	if ((c = bpf_map_lookup_elem(&pctr, &t->from_peer))) {
+	if ((c = bpf_map_lookup_elem(&pctr, &fp))) {
 		c->rx_pkts++;
 		c->rx_bytes += p->gtp_len;
 	}
-	if ((c = bpf_map_lookup_elem(&pctr, &t->to_peer))) {
+	if ((c = bpf_map_lookup_elem(&pctr, &tp))) {
 		c->tx_pkts++;
 		c->tx_bytes += p->gtp_len;
 	}
@@ -371,7 +414,7 @@ int gtpu_xdp(struct xdp_md *ctx)
 	struct xdp_tunnel *t;
 	const struct xdp_peer *from, *to;
 	struct pkt p;
-	__u32 teid;
+	__u32 teid, fp, tp;
 	int r;
 
 	if ((void *)(eth + 1) > end)
@@ -389,9 +432,11 @@ int gtpu_xdp(struct xdp_md *ctx)
 	if (!gtpu_check(p.gtp, end, p.gtp_len))
 		goto pass;
 	teid = bpf_ntohl(*(__be32 *)(p.gtp + 4));
-	if (!(t = bpf_map_lookup_elem(&tunnels, &teid)) ||
-	    !(from = bpf_map_lookup_elem(&peers, &t->from_peer)) ||
-	    !(to = bpf_map_lookup_elem(&peers, &t->to_peer)))
+	if (!(t = tunnel_find(teid)))
+		goto pass;
+	fp = t->from_peer;
+	tp = t->to_peer;
+	if (!(from = bpf_map_lookup_elem(&peers, &fp)) || !(to = bpf_map_lookup_elem(&peers, &tp)))
 		goto pass;
 	/* The source peer, up (its traffic or Echo said so), of the family;
 	 * the next one reachable on the same family. */

@@ -26,17 +26,37 @@ struct xdp_peer {
 	__u8 src[16];             /* ours, towards it (what the socket would send from) */
 };
 
-/* A relay tunnel, by its from.teid. Endpoint tunnels, rated ones and those
- * that change the address family are not in the map. */
+/* A relay tunnel, an entry of the tunnel table: open addressing over an
+ * array of buckets of two entries, one cache line a bucket (the control
+ * thread's side: src/xdp_table.h). A tunnel lives in the first bucket from
+ * its home (xdp_teid_home) with room; a bucket's overflow mark says that a
+ * lookup that has not found its TEID there must go on to the next one.
+ * Endpoint tunnels, rated ones and those that change the address family
+ * are not in the table. */
+#define XDP_TUNNEL_PROBE 32       /* buckets a lookup walks at most */
+enum { XDP_TENT_FREE, XDP_TENT_LIVE, XDP_TENT_DEAD };
 struct xdp_tunnel {
+	__u32 teid;               /* from.teid */
+	__u8 state;               /* XDP_TENT_*: written last when it becomes live */
+	__u8 overflow;            /* in a bucket's first entry: see above */
+	__u16 from_peer;          /* peer slots */
+	__u16 to_peer;
+	__u16 pad;
 	__u32 to_teid;
-	__u32 from_peer;          /* peer slots */
-	__u32 to_peer;
-	__u32 pad;
-	/* Relayed here (received and sent alike), added atomically: one entry
-	 * a tunnel, so that a million load in one update each. */
+	/* Relayed here (received and sent alike), added atomically. */
 	__u64 pkts, bytes;
 };
+
+struct xdp_tbucket {
+	struct xdp_tunnel e[2];
+};
+
+/* The bucket a TEID's lookup starts at, of n (Fibonacci hashing, so that
+ * TEIDs in sequence spread, then scaled to n without a division). */
+static inline __u32 xdp_teid_home(__u32 teid, __u32 n)
+{
+	return (__u32)(((__u64)(__u32)(teid * 0x9e3779b1u) * n) >> 32);
+}
 
 /* Addresses and ports gtpud listens on (wildcard listens: every address
  * of the host). */
