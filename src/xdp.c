@@ -447,15 +447,6 @@ static void tunnel_value(const struct state *s, uint32_t i, struct xdp_tunnel *v
 	v->to_peer = s->peers[t->to_peer]->xdp_slot - 1;
 }
 
-static void map_full(struct xdp_path *x, unsigned n)
-{
-	/* Its packets go by the sockets, as correctly, only slower. */
-	if (!x->not_offloaded)
-		log_warn("xdp: the tunnel map is full (%s): further tunnels are relayed by the sockets",
-			 strerror(errno));
-	x->not_offloaded += n;
-}
-
 static void tunnel_drop(struct xdp_path *x, uint32_t teid)
 {
 	xdp_ttab_del(&x->tt, teid, NULL, NULL);
@@ -463,8 +454,13 @@ static void tunnel_drop(struct xdp_path *x, uint32_t teid)
 
 static void tunnel_put(struct xdp_path *x, uint32_t teid, const struct xdp_tunnel *v)
 {
-	if (xdp_ttab_put(&x->tt, teid, v) < 0)
-		map_full(x, 1);
+	if (xdp_ttab_put(&x->tt, teid, v) == 0)
+		return;
+	/* Its packets go by the sockets, as correctly, only slower. */
+	if (!x->not_offloaded)
+		log_warn("xdp: no room in the tunnel table for TEID 0x%x (%u tunnels in it): it and any other "
+			 "that finds none are relayed by the sockets", teid, x->tt.live);
+	x->not_offloaded++;
 }
 
 void xdp_tunnel_changed(struct xdp_path *x, const struct state *s, uint32_t i, bool added)
