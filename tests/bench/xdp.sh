@@ -232,10 +232,13 @@ case_args() {   # case_args CASE: gen's DEV DSTMAC DST and its TEID options
 	direct) echo "${t}g1 $s1mac 203.0.113.2 1 -o $offset" ;;
 	esac
 }
+# what gtpud relayed so far, both paths
+relayed() { "$gtpuctl" -s "$work/x.sock" --json stats | tr ',' '\n' | tr -d '{}"' | awk -F: '$1 == "forwarded" { print $2; exit }'; }
 relay_pids() { case $1 in fwd) echo "$nd0 $nd1 $fpid" ;; xdp*) echo "$nd0 $nd1 $gpid" ;; direct) echo "" ;; esac; }
 run() {    # run CASE ROUND RATE SECS: one measurement, a JSON line
-	local sk=0 b0 b1 c0 c1 r0 r1 s0 s1 x0 x1 sent n0 n1 pps t0 t1 k0 k1 w0 w1
+	local sk=0 b0 b1 c0 c1 r0 r1 s0 s1 x0 x1 sent n0 n1 pps t0 t1 k0 k1 w0 w1 g0 g1
 	[ "$1" = direct ] && sk=1
+	g0=$(relayed)
 	set -- "$@" $(case_args "$1")
 	read -r x0 _ < <(sinkrx $sk)
 	read -r t0 k0 < <(progstat); read -r b0 c0 < <(busy); r0=$(cpu_ns $(relay_pids "$1")); s0=$(cpu_ns $ns0 $ns1); n0=$(cpu_ns $nd0 $nd1); w0="$(cpu_runs $nd0) $(cpu_runs $ns0 $ns1)"
@@ -252,9 +255,10 @@ run() {    # run CASE ROUND RATE SECS: one measurement, a JSON line
 	sleep 0.2
 	read -r t1 k1 < <(progstat); read -r b1 c1 < <(busy); r1=$(cpu_ns $(relay_pids "$c")); s1=$(cpu_ns $ns0 $ns1); n1=$(cpu_ns $nd0 $nd1); w1="$(cpu_runs $nd0) $(cpu_runs $ns0 $ns1)"
 	read -r x1 bad < <(sinkrx $sk)
+	g1=$(relayed)
 	set -- $w0 $w1
-	printf '{"case":"%s","round":%d,"rate":%d,"sent":%d,"rx":%d,"bad":%d,"pps":%d,"busy_ns":%d,"cpu_ns":%d,"relay_ns":%d,"napi_ns":%d,"sink_ns":%d,"prog_ns":%d,"prog_runs":%d,"d0_runs":%d,"sink_runs":%d}\n' \
-		"$c" "$rd" "$r" "$sent" $((x1 - x0)) "$bad" "$pps" $(( (b1 - b0) * 1000000000 / hz )) $(( (c1 - c0) * 1000000000 / hz )) $((r1 - r0)) $((n1 - n0)) $((s1 - s0)) $((t1 - t0)) $((k1 - k0)) $(($3 - $1)) $(($4 - $2))
+	printf '{"case":"%s","round":%d,"rate":%d,"sent":%d,"rx":%d,"bad":%d,"pps":%d,"busy_ns":%d,"cpu_ns":%d,"relay_ns":%d,"napi_ns":%d,"sink_ns":%d,"prog_ns":%d,"prog_runs":%d,"d0_runs":%d,"sink_runs":%d,"gtpud_fwd":%d}\n' \
+		"$c" "$rd" "$r" "$sent" $((x1 - x0)) "$bad" "$pps" $(( (b1 - b0) * 1000000000 / hz )) $(( (c1 - c0) * 1000000000 / hz )) $((r1 - r0)) $((n1 - n0)) $((s1 - s0)) $((t1 - t0)) $((k1 - k0)) $(($3 - $1)) $(($4 - $2)) $((g1 - g0))
 }
 idle() {    # idle ROUND: the machine's busy time over the same seconds without traffic
 	local b0 b1 c0 c1
@@ -340,7 +344,15 @@ if nd["fwd"]:
           % (med(cap("fwd")), med(cap("xdp")), [round(x) for x in cap("fwd")], [round(x) for x in cap("xdp")],
              med(cap("xdp")) / med(cap("fwd"))))
     print("no-drop rate on one CPU (<= 0.01%% lost): fwd %d pps, xdp %d pps (medians; per round %s / %s); xdp / fwd %.2f"
-          % (med(nd["fwd"]), med(nd["xdp"]), nd["fwd"], nd["xdp"], med(nd["xdp"]) / med(nd["fwd"])))
+          " (the median of the rounds' own ratios: %.2f)"
+          % (med(nd["fwd"]), med(nd["xdp"]), nd["fwd"], nd["xdp"], med(nd["xdp"]) / med(nd["fwd"]),
+             med(x / f for x, f in zip(nd["xdp"], nd["fwd"]))))
+# Exact counts: what gtpud says it relayed in the xdp runs is what the sink got.
+xr = [r for r in rs if r["case"] in ("xdp", "xdpn")]
+print("xdp runs: gtpud relayed %d, the sink received %d of %d sent: %s"
+      % (sum(r["gtpud_fwd"] for r in xr), sum(r["rx"] for r in xr), sum(r["sent"] for r in xr),
+         "exact" if all(r["gtpud_fwd"] == r["rx"] for r in xr) else "NOT EXACT (per run: %s)"
+         % " ".join("%d/%d" % (r["gtpud_fwd"], r["rx"]) for r in xr)))
 bad = sum(r.get("bad", 0) for r in rs)
 d = lambda k: x1["paths"]["xdp"][k] - x0["paths"]["xdp"][k]
 print("sink: %d frames with a wrong TEID; gtpud: %d relayed in XDP, %d by the sockets; received = forwarded + answered + dropped: %s"
