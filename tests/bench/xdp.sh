@@ -45,39 +45,47 @@
 # method gave 0.55 in a quiet hour and 1.01 (1 tunnel), 1.12 (1,000,000)
 # in a busy one.
 #
-# Figures, 2026-12-04, this shared 2-vCPU VM (kernel 6.18, veth, 64-byte
-# payloads, 100 kpps in bursts of 32, other sessions running tests):
-#   1 tunnel, 5 rounds: relay 4,513 ns/packet for fwd, 1,471 for XDP:
-#     0.326 (rounds 0.27-0.34; an earlier run 0.295). Of XDP's 1,471, the
-#     program takes 457 (bpf_stats; 147 for a packet it passes up); most of
-#     the rest is waking the NAPI threads across CPUs (finish_task_switch,
-#     __napi_schedule: IPIs, dear on a VM), a per-burst cost that a rate
-#     of 100 kpps does not amortize. So 0.25 is not reached here.
-#     Inside the program (trial builds, bpf_stats, 3 rounds each): a
-#     second bpf_fib_lookup adds 10-20 ns, so caching the route per peer
-#     would gain little; leaving out the two per-peer counter lookups
-#     (PERCPU_HASH) saves about 90 ns, so peers and their counters in
-#     arrays by a slot instead of hashes by id (4 lookups a packet) would
-#     save some 150 ns of the 1,471: about 0.28, still not 0.25.
-#   No-drop rate on one CPU: fwd 70 kpps, XDP 83 kpps (1.18; an earlier
-#     run 115 / 166 kpps, 1.44), the rounds spreading by 4 times. XDP's is
-#     bounded by latency, not CPU: a veth ring holds 256 frames (fixed, no
-#     ethtool -G), half a millisecond at 500 kpps, and a vCPU stall of the
-#     host longer than that drops; the forwarder has a socket buffer of
-#     megabytes. The highest rate delivered whatever the loss: fwd 264,
-#     XDP 360 kpps (1.37), where the generator and the sink's CPU give out
-#     first; one quiet round delivered 1.26 Mpps through XDP against
-#     342 kpps through fwd. The target (3 times) is not shown on veth.
-#   1,000,000 tunnels, 3 rounds, against one TEID on the same table:
-#     relay CPU 1.42 with hashed TEIDs (program 1,095 against 486 ns),
-#     1.32 sequential (969 ns); earlier runs 1.44 and 1.48 hashed, 1.17
-#     sequential. Against 1.10: the extra 500-600 ns are in the program,
-#     most likely the hash lookup missing cache and TLB on a 16 MB bucket
-#     array and on the element, dear under nested paging (this VM has no
-#     PMU counters to show it); in order, elements inserted together are
-#     near each other and it costs less. A preallocated tunnel map (no
-#     BPF_F_NO_PREALLOC: one vmalloc area) did no better: 1.60, 1,130 ns.
-#   xdp / fwd in those runs: 0.30 and 0.31.
+# Figures, 2026-12-04 (second run of the day), this shared 2-vCPU VM
+# (Intel Xeon, a KVM guest, kernel 6.18, veth, 100 kpps in bursts of 32):
+#   1 tunnel, 64-byte payloads, 5 rounds: relay 1,155 ns/packet against
+#     the forwarder's 4,249: 0.27-0.30 (medians of five runs 0.271 to
+#     0.297; rounds 0.23-0.34). Before the peers went into arrays and the
+#     tunnels into gtpud's own table: 0.29-0.33, 1,366 ns. The program takes
+#     250-400 ns of it (bpf_stats, in runs of its own: the stats read the
+#     clock twice a run, 5% of the relay, so they are off while CPU is
+#     measured; 50 ns hot, BPF_PROG_TEST_RUN on one frame again and again):
+#     the rest is the veth and NAPI around it. Per burst of 32 the dut's
+#     NAPI thread wakes once and spends 30 us; a profile gives a third of
+#     it to waking the sink's NAPI thread on the other vCPU (an IPI, a VM
+#     exit here) and most of the rest to frames that another CPU wrote.
+#     With the sinks on the relay's CPU (no IPI) both paths cost less, the
+#     ratio stays (863 against 2,930 ns: 0.27). 0.25 is not reached at 64
+#     bytes. 1,400-byte payloads: 0.238 (rounds 0.197-0.256; 1,058 against
+#     4,542 ns): the forwarder copies, XDP does not.
+#   No-drop rate on one CPU (bisection, 1 s a step, <= 0.01% lost), 5
+#     rounds: fwd 194,711 pps, XDP 409,474 (2.10; the median of the rounds'
+#     own ratios 2.92); an earlier run 104,487 against 445,425 (4.26; 2.58).
+#     The highest rate delivered whatever the loss: 347 against 1,459 kpps
+#     (4.20). The no-drop rates spread by 2 to 8 times between rounds: a
+#     veth ring holds 256 frames (fixed), half a millisecond at 500 kpps,
+#     and a stall of the host longer than that loses frames on either
+#     path. Until 2026-12-04 the generator made up for its own stalls in
+#     back-to-back bursts that overflowed that ring, which held XDP's rate
+#     down to 1.2-1.4 times the forwarder's.
+#   At 34 kpps (a tenth of XDP's no-drop rate), 3 rounds of 4 s: 0 lost;
+#     gtpud's count of what it relayed equals what the sink received, run
+#     by run (printed as "exact" for every run of every case).
+#   1,000,000 tunnels, 3 rounds, against one TEID of the same table: 1.39
+#     with hashed TEIDs (rounds 1.39-1.49; the program 639 against 262 ns);
+#     the kernel's hash map gave 1.52-1.67 in the same hour (975-1,062 ns),
+#     reading a bucket, an element and its value, three lines, where the
+#     table now reads one. 10,000 TEIDs of the million (--active 10000)
+#     cost about as much: 1.32 (575 ns). So it is not the caches (10,000
+#     lines are 640 KB) but the TLB: the table is vmalloc memory in 4 KB
+#     pages, as every large BPF map is, the 10,000 lines lie on 10,000
+#     pages, and each miss is a walk of nested page tables on this VM. The
+#     target 1.10 would need huge pages under the map, which BPF does not
+#     offer; a user-space walk of 64 MB in 4 KB pages costs 164 ns here.
 #   Every run: no frame with a wrong TEID, received = forwarded + answered
 #   + dropped.
 set -eu
