@@ -371,7 +371,10 @@ static __always_inline struct xdp_tunnel *tunnel_find(__u32 teid)
 
 		if (!b)
 			return NULL;
-		/* The state first, the rest after it (loads stay in order). */
+		/* The state first, the rest after it: x86 keeps loads in
+		 * order. (A CPU that does not would need a load-acquire here,
+		 * which clang 14 cannot emit for BPF; the control thread's
+		 * side is release stores, xdp_table.c.) */
 		if (*(volatile __u8 *)&b->e[0].state == XDP_TENT_LIVE && b->e[0].teid == teid)
 			return &b->e[0];
 		if (*(volatile __u8 *)&b->e[1].state == XDP_TENT_LIVE && b->e[1].teid == teid)
