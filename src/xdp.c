@@ -59,18 +59,21 @@ struct xdp_path {
 	unsigned n_links;
 	int links[CONF_MAX_XDP_IFACES];
 	unsigned ncpu;
-	int fd_peers, fd_locals, fd_pctr, fd_gstats;
+	int fd_peers, fd_locals, fd_pctr, fd_gstats, fd_paddr;
 	struct xdp_ttab tt;       /* the tunnel table, mapped */
 	unsigned n_bound;
 	struct sockaddr_storage bound[CONF_MAX_LISTEN];
 	uint64_t not_offloaded;
 	void *buf;                /* a per-CPU value, ncpu of them */
 	/* The peers' slots: SLOT_FREE, SLOT_USED, SLOT_KEPT (while a sync
-	 * marks those the new state holds). The file's peers only (at most
-	 * CONF_MAX_PEERS of the new state and as many of the old one during a
-	 * reload): PFCP's are never relayed here. */
+	 * marks those the new state holds). The file's peers always have
+	 * one (at most CONF_MAX_PEERS of the new state and as many of the old
+	 * one during a reload); PFCP's as they come, while there are. */
 	uint8_t slot[XDP_MAX_PEERS];
 	uint32_t slot_next;       /* where the search for a free one starts */
+	/* A PFCP peer found no slot: a datagram from it could not be counted
+	 * to it here, so tunnels that take any source go by the sockets. */
+	bool any_src_off;
 };
 _Static_assert(XDP_MAX_PEERS >= 2 * CONF_MAX_PEERS, "a reload may replace every peer");
 
@@ -183,6 +186,7 @@ static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errl
 		return r;
 	}
 	x->fd_peers = bpf_map__fd(x->skel->maps.peers);
+	x->fd_paddr = bpf_map__fd(x->skel->maps.paddr);
 	x->fd_locals = bpf_map__fd(x->skel->maps.locals);
 	x->fd_pctr = bpf_map__fd(x->skel->maps.pctr);
 	x->fd_gstats = bpf_map__fd(x->skel->maps.gstats);
@@ -366,6 +370,24 @@ static bool peer_source(const struct xdp_path *x, const struct peer *p, struct x
 	return v->oif != 0;
 }
 
+static void paddr_key(const struct peer *p, struct xdp_paddr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = (__u8)p->addr.family;
+	memcpy(a->addr, p->addr.addr, alen(p->addr.family));
+}
+
+/* p's address names p's slot unless an earlier peer has it (as the
+ * sockets find a peer by its address: the first wins). */
+static void paddr_put(struct xdp_path *x, const struct peer *p)
+{
+	struct xdp_paddr a;
+	__u32 v = p->xdp_slot - 1;
+
+	paddr_key(p, &a);
+	bpf_map_update_elem(x->fd_paddr, &a, &v, BPF_NOEXIST);
+}
+
 /* A slot for p, its counters zeroed: false when every slot is taken. */
 static bool slot_take(struct xdp_path *x, struct peer *p)
 {
@@ -380,6 +402,7 @@ static bool slot_take(struct xdp_path *x, struct peer *p)
 		x->slot[k] = SLOT_USED;
 		x->slot_next = (k + 1) % XDP_MAX_PEERS;
 		p->xdp_slot = k + 1;
+		paddr_put(x, p);
 		return true;
 	}
 	return false;
@@ -391,8 +414,14 @@ static void slot_free(struct xdp_path *x, struct peer *p)
 	struct xdp_peer none = { 0 };
 	uint32_t k = p->xdp_slot - 1;
 
+	struct xdp_paddr a;
+	__u32 v;
+
 	if (!p->xdp_slot)
 		return;
+	paddr_key(p, &a);
+	if (bpf_map_lookup_elem(x->fd_paddr, &a, &v) == 0 && v == k)
+		bpf_map_delete_elem(x->fd_paddr, &a);
 	bpf_map_update_elem(x->fd_peers, &k, &none, BPF_ANY);
 	x->slot[k] = SLOT_FREE;
 	p->xdp_slot = 0;
@@ -404,8 +433,13 @@ static void peer_put(struct xdp_path *x, const struct state *s, struct peer *p)
 	int st = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
 	uint32_t k;
 
-	if (p->dynamic || (!p->xdp_slot && !slot_take(x, p)))
+	if (!p->xdp_slot && !slot_take(x, p)) {
+		if (!x->any_src_off)
+			log_warn("xdp: no slot left for peer %s: its tunnels, and those that take any source, are "
+				 "relayed by the sockets", p->name);
+		x->any_src_off = true;
 		return;
+	}
 	k = p->xdp_slot - 1;
 	memcpy(v.addr, p->addr.addr, alen(p->addr.family));
 	v.port = sa_port(&p->sa);
@@ -426,14 +460,19 @@ void xdp_peer_changed(struct xdp_path *x, const struct state *s, struct peer *p)
 
 /* ---- tunnels ---- */
 
-/* A relay tunnel of the file or gtpuctl, unrated, within one family.
- * PFCP's go by the sockets: their rules (gates, quotas, usage reports
- * carried across replacements) are the workers'. */
-static bool relayable(const struct state *s, const struct tunnel *t)
+/* A relay tunnel, unrated, without an uplink QFI to check, whose peers
+ * have slots: of the file or gtpuctl within one family, or a PFCP
+ * session's plain forwarding (matched on its TEID alone; a QER's MBR or
+ * QFI check, a closed gate, DROP and BUFF keep it on the sockets; its
+ * URRs count both paths, through state_tunnel_ctr). */
+static bool relayable(const struct xdp_path *x, const struct state *s, const struct tunnel *t)
 {
-	return !(t->flags & (TUNNEL_ENDPOINT | TUNNEL_PFCP | TUNNEL_ANY_SRC | TUNNEL_DROP | TUNNEL_NO_TO)) &&
-	       t->tb == TUNNEL_NONE && t->from_peer != TABLE_NO_PEER && t->to_peer != TABLE_NO_PEER &&
-	       s->peers[t->from_peer]->xdp_slot && s->peers[t->to_peer]->xdp_slot &&
+	if ((t->flags & (TUNNEL_ENDPOINT | TUNNEL_DROP | TUNNEL_NO_TO)) || t->tb != TUNNEL_NONE || t->ul_qfi ||
+	    t->to_peer == TABLE_NO_PEER || !s->peers[t->to_peer]->xdp_slot)
+		return false;
+	if (t->flags & TUNNEL_ANY_SRC)
+		return !x->any_src_off;
+	return t->from_peer != TABLE_NO_PEER && s->peers[t->from_peer]->xdp_slot &&
 	       s->peers[t->from_peer]->addr.family == s->peers[t->to_peer]->addr.family;
 }
 
@@ -443,7 +482,7 @@ static void tunnel_value(const struct state *s, uint32_t i, struct xdp_tunnel *v
 
 	memset(v, 0, sizeof(*v));
 	v->to_teid = t->to_teid;
-	v->from_peer = s->peers[t->from_peer]->xdp_slot - 1;
+	v->from_peer = t->flags & TUNNEL_ANY_SRC ? XDP_ANY_PEER : s->peers[t->from_peer]->xdp_slot - 1;
 	v->to_peer = s->peers[t->to_peer]->xdp_slot - 1;
 }
 
@@ -472,7 +511,12 @@ void xdp_tunnel_changed(struct xdp_path *x, const struct state *s, uint32_t i, b
 		return;
 	if (!added) {
 		tunnel_drop(x, k);
-	} else if (relayable(s, &s->tunnels[i])) {
+		return;
+	}
+	/* A peer PFCP brought in for it: a slot before its first tunnel. */
+	if (s->tunnels[i].to_peer != TABLE_NO_PEER && !s->peers[s->tunnels[i].to_peer]->xdp_slot)
+		peer_put(x, s, s->peers[s->tunnels[i].to_peer]);
+	if (relayable(x, s, &s->tunnels[i])) {
 		tunnel_value(s, i, &v);
 		tunnel_put(x, k, &v);
 	}
@@ -503,8 +547,11 @@ static bool same_entry(const struct state *s, uint32_t i, const struct state *o,
 {
 	const struct tunnel *a = &s->tunnels[i], *b = &o->tunnels[j];
 
-	return a->to_teid == b->to_teid && s->peers[a->from_peer]->id == o->peers[b->from_peer]->id &&
-	       s->peers[a->to_peer]->id == o->peers[b->to_peer]->id;
+	/* Both relayable: a next peer each, a source peer unless any source. */
+	if (a->to_teid != b->to_teid || (a->flags & TUNNEL_ANY_SRC) != (b->flags & TUNNEL_ANY_SRC) ||
+	    s->peers[a->to_peer]->id != o->peers[b->to_peer]->id)
+		return false;
+	return (a->flags & TUNNEL_ANY_SRC) || s->peers[a->from_peer]->id == o->peers[b->from_peer]->id;
 }
 
 void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
@@ -526,9 +573,9 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 			uint32_t j = state_lookup_teid(s, t->from_teid), n;
 			struct ctr c;
 
-			if (!relayable(old, t) ||
+			if (!relayable(x, old, t) ||
 			    (j != TUNNEL_NONE && !strcmp(tunnel_name(s, &s->tunnels[j]), name) &&
-			     relayable(s, &s->tunnels[j])))
+			     relayable(x, s, &s->tunnels[j])))
 				continue;
 			if (tunnel_counts(x, t->from_teid, &c) && s->base &&
 			    (n = state_find_tunnel(s, name)) != TUNNEL_NONE)
@@ -540,11 +587,11 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 		const struct tunnel *t = &s->tunnels[i];
 		uint32_t j = old ? state_lookup_teid(old, t->from_teid) : TUNNEL_NONE;
 		bool kept = j != TUNNEL_NONE && !strcmp(tunnel_name(old, &old->tunnels[j]), tunnel_name(s, t)) &&
-			    relayable(old, &old->tunnels[j]);
+			    relayable(x, old, &old->tunnels[j]);
 		struct xdp_tunnel v;
 		struct ctr c;
 
-		if (!relayable(s, t) || (kept && same_entry(s, i, old, j)))
+		if (!relayable(x, s, t) || (kept && same_entry(s, i, old, j)))
 			continue;   /* not the fast path's, or its entry stays as it is */
 		tunnel_value(s, i, &v);
 		/* Another next hop for the same tunnel: its counts go on. */
@@ -569,6 +616,17 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 		for (uint32_t i = 0; i < s->n_peers; i++)
 			if (s->peers[i]->xdp_slot)
 				x->slot[s->peers[i]->xdp_slot - 1] = SLOT_USED;
+	}
+	/* Each address names the peer the sockets find by it. */
+	for (uint32_t i = 0; i < s->n_peers; i++) {
+		struct peer *p = s->peers[i];
+		struct xdp_paddr a;
+		__u32 v = p->xdp_slot - 1;
+
+		if (p->xdp_slot && state_lookup_peer(s, (const struct sockaddr *)&p->sa) == p) {
+			paddr_key(p, &a);
+			bpf_map_update_elem(x->fd_paddr, &a, &v, BPF_ANY);
+		}
 	}
 	/* The removed and replaced tunnels' entries free again. */
 	xdp_ttab_reap(&x->tt);
@@ -598,7 +656,7 @@ void xdp_tunnel_ctr(struct xdp_path *x, const struct state *s, uint32_t i, struc
 {
 	struct ctr a;
 
-	if (x && relayable(s, &s->tunnels[i]) && tunnel_counts(x, s->tunnels[i].from_teid, &a))
+	if (x && relayable(x, s, &s->tunnels[i]) && tunnel_counts(x, s->tunnels[i].from_teid, &a))
 		ctr_add(c, &a);
 }
 

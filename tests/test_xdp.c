@@ -539,6 +539,24 @@ static void test_table(void **state)
 	assert_int_equal(xdp_ttab_put(&tt, more[0], &v), 0);
 	assert_int_equal(relayed_as(more[0]), 0x4343);
 	assert_int_equal(relayed_as(TEID4), TEID4_TO);
+	/* Any source (PFCP): relayed from an address of no peer; from a
+	 * peer's address and port while it is not up, passed up (the sockets
+	 * bring it up). */
+	{
+		struct xdp_paddr a = { .family = AF_INET };
+		uint32_t slot = ID_ENB4;
+
+		xdp_ttab_del(&tt, more[1], NULL, NULL);
+		put_tunnel(0x3333, 0x4444, XDP_ANY_PEER, ID_UPF4);
+		assert_int_equal(relayed_as(0x3333), 0x4444);
+		a4(ENB4, a.addr);
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.paddr), &a, &slot, BPF_ANY), 0);
+		assert_int_equal(relayed_as(0x3333), 0x4444);   /* enb is up */
+		put_peer(ID_ENB4, AF_INET, ENB4, LOCAL4, XDP_PEER_TO);
+		assert_int_equal(relayed_as(0x3333), 0);
+		put_peer(ID_ENB4, AF_INET, ENB4, LOCAL4, XDP_PEER_FROM | XDP_PEER_TO);
+		assert_int_equal(bpf_map_delete_elem(bpf_map__fd(skel->maps.paddr), &a), 0);
+	}
 	/* Emptied again but for the two of maps_fill: no mark left. */
 	for (uint32_t k = 0; k < TBUCKETS; k++)
 		for (unsigned j = 0; j < 2; j++)

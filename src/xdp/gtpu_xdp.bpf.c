@@ -66,6 +66,13 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDP_MAX_PEERS);
+	__type(key, struct xdp_paddr);
+	__type(value, __u32);
+} paddr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, struct xdp_local);
 	__type(value, __u8);
@@ -385,12 +392,13 @@ static __always_inline struct xdp_tunnel *tunnel_find(__u32 teid)
 	return NULL;
 }
 
-static __always_inline void count(const struct pkt *p, struct xdp_tunnel *t)
+/* Counted as the sockets count: received from fp (XDP_ANY_PEER: from no
+ * peer), sent to tp, on the tunnel, in all. */
+static __always_inline void count(const struct pkt *p, struct xdp_tunnel *t, __u32 fp, __u32 tp)
 {
 	__u32 k = 0;
 	struct xdp_gstats *g = bpf_map_lookup_elem(&gstats, &k);
 	struct xdp_ctr *c;
-	__u32 fp = t->from_peer, tp = t->to_peer;
 
 	if (g) {
 		g->fwd_pkts++;
@@ -398,7 +406,7 @@ static __always_inline void count(const struct pkt *p, struct xdp_tunnel *t)
 	}
 	__sync_fetch_and_add(&t->pkts, 1);
 	__sync_fetch_and_add(&t->bytes, p->gtp_len);
-	if ((c = bpf_map_lookup_elem(&pctr, &fp))) {
+	if (fp != XDP_ANY_PEER && (c = bpf_map_lookup_elem(&pctr, &fp))) {
 		c->rx_pkts++;
 		c->rx_bytes += p->gtp_len;
 	}
@@ -439,15 +447,34 @@ int gtpu_xdp(struct xdp_md *ctx)
 		goto pass;
 	fp = t->from_peer;
 	tp = t->to_peer;
-	if (!(from = bpf_map_lookup_elem(&peers, &fp)) || !(to = bpf_map_lookup_elem(&peers, &tp)))
+	/* The next peer reachable, on the packet's family. */
+	if (!(to = bpf_map_lookup_elem(&peers, &tp)) || !(to->flags & XDP_PEER_TO) || to->family != p.family)
 		goto pass;
-	/* The source peer, up (its traffic or Echo said so), of the family;
-	 * the next one reachable on the same family. */
-	if (!(from->flags & XDP_PEER_FROM) || !(to->flags & XDP_PEER_TO) ||
-	    from->family != p.family || to->family != p.family)
-		goto pass;
-	if (!same_addr(p.family, p.saddr, from->addr))
-		goto pass;
+	if (fp == XDP_ANY_PEER) {
+		/* Any source (PFCP): a peer's datagrams are counted as its
+		 * own; from its port while it is not up they go by the
+		 * sockets, which bring it up (as dp.c's peer_seen); an address
+		 * of no peer is counted to none. */
+		struct xdp_paddr a = { .family = p.family };
+		__u32 *sl;
+
+		if (p.family == AF_INET)
+			__builtin_memcpy(a.addr, p.saddr, 4);
+		else
+			__builtin_memcpy(a.addr, p.saddr, 16);
+		if ((sl = bpf_map_lookup_elem(&paddr, &a))) {
+			fp = *sl;
+			if (!(from = bpf_map_lookup_elem(&peers, &fp)) ||
+			    (!(from->flags & XDP_PEER_FROM) && p.udp->source == from->port))
+				goto pass;
+		}
+	} else {
+		/* The source peer, up (its traffic or Echo said so), of the
+		 * family, and the packet from its address. */
+		if (!(from = bpf_map_lookup_elem(&peers, &fp)) || !(from->flags & XDP_PEER_FROM) ||
+		    from->family != p.family || !same_addr(p.family, p.saddr, from->addr))
+			goto pass;
+	}
 	/* No neighbour entry yet, too big for the way out, no route: the
 	 * sockets send it (and the kernel resolves or answers). */
 	if (fib(ctx, to, &f, p.ip_len) != BPF_FIB_LKUP_RET_SUCCESS)
@@ -455,7 +482,7 @@ int gtpu_xdp(struct xdp_md *ctx)
 	if (f.ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&txports, &f.ifindex))
 		goto pass;
 	rewrite(&p, data, t, to, &f);
-	count(&p, t);
+	count(&p, t, fp, tp);
 	if (f.ifindex == ctx->ingress_ifindex)
 		return XDP_TX;
 	return bpf_redirect_map(&txports, f.ifindex, 0);

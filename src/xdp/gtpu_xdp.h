@@ -12,7 +12,8 @@
 
 /* A peer, by its slot in the peers array (xdp.c gives each peer one, kept
  * across reloads while the peer is; a free slot has no flags). */
-#define XDP_MAX_PEERS 8192
+#define XDP_MAX_PEERS 16384
+#define XDP_ANY_PEER 0xffff      /* from_peer of a tunnel matched on its TEID alone (PFCP) */
 #define XDP_PEER_FROM 0x01        /* up: its G-PDUs may be relayed here */
 #define XDP_PEER_TO 0x02          /* may be sent to (not down with on_down "drop") */
 struct xdp_peer {
@@ -57,6 +58,14 @@ static inline __u32 xdp_teid_home(__u32 teid, __u32 n)
 {
 	return (__u32)(((__u64)(__u32)(teid * 0x9e3779b1u) * n) >> 32);
 }
+
+/* A peer by its address (the first of the state's peers with it), for
+ * the counts of a datagram on a tunnel that takes any source. */
+struct xdp_paddr {
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
 
 /* Addresses and ports gtpud listens on (wildcard listens: every address
  * of the host). */

@@ -7,11 +7,13 @@
 # FAR set to DROP, deletion (then unknown_teid), an endpoint session on the
 # TUN device, a control-plane restart (sessions gone), requests from a node
 # not allowed, retransmissions answered alike and applied once, malformed
-# input, and tshark's verdict on everything gtpud sent.
+# input, and tshark's verdict on everything gtpud sent. pfcp_xdp.sh runs it
+# again with the XDP fast path.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 gt_need
 gt_topo || { not_ok "topology"; done_testing; }
+gt_xdp_prep || { not_ok "XDP_PASS programs on the peers' interfaces"; done_testing; }
 CP4=198.51.100.30
 ip -n "${NS_PREFIX}upf" addr add "$CP4/24" dev "$(gt_dev upf)"
 gt_conf
@@ -36,6 +38,7 @@ pfcp = {
 EOF
 gt_start || { not_ok "gtpud starts with a pfcp group"; done_testing; }
 ok "gtpud starts with a pfcp group"
+[ -z "$GT_XDP" ] || is "XDP program attached in $GT_XDP mode" "$(gt_eval "S['paths']['xdp']['mode']")" "$GT_XDP"
 
 CAP=$T_DIR/pfcp.pcap
 if command -v tshark >/dev/null 2>&1; then
@@ -108,6 +111,22 @@ is "downlink relayed to the access peer with its TEID" \
 	"$(gt_rs "$T_DIR/enb.json" "sorted(set((r['teid'], r['src']) for r in rs))")" "[(4097, '$DUT4E')]"
 is "payloads kept" "$(gt_rs "$T_DIR/upf.json" "sorted(bytes.fromhex(r['hex'])[8:].decode() for r in rs)")" \
 	"['uplink 0', 'uplink 1', 'uplink 2', 'uplink 3', 'uplink 4']"
+if [ -n "$GT_XDP" ]; then
+	# With the fast path (pfcp_xdp.sh): the session's plain forwarding is
+	# relayed in XDP, counted to the session's tunnel, to the sending peer
+	# and in all, as the sockets count.
+	XS=$T_DIR/xdp0.json
+	gt_snap "$XS"
+	N_UPF=$(gt_lines "$T_DIR/upf.json")
+	gt_send enb --bind "$ENB4" --port 0 --dst "$DUT4E" --pkt "GTP_U_Header(gtp_type=255, teid=$A_TEID)/Raw(b'xdp {i}')" --count 10
+	gt_until 5 "[ \"\$(gt_lines '$T_DIR/upf.json')\" -ge $((N_UPF + 10)) ]"
+	is "XDP: the session's uplink relayed in XDP, all 10" \
+		"$(gt_eval "S['paths']['xdp']['forwarded'] - S0['paths']['xdp']['forwarded'], st('forwarded')" "$XS")" "(10, 10)"
+	is "XDP: counted to the sending peer and to the session's tunnel" \
+		"$(gt_eval "pe('enb', 'rx_packets'), sum(tu(n, 'rx_packets') for n in T if T[n]['origin'] == 'pfcp')" "$XS")" "(10, 10)"
+	is "XDP: with the TEID the core gave" "$(gt_rs "$T_DIR/upf.json" "sorted(set(r['teid'] for r in rs[$N_UPF:]))")" "[8194]"
+	is "rx_packets = forwarded + answered + dropped over both paths" "$(gt_eval 'ident()')" True
+fi
 
 # An Error Indication from the core peer for the TEID the session sends
 # with: a Session Report (Error Indication Report) to the control plane.
