@@ -1392,7 +1392,8 @@ static int start_xdp(struct daemon *d, const struct conf *c, char *err, size_t e
 {
 	struct sockaddr_storage bound[DP_MAX_SOCKS];
 	unsigned n = 0;
-	uint64_t max = (uint64_t)c->n_tunnels + c->max_runtime;
+	/* Room for the file's, the runtime ones and PFCP's, as the table. */
+	uint64_t max = (uint64_t)c->n_tunnels + daemon_tunnel_room(c);
 
 	for (unsigned k = 0; k < d->dp.w[0].n_socks; k++) {
 		socklen_t l = sizeof(bound[n]);
