@@ -49,8 +49,9 @@
 # (Intel Xeon, a KVM guest, kernel 6.18, veth, 100 kpps in bursts of 32):
 #   1 tunnel, 64-byte payloads, 5 rounds: relay 1,155 ns/packet against
 #     the forwarder's 4,249: 0.25-0.30 (medians of seven runs 0.251 to
-#     0.297, most 0.27-0.29; rounds 0.22-0.34). Before the peers went into arrays and the
-#     tunnels into gtpud's own table: 0.29-0.33, 1,366 ns. The program takes
+#     0.297, most 0.27-0.29; rounds 0.22-0.34). Before the peers went
+#     into arrays and the tunnels into gtpud's own table: 0.29-0.33,
+#     1,366 ns. The program takes
 #     250-400 ns of it (bpf_stats, in runs of its own: the stats read the
 #     clock twice a run, 5% of the relay, so they are off while CPU is
 #     measured; 50 ns hot, BPF_PROG_TEST_RUN on one frame again and again):
