@@ -76,6 +76,7 @@ struct xdp_path {
 	bool any_src_off;
 };
 _Static_assert(XDP_MAX_PEERS >= 2 * CONF_MAX_PEERS, "a reload may replace every peer");
+_Static_assert(XDP_MAX_PEERS <= XDP_ANY_PEER, "a slot is never taken for any source");
 
 /* libbpf's own messages: its warnings (the verifier's log among them) go
  * to the log at debug level, where an operator who asks finds them. */
@@ -377,17 +378,6 @@ static void paddr_key(const struct peer *p, struct xdp_paddr *a)
 	memcpy(a->addr, p->addr.addr, alen(p->addr.family));
 }
 
-/* p's address names p's slot unless an earlier peer has it (as the
- * sockets find a peer by its address: the first wins). */
-static void paddr_put(struct xdp_path *x, const struct peer *p)
-{
-	struct xdp_paddr a;
-	__u32 v = p->xdp_slot - 1;
-
-	paddr_key(p, &a);
-	bpf_map_update_elem(x->fd_paddr, &a, &v, BPF_NOEXIST);
-}
-
 /* A slot for p, its counters zeroed: false when every slot is taken. */
 static bool slot_take(struct xdp_path *x, struct peer *p)
 {
@@ -402,7 +392,6 @@ static bool slot_take(struct xdp_path *x, struct peer *p)
 		x->slot[k] = SLOT_USED;
 		x->slot_next = (k + 1) % XDP_MAX_PEERS;
 		p->xdp_slot = k + 1;
-		paddr_put(x, p);
 		return true;
 	}
 	return false;
@@ -413,7 +402,6 @@ static void slot_free(struct xdp_path *x, struct peer *p)
 {
 	struct xdp_peer none = { 0 };
 	uint32_t k = p->xdp_slot - 1;
-
 	struct xdp_paddr a;
 	__u32 v;
 
@@ -431,6 +419,7 @@ static void peer_put(struct xdp_path *x, const struct state *s, struct peer *p)
 {
 	struct xdp_peer v = { .family = (__u8)p->addr.family };
 	int st = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+	struct xdp_paddr a;
 	uint32_t k;
 
 	if (!p->xdp_slot && !slot_take(x, p)) {
@@ -450,6 +439,13 @@ static void peer_put(struct xdp_path *x, const struct state *s, struct peer *p)
 	if (!(st == PEER_DOWN && s->conf->echo.on_down == CONF_DOWN_DROP) && peer_source(x, p, &v))
 		v.flags |= XDP_PEER_TO;
 	bpf_map_update_elem(x->fd_peers, &k, &v, BPF_ANY);
+	/* Its address names it if the sockets find it by that address (the
+	 * state's first peer of it); a peer freed later keeps it only if it
+	 * still names that one (slot_free). */
+	if (state_lookup_peer(s, (const struct sockaddr *)&p->sa) == p) {
+		paddr_key(p, &a);
+		bpf_map_update_elem(x->fd_paddr, &a, &k, BPF_ANY);
+	}
 }
 
 void xdp_peer_changed(struct xdp_path *x, const struct state *s, struct peer *p)
@@ -488,7 +484,7 @@ static void tunnel_value(const struct state *s, uint32_t i, struct xdp_tunnel *v
 
 static void tunnel_drop(struct xdp_path *x, uint32_t teid)
 {
-	xdp_ttab_del(&x->tt, teid, NULL, NULL);
+	xdp_ttab_del(&x->tt, teid);
 }
 
 static void tunnel_put(struct xdp_path *x, uint32_t teid, const struct xdp_tunnel *v)
@@ -616,17 +612,6 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 		for (uint32_t i = 0; i < s->n_peers; i++)
 			if (s->peers[i]->xdp_slot)
 				x->slot[s->peers[i]->xdp_slot - 1] = SLOT_USED;
-	}
-	/* Each address names the peer the sockets find by it. */
-	for (uint32_t i = 0; i < s->n_peers; i++) {
-		struct peer *p = s->peers[i];
-		struct xdp_paddr a;
-		__u32 v = p->xdp_slot - 1;
-
-		if (p->xdp_slot && state_lookup_peer(s, (const struct sockaddr *)&p->sa) == p) {
-			paddr_key(p, &a);
-			bpf_map_update_elem(x->fd_paddr, &a, &v, BPF_ANY);
-		}
 	}
 	/* The removed and replaced tunnels' entries free again. */
 	xdp_ttab_reap(&x->tt);

@@ -68,7 +68,7 @@ struct xdp_tunnel *xdp_ttab_find(const struct xdp_ttab *t, uint32_t teid)
 	return NULL;
 }
 
-bool xdp_ttab_del(struct xdp_ttab *t, uint32_t teid, uint64_t *pkts, uint64_t *bytes)
+bool xdp_ttab_del(struct xdp_ttab *t, uint32_t teid)
 {
 	struct xdp_tunnel *e = xdp_ttab_find(t, teid);
 
@@ -79,10 +79,6 @@ bool xdp_ttab_del(struct xdp_ttab *t, uint32_t teid, uint64_t *pkts, uint64_t *b
 	__atomic_store_n(&e->state, XDP_TENT_DEAD, __ATOMIC_RELEASE);
 	t->live--;
 	t->dead++;
-	if (pkts)
-		*pkts = __atomic_load_n(&e->pkts, __ATOMIC_RELAXED);
-	if (bytes)
-		*bytes = __atomic_load_n(&e->bytes, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -107,7 +103,7 @@ int xdp_ttab_put(struct xdp_ttab *t, uint32_t teid, const struct xdp_tunnel *v)
 	struct xdp_tunnel *e;
 	unsigned at;
 
-	xdp_ttab_del(t, teid, NULL, NULL);
+	xdp_ttab_del(t, teid);
 	/* Dead entries crowding the table: freed before they fill windows. */
 	if (t->dead > t->n / 4)
 		xdp_ttab_reap(t);

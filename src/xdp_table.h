@@ -37,9 +37,8 @@ struct xdp_tunnel *xdp_ttab_find(const struct xdp_ttab *t, uint32_t teid);
 /* Make teid's entry e (its to_teid, peers and counts; teid's live entry,
  * if any, is replaced). -ENOSPC: no free entry within the probe window. */
 int xdp_ttab_put(struct xdp_ttab *t, uint32_t teid, const struct xdp_tunnel *e);
-/* Remove teid's entry; its counts in *pkts, *bytes (NULL: not wanted).
- * false: none. */
-bool xdp_ttab_del(struct xdp_ttab *t, uint32_t teid, uint64_t *pkts, uint64_t *bytes);
+/* Remove teid's entry (its counts: xdp_ttab_find first). false: none. */
+bool xdp_ttab_del(struct xdp_ttab *t, uint32_t teid);
 /* Free the dead entries once no program run can still be using them, and
  * set the buckets' overflow marks anew. */
 void xdp_ttab_reap(struct xdp_ttab *t);

@@ -382,10 +382,9 @@ static __always_inline struct xdp_tunnel *tunnel_find(__u32 teid)
 		 * order. (A CPU that does not would need a load-acquire here,
 		 * which clang 14 cannot emit for BPF; the control thread's
 		 * side is release stores, xdp_table.c.) */
-		if (*(volatile __u8 *)&b->e[0].state == XDP_TENT_LIVE && b->e[0].teid == teid)
-			return &b->e[0];
-		if (*(volatile __u8 *)&b->e[1].state == XDP_TENT_LIVE && b->e[1].teid == teid)
-			return &b->e[1];
+		for (int j = 0; j < 2; j++)
+			if (*(volatile __u8 *)&b->e[j].state == XDP_TENT_LIVE && b->e[j].teid == teid)
+				return &b->e[j];
 		if (!b->e[0].overflow)
 			return NULL;
 	}

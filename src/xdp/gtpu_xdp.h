@@ -32,8 +32,7 @@ struct xdp_peer {
  * thread's side: src/xdp_table.h). A tunnel lives in the first bucket from
  * its home (xdp_teid_home) with room; a bucket's overflow mark says that a
  * lookup that has not found its TEID there must go on to the next one.
- * Endpoint tunnels, rated ones and those that change the address family
- * are not in the table. */
+ * Only the relay tunnels xdp.c's relayable() takes are in the table. */
 #define XDP_TUNNEL_PROBE 32       /* buckets a lookup walks at most */
 enum { XDP_TENT_FREE, XDP_TENT_LIVE, XDP_TENT_DEAD };
 struct xdp_tunnel {
