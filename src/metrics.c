@@ -90,7 +90,8 @@ static const struct family stats_fams[] = {
 	  "Drops written to the workers' rings of recent drops (gtpuctl drops): a sample, at most 100 a "
 	  "second a worker.", "drops_recorded" },
 	{ "gtpud_xdp_forwarded_total", COUNTER,
-	  "Packets relayed by the XDP fast path (counted in received, sent and forwarded too).", "xdp_forwarded" },
+	  "Packets relayed by the XDP fast path and sent (counted in received, sent and forwarded too).",
+	  "xdp_forwarded" },
 	{ "gtpud_xdp_passed_total", COUNTER,
 	  "GTP-U packets to gtpud that the XDP fast path passed up to the sockets.", "xdp_passed" },
 	{ "gtpud_log_lines_total", COUNTER, "Log lines written.", "log_lines" },

@@ -19,6 +19,7 @@ struct xdp_path;
 /* What the fast path carried, summed over the CPUs. */
 struct xdp_totals {
 	uint64_t fwd_pkts, fwd_bytes, passed;
+	uint64_t tx_lost;         /* of fwd_pkts, lost at the transmit after the redirect */
 	uint64_t not_offloaded;   /* relay tunnels the maps could not take (full) */
 };
 

@@ -18,6 +18,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 
 #include "gtpu_xdp.h"
 
@@ -488,6 +489,75 @@ int gtpu_xdp(struct xdp_md *ctx)
 pass:
 	count_passed();
 	return XDP_PASS;
+}
+
+/* Frames the program relayed (and counted) that the kernel then could not
+ * send: a redirect refused at once (xdp_redirect_err: an interface that
+ * takes no redirected frames, as a veth whose other end runs no XDP
+ * program), refused at the flush of up to 16 frames (xdp_devmap_xmit: a
+ * full transmit ring), or an XDP_TX lost (xdp_exception; veth's flush:
+ * xdp_bulk_tx; other drivers count those in their own statistics). Counted
+ * when the interface the frames came in by is one of gtpud's (txports
+ * holds them) in gtpud's network namespace; the field offsets are the
+ * running kernel's (CO-RE, from its BTF: without it the loader leaves these
+ * programs out). */
+struct ns_common___g {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+struct net___g {
+	struct ns_common___g ns;
+} __attribute__((preserve_access_index));
+struct net_device___g {
+	int ifindex;
+	struct {
+		struct net___g *net;
+	} nd_net;
+} __attribute__((preserve_access_index));
+
+const volatile __u32 netns_ino = 0;
+
+static __always_inline void count_txlost(const struct net_device___g *dev, int drops)
+{
+	__u32 ifi = BPF_CORE_READ(dev, ifindex), k = 0;
+	struct xdp_gstats *g;
+
+	if (drops <= 0 || BPF_CORE_READ(dev, nd_net.net, ns.inum) != netns_ino ||
+	    !bpf_map_lookup_elem(&txports, &ifi) || !(g = bpf_map_lookup_elem(&gstats, &k)))
+		return;
+	g->tx_lost += (__u32)drops;
+}
+
+/* (dev, prog, target, err, map type, map id, index) */
+SEC("raw_tp/xdp_redirect_err")
+int gtpu_xdp_lost_redirect(struct bpf_raw_tracepoint_args *ctx)
+{
+	count_txlost((const struct net_device___g *)ctx->args[0], 1);
+	return 0;
+}
+
+/* (from_dev, to_dev, sent, drops, err) */
+SEC("raw_tp/xdp_devmap_xmit")
+int gtpu_xdp_lost_flush(struct bpf_raw_tracepoint_args *ctx)
+{
+	count_txlost((const struct net_device___g *)ctx->args[0], (int)ctx->args[3]);
+	return 0;
+}
+
+/* (dev, prog, action) */
+SEC("raw_tp/xdp_exception")
+int gtpu_xdp_lost_tx(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (ctx->args[2] == XDP_TX)
+		count_txlost((const struct net_device___g *)ctx->args[0], 1);
+	return 0;
+}
+
+/* (dev, sent, drops, err) */
+SEC("raw_tp/xdp_bulk_tx")
+int gtpu_xdp_lost_tx_flush(struct bpf_raw_tracepoint_args *ctx)
+{
+	count_txlost((const struct net_device___g *)ctx->args[0], (int)ctx->args[2]);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

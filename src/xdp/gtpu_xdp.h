@@ -79,6 +79,9 @@ struct xdp_local {
 struct xdp_gstats {
 	__u64 fwd_pkts, fwd_bytes;  /* relayed (bytes: UDP payload, as the sockets count) */
 	__u64 passed;             /* GTP-U datagrams to gtpud handed to the sockets */
+	/* Relayed (so counted in fwd_*), then not sent: the kernel's
+	 * reports (gtpu_xdp_lost_*). */
+	__u64 tx_lost;
 };
 
 struct xdp_ctr {

@@ -81,12 +81,47 @@
 #     the kernel's hash map gave 1.52-1.67 in the same hour (975-1,062 ns),
 #     reading a bucket, an element and its value, three lines, where the
 #     table now reads one. 10,000 TEIDs of the million (--active 10000)
-#     cost about as much: 1.32 (575 ns). So it is not the caches (10,000
-#     lines are 640 KB) but the TLB: the table is vmalloc memory in 4 KB
-#     pages, as every large BPF map is, the 10,000 lines lie on 10,000
-#     pages, and each miss is a walk of nested page tables on this VM. The
-#     target 1.10 would need huge pages under the map, which BPF does not
-#     offer; a user-space walk of 64 MB in 4 KB pages costs 164 ns here.
+#     cost about as much: 1.32 (575 ns).
+#
+# Figures, 2026-12-04 (later), a shared 2-vCPU AMD EPYC VM (KVM guest,
+# kernel 6.18, the same method):
+#   1 tunnel, 64-byte payloads, 5 rounds: relay CPU 0.144 to 0.171 of the
+#     forwarder's over six runs (981-1,188 against 5,578-7,346 ns; rounds
+#     0.135-0.205): target 0.25 met here at 64 bytes; 0.158 with the
+#     programs that count what the kernel cannot send attached (one
+#     xdp_devmap_xmit report a flush of up to 16 frames). 1,400-byte
+#     payloads: 0.153 (rounds 0.143-0.165).
+#   No-drop rate, 5 rounds, two runs: 5.86 and 1.89 times the
+#     forwarder's (636 against 108 kpps; 105 against 55 kpps); the medians
+#     of the rounds' own ratios 4.11 and 2.21. The rounds spread from 31 to
+#     1,551 kpps for XDP, 43 to 156 for the forwarder: the host's stalls,
+#     as on the Xeon, set both; the highest rate delivered whatever the
+#     loss, 2.3 to 8.3 times.
+#   At 63 kpps (a tenth of that run's XDP no-drop rate), 3 rounds of 4 s: 0
+#     lost, counts exact. (At 100 kpps one round lost 0.06% after gtpud's
+#     redirect, at the sink's veth ring: relayed 197,248, received 197,119;
+#     gtpud counts a frame when the program redirects it.)
+#   1,000,000 tunnels against one: 1.270 (rounds 1.06-1.59; the program
+#     752 against 387 ns); 10,000 active of the million: 1.456 (788 ns); at
+#     300 kpps: 1.466. Not DRAM capacity, then, nor the caches (10,000
+#     lines are 640 KB): a table line on a page the TLB does not hold.
+#   Why no table layout reaches 1.10 here (a microbenchmark of random
+#     lookups under BPF_PROG_TEST_RUN, in bursts of 32 as the bench sends):
+#     a 48 MB BPF array in 4 KB vmalloc pages, as gtpud's table, against
+#     an array of maps of 1,573 inner arrays of 32 KB, kmalloc'd in the
+#     kernel's direct map, which this guest maps with 1 GB pages:
+#     10,000 lines spread over the table 603 against 557 ns a lookup,
+#     786,432 lines 538 against 607, one line 119 against 116; in a hot
+#     loop 160 against 161 ns for 786,432 lines. Huge pages in the guest
+#     do not help because the host maps the guest's memory in 4 KB pages
+#     (a PVM guest: shadow paging, nested_pvm=1 on its command line), and
+#     the cost does not come from the vCPU idling between bursts (spinning
+#     instead of sleeping: 604 ns). A relayed G-PDU reads one line of the
+#     table, the floor for a table that holds per-tunnel state; on this VM
+#     that line is a TLB miss, a walk and a cache miss, 300-400 ns. On
+#     hardware whose kernel maps large BPF maps in huge pages (or with a
+#     table in kmalloc'd chunks, as above) the miss would be the cache's
+#     alone.
 #   Every run: no frame with a wrong TEID, received = forwarded + answered
 #   + dropped.
 set -eu

@@ -4,7 +4,8 @@
 # XDP as soon as gtpuctl returns, a removed one no longer does (the sockets
 # drop its G-PDUs as unknown_teid), a reload that changes a tunnel's next
 # TEID takes effect at once, and the counters of both paths add up; a
-# peer going down takes its tunnels out of the fast path; a refused native
+# peer going down takes its tunnels out of the fast path; a relayed frame
+# that the transmit loses is counted as a send_error; a refused native
 # mode fails the start, or under "auto" falls back to generic.
 GT_XDP=${GT_XDP:-native}
 . "$(dirname "$0")/lib.sh"
@@ -63,6 +64,23 @@ for n in upfb upf; do
 	is "$n: its counts start at 0, in XDP" "$(gt_eval "P['$n']['tx_packets'], P['$n']['rx_packets']")" "(4, 0)"
 done
 is "no peer upfb left" "$(gt_eval "'upfb' in P")" False
+
+# A frame relayed in XDP that the transmit then loses (here: upf's veth
+# end without its XDP program, so the veth refuses redirected frames) is
+# a send_error, not a forwarded packet.
+UPFDEV=$(gt_dev upf)
+ip -n "${NS_PREFIX}upf" link set dev "$UPFDEV" xdp off
+S3=$T_DIR/s3.json
+gt_snap "$S3"
+is "lost at the transmit: not counted as forwarded on either path" "$(send 0x100 7)" "0 0"
+is "... but as send_error" "$(gt_eval "drop('send_error')" "$S3")" 7
+is "... and as the XDP path's tx_lost" \
+	"$(gt_eval "S['paths']['xdp']['tx_lost'] - S0['paths']['xdp']['tx_lost']" "$S3")" 7
+is "received = forwarded + answered + dropped with them" "$(gt_eval 'ident()')" True
+ip -n "${NS_PREFIX}upf" link set dev "$UPFDEV" xdp obj "$T_DIR/pass.o" sec xdp
+gt_snap "$S3"
+is "with upf's XDP program back, relayed again" "$(send 0x100 3)" "3 0"
+is "... and none lost" "$(gt_eval "drop('send_error')" "$S3")" 0
 gt_stop "$GT_LPID"
 
 # A peer going down reaches the maps: upf, with Echo and on_down "drop",
