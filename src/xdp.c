@@ -208,7 +208,7 @@ static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errl
 	int r;
 
 	/* A second try without the counting programs: they need what the
-	 * relay does not (CAP_PERFMON besides CAP_BPF, the kernel's BTF). */
+	 * relay does not (the kernel's BTF, tracing programs allowed). */
 	for (int txlost = 1;; txlost = 0) {
 		if (!(x->skel = gtpu_xdp__open())) {
 			snprintf(err, errlen, "xdp: cannot open the program: %s", strerror(errno));
