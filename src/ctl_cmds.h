@@ -27,7 +27,8 @@
  *           "log_lines":N,"log_lines_suppressed":N,
  *           "xdp_forwarded":N,"xdp_passed":N,
  *           "paths":{"sockets":{"rx_packets":N,"forwarded":N},
- *                    "xdp":{"mode":S,"rx_packets":N,"forwarded":N,"passed":N,"not_offloaded":N}}}
+ *                    "xdp":{"mode":S,"rx_packets":N,"forwarded":N,"tx_lost":N,"passed":N,
+ *                           "not_offloaded":N}}}
  *           (the top-level counts are both paths' sum)
  * peers:   [{"name":S,"address":S,"port":N,"echo":B,
  *            "state":"up"|"down"|"unknown","rtt_us":N|null,"recovery":N|null,

@@ -85,7 +85,8 @@ SCHEMA = {
         'error_indications_received supp_ext_notifs_sent end_markers tun_rx_packets tun_tx_packets '
         'icmp_sent events_lost drops_recorded log_lines log_lines_suppressed xdp_forwarded xdp_passed').split()}, drops={'*': N},
         paths={'sockets': {'rx_packets': N, 'forwarded': N},
-               'xdp': {'mode': S, 'rx_packets': N, 'forwarded': N, 'passed': N, 'not_offloaded': N}}),
+               'xdp': {'mode': S, 'rx_packets': N, 'forwarded': N, 'tx_lost': N, 'passed': N,
+                       'not_offloaded': N}}),
     'peers': [PEER], 'tunnels': [TUNNEL], 'metrics': {'text': S}, 'drops': [DROP],
 }
 
