@@ -99,8 +99,8 @@ static int cmd_stats(void *ctx, json_object *args, json_object **data, json_obje
 	ADD(sk, "forwarded", U64(st.forwarded));
 	daemon_stats_xdp(d, &st, &xt);
 	ADD(xp, "mode", json_object_new_string(xdp_mode_name(d->xdp)));
-	ADD(xp, "rx_packets", U64(xt.fwd_pkts));
-	ADD(xp, "forwarded", U64(xt.fwd_pkts - xt.tx_lost));
+	ADD(xp, "rx_packets", U64(xt.rx_pkts));
+	ADD(xp, "forwarded", U64(xt.fwd_pkts));
 	ADD(xp, "tx_lost", U64(xt.tx_lost));
 	ADD(xp, "passed", U64(xt.passed));
 	ADD(xp, "not_offloaded", U64(xt.not_offloaded));
@@ -139,7 +139,7 @@ static int cmd_stats(void *ctx, json_object *args, json_object **data, json_obje
 	ADD(o, "drops_recorded", U64(st.drops_recorded));
 	ADD(o, "log_lines", U64(log_lines_written()));
 	ADD(o, "log_lines_suppressed", U64(log_lines_suppressed()));
-	ADD(o, "xdp_forwarded", U64(xt.fwd_pkts - xt.tx_lost));
+	ADD(o, "xdp_forwarded", U64(xt.fwd_pkts));
 	ADD(o, "xdp_passed", U64(xt.passed));
 	ADD(o, "paths", paths);
 	*data = o;

@@ -42,14 +42,14 @@ void daemon_stats_xdp(struct daemon *d, struct wstats *st, struct xdp_totals *ou
 	struct xdp_totals t;
 
 	xdp_totals(d->xdp, &t);
-	st->rx_pkts += t.fwd_pkts;
-	st->rx_bytes += t.fwd_bytes;
-	/* What the transmit lost after the program relayed it is a send
-	 * error, as a failed sendmmsg is on the sockets (its bytes are not
-	 * reported: tx_bytes keeps them). */
-	st->tx_pkts += t.fwd_pkts - t.tx_lost;
-	st->tx_bytes += t.fwd_bytes;
-	st->forwarded += t.fwd_pkts - t.tx_lost;
+	st->rx_pkts += t.rx_pkts;
+	st->rx_bytes += t.rx_bytes;
+	/* What the kernel lost after the program relayed it is a send error,
+	 * as a failed sendmmsg is on the sockets (its bytes are not reported:
+	 * tx_bytes keeps them). */
+	st->tx_pkts += t.fwd_pkts;
+	st->tx_bytes += t.rx_bytes;
+	st->forwarded += t.fwd_pkts;
 	st->drops[DROP_SEND_ERROR] += t.tx_lost;
 	if (out)
 		*out = t;

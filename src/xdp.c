@@ -165,41 +165,26 @@ static int attach(struct xdp_path *x, const struct conf *c, int mode, char *err,
 	return 0;
 }
 
-/* The count of relayed frames the kernel could not send (gtpu_xdp_lost_*)
- * needs the kernel's BTF, for where an interface's index and namespace are. */
-#define TXLOST_PROGS(s) { (s)->progs.gtpu_xdp_lost_redirect, (s)->progs.gtpu_xdp_lost_flush, \
-			  (s)->progs.gtpu_xdp_lost_tx, (s)->progs.gtpu_xdp_lost_tx_flush }
-
-static void txlost_prepare(struct xdp_path *x, bool on)
+/* The programs that count the relayed frames the kernel could not send
+ * (gtpu_xdp_lost_*, the object's raw tracepoints) need the kernel's BTF,
+ * for where an interface's index and namespace are. Off: left unloaded.
+ * Whether they are on. */
+static bool txlost_prepare(struct xdp_path *x, bool on)
 {
-	struct bpf_program *p[] = TXLOST_PROGS(x->skel);
+	struct bpf_program *p;
 	struct stat ns;
 
-	if (!on) {
-		log_warn("xdp: relayed frames that the kernel cannot send are not counted as send_error");
-	} else if (access("/sys/kernel/btf/vmlinux", R_OK) == 0 && stat("/proc/self/ns/net", &ns) == 0) {
+	if (on && access("/sys/kernel/btf/vmlinux", R_OK) == 0 && stat("/proc/self/ns/net", &ns) == 0) {
 		x->skel->rodata->netns_ino = (__u32)ns.st_ino;
-		return;
-	} else {
+		return true;
+	}
+	if (on)
 		log_warn("xdp: the kernel has no BTF (/sys/kernel/btf/vmlinux): relayed frames that it "
 			 "cannot send are not counted as send_error");
-	}
-	for (unsigned i = 0; i < sizeof(p) / sizeof(p[0]); i++)
-		bpf_program__set_autoload(p[i], false);
-}
-
-/* Their links are the skeleton's: gtpu_xdp__destroy detaches them. */
-static void txlost_attach(struct xdp_path *x)
-{
-	struct bpf_program *p[] = TXLOST_PROGS(x->skel);
-	struct bpf_link **l[] = { &x->skel->links.gtpu_xdp_lost_redirect, &x->skel->links.gtpu_xdp_lost_flush,
-				  &x->skel->links.gtpu_xdp_lost_tx, &x->skel->links.gtpu_xdp_lost_tx_flush };
-
-	for (unsigned i = 0; i < sizeof(p) / sizeof(p[0]); i++)
-		if (bpf_program__autoload(p[i]) && !(*l[i] = bpf_program__attach(p[i])))
-			log_warn("xdp: cannot attach %s (%s): relayed frames that the kernel cannot "
-				 "send are not counted as send_error", bpf_program__section_name(p[i]),
-				 strerror(errno));
+	bpf_object__for_each_program(p, x->skel->obj)
+		if (bpf_program__type(p) == BPF_PROG_TYPE_RAW_TRACEPOINT)
+			bpf_program__set_autoload(p, false);
+	return false;
 }
 
 static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errlen)
@@ -207,9 +192,11 @@ static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errl
 	uint32_t n = xdp_ttab_buckets(max_tunnels);
 	int r;
 
+	bool txlost = true;
+
 	/* A second try without the counting programs: they need what the
 	 * relay does not (the kernel's BTF, tracing programs allowed). */
-	for (int txlost = 1;; txlost = 0) {
+	for (;;) {
 		if (!(x->skel = gtpu_xdp__open())) {
 			snprintf(err, errlen, "xdp: cannot open the program: %s", strerror(errno));
 			return -errno;
@@ -217,7 +204,7 @@ static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errl
 		bpf_map__set_max_entries(x->skel->maps.tunnels, n);
 		x->skel->rodata->tbuckets = n;
 		bpf_map__set_max_entries(x->skel->maps.locals, XDP_MAX_LOCALS);
-		txlost_prepare(x, txlost);
+		txlost = txlost_prepare(x, txlost);
 		if ((r = gtpu_xdp__load(x->skel)) == 0)
 			break;
 		snprintf(err, errlen, "xdp: the kernel refused the program: %s", strerror(-r));
@@ -227,6 +214,7 @@ static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errl
 			 "trying without them", strerror(-r));
 		gtpu_xdp__destroy(x->skel);
 		x->skel = NULL;
+		txlost = false;
 	}
 	if ((r = xdp_ttab_map(&x->tt, bpf_map__fd(x->skel->maps.tunnels), n, bpf_map__fd(x->skel->maps.grace),
 			      bpf_map__fd(x->skel->maps.grace_inner))) < 0) {
@@ -239,7 +227,12 @@ static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errl
 	x->fd_locals = bpf_map__fd(x->skel->maps.locals);
 	x->fd_pctr = bpf_map__fd(x->skel->maps.pctr);
 	x->fd_gstats = bpf_map__fd(x->skel->maps.gstats);
-	txlost_attach(x);
+	/* The skeleton attaches what it can by itself: the raw tracepoints
+	 * (the XDP program, per interface, is attach()'s); its links go with
+	 * gtpu_xdp__destroy. */
+	if (txlost && (r = gtpu_xdp__attach(x->skel)) < 0)
+		log_warn("xdp: cannot attach the programs that count what the kernel cannot send (%s): "
+			 "relayed frames that it cannot send are not counted as send_error", strerror(-r));
 	return 0;
 }
 
@@ -711,14 +704,15 @@ void xdp_totals(struct xdp_path *x, struct xdp_totals *t)
 	if (!x || bpf_map_lookup_elem(x->fd_gstats, &k, x->buf) < 0)
 		return;
 	for (unsigned cpu = 0; cpu < x->ncpu; cpu++) {
-		t->fwd_pkts += g[cpu].fwd_pkts;
-		t->fwd_bytes += g[cpu].fwd_bytes;
+		t->rx_pkts += g[cpu].fwd_pkts;
+		t->rx_bytes += g[cpu].fwd_bytes;
 		t->passed += g[cpu].passed;
 		t->tx_lost += g[cpu].tx_lost;
 	}
 	/* A frame is lost after it was counted: never more than were. */
-	if (t->tx_lost > t->fwd_pkts)
-		t->tx_lost = t->fwd_pkts;
+	if (t->tx_lost > t->rx_pkts)
+		t->tx_lost = t->rx_pkts;
+	t->fwd_pkts = t->rx_pkts - t->tx_lost;
 	t->not_offloaded = x->not_offloaded;
 }
 

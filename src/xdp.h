@@ -18,8 +18,10 @@ struct xdp_path;
 
 /* What the fast path carried, summed over the CPUs. */
 struct xdp_totals {
-	uint64_t fwd_pkts, fwd_bytes, passed;
-	uint64_t tx_lost;         /* of fwd_pkts, lost at the transmit after the redirect */
+	uint64_t rx_pkts, rx_bytes;  /* relayed by the program (bytes: UDP payload) */
+	uint64_t tx_lost;         /* of those, not sent: the kernel refused or lost them */
+	uint64_t fwd_pkts;        /* rx_pkts - tx_lost: relayed and sent */
+	uint64_t passed;          /* handed up to the sockets */
 	uint64_t not_offloaded;   /* relay tunnels the maps could not take (full) */
 };
 

@@ -516,15 +516,18 @@ struct net_device___g {
 
 const volatile __u32 netns_ino = 0;
 
+/* The flush reports come every flush, mostly with nothing lost: that is
+ * looked at before anything is read from the kernel. */
 static __always_inline void count_txlost(const struct net_device___g *dev, int drops)
 {
-	__u32 ifi = BPF_CORE_READ(dev, ifindex), k = 0;
+	__u32 ifi, k = 0;
 	struct xdp_gstats *g;
 
-	if (drops <= 0 || BPF_CORE_READ(dev, nd_net.net, ns.inum) != netns_ino ||
-	    !bpf_map_lookup_elem(&txports, &ifi) || !(g = bpf_map_lookup_elem(&gstats, &k)))
+	if (drops <= 0 || BPF_CORE_READ(dev, nd_net.net, ns.inum) != netns_ino)
 		return;
-	g->tx_lost += (__u32)drops;
+	ifi = BPF_CORE_READ(dev, ifindex);
+	if (bpf_map_lookup_elem(&txports, &ifi) && (g = bpf_map_lookup_elem(&gstats, &k)))
+		g->tx_lost += (__u32)drops;
 }
 
 /* (dev, prog, target, err, map type, map id, index) */
