@@ -72,6 +72,15 @@ def usage(ie):
     return u
 
 
+def seq_of(b):
+    """The Sequence Number of a PFCP message's header; None: too short,
+    or not version 1 (a header we cannot know)."""
+    if len(b) < 8 or b[0] >> 5 != 1:
+        return None
+    off = 12 if b[0] & 1 else 4
+    return int.from_bytes(b[off:off + 3], 'big') if len(b) >= off + 4 else None
+
+
 def decode(b):
     """A PFCP message as a dict: type, seid, seq, cause, the IEs we test."""
     try:
@@ -136,6 +145,7 @@ class CP:
         self.upf = (upf, 8805)
         self.rts = rts
         self.seq = 1
+        self.stale = 0   # answers to requests that had timed out, skipped
         self.out = None
         self.drobu = False
         self.up_of = {}           # CP SEID -> gtpud's SEID
@@ -169,6 +179,7 @@ class CP:
         """Send, answer gtpud's own requests meanwhile, return the response."""
         b = pkt if isinstance(pkt, bytes) else raw(pkt)
         self.s.sendto(b, self.upf)
+        seq = seq_of(b)
         end = time.time() + wait
         while time.time() < end:
             r, _, _ = select.select([self.s], [], [], max(0, end - time.time()))
@@ -178,6 +189,11 @@ class CP:
             t = data[1]
             if t in (1, 12, 56):
                 self.serve_req(data, src)
+                continue
+            # A late answer to an earlier request (one that timed out
+            # here) is not this one's: the sequence numbers tell.
+            if seq is not None and seq_of(data) not in (None, seq):
+                self.stale += 1
                 continue
             return decode(data)
         return {'timeout': True}
