@@ -305,6 +305,7 @@ static void print_stats(json_object *d)
 		snprintf(label, sizeof(label), "  xdp (%s)", get_str(xp, "mode", "off"));
 		print_kv(label, fmt_count(get_u64(xp, "forwarded"), buf, sizeof(buf)));
 		print_kv("  xdp passed to the sockets", fmt_count(get_u64(xp, "passed"), buf, sizeof(buf)));
+		print_kv("  xdp relayed, not sent (send_error)", fmt_count(get_u64(xp, "tx_lost"), buf, sizeof(buf)));
 	}
 	if (!json_object_is_type(drops, json_type_object))
 		return;

@@ -615,8 +615,10 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 			    (j != TUNNEL_NONE && !strcmp(tunnel_name(s, &s->tunnels[j]), name) &&
 			     relayable(x, s, &s->tunnels[j])))
 				continue;
-			if (tunnel_counts(x, t->from_teid, &c) && s->base &&
-			    (n = state_find_tunnel(s, name)) != TUNNEL_NONE)
+			n = s->base ? state_find_tunnel(s, name) : TUNNEL_NONE;
+			if (n != TUNNEL_NONE && xdp_ttab_del_final(&x->tt, t->from_teid, n) == 0)
+				continue;   /* counted to it once final, below */
+			if (tunnel_counts(x, t->from_teid, &c) && n != TUNNEL_NONE)
 				ctr_add(&s->base[n], &c);
 			tunnel_drop(x, t->from_teid);
 		}
@@ -632,8 +634,10 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 		if (!relayable(x, s, t) || (kept && same_entry(s, i, old, j)))
 			continue;   /* not the fast path's, or its entry stays as it is */
 		tunnel_value(s, i, &v);
-		/* Another next hop for the same tunnel: its counts go on. */
-		if (kept && tunnel_counts(x, t->from_teid, &c)) {
+		/* Another next hop for the same tunnel: its counts go on (into
+		 * its base once final, or as they are now into the new entry). */
+		if (kept && !(s->base && xdp_ttab_del_final(&x->tt, t->from_teid, i) == 0) &&
+		    tunnel_counts(x, t->from_teid, &c)) {
 			v.pkts = c.rx_pkts;
 			v.bytes = c.rx_bytes;
 		}
@@ -655,8 +659,17 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 			if (s->peers[i]->xdp_slot)
 				x->slot[s->peers[i]->xdp_slot - 1] = SLOT_USED;
 	}
-	/* The removed and replaced tunnels' entries free again. */
+	/* The removed and replaced tunnels' entries free again, their final
+	 * counts (whatever a run under way added after the above) carried
+	 * to the tunnels that keep their names. */
 	xdp_ttab_reap(&x->tt);
+	for (uint32_t k = 0, n = xdp_ttab_finals(&x->tt); k < n; k++) {
+		const struct xdp_tfinal *f = &x->tt.fin[k];
+		struct ctr c = { f->pkts, f->bytes, f->pkts, f->bytes };
+
+		ctr_add(&s->base[f->cookie], &c);
+	}
+	xdp_ttab_finals_clear(&x->tt);
 }
 
 /* A peer's counts, summed over the CPUs. */

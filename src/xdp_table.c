@@ -45,6 +45,9 @@ void xdp_ttab_unmap(struct xdp_ttab *t)
 	if (t->b)
 		munmap(t->b, table_size(t->n));
 	t->b = NULL;
+	free(t->fin);
+	t->fin = NULL;
+	t->n_fin = t->cap_fin = 0;
 }
 
 static struct xdp_tbucket *bucket(const struct xdp_ttab *t, uint32_t home, unsigned i)
@@ -80,6 +83,50 @@ bool xdp_ttab_del(struct xdp_ttab *t, uint32_t teid)
 	t->live--;
 	t->dead++;
 	return true;
+}
+
+int xdp_ttab_del_final(struct xdp_ttab *t, uint32_t teid, uint32_t cookie)
+{
+	struct xdp_tunnel *e = xdp_ttab_find(t, teid);
+
+	if (!e)
+		return -ENOENT;
+	if (t->n_fin == t->cap_fin) {
+		uint32_t cap = t->cap_fin ? t->cap_fin * 2 : 64;
+		struct xdp_tfinal *f = realloc(t->fin, sizeof(*f) * cap);
+
+		if (!f)
+			return -ENOMEM;
+		t->fin = f;
+		t->cap_fin = cap;
+	}
+	t->fin[t->n_fin++] = (struct xdp_tfinal){ .e = e, .cookie = cookie };
+	xdp_ttab_del(t, teid);
+	return 0;
+}
+
+static void take_finals(struct xdp_ttab *t)
+{
+	for (uint32_t i = 0; i < t->n_fin; i++) {
+		struct xdp_tfinal *f = &t->fin[i];
+
+		if (!f->e)
+			continue;
+		f->pkts = __atomic_load_n(&f->e->pkts, __ATOMIC_RELAXED);
+		f->bytes = __atomic_load_n(&f->e->bytes, __ATOMIC_RELAXED);
+		f->e = NULL;
+	}
+}
+
+uint32_t xdp_ttab_finals(struct xdp_ttab *t)
+{
+	take_finals(t);
+	return t->n_fin;
+}
+
+void xdp_ttab_finals_clear(struct xdp_ttab *t)
+{
+	t->n_fin = 0;
 }
 
 /* A free entry in teid's probe window: its bucket's index from home in *at. */
@@ -138,6 +185,8 @@ void xdp_ttab_reap(struct xdp_ttab *t)
 	 * it fail, the dead stay dead: never free one that a run may use. */
 	if (bpf_map_update_elem(t->fd_grace, &zero, &t->fd_grace_inner, BPF_ANY) < 0)
 		return;
+	/* No run adds to a dead entry any more: its counts are final. */
+	take_finals(t);
 	for (uint32_t k = 0; k < n; k++)
 		for (unsigned j = 0; j < 2; j++)
 			if (t->b[k].e[j].state == XDP_TENT_DEAD)

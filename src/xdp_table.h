@@ -19,11 +19,22 @@
 
 #include "xdp/gtpu_xdp.h"
 
+/* A removed entry whose counts are wanted: a run of the program that found
+ * it live just before it was removed may still add to them, until the
+ * grace period ends (xdp_ttab_reap), when they are taken here. */
+struct xdp_tfinal {
+	const struct xdp_tunnel *e;   /* the dead entry; NULL once its counts are taken */
+	uint64_t pkts, bytes;
+	uint32_t cookie;              /* the caller's */
+};
+
 struct xdp_ttab {
 	struct xdp_tbucket *b;    /* the map's memory */
 	uint32_t n;               /* buckets */
 	uint32_t live, dead;      /* entries */
 	int fd_grace, fd_grace_inner;  /* a map of maps: an update waits for the running programs */
+	struct xdp_tfinal *fin;   /* xdp_ttab_del_final's, until xdp_ttab_finals_done */
+	uint32_t n_fin, cap_fin;
 };
 
 /* The buckets for max_tunnels: two thirds of the entries used at most. */
@@ -39,8 +50,18 @@ struct xdp_tunnel *xdp_ttab_find(const struct xdp_ttab *t, uint32_t teid);
 int xdp_ttab_put(struct xdp_ttab *t, uint32_t teid, const struct xdp_tunnel *e);
 /* Remove teid's entry (its counts: xdp_ttab_find first). false: none. */
 bool xdp_ttab_del(struct xdp_ttab *t, uint32_t teid);
-/* Free the dead entries once no program run can still be using them, and
- * set the buckets' overflow marks anew. */
+/* Remove teid's entry, its final counts wanted: they are in t->fin[] (with
+ * cookie) after the next xdp_ttab_reap. -ENOENT: no entry; -ENOMEM:
+ * nothing removed. */
+int xdp_ttab_del_final(struct xdp_ttab *t, uint32_t teid, uint32_t cookie);
+/* Free the dead entries once no program run can still be using them (the
+ * final counts wanted taken first), and set the buckets' overflow marks
+ * anew. */
 void xdp_ttab_reap(struct xdp_ttab *t);
+/* After xdp_ttab_reap: how many of t->fin[] there are, each with its final
+ * counts (those whose grace period failed read as they are now, while
+ * still dead). xdp_ttab_finals_clear empties the list. */
+uint32_t xdp_ttab_finals(struct xdp_ttab *t);
+void xdp_ttab_finals_clear(struct xdp_ttab *t);
 
 #endif

@@ -83,6 +83,41 @@ is "with upf's XDP program back, relayed again" "$(send 0x100 3)" "3 0"
 is "... and none lost" "$(gt_eval "drop('send_error')" "$S3")" 0
 gt_stop "$GT_LPID"
 
+# Reloads under a flood: each gives tunnel "up" another next TEID while its
+# G-PDUs are relayed. What a run of the program under way adds to the old
+# entry after the reload read it is carried once the runs have ended, so
+# the tunnel counts every packet either path forwarded, and enb's count
+# every packet it sent that arrived.
+gt_snap "$S3"
+ip netns exec "${NS_PREFIX}enb" "$PY" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+b, d, n, end = bytes.fromhex("30ff000400000100cafe0001"), (sys.argv[2], 2152), 0, time.time() + 5
+while time.time() < end:
+    for _ in range(200):
+        s.sendto(b, d)
+    n += 200
+open(sys.argv[3], "w").write(str(n))' "$ENB4" "$DUT4E" "$T_DIR/flood.n" &
+FLOOD=$!
+T_PIDS="$T_PIDS $FLOOD"
+sleep 0.5
+n_rl=0
+for k in $(seq 30); do
+	sed -i -E "s/teid = 0x222[23]; \}/teid = 0x222$((k % 2 + 2)); }/" "$GT_CONF"
+	gt_ctl reload >/dev/null && n_rl=$((n_rl + 1))
+	sleep 0.1
+done
+wait "$FLOOD"
+sleep 0.5
+is "30 reloads under a flood of G-PDUs" "$n_rl" 30
+FW=$(gt_eval "st('forwarded')" "$S3")
+is "the flood was relayed in XDP (most of it)" \
+	"$(gt_eval "S['paths']['xdp']['forwarded'] - S0['paths']['xdp']['forwarded'] > 0.9 * st('forwarded') > 0" "$S3")" True
+is "tunnel up counted every packet forwarded ($FW)" "$(gt_eval "tu('up', 'rx_packets'), tu('up', 'tx_packets')" "$S3")" "($FW, $FW)"
+is "enb's count: the same" "$(gt_eval "pe('enb', 'rx_packets')" "$S3")" "$FW"
+is "received = forwarded + answered + dropped after them" "$(gt_eval 'ident()')" True
+
 # A peer going down reaches the maps: upf, with Echo and on_down "drop",
 # answers no Echo Request; once down, its tunnel's G-PDUs go up to the
 # sockets, which drop them as peer_down.
