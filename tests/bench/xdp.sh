@@ -141,6 +141,9 @@
 #     172, of 64 KB 124, one line 29; without the gap 104, 78, 31, 15. What
 #     xdpn adds (452 ns of program time) is that 48 MB line; and even a
 #     64 KB table, a thousand tunnels, would add 9% to the relay here.
+#     At 800 kpps (--rate 800000; the relay's CPU busy most of the time):
+#     1.348 (890 against 652 ns; rounds 1.12-1.45; the program 488
+#     against 307 ns), 0.003% lost; the forwarder lost 77% there.
 set -eu
 
 rounds=5 secs=2 rate=100000 len=64 offset=1073741824 tunnels=1 active="" seq="" ndr=0 rcpu=1
