@@ -127,6 +127,12 @@ uint32_t xdp_ttab_finals(struct xdp_ttab *t)
 void xdp_ttab_finals_clear(struct xdp_ttab *t)
 {
 	t->n_fin = 0;
+	/* A reload that replaced many: their list goes with them. */
+	if (t->cap_fin > 1024) {
+		free(t->fin);
+		t->fin = NULL;
+		t->cap_fin = 0;
+	}
 }
 
 /* A free entry in teid's probe window: its bucket's index from home in *at. */
