@@ -498,14 +498,14 @@ void xdp_peer_changed(struct xdp_path *x, const struct state *s, struct peer *p)
 
 /* ---- tunnels ---- */
 
-/* A relay tunnel, unrated, without an uplink QFI to check, whose peers
- * have slots: of the file or gtpuctl within one family, or a PFCP
- * session's plain forwarding (matched on its TEID alone; a QER's MBR or
- * QFI check, a closed gate, DROP and BUFF keep it on the sockets; its
- * URRs count both paths, through state_tunnel_ctr). */
+/* A relay tunnel, unrated, whose peers have slots: of the file or gtpuctl
+ * within one family, or a PFCP session's forwarding (matched on its TEID
+ * alone, its uplink QFI checked in the program; a QER's MBR, a closed
+ * gate, DROP and BUFF keep it on the sockets; its URRs count both paths,
+ * through state_tunnel_ctr). */
 static bool relayable(const struct xdp_path *x, const struct state *s, const struct tunnel *t)
 {
-	if ((t->flags & (TUNNEL_ENDPOINT | TUNNEL_DROP | TUNNEL_NO_TO)) || t->tb != TUNNEL_NONE || t->ul_qfi ||
+	if ((t->flags & (TUNNEL_ENDPOINT | TUNNEL_DROP | TUNNEL_NO_TO)) || t->tb != TUNNEL_NONE ||
 	    t->to_peer == TABLE_NO_PEER || !s->peers[t->to_peer]->xdp_slot)
 		return false;
 	if (t->flags & TUNNEL_ANY_SRC)
@@ -520,6 +520,7 @@ static void tunnel_value(const struct state *s, uint32_t i, struct xdp_tunnel *v
 
 	memset(v, 0, sizeof(*v));
 	v->to_teid = t->to_teid;
+	v->ul_qfi = t->ul_qfi;
 	v->from_peer = t->flags & TUNNEL_ANY_SRC ? XDP_ANY_PEER : s->peers[t->from_peer]->xdp_slot - 1;
 	v->to_peer = s->peers[t->to_peer]->xdp_slot - 1;
 }
@@ -586,7 +587,8 @@ static bool same_entry(const struct state *s, uint32_t i, const struct state *o,
 	const struct tunnel *a = &s->tunnels[i], *b = &o->tunnels[j];
 
 	/* Both relayable: a next peer each, a source peer unless any source. */
-	if (a->to_teid != b->to_teid || (a->flags & TUNNEL_ANY_SRC) != (b->flags & TUNNEL_ANY_SRC) ||
+	if (a->to_teid != b->to_teid || a->ul_qfi != b->ul_qfi ||
+	    (a->flags & TUNNEL_ANY_SRC) != (b->flags & TUNNEL_ANY_SRC) ||
 	    s->peers[a->to_peer]->id != o->peers[b->to_peer]->id)
 		return false;
 	return (a->flags & TUNNEL_ANY_SRC) || s->peers[a->from_peer]->id == o->peers[b->from_peer]->id;

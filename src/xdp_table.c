@@ -170,6 +170,7 @@ int xdp_ttab_put(struct xdp_ttab *t, uint32_t teid, const struct xdp_tunnel *v)
 	e->from_peer = v->from_peer;
 	e->to_peer = v->to_peer;
 	e->to_teid = v->to_teid;
+	e->ul_qfi = v->ul_qfi;
 	e->pkts = v->pkts;
 	e->bytes = v->bytes;
 	/* The way to it marked before it can be found. */

@@ -50,6 +50,9 @@ enum { ID_ENB4 = 1, ID_UPF4, ID_ENB6, ID_UPF6 };
 #define TEID4_TO 0x200u
 #define TEID6 0x600u
 #define TEID6_TO 0x700u
+#define TEIDQ 0x900u              /* IPv4, enb to upf, the uplink QFI checked */
+#define TEIDQ_TO 0xa00u
+#define QFI_UL 5
 
 static struct gtpu_xdp *skel;
 static struct xdp_ttab tt;
@@ -111,11 +114,17 @@ static void put_peer(uint32_t id, int family, const char *addr, const char *src,
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.peers), &id, &v, BPF_ANY), 0);
 }
 
-static void put_tunnel(uint32_t teid, uint32_t to_teid, uint32_t from, uint32_t to)
+static void put_tunnel_qfi(uint32_t teid, uint32_t to_teid, uint32_t from, uint32_t to, uint8_t ul_qfi)
 {
-	struct xdp_tunnel v = { .to_teid = to_teid, .from_peer = (uint16_t)from, .to_peer = (uint16_t)to };
+	struct xdp_tunnel v = { .to_teid = to_teid, .from_peer = (uint16_t)from, .to_peer = (uint16_t)to,
+				.ul_qfi = ul_qfi };
 
 	assert_int_equal(xdp_ttab_put(&tt, teid, &v), 0);
+}
+
+static void put_tunnel(uint32_t teid, uint32_t to_teid, uint32_t from, uint32_t to)
+{
+	put_tunnel_qfi(teid, to_teid, from, to, 0);
 }
 
 static void put_local(int family, const char *addr)
@@ -290,15 +299,20 @@ static bool codec_relays(const struct frame *f, uint8_t *out, uint32_t *to_teid)
 	struct gtpu_hdr h;
 	size_t start, n;
 	uint32_t want_teid = f->family == AF_INET ? TEID4 : TEID6;
+	bool q;
 
 	memcpy(m, f->b + f->gtp, f->gtp_len);
 	if (!f->outer_ok || !f->from_peer || gtpu_parse(m, f->gtp_len, &h) != GTPU_OK ||
-	    h.type != GTPU_GPDU || h.unknown_req_all || h.teid != want_teid || h.n_ext > XDP_GTPU_MAX_EXT)
+	    h.type != GTPU_GPDU || h.unknown_req_all || h.n_ext > XDP_GTPU_MAX_EXT)
+		return false;
+	/* TEIDQ's: as dp.c's qfi_mismatch check lets through. */
+	q = f->family == AF_INET && h.teid == TEIDQ;
+	if ((h.teid != want_teid && !q) || (q && (!h.has_pdu_session || h.pdu_session.qfi != QFI_UL)))
 		return false;
 	for (unsigned i = 0; i < h.n_ext; i++)
 		if (gtpu_ext_known(h.ext[i].type) && h.ext[i].type != GTPU_EXT_PDU_SESSION)
 			return false;
-	*to_teid = f->family == AF_INET ? TEID4_TO : TEID6_TO;
+	*to_teid = q ? TEIDQ_TO : f->family == AF_INET ? TEID4_TO : TEID6_TO;
 	n = gtpu_relay_rewrite(m, &h, *to_teid, &start);
 	if (start != 0 || n != f->gtp_len)
 		return false;   /* a header removed: the sockets' work */
@@ -469,14 +483,12 @@ static void test_rows(void **state)
 
 /* A G-PDU of teid from enb through the program: the TEID it was relayed
  * with, 0 when passed up. */
-static uint32_t relayed_as(uint32_t teid)
+static uint32_t relayed_gtp(const uint8_t *g, size_t len)
 {
-	uint8_t g[12] = { 0x30, 0xff, 0, 4, (uint8_t)(teid >> 24), (uint8_t)(teid >> 16), (uint8_t)(teid >> 8),
-			  (uint8_t)teid, 0xca, 0xfe, 0, 1 };
 	uint8_t out[FRAME_MAX] = { 0 };
 	struct frame f;
 
-	frame_build(&f, AF_INET, ENB4, LOCAL4, g, sizeof(g), false);
+	frame_build(&f, AF_INET, ENB4, LOCAL4, g, len, false);
 	struct xdp_md ctx = { .data_end = (uint32_t)f.len, .ingress_ifindex = (uint32_t)ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f.b, .data_size_in = (uint32_t)f.len, .data_out = out,
 		    .data_size_out = sizeof(out), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
@@ -485,6 +497,14 @@ static uint32_t relayed_as(uint32_t teid)
 	if (o.retval != XDP_TX)
 		return 0;
 	return (uint32_t)out[46] << 24 | (uint32_t)out[47] << 16 | (uint32_t)out[48] << 8 | out[49];
+}
+
+static uint32_t relayed_as(uint32_t teid)
+{
+	uint8_t g[12] = { 0x30, 0xff, 0, 4, (uint8_t)(teid >> 24), (uint8_t)(teid >> 16), (uint8_t)(teid >> 8),
+			  (uint8_t)teid, 0xca, 0xfe, 0, 1 };
+
+	return relayed_gtp(g, sizeof(g));
 }
 
 /* Entries in collision, past their home bucket, removed, reaped, replaced,
@@ -612,6 +632,44 @@ static void test_finals(void **state)
 	xdp_ttab_reap(&tt);
 }
 
+/* An uplink QFI checked (a PFCP PDR's): relayed with it in the (last) PDU
+ * Session Container, passed up (for the sockets' qfi_mismatch) with
+ * another or none. */
+static void test_qfi(void **state)
+{
+	/* E, PDU Session Container UL with QFI q, then a payload. */
+	uint8_t g[20] = { 0x34, 0xff, 0, 12, 0, 0, TEIDQ >> 8, TEIDQ & 0xff, 0, 0, 0, 0x85,
+			  1, 0x10, 0, 0, 0xca, 0xfe, 0, 1 };
+	uint8_t two[24] = { 0x34, 0xff, 0, 16, 0, 0, TEIDQ >> 8, TEIDQ & 0xff, 0, 0, 0, 0x85,
+			    1, 0x10, 6, 0x85, 1, 0x10, QFI_UL, 0, 0xca, 0xfe, 0, 1 };
+	uint8_t plain[12] = { 0x30, 0xff, 0, 4, 0, 0, TEIDQ >> 8, TEIDQ & 0xff, 0xca, 0xfe, 0, 1 };
+
+	if (skip_why) {
+		print_message("# SKIP: %s\n", skip_why);
+		skip();
+	}
+	maps_fill();
+	put_tunnel_qfi(TEIDQ, TEIDQ_TO, ID_ENB4, ID_UPF4, QFI_UL + 1);
+	g[14] = QFI_UL;
+	assert_int_equal(relayed_gtp(g, sizeof(g)), TEIDQ_TO);
+	g[14] = QFI_UL + 1;
+	assert_int_equal(relayed_gtp(g, sizeof(g)), 0);
+	g[14] = 0x40 | QFI_UL;   /* the UL container's new IE flag: one octet more than it has */
+	assert_int_equal(relayed_gtp(g, sizeof(g)), 0);
+	assert_int_equal(relayed_gtp(plain, sizeof(plain)), 0);
+	assert_int_equal(relayed_gtp(two, sizeof(two)), TEIDQ_TO);
+	two[18] = 6;
+	two[14] = QFI_UL;
+	assert_int_equal(relayed_gtp(two, sizeof(two)), 0);
+	/* Without the check: any QFI, or none. */
+	put_tunnel(TEIDQ, TEIDQ_TO, ID_ENB4, ID_UPF4);
+	assert_int_equal(relayed_gtp(plain, sizeof(plain)), TEIDQ_TO);
+	g[14] = 9;
+	assert_int_equal(relayed_gtp(g, sizeof(g)), TEIDQ_TO);
+	xdp_ttab_del(&tt, TEIDQ);
+	xdp_ttab_reap(&tt);
+}
+
 /* ---- random and mutated datagrams ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -659,6 +717,8 @@ static size_t gen_gtp(uint8_t *g, uint32_t teid)
 		if (type == 0x85) {
 			g[n + 1] = (uint8_t)((rnd() % 3) << 4 | (rnd() % 4 ? 0 : rnd() & 0x0f));
 			g[n + 2] = (uint8_t)(rnd() % 4 ? rnd() & 0x3f : rnd());
+			if (rnd() % 2)   /* the QFI TEIDQ checks for */
+				g[n + 2] = (uint8_t)((g[n + 2] & 0xc0) | QFI_UL);
 		}
 		n += len4 * 4;
 		next_at = (unsigned)n - 1;
@@ -738,13 +798,15 @@ static void test_random(void **state)
 		skip();
 	}
 	maps_fill();
+	put_tunnel_qfi(TEIDQ, TEIDQ_TO, ID_ENB4, ID_UPF4, QFI_UL + 1);
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.gstats), &zero, g), 0);
 	for (unsigned c = 0; c < cpus; c++)
 		fwd0 += g[c].fwd_pkts;
 	for (unsigned i = 0; i < n; i++) {
 		int family = rnd() % 3 ? AF_INET : AF_INET6;
 		bool stranger = rnd() % 16 == 0, v4 = family == AF_INET;
-		uint32_t teid = rnd() % 16 == 0 ? rnd() : rnd() % 8 == 0 ? (v4 ? TEID6 : TEID4) : (v4 ? TEID4 : TEID6);
+		uint32_t teid = rnd() % 16 == 0 ? rnd() : rnd() % 8 == 0 ? (v4 ? TEID6 : TEID4) :
+				v4 && rnd() % 3 == 0 ? TEIDQ : (v4 ? TEID4 : TEID6);
 		uint8_t gtp[FRAME_MAX];
 		size_t len = gen_gtp(gtp, teid);
 		struct frame f;
@@ -770,8 +832,8 @@ static void test_random(void **state)
 	{
 		uint64_t on_tunnels = 0;
 
-		for (uint32_t k = 0; k < 2; k++) {
-			const struct xdp_tunnel *e = xdp_ttab_find(&tt, k ? TEID6 : TEID4);
+		for (uint32_t k = 0; k < 3; k++) {
+			const struct xdp_tunnel *e = xdp_ttab_find(&tt, k == 2 ? TEIDQ : k ? TEID6 : TEID4);
 
 			assert_non_null(e);
 			on_tunnels += e->pkts;
@@ -787,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_finals),
+		cmocka_unit_test(test_qfi),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -227,28 +227,31 @@ static __always_inline bool pdu_session_ok(const __u8 *x, __u32 size)
 	return need <= size;
 }
 
-/* True for a G-PDU that the sockets would relay unchanged
- * but for its TEID: version 1, PT 1, Length exact, every extension header
- * kept by a relay (class 00 or 10 and not one the codec decodes, or a valid
- * PDU Session Container), at most XDP_GTPU_MAX_EXT of them. */
-static __always_inline bool gtpu_check(__u8 *g, void *end, __u32 len)
+/* A G-PDU that the sockets would relay unchanged but for its TEID:
+ * version 1, PT 1, Length exact, every extension header kept by a relay
+ * (class 00 or 10 and not one the codec decodes, or a valid PDU Session
+ * Container), at most XDP_GTPU_MAX_EXT of them. Returns -1 for any other
+ * message, else the QFI of its (last) PDU Session Container plus 1, 0
+ * without one (as the codec's pdu_session leaves it). */
+static __always_inline int gtpu_check(__u8 *g, void *end, __u32 len)
 {
 	__u32 off = 12, next;
+	int qfi = 0;
 
 	if ((void *)(g + 8) > end || len < 8)
-		return false;
+		return -1;
 	/* End Markers go by the sockets: never ahead of the G-PDUs before
 	 * them that the sockets relay. */
 	if ((g[0] & 0xf0) != 0x30 || g[1] != GTPU_GPDU)
-		return false;
+		return -1;
 	if (((__u32)g[2] << 8 | g[3]) + 8 != len)
-		return false;
+		return -1;
 	if (!(g[0] & 0x07))
-		return true;
+		return 0;
 	if (len < 12 || (void *)(g + 12) > end)
-		return false;
+		return -1;
 	if (!(g[0] & 0x04))
-		return true;
+		return 0;
 	next = g[11];
 #pragma unroll
 	for (int i = 0; i < XDP_GTPU_MAX_EXT; i++) {
@@ -256,33 +259,36 @@ static __always_inline bool gtpu_check(__u8 *g, void *end, __u32 len)
 		__u32 n4;
 
 		if (!next)
-			return true;
+			return qfi;
 		switch (next) {
 		case EXT_PDU_SESSION:
 			break;
 		case 0x20: case 0x40: case 0x81: case 0x82: case 0x84: case 0xc0:
-			return false;   /* decoded and checked by the codec: passed up */
+			return -1;      /* decoded and checked by the codec: passed up */
 		default:
 			/* Class 01 is removed by a relay, 11 unknown is refused. */
 			if ((next >> 6) == 1 || (next >> 6) == 3)
-				return false;
+				return -1;
 		}
 		if (off >= len || off > 1024)
-			return false;
+			return -1;
 		x = g + off;
 		if ((void *)(x + 4) > end)
-			return false;
+			return -1;
 		n4 = x[0];
 		if (!n4 || off + n4 * 4 > len)
-			return false;
-		if (next == EXT_PDU_SESSION && !pdu_session_ok(x, n4 * 4))
-			return false;
+			return -1;
+		if (next == EXT_PDU_SESSION) {
+			if (!pdu_session_ok(x, n4 * 4))
+				return -1;
+			qfi = (x[2] & 0x3f) + 1;
+		}
 		off += n4 * 4;
 		if (off > 1024 || (void *)(g + off) > end)
-			return false;
+			return -1;
 		next = *(g + off - 1);
 	}
-	return !next;
+	return next ? -1 : qfi;
 }
 
 /* The route towards the next peer, from the address gtpud sends from. */
@@ -426,7 +432,7 @@ int gtpu_xdp(struct xdp_md *ctx)
 	const struct xdp_peer *from, *to;
 	struct pkt p;
 	__u32 teid, fp, tp;
-	int r;
+	int r, qfi;
 
 	if ((void *)(eth + 1) > end)
 		return XDP_PASS;
@@ -440,10 +446,14 @@ int gtpu_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	/* From here on the datagram is gtpud's: relayed here or counted
 	 * as passed to the sockets. */
-	if (!gtpu_check(p.gtp, end, p.gtp_len))
+	if ((qfi = gtpu_check(p.gtp, end, p.gtp_len)) < 0)
 		goto pass;
 	teid = bpf_ntohl(*(__be32 *)(p.gtp + 4));
 	if (!(t = tunnel_find(teid)))
+		goto pass;
+	/* An uplink PDR's QFI (PFCP), not carried: the sockets drop it
+	 * (qfi_mismatch). */
+	if (t->ul_qfi && t->ul_qfi != qfi)
 		goto pass;
 	fp = t->from_peer;
 	tp = t->to_peer;

@@ -41,7 +41,8 @@ struct xdp_tunnel {
 	__u8 overflow;            /* in a bucket's first entry: see above */
 	__u16 from_peer;          /* peer slots */
 	__u16 to_peer;
-	__u16 pad;
+	__u8 ul_qfi;              /* the QFI a G-PDU must carry (a PDU Session Container's), plus 1; 0: any */
+	__u8 pad;
 	__u32 to_teid;
 	/* Relayed here (received and sent alike), added atomically. */
 	__u64 pkts, bytes;

@@ -365,6 +365,8 @@ is "uplink QFI checked: QFI 6 and none are qfi_mismatch drops" "$(gt_eval "drop(
 gt_until 3 "[ \"\$(gt_lines '$T_DIR/upf.json')\" -ge $((N_UPF + 2)) ]"
 is "and the two with QFI 5 are relayed to the core" \
 	"$(gt_rs "$T_DIR/upf.json" "[r['teid'] for r in rs[$N_UPF:]]")" "[8961, 8961]"
+[ -z "$GT_XDP" ] || is "with XDP: the QFI checked in the program, the two relayed there" \
+	"$(gt_eval "S['paths']['xdp']['forwarded'] - S0['paths']['xdp']['forwarded'], S['paths']['sockets']['forwarded'] - S0['paths']['sockets']['forwarded']" "$S2")" "(2, 0)"
 cp delete "$Q5_UP"
 
 # Idle mode (issue 19): the downlink FAR to BUFF|NOCP with a BAR of 5
