@@ -33,7 +33,7 @@ struct xdp_ttab {
 	uint32_t n;               /* buckets */
 	uint32_t live, dead;      /* entries */
 	int fd_grace, fd_grace_inner;  /* a map of maps: an update waits for the running programs */
-	struct xdp_tfinal *fin;   /* xdp_ttab_del_final's, until xdp_ttab_finals_done */
+	struct xdp_tfinal *fin;   /* xdp_ttab_del_final's, until xdp_ttab_finals_clear */
 	uint32_t n_fin, cap_fin;
 };
 

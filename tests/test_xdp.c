@@ -615,7 +615,7 @@ static void test_finals(void **state)
 	assert_int_equal(relayed_as(teid), 0);   /* passed up: the sockets count it */
 	__atomic_fetch_add(&e->pkts, 3, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&e->bytes, 300, __ATOMIC_RELAXED);
-	assert_int_equal(tt.fin[0].e, e);        /* not yet taken: a run may add */
+	assert_ptr_equal(tt.fin[0].e, e);        /* not yet taken: a run may add */
 	xdp_ttab_reap(&tt);
 	assert_int_equal(e->state, XDP_TENT_FREE);
 	put_tunnel(teid, 0x1357, ID_ENB4, ID_UPF4);   /* in the same entry again */

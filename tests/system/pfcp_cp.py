@@ -73,11 +73,12 @@ def usage(ie):
 
 
 def seq_of(b):
-    """The Sequence Number of a PFCP message's header; None: too short,
-    or not version 1 (a header we cannot know)."""
-    if len(b) < 8 or b[0] >> 5 != 1:
+    """The Sequence Number of a PFCP message's header; None: too short.
+    Of another version than 1, octets 5 to 7, as a Version Not Supported
+    Response takes it (TS 29.244 7.4.4.7)."""
+    if len(b) < 8:
         return None
-    off = 12 if b[0] & 1 else 4
+    off = 12 if b[0] >> 5 == 1 and b[0] & 1 else 4
     return int.from_bytes(b[off:off + 3], 'big') if len(b) >= off + 4 else None
 
 
@@ -194,6 +195,7 @@ class CP:
             # here) is not this one's: the sequence numbers tell.
             if seq is not None and seq_of(data) not in (None, seq):
                 self.stale += 1
+                self.log({'stale': decode(data), 'waiting_for': seq})
                 continue
             return decode(data)
         return {'timeout': True}
