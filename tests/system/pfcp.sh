@@ -60,11 +60,14 @@ exec 7>"$FIFO"
 CMD_N=0
 # cp WORDS...: run a control-plane command, wait for its answer; the JSON
 # answer is in $R.
+# (The id names the shell too: a count kept in a subshell is lost.)
 cp() {
+	local id
 	CMD_N=$((CMD_N + 1))
-	echo "c$CMD_N $*" >&7
-	gt_until 10 "grep -q '\"id\": \"c$CMD_N\"' '$CP_OUT'"
-	R=$(grep "\"id\": \"c$CMD_N\"" "$CP_OUT" | tail -1)
+	id=c${CMD_N}p$BASHPID
+	echo "$id $*" >&7
+	gt_until 10 "grep -q '\"id\": \"$id\"' '$CP_OUT'"
+	R=$(grep "\"id\": \"$id\"" "$CP_OUT" | tail -1)
 }
 # j EXPR: EXPR over d, the last answer.
 j() { "$PY" -c 'import json, sys; d = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$R" "$1"; }
@@ -210,8 +213,9 @@ cp raw "$MANY"
 is "1000 PDRs in one establishment: no resources (max_rules)" "$(j "d.get('cause')")" 75
 is "nothing half applied: the tunnel count is unchanged" \
 	"$(gt_ctl --json status | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["tunnels"])')" "$N_T"
-is "an IE running past the end: invalid length" \
-	"$(cp hexof "PFCP(S=0, seq=904) / PFCPAssociationSetupRequest(IE_list=[IE_NodeId(id_type=0, ipv4='$CP4')]) / Raw(b'\x00\x60\x00\x09\x00')"; j "d.get('cause')")" 68
+# (cp in the shell itself, never in a $(...): its command number must count.)
+cp hexof "PFCP(S=0, seq=904) / PFCPAssociationSetupRequest(IE_list=[IE_NodeId(id_type=0, ipv4='$CP4')]) / Raw(b'\x00\x60\x00\x09\x00')"
+is "an IE running past the end: invalid length" "$(j "d.get('cause'), d.get('seq')")" "(68, 904)"
 cp raw 4101000c000001000060000400000001
 is "version 2 header: Version Not Supported Response" "$(j "(d.get('type', d.get('error')), d.get('seq'))")" "(11, 1)"
 [ "$(j "d.get('type')")" = 11 ] || diag "the control plane's last lines: $(tail -n 8 "$CP_OUT")"
