@@ -190,9 +190,8 @@ static bool txlost_prepare(struct xdp_path *x, bool on)
 static int load(struct xdp_path *x, uint32_t max_tunnels, char *err, size_t errlen)
 {
 	uint32_t n = xdp_ttab_buckets(max_tunnels);
-	int r;
-
 	bool txlost = true;
+	int r;
 
 	/* A second try without the counting programs: they need what the
 	 * relay does not (the kernel's BTF, tracing programs allowed). */
@@ -594,6 +593,24 @@ static bool same_entry(const struct state *s, uint32_t i, const struct state *o,
 	return (a->flags & TUNNEL_ANY_SRC) || s->peers[a->from_peer]->id == o->peers[b->from_peer]->id;
 }
 
+/* teid's entry leaves the map, its counts carried to s->base[n]: once
+ * final, after the grace period (xdp_sync's end), or as they are now when
+ * the list of those cannot grow. false: no base to carry them to (n is
+ * TUNNEL_NONE, or there is none), and the entry stays. */
+static bool entry_retire(struct xdp_path *x, struct state *s, uint32_t teid, uint32_t n)
+{
+	struct ctr c;
+
+	if (!s->base || n == TUNNEL_NONE)
+		return false;
+	if (xdp_ttab_del_final(&x->tt, teid, n) == 0)
+		return true;
+	if (tunnel_counts(x, teid, &c))
+		ctr_add(&s->base[n], &c);
+	tunnel_drop(x, teid);
+	return true;
+}
+
 void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 {
 	if (!x)
@@ -610,19 +627,14 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 		STATE_FOR_EACH(old, i) {
 			const struct tunnel *t = &old->tunnels[i];
 			const char *name = tunnel_name(old, t);
-			uint32_t j = state_lookup_teid(s, t->from_teid), n;
-			struct ctr c;
+			uint32_t j = state_lookup_teid(s, t->from_teid);
 
 			if (!relayable(x, old, t) ||
 			    (j != TUNNEL_NONE && !strcmp(tunnel_name(s, &s->tunnels[j]), name) &&
 			     relayable(x, s, &s->tunnels[j])))
 				continue;
-			n = s->base ? state_find_tunnel(s, name) : TUNNEL_NONE;
-			if (n != TUNNEL_NONE && xdp_ttab_del_final(&x->tt, t->from_teid, n) == 0)
-				continue;   /* counted to it once final, below */
-			if (tunnel_counts(x, t->from_teid, &c) && n != TUNNEL_NONE)
-				ctr_add(&s->base[n], &c);
-			tunnel_drop(x, t->from_teid);
+			if (!entry_retire(x, s, t->from_teid, state_find_tunnel(s, name)))
+				tunnel_drop(x, t->from_teid);   /* no tunnel keeps the name */
 		}
 	}
 	STATE_FOR_EACH(s, i) {
@@ -636,10 +648,9 @@ void xdp_sync(struct xdp_path *x, struct state *s, const struct state *old)
 		if (!relayable(x, s, t) || (kept && same_entry(s, i, old, j)))
 			continue;   /* not the fast path's, or its entry stays as it is */
 		tunnel_value(s, i, &v);
-		/* Another next hop for the same tunnel: its counts go on (into
-		 * its base once final, or as they are now into the new entry). */
-		if (kept && !(s->base && xdp_ttab_del_final(&x->tt, t->from_teid, i) == 0) &&
-		    tunnel_counts(x, t->from_teid, &c)) {
+		/* Another next hop for the same tunnel: its counts go on, into
+		 * its base (or, without one, into the new entry as they are). */
+		if (kept && !entry_retire(x, s, t->from_teid, i) && tunnel_counts(x, t->from_teid, &c)) {
 			v.pkts = c.rx_pkts;
 			v.bytes = c.rx_bytes;
 		}

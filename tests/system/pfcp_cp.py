@@ -146,7 +146,6 @@ class CP:
         self.upf = (upf, 8805)
         self.rts = rts
         self.seq = 1
-        self.stale = 0   # answers to requests that had timed out, skipped
         self.out = None
         self.drobu = False
         self.up_of = {}           # CP SEID -> gtpud's SEID
@@ -194,7 +193,6 @@ class CP:
             # A late answer to an earlier request (one that timed out
             # here) is not this one's: the sequence numbers tell.
             if seq is not None and seq_of(data) not in (None, seq):
-                self.stale += 1
                 self.log({'stale': decode(data), 'waiting_for': seq})
                 continue
             return decode(data)
